@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The README's main job: the bundled example config repo, run the way a user would.
+# Every key under examples/keys is a PUBLIC THROWAWAY TEST KEY.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secrets() { node packages/cli/dist/main.js "$@"; }
+
+host_pub=examples/keys/hosts/batchn_ssh_host_ed25519_key.pub
+host_key=examples/keys/hosts/batchn_ssh_host_ed25519_key
+
+echo "== 1. the host batchn's SSH host key, as an age recipient for .sops.yaml"
+echo "\$ secrets ssh-to-age -i $host_pub"
+secrets ssh-to-age -i "$host_pub"
+echo
+
+echo "== 2. ssh-keyscan style input: several hosts and key types (non-ed25519 keys are skipped)"
+# What `ssh-keyscan batchn` prints: a comment line, then one line per host key.
+keyscan="# batchn:22 SSH-2.0-OpenSSH_9.8
+batchn $(cut -d' ' -f1,2 examples/keys/hosts/batchn_ssh_host_rsa_key.pub)
+batchn $(cut -d' ' -f1,2 "$host_pub")"
+echo "\$ ssh-keyscan batchn | secrets ssh-to-age"
+printf '%s\n' "$keyscan" | secrets ssh-to-age
+echo
+
+echo "== 3. the host's private key as an age identity (what sops-nix derives at activation)"
+echo "\$ secrets ssh-to-age --private-key -i $host_key | cut -c1-20"
+secrets ssh-to-age --private-key -i "$host_key" | cut -c1-20
+echo "(truncated: it is a secret key, even if this one is a throwaway)"

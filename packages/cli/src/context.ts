@@ -1,0 +1,114 @@
+/**
+ * Everything a command may touch of the outside world, passed in explicitly so that tests run commands
+ * in-process with fake streams, env and cwd, and never `chdir` or mutate `process.env`.
+ */
+import { homedir } from 'node:os';
+import { openSync, closeSync } from 'node:fs';
+import { ReadStream } from 'node:tty';
+
+/** A writable stream as commands see it. */
+export interface Output {
+  /** Whether it is a terminal (colours, progress, refusing to print binary). */
+  readonly isTTY: boolean;
+  write(chunk: string | Uint8Array): void;
+}
+
+/** Standard input as commands see it. */
+export interface Input {
+  readonly isTTY: boolean;
+  /** Reads all of standard input (once). */
+  readAll(): Promise<Uint8Array>;
+}
+
+/** The injected world of one CLI run. */
+export interface Context {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly homedir: string;
+  readonly platform: NodeJS.Platform;
+  readonly stdin: Input;
+  readonly stdout: Output;
+  readonly stderr: Output;
+  /**
+   * Asks the user a question on the controlling terminal; `secret` turns echo off. Null when there is no
+   * terminal (CI, pipes): commands must then fail with a hint instead of hanging.
+   */
+  readonly prompt: ((question: string, options: { secret: boolean }) => Promise<string>) | null;
+}
+
+function streamOutput(stream: NodeJS.WriteStream): Output {
+  return { isTTY: stream.isTTY === true, write: (chunk) => void stream.write(chunk) };
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/**
+ * Reads one line from /dev/tty with echo off for secrets, the way ssh-keygen and age ask for passphrases:
+ * the prompt goes to stderr so stdout stays clean for piping.
+ */
+async function ttyPrompt(question: string, options: { secret: boolean }): Promise<string> {
+  const fd = openSync('/dev/tty', 'r');
+  const tty = new ReadStream(fd);
+  process.stderr.write(question);
+  try {
+    tty.setRawMode(true);
+    return await new Promise<string>((resolve, reject) => {
+      let answer = '';
+      tty.on('data', (data: Buffer) => {
+        for (const ch of data.toString('utf8')) {
+          if (ch === '\r' || ch === '\n') {
+            process.stderr.write('\n');
+            resolve(answer);
+            return;
+          }
+          if (ch === '\u0003') {
+            process.stderr.write('\n');
+            reject(new Error('interrupted'));
+            return;
+          }
+          if (ch === '\u007f' || ch === '\b') {
+            answer = answer.slice(0, -1);
+            continue;
+          }
+          answer += ch;
+          if (!options.secret) process.stderr.write(ch);
+        }
+      });
+    });
+  } finally {
+    tty.setRawMode(false);
+    tty.destroy();
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed by destroy()
+    }
+  }
+}
+
+function hasTerminal(): boolean {
+  try {
+    closeSync(openSync('/dev/tty', 'r'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The context of a real process. */
+export function processContext(): Context {
+  return {
+    env: process.env,
+    cwd: process.cwd(),
+    homedir: homedir(),
+    platform: process.platform,
+    stdin: { isTTY: process.stdin.isTTY === true, readAll: () => readStream(process.stdin) },
+    stdout: streamOutput(process.stdout),
+    stderr: streamOutput(process.stderr),
+    prompt: hasTerminal() ? ttyPrompt : null,
+  };
+}

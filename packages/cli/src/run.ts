@@ -1,0 +1,132 @@
+/**
+ * argv → command → exit status. Parsing and dispatch only: each command lives in `commands/` as a plain
+ * async function over an explicit {@link Context} and a typed options object.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { isSecretsError } from '@secrets/core';
+import type { Context } from './context.js';
+import { exitCodeFor, EXIT } from './exit-codes.js';
+import { printError } from './output.js';
+import { sshToAge } from './commands/ssh-to-age.js';
+
+/** The CLI version, read from this package's package.json (works from src/ and dist/). */
+export function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/**
+ * ssh-to-age is a Go program: its flags are single-dash words (`-private-key`), and Go's flag package also
+ * accepts them with two dashes. Rewrite them to our spelling so both work.
+ */
+function normalizeSshToAgeArgs(args: readonly string[]): string[] {
+  const map: Record<string, string> = {
+    'private-key': '--private-key',
+    stdinpass: '--stdinpass',
+    version: '--version',
+    i: '-i',
+    o: '-o',
+    h: '--help',
+    help: '--help',
+  };
+  return args.map((arg) => {
+    const m = /^--?([a-z-]+)(=.*)?$/.exec(arg);
+    if (!m) return arg;
+    const name = m[1] as string;
+    const canonical = map[name];
+    if (canonical === undefined) return arg;
+    return m[2] ? `${canonical}${m[2]}` : canonical;
+  });
+}
+
+function examples(lines: readonly string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
+}
+
+function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void): Command {
+  const program = new Command('secrets');
+  program
+    .description('encrypted secrets for NixOS configuration repositories: sops, age, agenix and ssh-to-age in one tool')
+    .version(cliVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+      // commander's own errors ("error: unknown option …") in our grammar
+      outputError: (s, write) => write(`secrets: ${s.startsWith('error: ') ? s : `error: ${s}`}`),
+    })
+    .addHelpText(
+      'after',
+      examples([
+        'secrets ssh-to-age -i /etc/ssh/ssh_host_ed25519_key.pub',
+        'ssh-keyscan host.example | secrets ssh-to-age',
+        'secrets ssh-to-age --private-key -i ~/.ssh/id_ed25519 -o keys.txt',
+      ]),
+    );
+
+  program
+    .command('ssh-to-age')
+    .description('convert ssh-ed25519 keys to age recipients or identities, exactly as ssh-to-age does')
+    .option('-i, --input <file>', 'input file: a public key, authorized_keys, known_hosts, ssh-keyscan output or (with --private-key) an OpenSSH private key; - for stdin', '-')
+    .option('-o, --output <file>', 'output file, - for stdout; private keys are written mode 0600', '-')
+    .option('--private-key', 'convert a private key to an AGE-SECRET-KEY-1 identity', false)
+    .addOption(new Option('--stdinpass', 'read the private key passphrase from stdin (needs -i FILE)').default(false))
+    .addHelpText(
+      'after',
+      examples([
+        'secrets ssh-to-age -i ~/.ssh/id_ed25519.pub',
+        'ssh-keyscan batchn | secrets ssh-to-age',
+        'SSH_TO_AGE_PASSPHRASE=… secrets ssh-to-age --private-key -i ~/.ssh/id_ed25519',
+        '',
+        "ssh-to-age's own spelling works too: -i, -o, -private-key, -stdinpass.",
+        'The passphrase comes from SSH_TO_AGE_PASSPHRASE, --stdinpass, or a prompt on the terminal.',
+      ]),
+    )
+    .action((opts: { input: string; output: string; privateKey: boolean; stdinpass: boolean }) => {
+      setResult(sshToAge(ctx, { input: opts.input, output: opts.output, privateKey: opts.privateKey, stdinPass: opts.stdinpass }));
+    });
+
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (without the node and script entries) in `ctx`.
+ *
+ * @returns the process exit status; every user error has been printed in the CLI grammar
+ */
+export async function run(argv: readonly string[], ctx: Context): Promise<number> {
+  let result: Promise<number> = Promise.resolve(EXIT.ok);
+  const args = argv[0] === 'ssh-to-age' ? ['ssh-to-age', ...normalizeSshToAgeArgs(argv.slice(1))] : [...argv];
+  try {
+    const program = buildProgram(ctx, (p) => {
+      result = p;
+    });
+    if (args.length === 0) {
+      program.outputHelp({ error: true });
+      return EXIT.generic;
+    }
+    await program.parseAsync(args, { from: 'user' });
+    return await result;
+  } catch (error) {
+    return handleError(ctx, error);
+  }
+}
+
+function handleError(ctx: Context, error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Help and version are "errors" only to commander; anything else was already printed.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+    return error.exitCode === 0 ? EXIT.ok : EXIT.generic;
+  }
+  if (isSecretsError(error)) {
+    printError(ctx, error.message, error.hints);
+    return exitCodeFor(error.code);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  printError(ctx, `internal error: ${message.toLowerCase()}`, ['this is a bug in secrets; please report it with the command you ran']);
+  if (ctx.env['SECRETS_DEBUG'] && error instanceof Error && error.stack) ctx.stderr.write(`${error.stack}\n`);
+  return EXIT.generic;
+}
