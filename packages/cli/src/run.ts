@@ -8,6 +8,7 @@ import { isSecretsError } from '@secrets/core';
 import type { Context } from './context.js';
 import { exitCodeFor, EXIT } from './exit-codes.js';
 import { printError } from './output.js';
+import { ageDecrypt, ageEncrypt } from './commands/age.js';
 import { sshToAge } from './commands/ssh-to-age.js';
 
 /** The CLI version, read from this package's package.json (works from src/ and dist/). */
@@ -38,6 +39,10 @@ function normalizeSshToAgeArgs(args: readonly string[]): string[] {
     if (canonical === undefined) return arg;
     return m[2] ? `${canonical}${m[2]}` : canonical;
   });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function examples(lines: readonly string[]): string {
@@ -87,6 +92,47 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void): Co
     )
     .action((opts: { input: string; output: string; privateKey: boolean; stdinpass: boolean }) => {
       setResult(sshToAge(ctx, { input: opts.input, output: opts.output, privateKey: opts.privateKey, stdinPass: opts.stdinpass }));
+    });
+
+  const age = program
+    .command('age')
+    .description('encrypt and decrypt age files (X25519, ssh-ed25519, ssh-rsa, post-quantum recipients)');
+  age
+    .command('encrypt')
+    .description('encrypt a file to age recipients')
+    .argument('[file]', 'input file, - for stdin', '-')
+    .option('-r, --recipient <recipient>', 'an age1…, age1pq1…, ssh-ed25519 or ssh-rsa recipient (repeatable)', collect, [])
+    .option('-R, --recipients-file <file>', 'a file with one recipient per line (repeatable)', collect, [])
+    .option('-a, --armor', 'write PEM-armored output', false)
+    .option('-o, --output <file>', 'output file, - for stdout', '-')
+    .addHelpText(
+      'after',
+      examples([
+        'secrets age encrypt -r age1… -R /etc/ssh/ssh_host_ed25519_key.pub -o secret.age secret.txt',
+        'echo hello | secrets age encrypt -a -r "$(cat ~/.ssh/id_ed25519.pub)"',
+      ]),
+    )
+    .action((file: string, opts: { recipient: string[]; recipientsFile: string[]; armor: boolean; output: string }) => {
+      setResult(ageEncrypt(ctx, { input: file, output: opts.output, recipients: opts.recipient, recipientFiles: opts.recipientsFile, armor: opts.armor }));
+    });
+  age
+    .command('decrypt')
+    .description('decrypt an age file (armored or binary) with -i identities, or the identities sops would find')
+    .argument('[file]', 'input file, - for stdin', '-')
+    .option('-i, --identity <file>', 'identity file: keys.txt, an OpenSSH private key, or a passphrase-protected identity file (repeatable)', collect, [])
+    .option('-o, --output <file>', 'output file (written 0600), - for stdout', '-')
+    .addHelpText(
+      'after',
+      examples([
+        'secrets age decrypt -i ~/.ssh/id_ed25519 secrets/wifi.age',
+        'SOPS_AGE_KEY_FILE=~/keys.txt secrets age decrypt secret.age',
+        '',
+        'Without -i, identities are looked for where sops looks (see docs/keys.md). An SSH key also opens',
+        'files encrypted to its ssh-to-age recipient.',
+      ]),
+    )
+    .action((file: string, opts: { identity: string[]; output: string }) => {
+      setResult(ageDecrypt(ctx, { input: file, output: opts.output, identities: opts.identity }));
     });
 
   return program;

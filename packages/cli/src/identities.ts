@@ -1,0 +1,79 @@
+/**
+ * Identities for a command: the `-i` files the user named, or else discovery in sops' order. Also the
+ * passphrase callback (terminal prompt, or a clear error when there is no terminal).
+ */
+import {
+  SecretsError,
+  describePlaces,
+  discoverIdentities,
+  parseIdentities,
+  type AgeIdentity,
+  type IdentityPlace,
+} from '@secrets/core';
+import type { Context } from './context.js';
+import { readInput } from './io.js';
+
+/** Identities plus where they were looked for. */
+export interface LoadedIdentities {
+  readonly identities: readonly AgeIdentity[];
+  readonly places: readonly IdentityPlace[];
+}
+
+/**
+ * Loads identities from explicit files (`-i`), or discovers them like sops when none are given.
+ *
+ * @throws SecretsError AGE_NO_IDENTITIES when none are found, listing every place looked at
+ */
+export async function loadIdentities(ctx: Context, files: readonly string[], recipient?: string): Promise<LoadedIdentities> {
+  let identities: AgeIdentity[] = [];
+  let places: IdentityPlace[] = [];
+  if (files.length > 0) {
+    for (const file of files) {
+      const text = Buffer.from(await readInput(ctx, file)).toString('utf8');
+      const found = parseIdentities(text, file);
+      identities.push(...found);
+      places.push({ place: file, status: 'loaded', count: found.length });
+    }
+  } else {
+    const found = await discoverIdentities(
+      { env: ctx.env, homedir: ctx.homedir, platform: ctx.platform },
+      recipient === undefined ? {} : { recipient },
+    );
+    identities = [...found.identities];
+    places = [...found.places];
+  }
+  if (identities.length === 0) {
+    throw new SecretsError('AGE_NO_IDENTITIES', 'no age identities found', {
+      hints: [
+        'looked in:',
+        ...describePlaces(places).map((l) => `  ${l}`),
+        'set SOPS_AGE_KEY_FILE to your keys.txt, SOPS_AGE_SSH_PRIVATE_KEY_FILE to an SSH key, or pass -i FILE',
+      ],
+    });
+  }
+  return { identities, places };
+}
+
+/** Adds the list of places looked at to a "no identity matched" error, so the user sees the whole story. */
+export function withPlaces(error: unknown, places: readonly IdentityPlace[]): unknown {
+  if (!(error instanceof SecretsError) || error.code !== 'AGE_NO_IDENTITY_MATCHED') return error;
+  const unused = places.filter((p) => p.status !== 'loaded');
+  if (unused.length === 0) return error;
+  return new SecretsError(error.code, error.message, {
+    hints: [...error.hints, 'also looked in:', ...describePlaces(unused).map((l) => `  ${l}`)],
+    details: error.details,
+    cause: error.cause,
+  });
+}
+
+/** The passphrase callback for protected SSH keys and identity files. */
+export function passphrasePrompt(ctx: Context): (request: { origin: string; reason: string }) => Promise<string> {
+  return async (request) => {
+    if (!ctx.prompt) {
+      throw new SecretsError('SSH_PASSPHRASE_REQUIRED', `a passphrase is needed for ${request.origin} but there is no terminal to ask on`, {
+        hints: ['run on a terminal, or use an unencrypted copy of the key in a private location'],
+      });
+    }
+    return ctx.prompt(`Enter passphrase for ${request.origin}: `, { secret: true });
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * The architecture you can see from the folder tree, enforced: `ssh` ← `age` ← `sops` in core; only
+ * `keys/` and `config/` reach the environment, the disk or other processes; the CLI uses core's public
+ * exports only; core never imports the CLI.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './support/cli.js';
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...sources(path));
+    else if (name.endsWith('.ts')) out.push(path);
+  }
+  return out;
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specs: string[] = [];
+  for (const m of text.matchAll(/^\s*(?:import|export)\b[^'";]*?from\s*['"]([^'"]+)['"]/gm)) specs.push(m[1] as string);
+  for (const m of text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) specs.push(m[1] as string);
+  return specs;
+}
+
+const CORE = join(REPO_ROOT, 'packages/core/src');
+const CLI = join(REPO_ROOT, 'packages/cli/src');
+const layerOf = (file: string): string => {
+  const rel = relative(CORE, file);
+  return rel.includes('/') ? (rel.split('/')[0] as string) : '(root)';
+};
+
+// Which core folders each layer may import from. Root files (errors.ts, bytes.ts, index.ts) are shared.
+const ALLOWED: Record<string, readonly string[]> = {
+  '(root)': ['ssh', 'age', 'sops', 'keys', 'config', '(root)'],
+  ssh: ['ssh', '(root)'],
+  age: ['age', 'ssh', '(root)'],
+  sops: ['sops', 'age', 'ssh', '(root)'],
+  keys: ['keys', 'age', 'ssh', '(root)'],
+  config: ['config', 'sops', 'age', 'ssh', 'keys', '(root)'],
+};
+const SIDE_EFFECT_MODULES = /^node:(fs|fs\/promises|child_process|os|process)$/;
+
+describe('architecture', () => {
+  const coreFiles = sources(CORE);
+
+  it('core layers import only downward: ssh ← age ← sops; keys/config above them', () => {
+    const violations: string[] = [];
+    for (const file of coreFiles) {
+      const layer = layerOf(file);
+      for (const spec of imports(file)) {
+        if (!spec.startsWith('.')) continue;
+        const target = join(file, '..', spec);
+        if (!target.startsWith(CORE)) {
+          violations.push(`${relative(REPO_ROOT, file)} imports outside core: ${spec}`);
+          continue;
+        }
+        const targetLayer = layerOf(target.replace(/\.js$/, '.ts'));
+        if (!(ALLOWED[layer] ?? []).includes(targetLayer)) violations.push(`${relative(REPO_ROOT, file)} (${layer}) imports ${targetLayer}: ${spec}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('only keys/ and config/ touch the disk, processes or the environment', () => {
+    const violations: string[] = [];
+    for (const file of coreFiles) {
+      const layer = layerOf(file);
+      if (layer === 'keys' || layer === 'config') continue;
+      const text = readFileSync(file, 'utf8');
+      for (const spec of imports(file)) if (SIDE_EFFECT_MODULES.test(spec)) violations.push(`${relative(REPO_ROOT, file)} imports ${spec}`);
+      if (/\bprocess\.(env|cwd|argv|exit)\b/.test(text)) violations.push(`${relative(REPO_ROOT, file)} uses process globals`);
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('the CLI uses only @secrets/core public exports, and core never imports the CLI', () => {
+    const violations: string[] = [];
+    for (const file of sources(CLI)) {
+      for (const spec of imports(file)) {
+        if (spec.startsWith('@secrets/') && spec !== '@secrets/core') violations.push(`${relative(REPO_ROOT, file)} deep-imports ${spec}`);
+        if (spec.startsWith('.') && !join(file, '..', spec).startsWith(CLI)) violations.push(`${relative(REPO_ROOT, file)} reaches outside the CLI: ${spec}`);
+      }
+    }
+    for (const file of coreFiles) for (const spec of imports(file)) if (spec.includes('cli')) violations.push(`${relative(REPO_ROOT, file)} imports ${spec}`);
+    expect(violations).toEqual([]);
+  });
+
+  it('every runtime dependency is declared and pinned to an exact version', () => {
+    for (const pkg of ['packages/core/package.json', 'packages/cli/package.json', 'package.json']) {
+      const json = JSON.parse(readFileSync(join(REPO_ROOT, pkg), 'utf8')) as Record<string, Record<string, string> | undefined>;
+      for (const field of ['dependencies', 'devDependencies']) {
+        for (const [name, range] of Object.entries(json[field] ?? {})) expect(`${pkg} ${name}@${range}`).toMatch(/@\d+\.\d+\.\d+$/);
+      }
+    }
+  });
+});
