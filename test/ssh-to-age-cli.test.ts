@@ -116,8 +116,11 @@ describe('ssh-to-age vectors through the real CLI', () => {
     it(`cross-repo vector ${i}: private and public conversions agree with the other tools`, async () => {
       const priv = await runProcess(['ssh-to-age', '--private-key', '-i', tempFile(v.input)]);
       expect(priv.stdout).toBe(`${v.expected_age_secret_key}\n`);
-      const pub = await runProcess(['ssh-to-age'], { stdin: v.public_input });
-      expect(pub.stdout).toBe(`${v.expected_age_public_key}\n`);
+      // Not every entry carries its .pub line (the core test checks the envelope's public key then).
+      if (v.public_input) {
+        const pub = await runProcess(['ssh-to-age'], { stdin: v.public_input });
+        expect(pub.stdout).toBe(`${v.expected_age_public_key}\n`);
+      }
     });
   }
 

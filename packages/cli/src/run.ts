@@ -9,6 +9,7 @@ import type { Context } from './context.js';
 import { exitCodeFor, EXIT } from './exit-codes.js';
 import { printError } from './output.js';
 import { ageDecrypt, ageEncrypt } from './commands/age.js';
+import { identities } from './commands/identities.js';
 import { sshToAge } from './commands/ssh-to-age.js';
 
 /** The CLI version, read from this package's package.json (works from src/ and dist/). */
@@ -92,6 +93,23 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void): Co
     )
     .action((opts: { input: string; output: string; privateKey: boolean; stdinpass: boolean }) => {
       setResult(sshToAge(ctx, { input: opts.input, output: opts.output, privateKey: opts.privateKey, stdinPass: opts.stdinpass }));
+    });
+
+  program
+    .command('identities')
+    .description('list the age identities decryption would use, and every place looked at (sops order)')
+    .option('--json', 'machine-readable output', false)
+    .addHelpText(
+      'after',
+      examples([
+        'secrets identities',
+        'SOPS_AGE_SSH_PRIVATE_KEY_FILE=/etc/ssh/ssh_host_ed25519_key secrets identities --json',
+        '',
+        'Secret keys are never printed: only where each identity came from and which recipients it opens.',
+      ]),
+    )
+    .action((opts: { json: boolean }) => {
+      setResult(identities(ctx, { json: opts.json }));
     });
 
   const age = program
