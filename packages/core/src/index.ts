@@ -1,1 +1,70 @@
-export {};
+/**
+ * `@secrets/core`: sops, age and ssh-to-age compatible secrets for NixOS configuration repositories.
+ *
+ * Layers (each usable on its own): SSH keys and ssh-to-age conversion; age encryption with X25519,
+ * post-quantum, ssh-ed25519 and ssh-rsa recipients; identity discovery exactly where sops looks;
+ * `.sops.yaml` configuration. Everything but discovery and config discovery is pure: pass bytes in,
+ * get bytes out.
+ *
+ * @packageDocumentation
+ */
+
+// Errors
+export { SecretsError, isSecretsError, type ErrorCode, type SecretsErrorOptions } from './errors.js';
+
+// SSH keys and ssh-to-age
+export {
+  convertPublicKeys,
+  decryptOpenSshPrivateKey,
+  ed25519PrivateKeyToAgeIdentity,
+  ed25519PublicKeyToAgeRecipient,
+  ed25519SeedToX25519Scalar,
+  formatSshPublicKey,
+  inspectOpenSshPrivateKey,
+  parseSshPublicKey,
+  type OpenSshKeyFile,
+  type SkippedKey,
+  type SshEd25519PrivateKey,
+  type SshEd25519PublicKey,
+  type SshPrivateKey,
+  type SshPublicKey,
+  type SshRsaPrivateKey,
+  type SshRsaPublicKey,
+} from './ssh/index.js';
+
+// age
+export {
+  decryptAge,
+  describeIdentity,
+  encryptAge,
+  inspectAgeHeader,
+  isArmored,
+  parseIdentities,
+  parseRecipient,
+  sshTag,
+  type AgeIdentity,
+  type AgeRecipient,
+  type DecryptAgeOptions,
+  type EncryptAgeOptions,
+  type IdentityDescription,
+  type PassphraseRequest,
+  type StanzaInfo,
+} from './age/index.js';
+
+// Identity discovery (reads env, disk, runs commands: injectable)
+export {
+  describePlaces,
+  discoverIdentities,
+  IDENTITY_ENV,
+  userConfigDir,
+  type DiscoveredIdentities,
+  type DiscoverOptions,
+  type IdentityPlace,
+  type KeyEnvironment,
+} from './keys/discover.js';
+export { shellSplit } from './keys/shlex.js';
+
+// .sops.yaml
+export { parseSopsConfig, type ConfigKey, type ConfigPosition, type CreationRule, type SopsConfig, type StoresConfig } from './config/schema.js';
+export { findConfig, loadConfig, matchCreationRule, pathForRules, type ConfigFs, type ConfigSource, type FindConfigOptions, type FoundConfig } from './config/find.js';
+export { compileRe2 } from './re2.js';

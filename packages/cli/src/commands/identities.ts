@@ -18,7 +18,7 @@ export interface IdentitiesOptions {
  */
 export async function identities(ctx: Context, options: IdentitiesOptions): Promise<number> {
   const found = await discoverIdentities({ env: ctx.env, homedir: ctx.homedir, platform: ctx.platform });
-  const described = found.identities.map((identity) => describeIdentity(identity));
+  const described = await Promise.all(found.identities.map((identity) => describeIdentity(identity)));
   if (options.json) {
     ctx.stdout.write(`${JSON.stringify({ places: found.places, identities: described }, null, 2)}\n`);
   } else {

@@ -92,7 +92,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  */
 export function parseSopsConfig(text: string, path: string): SopsConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, maxAliasCount: 10_000 });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const pos = (node: { range?: [number, number, number] | null | undefined } | null | undefined): ConfigPosition => {
     const offset = node?.range?.[0] ?? 0;
     const lp = lineCounter.linePos(offset);
@@ -205,8 +205,8 @@ export function parseSopsConfig(text: string, path: string): SopsConfig {
     try {
       parseRecipient(value);
     } catch (error) {
-      const reason = error instanceof SecretsError ? error.message : 'invalid recipient';
-      return fail(node, `invalid age recipient ${JSON.stringify(value)}: ${reason}`, [
+      const reason = error instanceof SecretsError ? error.message : `invalid age recipient ${JSON.stringify(value)}`;
+      return fail(node, reason, [
         'age recipients are age1…, age1pq1…, ssh-ed25519 AAAA… or ssh-rsa AAAA…',
       ]);
     }
