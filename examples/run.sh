@@ -26,3 +26,32 @@ echo "== 3. the host's private key as an age identity (what sops-nix derives at 
 echo "\$ secrets ssh-to-age --private-key -i $host_key | cut -c1-20"
 secrets ssh-to-age --private-key -i "$host_key" | cut -c1-20
 echo "(truncated: it is a secret key, even if this one is a throwaway)"
+echo
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+admin_key=examples/keys/admin_michael.agekey
+admin_recipient=$(grep -o 'age1[a-z0-9]*' "$admin_key" | head -1)
+
+echo "== 4. an age file for the admin (age1…) and the host (its SSH key, natively, as agenix does)"
+echo "\$ echo 'wifi password' | secrets age encrypt -a -r $admin_recipient -R $host_pub"
+echo 'wifi password' | secrets age encrypt -a -r "$admin_recipient" -R "$host_pub" -o "$work/wifi.age"
+head -3 "$work/wifi.age"; echo "…"
+echo
+
+echo "== 5. the host opens it with its SSH host key, found the way sops finds keys"
+echo "\$ SOPS_AGE_SSH_PRIVATE_KEY_FILE=$host_key secrets age decrypt wifi.age"
+SOPS_AGE_SSH_PRIVATE_KEY_FILE="$host_key" secrets age decrypt "$work/wifi.age"
+echo
+
+echo "== 6. the same host key also opens files sent to its ssh-to-age recipient (sops-nix style);"
+echo "      plain age cannot do that"
+host_recipient=$(secrets ssh-to-age -i "$host_pub")
+echo 'db password' | secrets age encrypt -r "$host_recipient" -o "$work/db.age"
+echo "\$ SOPS_AGE_SSH_PRIVATE_KEY_FILE=$host_key secrets age decrypt db.age"
+SOPS_AGE_SSH_PRIVATE_KEY_FILE="$host_key" secrets age decrypt "$work/db.age"
+echo
+
+echo "== 7. and when a key cannot open a file, you are told exactly why"
+echo "\$ SOPS_AGE_KEY_FILE=$admin_key secrets age decrypt db.age"
+SOPS_AGE_KEY_FILE="$admin_key" HOME="$work" secrets age decrypt "$work/db.age" || echo "(exit status $?)"

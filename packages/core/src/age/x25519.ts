@@ -72,7 +72,9 @@ export class X25519Identity implements Identity {
         return fileKey;
       }
     }
-    if (this.outcome) this.outcome.reason = seen === 0 ? 'the file has no X25519 stanza' : `none of the file's ${seen} X25519 stanza${seen === 1 ? '' : 's'} is for this key`;
+    if (this.outcome) {
+      this.outcome.reason = seen === 0 ? 'the file has no X25519 stanza' : seen === 1 ? "the file's X25519 stanza is not for this key" : `none of the file's ${seen} X25519 stanzas is for this key`;
+    }
     return null;
   }
 }
