@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `secrets` executable: runs the CLI in the real process context and exits with its status.
  */
