@@ -29,8 +29,7 @@ export async function loadIdentities(ctx: Context, files: readonly string[], rec
   let places: IdentityPlace[] = [];
   if (files.length > 0) {
     for (const file of files) {
-      const text = Buffer.from(await readInput(ctx, file)).toString('utf8');
-      const found = parseIdentities(text, file);
+      const found = parseIdentities(await readInput(ctx, file), file);
       identities.push(...found);
       places.push({ place: file, status: 'loaded', count: found.length });
     }

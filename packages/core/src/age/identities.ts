@@ -32,15 +32,18 @@ const ENCRYPTED_FILE = /^(age-encryption\.org\/|-----BEGIN AGE ENCRYPTED FILE---
  * whitespace-separated identities (as `SOPS_AGE_KEY` allows), an OpenSSH private key, or a
  * passphrase-protected identity file (an age file, binary or armored, holding a keys.txt).
  *
- * @param text - the source's content
+ * @param source - the source's content: bytes as read (a binary encrypted identity file must not go
+ *   through a text decoding), or text
  * @param origin - where it came from, used in every message
  * @returns the identities, in order
  * @throws SecretsError AGE_IDENTITY_INVALID naming the origin and line (never the content);
  *   SSH_* errors for unusable SSH keys
  */
-export function parseIdentities(text: string, origin: string): AgeIdentity[] {
+export function parseIdentities(source: string | Uint8Array, origin: string): AgeIdentity[] {
+  const bytes = typeof source === 'string' ? new TextEncoder().encode(source) : source;
+  if (ENCRYPTED_FILE.test(Buffer.from(bytes.subarray(0, 64)).toString('latin1').trimStart())) return [{ kind: 'encrypted-file', origin, file: bytes.slice() }];
+  const text = typeof source === 'string' ? source : Buffer.from(source).toString('utf8');
   const trimmed = text.trimStart();
-  if (ENCRYPTED_FILE.test(trimmed)) return [{ kind: 'encrypted-file', origin, file: new TextEncoder().encode(text) }];
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----|^PuTTY-User-Key-File-/m.test(trimmed)) {
     const envelope = inspectOpenSshPrivateKey(text);
     const pub = envelope.publicKey;

@@ -72,6 +72,8 @@ export interface DecryptAgeOptions {
 /** One identity's try, for the diagnostics. */
 interface Attempt {
   readonly label: string;
+  /** The identity's origin, to avoid repeating it in messages that already name it. */
+  readonly origin?: string;
   readonly outcomes: UnwrapOutcome[];
   error?: unknown;
 }
@@ -240,7 +242,7 @@ export async function decryptAge(file: Uint8Array, identities: readonly AgeIdent
   }
   for (const id of identities) {
     if (id.kind !== 'encrypted-file') continue;
-    const attempt: Attempt = { label: `${id.origin} (passphrase-protected identity file)`, outcomes: [] };
+    const attempt: Attempt = { label: `${id.origin} (passphrase-protected identity file)`, origin: id.origin, outcomes: [] };
     attempts.push(attempt);
     if (!options.passphrase) {
       attempt.outcomes.push({ matched: false, reason: 'needs a passphrase and none can be asked for' });
@@ -276,7 +278,8 @@ function noMatch(stanzas: readonly StanzaInfo[], attempts: readonly Attempt[]): 
   const matchedFailure = attempts.find((a) => a.error !== undefined && (a.outcomes.some((o) => o.matched) || isSecretsError(a.error)));
   if (matchedFailure && isSecretsError(matchedFailure.error)) {
     const e = matchedFailure.error;
-    return new SecretsError(e.code, e.message.startsWith(matchedFailure.label) ? e.message : `${e.message} (${matchedFailure.label})`, { hints: e.hints, cause: e });
+    const named = e.message.includes(matchedFailure.origin ?? matchedFailure.label);
+    return new SecretsError(e.code, named ? e.message : `${e.message} (${matchedFailure.label})`, { hints: e.hints, cause: e });
   }
   const lines = attempts.map((a) => {
     const reasons = a.outcomes.map((o) => o.reason).filter((r) => r !== '');

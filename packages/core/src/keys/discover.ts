@@ -120,9 +120,9 @@ export async function discoverIdentities(environment: KeyEnvironment, options: D
   const identities: AgeIdentity[] = [];
   const places: IdentityPlace[] = [];
 
-  const take = (place: string, text: string): void => {
+  const take = (place: string, source: string | Uint8Array): void => {
     try {
-      const found = parseIdentities(text, place);
+      const found = parseIdentities(source, place);
       identities.push(...found);
       places.push({ place, status: 'loaded', count: found.length });
     } catch (error) {
@@ -139,7 +139,7 @@ export async function discoverIdentities(environment: KeyEnvironment, options: D
       else places.push({ place, status: 'error', count: 0, reason: describeError(error) });
       return;
     }
-    take(place, Buffer.from(bytes).toString('utf8'));
+    take(place, bytes);
   };
 
   const fromCommand = async (place: string, line: string, extraEnv: Record<string, string>): Promise<void> => {
@@ -152,7 +152,7 @@ export async function discoverIdentities(environment: KeyEnvironment, options: D
       places.push({ place, status: 'error', count: 0, reason: describeError(error) });
       return;
     }
-    take(place, Buffer.from(stdout).toString('utf8'));
+    take(place, stdout);
   };
 
   const home = (...parts: string[]): string => join(homedir, ...parts);

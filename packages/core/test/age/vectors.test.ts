@@ -143,3 +143,47 @@ describe('identities and recipients', () => {
     expect(stanzas.length).toBeGreaterThan(2);
   });
 });
+
+describe('post-quantum identities and passphrase-protected identity files', () => {
+  it('AGE-SECRET-KEY-PQ-1 identities open files for their age1pq1 recipient', async () => {
+    const { generateHybridIdentity, identityToRecipient } = await import('age-encryption');
+    const secret = await generateHybridIdentity();
+    const recipient = await identityToRecipient(secret);
+    const file = await encryptAge(new TextEncoder().encode('pq'), [parseRecipient(recipient)]);
+    const ids = parseIdentities(`# post-quantum\n${secret}\n`, 'pq.txt');
+    expect(ids[0]?.kind).toBe('hybrid');
+    expect(Buffer.from(await decryptAge(file, ids)).toString()).toBe('pq');
+    const d = await describeIdentity(ids[0] as never);
+    expect(d.recipients).toEqual([recipient]);
+  });
+
+  it('a passphrase-protected identity file (armored or binary) is opened last, only when needed', async () => {
+    const { Encrypter, armor } = await import('age-encryption');
+    const inner = text('sops-nix/age-keys.txt');
+    const e = new Encrypter();
+    e.setPassphrase('correct horse');
+    e.setScryptWorkFactor(10); // keep the test fast; the format is the same at any work factor
+    const binary = await e.encrypt(inner);
+    const armored = armor.encode(binary);
+    const [block] = [...text('sops-nix/secrets.yaml').matchAll(/-----BEGIN AGE ENCRYPTED FILE-----[\s\S]*?-----END AGE ENCRYPTED FILE-----/g)].map((m) => m[0].replace(/^ +/gm, ''));
+    const file = new TextEncoder().encode(block);
+    for (const source of [armored, binary] as const) {
+      const ids = parseIdentities(source, 'keys.age');
+      expect(ids.map((i) => i.kind)).toEqual(['encrypted-file']);
+      const asked: string[] = [];
+      const key = await decryptAge(file, ids, { passphrase: async (r) => (asked.push(r.origin), 'correct horse') });
+      expect(Buffer.from(key).toString('hex')).toBe('b9152942b7105527fd1fb9e2d9a1ee9bd03a7bb8edea26d311fda1a2e85056b2');
+      expect(asked).toEqual(['keys.age']);
+    }
+    const wrong = await failure(decryptAge(file, parseIdentities(armored, 'keys.age'), { passphrase: async () => 'wrong' }));
+    expect(wrong.code).toBe('AGE_DECRYPT_FAILED');
+    expect(wrong.message).toContain('incorrect passphrase for keys.age');
+    // With a plain identity that matches, the protected file is never opened.
+    const never = await decryptAge(file, [...parseIdentities(text('sops-nix/age-keys.txt'), 'plain'), ...parseIdentities(armored, 'keys.age')], {
+      passphrase: async () => {
+        throw new Error('must not be asked');
+      },
+    });
+    expect(never).toHaveLength(32);
+  });
+});
