@@ -3,6 +3,7 @@
  * through the built CLI as a real process: exact stdout, exact stderr notes, exit codes, file modes,
  * and no key material in any error.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -245,6 +246,22 @@ describe('ssh-to-age vectors through the real CLI', () => {
     expect(r.stdout).toBe('');
     expect(readFileSync(out, 'utf8')).toBe(plain.expected_output);
     expect(statSync(out).mode & 0o777).toBe(0o600);
+  });
+
+  it('asks for the passphrase on the terminal, without echo, when nothing else gives it', () => {
+    const dir = join(import.meta.dirname, '../packages/core/test/vectors/ssh');
+    const fixtures = JSON.parse(readFileSync(join(dir, 'vectors.json'), 'utf8')) as { keys: { file: string; passphrase: string | null; age_identity?: string }[] };
+    const key = fixtures.keys.find((k) => k.passphrase && k.age_identity) as { file: string; passphrase: string; age_identity: string };
+    // util-linux `script` gives the CLI a real pty; the passphrase is typed after the prompt appears.
+    const cli = join(import.meta.dirname, '../packages/cli/bin/secrets.js');
+    const r = spawnSync('sh', ['-c', `(sleep 1; printf '%s\\r' "$PASS") | script -qec "node ${cli} ssh-to-age --private-key -i ${join(dir, key.file)}" /dev/null`], {
+      encoding: 'utf8',
+      env: { PATH: process.env['PATH'], PASS: key.passphrase, HOME: '/nonexistent-home' },
+      timeout: 20_000,
+    });
+    expect(r.stdout).toContain('Enter passphrase for the SSH key: ');
+    expect(r.stdout).toContain(key.age_identity);
+    expect(r.stdout).not.toContain(key.passphrase);
   });
 
   it('--help shows an example and both flag spellings', async () => {
