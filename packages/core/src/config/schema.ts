@@ -8,6 +8,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import { parseRecipient } from '../age/index.js';
 import { SecretsError } from '../errors.js';
 import { compileRe2 } from '../re2.js';
+import type { CryptRules } from '../sops/rules.js';
 
 /** A position in the config file (1-based). */
 export interface ConfigPosition {
@@ -20,8 +21,8 @@ export type ConfigKey =
   | { readonly type: 'age'; readonly recipient: string; readonly position: ConfigPosition }
   | { readonly type: 'pgp' | 'kms' | 'gcp_kms' | 'azure_kv' | 'hc_vault' | 'hckms'; readonly value: string; readonly position: ConfigPosition };
 
-/** One creation rule. */
-export interface CreationRule {
+/** One creation rule: which files, which keys, and the encryption-selection settings for new files. */
+export interface CreationRule extends CryptRules {
   /** 0-based index in `creation_rules`. */
   readonly index: number;
   readonly position: ConfigPosition;
@@ -32,12 +33,6 @@ export interface CreationRule {
   /** Key groups, in order; one group when the rule uses top-level key fields. */
   readonly keyGroups: readonly (readonly ConfigKey[])[];
   readonly shamirThreshold: number;
-  readonly unencryptedSuffix?: string;
-  readonly encryptedSuffix?: string;
-  readonly unencryptedRegex?: string;
-  readonly encryptedRegex?: string;
-  readonly unencryptedCommentRegex?: string;
-  readonly encryptedCommentRegex?: string;
   readonly macOnlyEncrypted: boolean;
 }
 
