@@ -177,6 +177,8 @@ export function decryptDocument(doc: Document, options: DecryptDocumentOptions):
   const document = walkDocument(doc, options.rules, leaf, comment, 'output');
   const mac = hash.digest('hex').toUpperCase();
   if (!options.ignoreMac) verifyMac(options.mac, mac, options.dataKey, options.lastmodified);
+  // The MAC's IV is reused too when nothing changed (same plaintext hash, same lastmodified AAD).
+  if (options.mac !== '' && isEncValue(options.mac)) stash.set(stashKey(macAad(options.lastmodified), 'str', utf8(mac)), parseEncValue(options.mac).iv);
   return { document, stash, warnings, mac };
 }
 
@@ -246,5 +248,5 @@ export function encryptDocument(doc: Document, options: EncryptDocumentOptions):
   const document = walkDocument(doc, options.rules, leaf, comment, 'input');
   const macHex = hash.digest('hex').toUpperCase();
   const macAadText = macAad(options.lastmodified);
-  return { document, mac: sealEncValue(utf8(macHex), 'str', options.dataKey, macAadText, options.randomIv?.()) };
+  return { document, mac: sealEncValue(utf8(macHex), 'str', options.dataKey, macAadText, iv(macAadText, 'str', utf8(macHex))) };
 }

@@ -113,10 +113,11 @@ export function guardStack<T>(fn: () => T): T {
   }
 }
 
-const strictUtf8 = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true });
+const strictUtf8 = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
- * Decodes UTF-8 text, rejecting invalid sequences.
+ * Decodes UTF-8 text, rejecting invalid sequences. A byte order mark is kept (Go does not strip it either;
+ * the stores whose Go parser skips it do so themselves).
  *
  * @param what - names the input in the error message
  */
