@@ -52,6 +52,16 @@ echo "\$ SOPS_AGE_SSH_PRIVATE_KEY_FILE=$host_key secrets age decrypt db.age"
 SOPS_AGE_SSH_PRIVATE_KEY_FILE="$host_key" secrets age decrypt "$work/db.age"
 echo
 
-echo "== 7. and when a key cannot open a file, you are told exactly why"
+echo "== 7. the sops file of the sops-nix article, encrypted for the admin and the host by .sops.yaml"
+echo "\$ SOPS_AGE_KEY_FILE=$admin_key secrets decrypt examples/batchn/secrets/example.yaml"
+SOPS_AGE_KEY_FILE="$admin_key" secrets decrypt examples/batchn/secrets/example.yaml
+echo
+
+echo "== 8. the host reads one value with nothing but its SSH host key (as sops-nix does at activation)"
+echo "\$ SOPS_AGE_SSH_PRIVATE_KEY_FILE=$host_key secrets decrypt --extract '[\"hello\"]' examples/batchn/secrets/example.yaml"
+SOPS_AGE_SSH_PRIVATE_KEY_FILE="$host_key" secrets decrypt --extract '["hello"]' examples/batchn/secrets/example.yaml
+echo; echo
+
+echo "== 9. and when a key cannot open a file, you are told exactly why"
 echo "\$ SOPS_AGE_KEY_FILE=$admin_key secrets age decrypt db.age"
 SOPS_AGE_KEY_FILE="$admin_key" HOME="$work" secrets age decrypt "$work/db.age" || echo "(exit status $?)"

@@ -53,9 +53,9 @@ export async function loadIdentities(ctx: Context, files: readonly string[], rec
   return { identities, places };
 }
 
-/** Adds the list of places looked at to a "no identity matched" error, so the user sees the whole story. */
+/** Adds the places looked at to a "no identity matched" / "no data key" error: the whole story. */
 export function withPlaces(error: unknown, places: readonly IdentityPlace[]): unknown {
-  if (!(error instanceof SecretsError) || error.code !== 'AGE_NO_IDENTITY_MATCHED') return error;
+  if (!(error instanceof SecretsError) || (error.code !== 'AGE_NO_IDENTITY_MATCHED' && error.code !== 'SOPS_DATA_KEY_UNAVAILABLE')) return error;
   const unused = places.filter((p) => p.status !== 'loaded');
   if (unused.length === 0) return error;
   return new SecretsError(error.code, error.message, {

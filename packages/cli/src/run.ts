@@ -10,6 +10,7 @@ import { exitCodeFor, EXIT } from './exit-codes.js';
 import { printError } from './output.js';
 import { ageDecrypt, ageEncrypt } from './commands/age.js';
 import { identities } from './commands/identities.js';
+import { decrypt, encrypt, filestatus } from './commands/sops.js';
 import { sshToAge } from './commands/ssh-to-age.js';
 
 /** The CLI version, read from this package's package.json (works from src/ and dist/). */
@@ -40,6 +41,13 @@ function normalizeSshToAgeArgs(args: readonly string[]): string[] {
     if (canonical === undefined) return arg;
     return m[2] ? `${canonical}${m[2]}` : canonical;
   });
+}
+
+/** The entries of `source` named in `keys` whose value is defined (exactOptionalPropertyTypes-friendly). */
+function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (source[k] !== undefined) out[k] = source[k];
+  return out;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -93,6 +101,81 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void): Co
     )
     .action((opts: { input: string; output: string; privateKey: boolean; stdinpass: boolean }) => {
       setResult(sshToAge(ctx, { input: opts.input, output: opts.output, privateKey: opts.privateKey, stdinPass: opts.stdinpass }));
+    });
+
+  program
+    .command('decrypt')
+    .description('decrypt a sops file (YAML, JSON, dotenv, INI, binary) to stdout; the MAC is verified first')
+    .argument('<file>', 'the encrypted file, - for stdin (needs --input-type)')
+    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+    .option('--output-type <format>', 'format to write (default: the input type)')
+    .option('--extract <path>', 'only this value, e.g. \'["app"]["db"][0]\'; strings are written raw')
+    .option('--ignore-mac', 'decrypt even if the MAC does not match (the file may have been tampered with)', false)
+    .option('--output <file>', 'write here (mode 0600) instead of stdout')
+    .option('--identity <file>', 'use this identity file instead of discovery (repeatable)', collect, [])
+    .addHelpText(
+      'after',
+      examples([
+        'secrets decrypt batchn/secrets/example.yaml',
+        'secrets decrypt --extract \'["hello"]\' batchn/secrets/example.yaml',
+        'SOPS_AGE_SSH_PRIVATE_KEY_FILE=/etc/ssh/ssh_host_ed25519_key secrets decrypt --output-type json secrets.yaml',
+      ]),
+    )
+    .action((file: string, opts: { inputType?: string; outputType?: string; extract?: string; ignoreMac: boolean; output?: string; identity: string[] }) => {
+      setResult(decrypt(ctx, { file, ignoreMac: opts.ignoreMac, identities: opts.identity, ...pick(opts, ['inputType', 'outputType', 'extract', 'output']) }));
+    });
+
+  program
+    .command('encrypt')
+    .description('encrypt a plaintext file for the recipients of its .sops.yaml creation rule, or --age')
+    .argument('<file>', 'the plaintext file')
+    .option('--age <recipients>', 'comma-separated age1… / ssh-ed25519 / ssh-rsa recipients (repeatable); replaces .sops.yaml keys', collect, [])
+    .option('-i, --in-place', 'replace the file instead of writing to stdout', false)
+    .option('--output <file>', 'write here instead of stdout')
+    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+    .option('--output-type <format>', 'format to write (default: the input type)')
+    .option('--config <file>', 'the .sops.yaml to use (default: searched upward, also from the file)')
+    .option('--filename-override <path>', 'pick the format and creation rule as if the file were at this path')
+    .option('--unencrypted-suffix <suffix>', 'keys ending with this stay plaintext (default _unencrypted)')
+    .option('--encrypted-suffix <suffix>', 'only keys ending with this are encrypted')
+    .option('--unencrypted-regex <re>', 'keys matching this stay plaintext')
+    .option('--encrypted-regex <re>', 'only keys matching this are encrypted')
+    .option('--unencrypted-comment-regex <re>', 'values after a comment matching this stay plaintext')
+    .option('--encrypted-comment-regex <re>', 'only values after a comment matching this are encrypted')
+    .option('--mac-only-encrypted', 'only encrypted values go into the MAC', false)
+    .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt', (v: string) => Number.parseInt(v, 10))
+    .addHelpText(
+      'after',
+      examples([
+        'secrets encrypt -i batchn/secrets/example.yaml          # recipients from .sops.yaml',
+        'secrets encrypt --age age1…,"ssh-ed25519 AAAA…" secrets.json > secrets.enc.json',
+      ]),
+    )
+    .action((file: string, opts: Record<string, unknown>) => {
+      const rules = {
+        ...pick(opts as Record<string, string | undefined>, ['unencryptedSuffix', 'encryptedSuffix', 'unencryptedRegex', 'encryptedRegex', 'unencryptedCommentRegex', 'encryptedCommentRegex']),
+        ...(opts['macOnlyEncrypted'] ? { macOnlyEncrypted: true } : {}),
+      };
+      setResult(
+        encrypt(ctx, {
+          file,
+          age: opts['age'] as string[],
+          inPlace: opts['inPlace'] === true,
+          rules,
+          ...pick(opts as Record<string, string | undefined>, ['inputType', 'outputType', 'output', 'config', 'filenameOverride']),
+          ...(typeof opts['shamirSecretSharingThreshold'] === 'number' ? { shamirThreshold: opts['shamirSecretSharingThreshold'] } : {}),
+        }),
+      );
+    });
+
+  program
+    .command('filestatus')
+    .description('print {"encrypted":true} or {"encrypted":false} for a file, like sops')
+    .argument('<file>', 'the file')
+    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+    .addHelpText('after', examples(['secrets filestatus batchn/secrets/example.yaml']))
+    .action((file: string, opts: { inputType?: string }) => {
+      setResult(filestatus(ctx, { file, ...pick(opts, ['inputType']) }));
     });
 
   program

@@ -64,6 +64,15 @@ export {
 } from './keys/discover.js';
 export { shellSplit } from './keys/shlex.js';
 
+// sops files
+export type { Comment, Document, Entry, MapNode, Scalar, SeqNode, TreePath, Value } from './sops/tree.js';
+export { openSopsFile, createSopsFile, updateSopsFile, reproduceSopsFile, unwrapDataKey, sopsTimestamp, SOPS_VERSION, type OpenOptions, type OpenedFile, type CreateOptions } from './sops/file.js';
+export { formatFromPath, isFormat, storeFor, FORMATS, type Format, type Store, type StoreOptions } from './sops/stores/store.js';
+export { readMetadata, writeMetadata, type Metadata, type MasterKey, type AgeKey, type OpaqueKey, type KeyType } from './sops/metadata.js';
+export { normalizeRules, type CryptRules } from './sops/rules.js';
+export { parseTreePath, getAtPath } from './sops/tree-path.js';
+export { isEncValue } from './sops/value-cipher.js';
+
 // .sops.yaml
 export { parseSopsConfig, type ConfigKey, type ConfigPosition, type CreationRule, type SopsConfig, type StoresConfig } from './config/schema.js';
 export { findConfig, loadConfig, matchCreationRule, pathForRules, type ConfigFs, type ConfigSource, type FindConfigOptions, type FoundConfig } from './config/find.js';

@@ -85,11 +85,16 @@ export function scalarBytes(scalar: Exclude<Scalar, { kind: 'null' }>): Uint8Arr
   }
 }
 
-/** The `type:` sops writes for a leaf. */
+/**
+ * The `type:` sops writes for a leaf. Raw bytes are written as `str`: Go sops turns `[]byte` into a
+ * string before encrypting (sops.go walkValue) and cannot read `type:bytes` back in a binary file.
+ */
 export function encTypeOf(scalar: Exclude<Scalar, { kind: 'null' }>): EncType {
-  const map = { string: 'str', int: 'int', float: 'float', bool: 'bool', time: 'time', bytes: 'bytes' } as const;
+  const map = { string: 'str', int: 'int', float: 'float', bool: 'bool', time: 'time', bytes: 'str' } as const;
   return map[scalar.kind];
 }
+
+const strictUtf8 = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true });
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -112,7 +117,12 @@ export function scalarFromBytes(type: string, bytes: Uint8Array): Exclude<Scalar
   const text = (): string => Buffer.from(bytes).toString('utf8');
   switch (type) {
     case 'str':
-      return { kind: 'string', value: text() };
+      // A Go string may hold any bytes (a binary file's content): keep them exact instead of decoding lossily.
+      try {
+        return { kind: 'string', value: strictUtf8.decode(bytes) };
+      } catch {
+        return { kind: 'bytes', value: bytes.slice() };
+      }
     case 'int': {
       const t = text();
       if (!/^[+-]?\d+$/.test(t)) throw new SecretsError('SOPS_VALUE_INVALID', 'encrypted int value is not an integer');

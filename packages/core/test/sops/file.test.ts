@@ -184,6 +184,18 @@ describe('new files', () => {
   });
 });
 
+describe('binary secrets', () => {
+  it('non-UTF-8 bytes survive the binary store, encrypted as type:str like sops', async () => {
+    const raw = new Uint8Array([0, 0xff, 0xfe, 0x80, 0x41, 0x0a]);
+    const recipient = parseRecipient('age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw');
+    const { storeFor } = await import('../../src/sops/stores/store.js');
+    const file = await createSopsFile(storeFor('binary').loadPlain(raw), { format: 'binary', keyGroups: [[recipient]], now: new Date() });
+    expect(Buffer.from(file).toString()).toMatch(/"data": "ENC\[AES256_GCM,data:[^\]]+,type:str\]"/);
+    const opened = await openSopsFile(file, { format: 'binary', identities: ageKeys });
+    expect(storeFor('binary').emitPlain(opened.document)).toEqual(raw);
+  });
+});
+
 describe('building blocks', () => {
   it('Go FormatFloat(f, -1)', () => {
     const table: [number, string][] = [

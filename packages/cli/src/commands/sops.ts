@@ -1,0 +1,182 @@
+/**
+ * `secrets decrypt`, `secrets encrypt` and `secrets filestatus`: sops' commands of the same names, thin
+ * over core. Exit statuses follow sops (100 missing file, 128 no data key, 51 MAC mismatch, 91 bad tree
+ * path, 92 empty document, 203 already encrypted).
+ */
+import {
+  SecretsError,
+  createSopsFile,
+  findConfig,
+  formatFromPath,
+  getAtPath,
+  isFormat,
+  loadConfig,
+  matchCreationRule,
+  openSopsFile,
+  parseRecipient,
+  parseTreePath,
+  storeFor,
+  type AgeRecipient,
+  type CryptRules,
+  type Format,
+  type StoreOptions,
+} from '@secrets/core';
+import type { Context } from '../context.js';
+import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
+import { readInput, resolvePath, writeOutput } from '../io.js';
+import { printNote, printWarning } from '../output.js';
+
+function formatOption(name: string | undefined, path: string, flag: string): Format {
+  if (name === undefined) return formatFromPath(path);
+  if (!isFormat(name)) throw new SecretsError('USAGE', `unknown ${flag} ${JSON.stringify(name)}`, { hints: ['one of yaml, json, dotenv, ini, binary'] });
+  return name;
+}
+
+/** Options of `secrets decrypt`. */
+export interface DecryptOptions {
+  readonly file: string;
+  readonly inputType?: string;
+  readonly outputType?: string;
+  readonly extract?: string;
+  readonly ignoreMac: boolean;
+  readonly output?: string;
+  readonly identities: readonly string[];
+}
+
+/**
+ * Runs `secrets decrypt`.
+ *
+ * @returns exit status
+ */
+export async function decrypt(ctx: Context, options: DecryptOptions): Promise<number> {
+  const inputFormat = formatOption(options.inputType, options.file, '--input-type');
+  const outputFormat = formatOption(options.outputType ?? options.inputType, options.file, '--output-type');
+  const path = options.extract === undefined ? undefined : parseTreePath(options.extract);
+  const bytes = await readInput(ctx, options.file);
+  const { identities, places } = await loadIdentities(ctx, options.identities);
+  let opened;
+  try {
+    opened = await openSopsFile(bytes, { format: inputFormat, identities, passphrase: passphrasePrompt(ctx), ignoreMac: options.ignoreMac });
+  } catch (error) {
+    throw withPlaces(error, places);
+  }
+  for (const w of opened.warnings) printWarning(ctx, w);
+  const store = storeFor(outputFormat);
+  let out: Uint8Array;
+  if (path) {
+    const value = getAtPath(opened.document, path);
+    // sops: a string is written raw without a newline; a mapping as a whole file; other values via EmitValue.
+    if (value.kind === 'string') out = new TextEncoder().encode(value.value);
+    else if (value.kind === 'map') out = store.emitPlain({ branches: [value] });
+    else out = store.emitValue(value);
+  } else {
+    out = store.emitPlain(opened.document);
+  }
+  await writeOutput(ctx, options.output ?? '-', out, { mode: 0o600 });
+  return 0;
+}
+
+/** Options of `secrets encrypt`. */
+export interface EncryptOptions {
+  readonly file: string;
+  readonly inputType?: string;
+  readonly outputType?: string;
+  /** `--age`: comma-separated recipients (repeatable); replaces `.sops.yaml` keys, as in sops. */
+  readonly age: readonly string[];
+  readonly inPlace: boolean;
+  readonly output?: string;
+  readonly config?: string;
+  /** sops `--filename-override`: the path used for the format and the creation rule (stdin, temp files). */
+  readonly filenameOverride?: string;
+  readonly rules: CryptRules;
+  readonly shamirThreshold?: number;
+  readonly now?: Date;
+}
+
+/**
+ * Runs `secrets encrypt`.
+ *
+ * @returns exit status
+ */
+export async function encrypt(ctx: Context, options: EncryptOptions): Promise<number> {
+  if (options.inPlace && options.output !== undefined) throw new SecretsError('SOPS_RULES_CONFLICT', 'cannot use --in-place and --output together');
+  const name = options.filenameOverride ?? options.file;
+  const inputFormat = formatOption(options.inputType, name, '--input-type');
+  const outputFormat = formatOption(options.outputType ?? options.inputType, name, '--output-type');
+  const bytes = await readInput(ctx, options.file);
+  const document = storeFor(inputFormat).loadPlain(bytes);
+  if (document.branches.length === 0) {
+    throw new SecretsError('SOPS_EMPTY_DOCUMENT', 'the file is empty: there is nothing to encrypt', { hints: ['sops needs at least one document; write e.g. "key: value"'] });
+  }
+  if (document.branches.some((b) => b.items.some((i) => i.kind === 'entry' && (i.key === 'sops' || (outputFormat === 'dotenv' && i.key.startsWith('sops_')))))) {
+    throw new SecretsError('SOPS_ALREADY_ENCRYPTED', 'the file is already encrypted (it has sops metadata)', { hints: ['use `secrets edit` or `secrets decrypt` on it instead'] });
+  }
+
+  let keyGroups: AgeRecipient[][];
+  let rules: CryptRules = options.rules;
+  let shamirThreshold = options.shamirThreshold ?? 0;
+  let stores: StoreOptions = {};
+  const recipients = options.age.flatMap((a) => a.split(',')).map((r) => r.trim()).filter((r) => r !== '');
+  const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, target: resolvePath(ctx, name), ...(options.config ? { explicit: options.config } : {}), warn: (m) => printWarning(ctx, m) });
+  const config = found ? await loadConfig(found) : null;
+  if (found?.note) printNote(ctx, `secrets: ${found.note}`);
+  for (const w of config?.warnings ?? []) printWarning(ctx, w);
+  if (config) {
+    const indent = outputFormat === 'yaml' ? config.stores.yamlIndent : outputFormat === 'json' ? config.stores.jsonIndent : outputFormat === 'binary' ? config.stores.jsonBinaryIndent : undefined;
+    if (indent !== undefined) stores = { indent };
+  }
+  if (recipients.length > 0) {
+    // sops: any key flag replaces the config's key groups with one group.
+    keyGroups = [recipients.map((r) => parseRecipient(r))];
+  } else {
+    if (!config) {
+      throw new SecretsError('CONFIG_NOT_FOUND', 'config file not found, or has no creation rules, and no keys provided through command line options', {
+        hints: ['pass --age age1…,ssh-ed25519 …, or create a .sops.yaml with creation_rules'],
+      });
+    }
+    const rule = matchCreationRule(config, resolvePath(ctx, name));
+    const unusable = rule.keyGroups.flat().filter((k) => k.type !== 'age');
+    if (unusable.length > 0) {
+      throw new SecretsError('CONFIG_INVALID', `creation rule ${rule.index} uses ${unusable[0]?.type} keys, which secrets cannot use yet`, {
+        hints: ['use age recipients (age1… or ssh-ed25519 …) in this rule'],
+      });
+    }
+    keyGroups = rule.keyGroups.map((g) => g.map((k) => parseRecipient(k.type === 'age' ? k.recipient : '')));
+    if (keyGroups.length === 0) throw new SecretsError('CONFIG_INVALID', `creation rule ${rule.index} in ${config.path} has no keys`);
+    if (Object.values(rules).every((v) => v === undefined)) rules = rule;
+    if (shamirThreshold === 0) shamirThreshold = rule.shamirThreshold;
+  }
+  const file = await createSopsFile(document, { format: outputFormat, keyGroups, shamirThreshold, rules: pickRules(rules), now: options.now ?? new Date(), store: stores });
+  const target = options.inPlace ? options.file : (options.output ?? '-');
+  await writeOutput(ctx, target, file);
+  return 0;
+}
+
+function pickRules(r: CryptRules): CryptRules {
+  const out: { -readonly [K in keyof CryptRules]: CryptRules[K] } = {};
+  for (const key of ['unencryptedSuffix', 'encryptedSuffix', 'unencryptedRegex', 'encryptedRegex', 'unencryptedCommentRegex', 'encryptedCommentRegex'] as const) {
+    if (r[key] !== undefined) out[key] = r[key];
+  }
+  if (r.macOnlyEncrypted) out.macOnlyEncrypted = true;
+  return out;
+}
+
+/**
+ * Runs `secrets filestatus`: `{"encrypted":true|false}` like sops.
+ *
+ * @returns exit status
+ */
+export async function filestatus(ctx: Context, options: { file: string; inputType?: string }): Promise<number> {
+  const format = formatOption(options.inputType, options.file, '--input-type');
+  const bytes = await readInput(ctx, options.file);
+  let encrypted = false;
+  try {
+    const { metadata } = storeFor(format).loadEncrypted(bytes);
+    const has = (k: string): boolean => metadata.items.some((i) => i.kind === 'entry' && i.key === k && !(i.value.kind === 'string' && i.value.value === ''));
+    encrypted = has('mac') && has('version');
+  } catch (error) {
+    if (!(error instanceof SecretsError && error.code === 'SOPS_METADATA_NOT_FOUND')) throw error;
+  }
+  ctx.stdout.write(`${JSON.stringify({ encrypted })}\n`);
+  return 0;
+}
