@@ -171,8 +171,11 @@ class JsonParser {
   document(): MapNode {
     this.skipSpace();
     if (this.pos >= this.b.length) throw this.fail('unexpected end of JSON input');
-    const c = this.b[this.pos];
+    const c = this.b[this.pos]!;
     if (c !== 0x7b) {
+      // Go reads the first token: a syntax error, or a value that is not an object
+      const valueStart = c === 0x5b || c === 0x22 || c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e;
+      if (!valueStart) throw this.fail(`invalid character ${this.quoteChar()} looking for beginning of value`);
       const what = c === 0x5b ? 'arrays' : 'other types';
       throw formatError(
         `could not unmarshal input data: SOPS only supports JSON files with a top-level object (starting with '{'), not ${what}`,

@@ -58,3 +58,85 @@ describe('golden round trips of the sops-nix test assets', () => {
     expect(text(store.emitEncrypted(document, metadata))).toBe(text(bytes).slice(0, -1));
   });
 });
+
+describe("sops' new-file templates (stores.ExampleComplexTree / ExampleFlatTree / ExampleSimpleTree)", () => {
+  const s = (value: string) => ({ kind: 'string', value }) as const;
+  const complex = {
+    branches: [
+      {
+        kind: 'map',
+        items: [
+          { kind: 'entry', key: 'hello', value: s('Welcome to SOPS! Edit this file as you please!') },
+          { kind: 'entry', key: 'example_key', value: s('example_value') },
+          { kind: 'comment', text: ' Example comment' },
+          { kind: 'entry', key: 'example_array', value: { kind: 'seq', items: [s('example_value1'), s('example_value2')] } },
+          { kind: 'entry', key: 'example_number', value: { kind: 'float', value: 1234.56789 } },
+          {
+            kind: 'entry',
+            key: 'example_booleans',
+            value: { kind: 'seq', items: [{ kind: 'bool', value: true }, { kind: 'bool', value: false }] },
+          },
+        ],
+      },
+    ],
+  } as const;
+
+  it('YAML', () => {
+    expect(text(storeFor('yaml').emitPlain(complex))).toBe(
+      'hello: Welcome to SOPS! Edit this file as you please!\nexample_key: example_value\n# Example comment\nexample_array:\n    - example_value1\n    - example_value2\nexample_number: 1234.56789\nexample_booleans:\n    - true\n    - false\n',
+    );
+  });
+
+  it('JSON', () => {
+    expect(text(storeFor('json').emitPlain(complex))).toBe(
+      '{\n\t"hello": "Welcome to SOPS! Edit this file as you please!",\n\t"example_key": "example_value",\n\t"example_array": [\n\t\t"example_value1",\n\t\t"example_value2"\n\t],\n\t"example_number": 1234.56789,\n\t"example_booleans": [\n\t\ttrue,\n\t\tfalse\n\t]\n}\n',
+    );
+  });
+
+  it('dotenv', () => {
+    const flat = {
+      branches: [
+        {
+          kind: 'map',
+          items: [
+            { kind: 'comment', text: ' This is an example file.' },
+            { kind: 'entry', key: 'hello', value: s('Welcome to SOPS! Edit this file as you please!') },
+            { kind: 'entry', key: 'example_key', value: s('example_value') },
+            { kind: 'entry', key: 'example_multiline', value: s('foo\nbar\nbaz') },
+          ],
+        },
+      ],
+    } as const;
+    expect(text(storeFor('dotenv').emitPlain(flat))).toBe(
+      '# This is an example file.\nhello=Welcome to SOPS! Edit this file as you please!\nexample_key=example_value\nexample_multiline=foo\\nbar\\nbaz\n',
+    );
+  });
+
+  it('INI', () => {
+    const simple = {
+      branches: [
+        {
+          kind: 'map',
+          items: [
+            {
+              kind: 'entry',
+              key: 'Welcome!',
+              value: {
+                kind: 'map',
+                items: [
+                  { kind: 'comment', text: ' This is an example file.' },
+                  { kind: 'entry', key: 'hello', value: s('Welcome to SOPS! Edit this file as you please!') },
+                  { kind: 'entry', key: 'example_key', value: s('example_value') },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    } as const;
+    // ini.v1 prefixes a section comment line with "; " without trimming it (key comments are trimmed)
+    expect(text(storeFor('ini').emitPlain(simple))).toBe(
+      ';  This is an example file.\n[Welcome!]\nhello       = Welcome to SOPS! Edit this file as you please!\nexample_key = example_value\n',
+    );
+  });
+});
