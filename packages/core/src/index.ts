@@ -66,7 +66,21 @@ export { shellSplit } from './keys/shlex.js';
 
 // sops files
 export type { Comment, Document, Entry, MapNode, Scalar, SeqNode, TreePath, Value } from './sops/tree.js';
-export { openSopsFile, createSopsFile, updateSopsFile, reproduceSopsFile, unwrapDataKey, sopsTimestamp, SOPS_VERSION, type OpenOptions, type OpenedFile, type CreateOptions } from './sops/file.js';
+export {
+  openSopsFile,
+  createSopsFile,
+  updateSopsFile,
+  reproduceSopsFile,
+  rekeySopsFile,
+  rotateSopsFile,
+  unwrapDataKey,
+  sopsTimestamp,
+  SOPS_VERSION,
+  type OpenOptions,
+  type OpenedFile,
+  type CreateOptions,
+  type RekeyOptions,
+} from './sops/file.js';
 export { formatFromPath, isFormat, storeFor, FORMATS, type Format, type Store, type StoreOptions } from './sops/stores/store.js';
 export { readMetadata, writeMetadata, type Metadata, type MasterKey, type AgeKey, type OpaqueKey, type KeyType } from './sops/metadata.js';
 export { normalizeRules, type CryptRules } from './sops/rules.js';

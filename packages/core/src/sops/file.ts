@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { SecretsError, isSecretsError } from '../errors.js';
 import { utf8 } from '../bytes.js';
-import { decryptAge, encryptAge, type AgeIdentity, type AgeRecipient, type PassphraseRequest } from '../age/index.js';
+import { decryptAge, encryptAge, parseRecipient as parseRecipientText, type AgeIdentity, type AgeRecipient, type PassphraseRequest } from '../age/index.js';
 import { decryptDocument, encryptDocument, type IvStash } from './engine.js';
 import { readMetadata, writeMetadata, type AgeKey, type MasterKey, type Metadata } from './metadata.js';
 import { normalizeRules, type CryptRules } from './rules.js';
@@ -206,4 +206,66 @@ function newerVersion(current: string): string {
     if ((b[i] ?? 0) < (a[i] ?? 0)) return current;
   }
   return current;
+}
+
+/** Options of {@link rekeySopsFile}. */
+export interface RekeyOptions {
+  readonly format: Format;
+  readonly identities: readonly AgeIdentity[];
+  readonly passphrase?: (request: PassphraseRequest) => Promise<string>;
+  /** The new age recipients per key group. Opaque (pgp, kms…) keys of the file are kept in group 0. */
+  readonly keyGroups: readonly (readonly AgeRecipient[])[];
+  readonly shamirThreshold?: number;
+  readonly store?: StoreOptions;
+}
+
+/**
+ * sops updatekeys: wraps the SAME data key for a new recipient set. Values, MAC, `lastmodified` and
+ * `version` are untouched, so a git diff shows only the `sops` block. Existing recipients that stay get a
+ * fresh wrapping too (sops re-wraps every key).
+ *
+ * @throws SecretsError SOPS_DATA_KEY_UNAVAILABLE when the identities cannot open the file
+ */
+export async function rekeySopsFile(bytes: Uint8Array, options: RekeyOptions): Promise<Uint8Array> {
+  const store = storeFor(options.format, options.store);
+  const { document, metadata: node } = store.loadEncrypted(bytes);
+  const metadata = readMetadata(node);
+  const dataKey = await unwrapDataKey(metadata, options.identities, options.passphrase);
+  try {
+    const threshold = Math.min(options.shamirThreshold ?? metadata.shamirThreshold, options.keyGroups.length);
+    const groups: MasterKey[][] = await wrapGroups(dataKey, options.keyGroups, threshold);
+    // Keys we cannot wrap for (pgp, kms…) stay as they were, in the first group.
+    const opaque = metadata.keyGroups.flat().filter((k) => k.type !== 'age');
+    if (opaque.length > 0 && groups.length === 1) groups[0] = [...(groups[0] as MasterKey[]), ...opaque];
+    const next: Metadata = { ...metadata, keyGroups: groups, shamirThreshold: options.keyGroups.length > 1 ? threshold || options.keyGroups.length : 0 };
+    return store.emitEncrypted(document, writeMetadata(next));
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+/**
+ * sops rotate: a NEW data key for the same (or given) recipients; every value is re-encrypted, the MAC
+ * and `lastmodified` renewed. Needed after removing a recipient: the old one may have kept the old key.
+ */
+export async function rotateSopsFile(opened: OpenedFile, options: { keyGroups?: readonly (readonly AgeRecipient[])[]; now: Date; store?: StoreOptions }): Promise<Uint8Array> {
+  const current = opened.metadata.keyGroups.map((g) => g.filter((k): k is AgeKey => k.type === 'age').map((k) => parseRecipientText(k.recipient)));
+  const keyGroups = options.keyGroups ?? current;
+  const opaque = opened.metadata.keyGroups.flat().filter((k) => k.type !== 'age');
+  if (opaque.length > 0) {
+    throw new SecretsError('SOPS_DATA_KEY_UNAVAILABLE', `rotating needs to wrap the new data key for every key, and ${opaque[0]?.type} keys cannot be used by secrets yet`, {
+      hints: ['remove those keys from the file first (secrets rekey with a .sops.yaml rule without them)'],
+    });
+  }
+  const dataKey = new Uint8Array(randomBytes(32));
+  try {
+    const groups = await wrapGroups(dataKey, keyGroups, opened.metadata.shamirThreshold);
+    const lastmodified = sopsTimestamp(options.now);
+    // A new key: no IV may be reused (the stash belongs to the old key).
+    const encrypted = encryptDocument(opened.document, { dataKey, rules: opened.metadata.rules, lastmodified });
+    const metadata: Metadata = { ...opened.metadata, keyGroups: groups, lastmodified, mac: encrypted.mac, version: newerVersion(opened.metadata.version) };
+    return storeFor(opened.format, options.store).emitEncrypted(encrypted.document, writeMetadata(metadata));
+  } finally {
+    dataKey.fill(0);
+  }
 }
