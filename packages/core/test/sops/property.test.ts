@@ -43,9 +43,14 @@ function mapOf(value: fc.Arbitrary<Value>, withComments: boolean): fc.Arbitrary<
 
 // Maps that are list items carry no comments: go-yaml cannot place a head comment on the first key of a
 // mapping inside a sequence (it writes `- # c`), so such a tree has no YAML form sops could write either.
+// go-yaml resolves plain timestamps to time.Time (type:time); only YAML has them.
+const time = fc
+  .date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2200-01-01T00:00:00Z'), noInvalidDate: true })
+  .map((d) => ({ kind: 'time' as const, value: d.toISOString().replace('.000Z', 'Z') }));
+
 const tree = (withComments: boolean): fc.Arbitrary<MapNode> =>
   fc.letrec<{ value: Value; map: MapNode; itemMap: MapNode }>((tie) => ({
-    value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('map'), fc.array(fc.oneof(leaf, tie('itemMap')), { maxLength: 3 }).map((items) => ({ kind: 'seq' as const, items }))),
+    value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, withComments ? fc.oneof(leaf, time) : leaf, tie('map'), fc.array(fc.oneof(leaf, tie('itemMap')), { maxLength: 3 }).map((items) => ({ kind: 'seq' as const, items }))),
     map: mapOf(tie('value'), withComments),
     itemMap: mapOf(tie('value'), false),
   })).map;
@@ -60,7 +65,7 @@ async function roundTrip(doc: Document, format: Format): Promise<Document> {
 }
 
 describe('encrypt → decrypt is the identity', () => {
-  it('YAML: all scalar kinds, unicode and numeric-looking keys, nested maps and lists, comments', async () => {
+  it('YAML: all scalar kinds (time included), unicode and numeric-looking keys, nested maps and lists, comments', async () => {
     await fc.assert(
       fc.asyncProperty(tree(true), async (root) => {
         expect(await roundTrip({ branches: [root] }, 'yaml')).toEqual({ branches: [root] });
