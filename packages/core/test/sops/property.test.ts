@@ -46,7 +46,8 @@ function mapOf(value: fc.Arbitrary<Value>, withComments: boolean): fc.Arbitrary<
 // go-yaml resolves plain timestamps to time.Time (type:time); only YAML has them.
 const time = fc
   .date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2200-01-01T00:00:00Z'), noInvalidDate: true })
-  .map((d) => ({ kind: 'time' as const, value: d.toISOString().replace('.000Z', 'Z') }));
+  // canonical RFC3339Nano, as Go marshals it: trailing fractional zeros trimmed (.600Z → .6Z)
+  .map((d) => ({ kind: 'time' as const, value: d.toISOString().replace(/(\.\d*?)0+Z$/, '$1Z').replace(/\.Z$/, 'Z') }));
 
 const tree = (withComments: boolean): fc.Arbitrary<MapNode> =>
   fc.letrec<{ value: Value; map: MapNode; itemMap: MapNode }>((tie) => ({
