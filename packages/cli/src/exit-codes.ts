@@ -38,6 +38,7 @@ const TABLE: Readonly<Record<ErrorCode, number>> = {
   SOPS_DATA_KEY_UNAVAILABLE: 128, // CouldNotRetrieveKey
   SOPS_ALREADY_ENCRYPTED: 203, // FileAlreadyEncrypted
   SOPS_TREE_PATH_INVALID: 91, // InvalidTreePathFormat
+  SOPS_SET_VALUE_INVALID: 7, // ErrorInvalidSetFormat
   SOPS_KEY_NOT_FOUND: 1,
   SOPS_EMPTY_DOCUMENT: 92, // NeedAtLeastOneDocument
   SOPS_RULES_CONFLICT: 8, // ErrorConflictingParameters

@@ -11,6 +11,8 @@ import { printError } from './output.js';
 import { ageDecrypt, ageEncrypt } from './commands/age.js';
 import { identities } from './commands/identities.js';
 import { decrypt, encrypt, filestatus } from './commands/sops.js';
+import { edit } from './commands/edit.js';
+import { rotate, setValue, unsetValue } from './commands/modify.js';
 import { sshToAge } from './commands/ssh-to-age.js';
 
 /** The CLI version, read from this package's package.json (works from src/ and dist/). */
@@ -166,6 +168,70 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void): Co
           ...(typeof opts['shamirSecretSharingThreshold'] === 'number' ? { shamirThreshold: opts['shamirSecretSharingThreshold'] } : {}),
         }),
       );
+    });
+
+  program
+    .command('edit')
+    .description('edit an encrypted file in $SOPS_EDITOR/$EDITOR (plaintext only on tmpfs); a missing file is created from its .sops.yaml rule')
+    .argument('<file>', 'the file')
+    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+    .option('--ignore-mac', 'open even if the MAC does not match (the new MAC will be correct)', false)
+    .option('--editor <command>', 'editor to run; - reads the new plaintext from stdin (scripts, CI)')
+    .option('--allow-disk-tmp', 'allow the plaintext on a persistent disk when no tmpfs exists (a warning is printed)', false)
+    .option('--config <file>', 'the .sops.yaml to use for a new file')
+    .addHelpText(
+      'after',
+      examples([
+        'secrets edit batchn/secrets/example.yaml',
+        'EDITOR="code --wait" secrets edit secrets.yaml',
+        'printf \'db_password: hunter2\\n\' | secrets edit --editor - batchn/secrets/new.yaml',
+        '',
+        'Exit status 200 when nothing changed (as sops). vim and neovim run without swap, undo, backup or viminfo.',
+      ]),
+    )
+    .action((file: string, opts: { inputType?: string; ignoreMac: boolean; editor?: string; allowDiskTmp: boolean; config?: string }) => {
+      setResult(edit(ctx, { file, ignoreMac: opts.ignoreMac, allowDiskTmp: opts.allowDiskTmp, ...pick(opts, ['inputType', 'editor', 'config']) }));
+    });
+
+  program
+    .command('set')
+    .description('set one value of an encrypted file (VALUE is JSON); unchanged values keep their ciphertext')
+    .argument('<file>', 'the file')
+    .argument('<path>', 'where, e.g. \'["db"]["password"]\'')
+    .argument('[value]', 'a JSON value, e.g. \'"hunter2"\' or 5432 or \'{"a": 1}\'')
+    .option('--value-stdin', 'read the JSON value from stdin', false)
+    .option('--value-file', 'VALUE is the path of a file holding the JSON value', false)
+    .option('--idempotent', 'do not write when the value is already set', false)
+    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+    .addHelpText('after', examples(['secrets set secrets.yaml \'["db"]["password"]\' \'"hunter2"\'', 'printf \'"s3cret"\' | secrets set --value-stdin secrets.yaml \'["token"]\'']))
+    .action((file: string, path: string, value: string | undefined, opts: { valueStdin: boolean; valueFile: boolean; idempotent: boolean; inputType?: string }) => {
+      setResult(setValue(ctx, { file, path, valueStdin: opts.valueStdin, valueFile: opts.valueFile, idempotent: opts.idempotent, ...(value === undefined ? {} : { value }), ...pick(opts, ['inputType']) }));
+    });
+
+  program
+    .command('unset')
+    .description('remove one value of an encrypted file')
+    .argument('<file>', 'the file')
+    .argument('<path>', 'what, e.g. \'["db"]["password"]\'')
+    .option('--idempotent', 'succeed quietly when it is not there', false)
+    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+    .addHelpText('after', examples(['secrets unset secrets.yaml \'["old_token"]\'']))
+    .action((file: string, path: string, opts: { idempotent: boolean; inputType?: string }) => {
+      setResult(unsetValue(ctx, { file, path, idempotent: opts.idempotent, ...pick(opts, ['inputType']) }));
+    });
+
+  program
+    .command('rotate')
+    .description('re-encrypt with a new data key (needed after removing a recipient); output to stdout unless -i')
+    .argument('<file>', 'the file')
+    .option('-i, --in-place', 'replace the file', false)
+    .option('--output <file>', 'write here instead of stdout')
+    .option('--add-age <recipients>', 'comma-separated recipients to add to the first key group (repeatable)', collect, [])
+    .option('--rm-age <recipients>', 'comma-separated recipients to remove from every key group (repeatable)', collect, [])
+    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+    .addHelpText('after', examples(['secrets rotate -i batchn/secrets/example.yaml', 'secrets rotate -i --rm-age age1old… secrets.yaml']))
+    .action((file: string, opts: { inPlace: boolean; output?: string; addAge: string[]; rmAge: string[]; inputType?: string }) => {
+      setResult(rotate(ctx, { file, inPlace: opts.inPlace, addAge: opts.addAge, rmAge: opts.rmAge, ...pick(opts, ['output', 'inputType']) }));
     });
 
   program

@@ -12,6 +12,9 @@
 // Errors
 export { SecretsError, isSecretsError, type ErrorCode, type SecretsErrorOptions } from './errors.js';
 
+// Bytes
+export { equalBytes } from './bytes.js';
+
 // SSH keys and ssh-to-age
 export {
   convertPublicKeys,
@@ -83,8 +86,8 @@ export {
 } from './sops/file.js';
 export { formatFromPath, isFormat, storeFor, FORMATS, type Format, type Store, type StoreOptions } from './sops/stores/store.js';
 export { readMetadata, writeMetadata, type Metadata, type MasterKey, type AgeKey, type OpaqueKey, type KeyType } from './sops/metadata.js';
-export { normalizeRules, type CryptRules } from './sops/rules.js';
-export { parseTreePath, getAtPath } from './sops/tree-path.js';
+export { normalizeRules, pickCryptRules, type CryptRules } from './sops/rules.js';
+export { parseTreePath, getAtPath, setAtPath, unsetAtPath } from './sops/tree-path.js';
 export { isEncValue } from './sops/value-cipher.js';
 
 // .sops.yaml

@@ -15,6 +15,7 @@ import {
   openSopsFile,
   parseRecipient,
   parseTreePath,
+  pickCryptRules,
   storeFor,
   type AgeRecipient,
   type CryptRules,
@@ -146,19 +147,10 @@ export async function encrypt(ctx: Context, options: EncryptOptions): Promise<nu
     if (Object.values(rules).every((v) => v === undefined)) rules = rule;
     if (shamirThreshold === 0) shamirThreshold = rule.shamirThreshold;
   }
-  const file = await createSopsFile(document, { format: outputFormat, keyGroups, shamirThreshold, rules: pickRules(rules), now: options.now ?? new Date(), store: stores });
+  const file = await createSopsFile(document, { format: outputFormat, keyGroups, shamirThreshold, rules: pickCryptRules(rules), now: options.now ?? new Date(), store: stores });
   const target = options.inPlace ? options.file : (options.output ?? '-');
   await writeOutput(ctx, target, file);
   return 0;
-}
-
-function pickRules(r: CryptRules): CryptRules {
-  const out: { -readonly [K in keyof CryptRules]: CryptRules[K] } = {};
-  for (const key of ['unencryptedSuffix', 'encryptedSuffix', 'unencryptedRegex', 'encryptedRegex', 'unencryptedCommentRegex', 'encryptedCommentRegex'] as const) {
-    if (r[key] !== undefined) out[key] = r[key];
-  }
-  if (r.macOnlyEncrypted) out.macOnlyEncrypted = true;
-  return out;
 }
 
 /**

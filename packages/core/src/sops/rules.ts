@@ -45,6 +45,14 @@ export function normalizeRules(rules: CryptRules): CryptRules {
   return rules;
 }
 
+/** Only the encryption-selection fields of an object that has more (e.g. a creation rule). */
+export function pickCryptRules(source: CryptRules): CryptRules {
+  const out: { -readonly [K in keyof CryptRules]: CryptRules[K] } = {};
+  for (const name of RULE_NAMES) if (source[name] !== undefined && source[name] !== '') out[name] = source[name];
+  if (source.macOnlyEncrypted) out.macOnlyEncrypted = true;
+  return out;
+}
+
 /** A compiled decision function. */
 export interface Selector {
   /**

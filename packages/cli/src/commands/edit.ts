@@ -1,0 +1,174 @@
+/**
+ * `secrets edit FILE`: decrypt into a private tmpfs file, run the editor, re-encrypt what changed.
+ *
+ * - The plaintext lives only in a 0700 directory on a memory-backed filesystem, mode 0600, removed on
+ *   every exit path (return, error, SIGINT/SIGTERM/SIGHUP): see editor.ts.
+ * - Unchanged → "file has not changed" and exit 200 (sops FileHasNotBeenModified).
+ * - Invalid syntax → where it is, and on a terminal an offer to go back to the editor.
+ * - Unchanged values keep their exact ciphertext; the write is atomic and keeps the file's mode; if the
+ *   file changed on disk meanwhile, it is not overwritten and the edit is saved (encrypted) beside it.
+ * - A missing FILE is created from its `.sops.yaml` creation rule, starting from sops' example tree.
+ * - `--editor -` (or no editor configured and stdin not a terminal): the new plaintext is read from stdin,
+ *   for scripts and CI; no temporary file at all.
+ */
+import { access } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { basename, delimiter, join } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import {
+  SecretsError,
+  createSopsFile,
+  findConfig,
+  formatFromPath,
+  isFormat,
+  loadConfig,
+  matchCreationRule,
+  parseRecipient,
+  pickCryptRules,
+  storeFor,
+  updateSopsFile,
+  type Document,
+  type Format,
+  type StoreOptions,
+} from '@secrets/core';
+import type { Context } from '../context.js';
+import { editorCommand, makePrivateDir, readEdited, runEditor, writePrivateFile } from '../editor.js';
+import { EXIT } from '../exit-codes.js';
+import { resolvePath, writeFileAtomic } from '../io.js';
+import { printNote, printWarning } from '../output.js';
+import { openForWrite, replaceIfUnchanged } from './modify.js';
+
+/** Options of `secrets edit`. */
+export interface EditOptions {
+  readonly file: string;
+  readonly inputType?: string;
+  readonly ignoreMac: boolean;
+  /** `-` reads the new plaintext from stdin. */
+  readonly editor?: string;
+  readonly allowDiskTmp: boolean;
+  readonly config?: string;
+  readonly now?: Date;
+}
+
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+function onPath(env: Context['env']): (program: string) => boolean {
+  return (program) =>
+    (env['PATH'] ?? '').split(delimiter).some((dir) => {
+      try {
+        accessSync(join(dir, program), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** sops' example trees for new files (stores.go ExampleComplexTree / ExampleFlatTree, binary template). */
+function exampleTree(format: Format): Uint8Array {
+  const text =
+    format === 'yaml'
+      ? 'hello: Welcome to SOPS! Edit this file as you please!\nexample_key: example_value\n# Example comment\nexample_array:\n    - example_value1\n    - example_value2\nexample_number: 1234.56789\nexample_booleans:\n    - true\n    - false\n'
+      : format === 'json'
+        ? '{\n\t"hello": "Welcome to SOPS! Edit this file as you please!",\n\t"example_key": "example_value",\n\t"example_array": [\n\t\t"example_value1",\n\t\t"example_value2"\n\t],\n\t"example_number": 1234.56789,\n\t"example_booleans": [\n\t\ttrue,\n\t\tfalse\n\t]\n}\n'
+        : format === 'dotenv'
+          ? 'hello=Welcome to SOPS! Edit this file as you please!\nexample_key=example_value\n'
+          : format === 'ini'
+            ? '[Welcome!]\nhello = Welcome to SOPS! Edit this file as you please!\nexample_key = example_value\n'
+            : 'Welcome to SOPS! Edit this file as you please!';
+  return new TextEncoder().encode(text);
+}
+
+/**
+ * Gets the edited plaintext: from stdin, or by running the editor (looping on syntax errors).
+ *
+ * @returns the parsed document, or null when the plaintext did not change
+ */
+async function edited(ctx: Context, options: EditOptions, format: Format, plaintext: Uint8Array, name: string): Promise<Document | null> {
+  const store = storeFor(format);
+  const fromStdin = options.editor === '-' || (options.editor === undefined && !ctx.env['SOPS_EDITOR'] && !ctx.env['EDITOR'] && !ctx.stdin.isTTY);
+  if (fromStdin) {
+    const input = await ctx.stdin.readAll();
+    if (sha256(input) === sha256(plaintext)) return null;
+    return store.loadPlain(input);
+  }
+  const argv = options.editor ? editorCommand({ ...ctx, env: { ...ctx.env, SOPS_EDITOR: options.editor } }, onPath(ctx.env)) : editorCommand(ctx, onPath(ctx.env));
+  const dir = makePrivateDir(ctx, options.allowDiskTmp);
+  try {
+    if (!dir.memoryBacked) printWarning(ctx, `the plaintext is in ${dir.path}, on a persistent disk (--allow-disk-tmp); it is removed afterwards, but may survive in the filesystem`);
+    const file = writePrivateFile(dir, basename(name), plaintext);
+    const before = sha256(plaintext);
+    for (;;) {
+      await runEditor(argv, file, ctx.env);
+      const after = await readEdited(file);
+      if (sha256(after) === before) return null;
+      try {
+        const doc = store.loadPlain(after);
+        if (doc.branches.some((b) => b.items.some((i) => i.kind === 'entry' && i.key === 'sops'))) {
+          throw new SecretsError('SOPS_FORMAT_INVALID', 'the edited file has a top-level "sops" key, which is reserved for the metadata');
+        }
+        return doc;
+      } catch (error) {
+        if (!(error instanceof SecretsError) || ctx.prompt === null) throw error;
+        printWarning(ctx, `could not read the edited file: ${error.message}`);
+        await ctx.prompt('Press enter to return to the editor, or Ctrl+C to exit. ', { secret: false });
+      }
+    }
+  } finally {
+    dir.remove();
+  }
+}
+
+/**
+ * Runs `secrets edit`.
+ *
+ * @returns 0 when written, 200 when nothing changed
+ */
+export async function edit(ctx: Context, options: EditOptions): Promise<number> {
+  const format: Format = options.inputType === undefined ? formatFromPath(options.file) : isFormat(options.inputType) ? options.inputType : formatFromPath(options.file);
+  const path = resolvePath(ctx, options.file);
+  const exists = await access(path).then(
+    () => true,
+    () => false,
+  );
+  if (exists) {
+    const target = await openForWrite(ctx, options.file, { ignoreMac: options.ignoreMac, ...(options.inputType === undefined ? {} : { inputType: options.inputType }) });
+    const plaintext = storeFor(format).emitPlain(target.opened.document);
+    const doc = await edited(ctx, options, format, plaintext, options.file);
+    if (doc === null) {
+      printNote(ctx, 'secrets: file has not changed, exiting');
+      return EXIT.fileHasNotBeenModified;
+    }
+    await replaceIfUnchanged(target, updateSopsFile(target.opened, doc, { now: options.now ?? new Date() }));
+    return 0;
+  }
+
+  // A new file: keys and settings from its creation rule.
+  const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, target: path, ...(options.config ? { explicit: options.config } : {}), warn: (m) => printWarning(ctx, m) });
+  if (!found) {
+    throw new SecretsError('CONFIG_NOT_FOUND', `${JSON.stringify(options.file)} does not exist and no .sops.yaml says who may read a new file`, {
+      hints: ['create a .sops.yaml with a creation rule for it, or `secrets encrypt --age …` an existing plaintext'],
+    });
+  }
+  if (found.note) printNote(ctx, `secrets: ${found.note}`);
+  const config = await loadConfig(found);
+  for (const w of config.warnings) printWarning(ctx, w);
+  const rule = matchCreationRule(config, path);
+  const unusable = rule.keyGroups.flat().find((k) => k.type !== 'age');
+  if (unusable) throw new SecretsError('CONFIG_INVALID', `creation rule ${rule.index} uses ${unusable.type} keys, which secrets cannot use yet`);
+  if (rule.keyGroups.length === 0) throw new SecretsError('CONFIG_INVALID', `creation rule ${rule.index} in ${config.path} has no keys`);
+  const keyGroups = rule.keyGroups.map((g) => g.map((k) => parseRecipient(k.type === 'age' ? k.recipient : '')));
+  const doc = await edited(ctx, options, format, exampleTree(format), options.file);
+  if (doc === null) {
+    printNote(ctx, 'secrets: file has not changed, exiting');
+    return EXIT.fileHasNotBeenModified;
+  }
+  if (doc.branches.length === 0) throw new SecretsError('SOPS_EMPTY_DOCUMENT', 'the file is empty: there is nothing to encrypt');
+  const indent = format === 'yaml' ? config.stores.yamlIndent : format === 'json' ? config.stores.jsonIndent : format === 'binary' ? config.stores.jsonBinaryIndent : undefined;
+  const store: StoreOptions = indent === undefined ? {} : { indent };
+  const bytes = await createSopsFile(doc, { format, keyGroups, shamirThreshold: rule.shamirThreshold, rules: pickCryptRules(rule), now: options.now ?? new Date(), store });
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFileAtomic(path, bytes);
+  return 0;
+}

@@ -1,0 +1,170 @@
+/**
+ * Commands that change an encrypted file in place: `set`, `unset`, `rotate`. Each reads the file, opens
+ * it (MAC verified), computes the new bytes in memory and writes them atomically, keeping the file mode.
+ * If the file changed on disk meanwhile, nothing is overwritten.
+ */
+import { readFile } from 'node:fs/promises';
+import {
+  SecretsError,
+  equalBytes,
+  formatFromPath,
+  isFormat,
+  openSopsFile,
+  parseRecipient,
+  parseTreePath,
+  rotateSopsFile,
+  setAtPath,
+  storeFor,
+  unsetAtPath,
+  updateSopsFile,
+  type Format,
+  type OpenedFile,
+  type Value,
+} from '@secrets/core';
+import type { Context } from '../context.js';
+import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
+import { readInput, resolvePath, writeFileAtomic, writeOutput } from '../io.js';
+import { printWarning } from '../output.js';
+
+/** A file opened for modification. */
+export interface OpenForWrite {
+  readonly path: string;
+  readonly format: Format;
+  readonly bytes: Uint8Array;
+  readonly opened: OpenedFile;
+}
+
+/** Reads and opens an encrypted file (identities by discovery or `--identity`). */
+export async function openForWrite(ctx: Context, file: string, options: { inputType?: string; ignoreMac?: boolean; identities?: readonly string[] }): Promise<OpenForWrite> {
+  const format = options.inputType === undefined ? formatFromPath(file) : isFormat(options.inputType) ? options.inputType : badType(options.inputType);
+  const bytes = await readInput(ctx, file);
+  const { identities, places } = await loadIdentities(ctx, options.identities ?? []);
+  try {
+    const opened = await openSopsFile(bytes, { format, identities, passphrase: passphrasePrompt(ctx), ignoreMac: options.ignoreMac === true });
+    for (const w of opened.warnings) printWarning(ctx, w);
+    return { path: resolvePath(ctx, file), format, bytes, opened };
+  } catch (error) {
+    throw withPlaces(error, places);
+  }
+}
+
+function badType(name: string): never {
+  throw new SecretsError('USAGE', `unknown --input-type ${JSON.stringify(name)}`, { hints: ['one of yaml, json, dotenv, ini, binary'] });
+}
+
+/**
+ * Replaces a file atomically, unless it changed on disk since it was read (then nothing is written and
+ * the new content, encrypted, is saved beside it so no edit is lost).
+ */
+export async function replaceIfUnchanged(target: OpenForWrite, next: Uint8Array): Promise<void> {
+  let current: Uint8Array | null = null;
+  try {
+    current = new Uint8Array(await readFile(target.path));
+  } catch {
+    current = null;
+  }
+  if (current === null || !equalBytes(current, target.bytes)) {
+    const aside = `${target.path}.secrets-${new Date().toISOString().replace(/[:.]/g, '')}`;
+    await writeFileAtomic(aside, next, { mode: 0o600 });
+    throw new SecretsError('IO_WRITE', `${JSON.stringify(target.path)} changed on disk while it was open: not overwritten`, {
+      hints: [`your version, encrypted, is in ${aside}`, 'compare the two, then move the one to keep into place'],
+    });
+  }
+  await writeFileAtomic(target.path, next);
+}
+
+/** sops set: VALUE is JSON. A scalar number becomes a float (Go encoding/json); inside objects ints stay ints (the JSON store). */
+export function jsonValue(text: string): Value {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new SecretsError('SOPS_SET_VALUE_INVALID', 'the value is not valid JSON', { hints: ['strings need quotes: secrets set FILE \'["key"]\' \'"value"\''] });
+  }
+  if (parsed === null) return { kind: 'null' };
+  if (typeof parsed === 'string') return { kind: 'string', value: parsed };
+  if (typeof parsed === 'boolean') return { kind: 'bool', value: parsed };
+  if (typeof parsed === 'number') return { kind: 'float', value: parsed };
+  const doc = storeFor('json').loadPlain(new TextEncoder().encode(`{"v": ${text}}`));
+  const entry = doc.branches[0]?.items[0];
+  if (!entry || entry.kind !== 'entry') throw new SecretsError('SOPS_SET_VALUE_INVALID', 'the value is not valid JSON');
+  return entry.value;
+}
+
+/** Options of `secrets set`. */
+export interface SetOptions {
+  readonly file: string;
+  readonly path: string;
+  readonly value?: string;
+  readonly valueStdin: boolean;
+  readonly valueFile: boolean;
+  readonly idempotent: boolean;
+  readonly inputType?: string;
+  readonly now?: Date;
+}
+
+/** Runs `secrets set FILE PATH VALUE`. */
+export async function setValue(ctx: Context, options: SetOptions): Promise<number> {
+  if (options.valueStdin && options.valueFile) throw new SecretsError('USAGE', 'cannot use --value-stdin and --value-file together');
+  const path = parseTreePath(options.path);
+  let text: string;
+  if (options.valueStdin) text = Buffer.from(await ctx.stdin.readAll()).toString('utf8');
+  else if (options.value === undefined) throw new SecretsError('USAGE', 'missing VALUE', { hints: ['secrets set FILE PATH VALUE, or --value-stdin'] });
+  else if (options.valueFile) text = Buffer.from(await readInput(ctx, options.value)).toString('utf8');
+  else text = options.value;
+  const value = jsonValue(text);
+  const target = await openForWrite(ctx, options.file, options.inputType === undefined ? {} : { inputType: options.inputType });
+  const next = setAtPath(target.opened.document, path, value);
+  if (options.idempotent && JSON.stringify(next, bigints) === JSON.stringify(target.opened.document, bigints)) return 0;
+  await replaceIfUnchanged(target, updateSopsFile(target.opened, next, { now: options.now ?? new Date() }));
+  return 0;
+}
+
+const bigints = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v);
+
+/** Runs `secrets unset FILE PATH`. */
+export async function unsetValue(ctx: Context, options: { file: string; path: string; idempotent: boolean; inputType?: string; now?: Date }): Promise<number> {
+  const path = parseTreePath(options.path);
+  const target = await openForWrite(ctx, options.file, options.inputType === undefined ? {} : { inputType: options.inputType });
+  let next;
+  try {
+    next = unsetAtPath(target.opened.document, path);
+  } catch (error) {
+    if (options.idempotent && error instanceof SecretsError && error.code === 'SOPS_KEY_NOT_FOUND') return 0;
+    throw error;
+  }
+  await replaceIfUnchanged(target, updateSopsFile(target.opened, next, { now: options.now ?? new Date() }));
+  return 0;
+}
+
+/** Options of `secrets rotate`. */
+export interface RotateOptions {
+  readonly file: string;
+  readonly inPlace: boolean;
+  readonly output?: string;
+  readonly addAge: readonly string[];
+  readonly rmAge: readonly string[];
+  readonly inputType?: string;
+  readonly now?: Date;
+}
+
+/**
+ * Runs `secrets rotate`: a new data key, same recipients (plus `--add-age`, minus `--rm-age`, as in sops:
+ * added keys go to the first group, removal is by recipient string in every group). Like sops, the
+ * result goes to stdout unless `-i`/`--output`.
+ */
+export async function rotate(ctx: Context, options: RotateOptions): Promise<number> {
+  if (options.inPlace && options.output !== undefined) throw new SecretsError('SOPS_RULES_CONFLICT', 'cannot use --in-place and --output together');
+  const target = await openForWrite(ctx, options.file, options.inputType === undefined ? {} : { inputType: options.inputType });
+  const split = (list: readonly string[]): string[] => list.flatMap((a) => a.split(',')).map((r) => r.trim()).filter((r) => r !== '');
+  const removed = new Set(split(options.rmAge));
+  const groups = target.opened.metadata.keyGroups.map((g, i) => [
+    ...g.filter((k) => k.type === 'age' && !removed.has(k.recipient)).map((k) => parseRecipient(k.type === 'age' ? k.recipient : '')),
+    ...(i === 0 ? split(options.addAge).map((r) => parseRecipient(r)) : []),
+  ]);
+  if (groups.some((g) => g.length === 0)) throw new SecretsError('USAGE', 'rotating would leave a key group without recipients');
+  const next = await rotateSopsFile(target.opened, { keyGroups: groups, now: options.now ?? new Date() });
+  if (options.inPlace) await replaceIfUnchanged(target, next);
+  else await writeOutput(ctx, options.output ?? '-', next);
+  return 0;
+}
