@@ -65,14 +65,26 @@ export function withPlaces(error: unknown, places: readonly IdentityPlace[]): un
   });
 }
 
-/** The passphrase callback for protected SSH keys and identity files. */
+/**
+ * The passphrase callback for protected SSH keys and identity files. Answers are remembered per origin for
+ * the run: the sops layer opens one age file per recipient entry, and a key must not be asked for twice.
+ */
 export function passphrasePrompt(ctx: Context): (request: { origin: string; reason: string }) => Promise<string> {
-  return async (request) => {
+  const answers = new Map<string, Promise<string>>();
+  const ask = async (request: { origin: string; reason: string }): Promise<string> => {
     if (!ctx.prompt) {
       throw new SecretsError('SSH_PASSPHRASE_REQUIRED', `a passphrase is needed for ${request.origin} but there is no terminal to ask on`, {
         hints: ['run on a terminal, or use an unencrypted copy of the key in a private location'],
       });
     }
     return ctx.prompt(`Enter passphrase for ${request.origin}: `, { secret: true });
+  };
+  return (request) => {
+    let answer = answers.get(request.origin);
+    if (!answer) {
+      answer = ask(request);
+      answers.set(request.origin, answer);
+    }
+    return answer;
   };
 }

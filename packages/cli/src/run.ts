@@ -12,6 +12,7 @@ import { ageDecrypt, ageEncrypt } from './commands/age.js';
 import { identities } from './commands/identities.js';
 import { decrypt, encrypt, filestatus } from './commands/sops.js';
 import { edit } from './commands/edit.js';
+import { rekey } from './commands/rekey.js';
 import { rotate, setValue, unsetValue } from './commands/modify.js';
 import { sshToAge } from './commands/ssh-to-age.js';
 
@@ -232,6 +233,27 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void): Co
     .addHelpText('after', examples(['secrets rotate -i batchn/secrets/example.yaml', 'secrets rotate -i --rm-age age1old… secrets.yaml']))
     .action((file: string, opts: { inPlace: boolean; output?: string; addAge: string[]; rmAge: string[]; inputType?: string }) => {
       setResult(rotate(ctx, { file, inPlace: opts.inPlace, addAge: opts.addAge, rmAge: opts.rmAge, ...pick(opts, ['output', 'inputType']) }));
+    });
+
+  program
+    .command('rekey')
+    .description('sops updatekeys for the whole repository: re-wrap each file\'s data key for the recipients .sops.yaml names')
+    .argument('[files...]', 'files to rekey (default: every sops file a creation rule matches, under the config\'s directory)')
+    .option('-y, --yes', 'apply without asking', false)
+    .option('--rotate', 'also replace each file\'s data key (needed after removing a recipient)', false)
+    .option('--config <file>', 'the .sops.yaml to use')
+    .addHelpText(
+      'after',
+      examples([
+        'secrets rekey                 # after adding a host to .sops.yaml: shows the diff, asks once',
+        'secrets rekey -y --rotate     # after removing someone: new data keys',
+        '',
+        'Values, MAC and lastmodified are untouched (without --rotate): git diffs show only the sops block.',
+        'Files that cannot be opened are reported at the end; the others are still rekeyed.',
+      ]),
+    )
+    .action((files: string[], opts: { yes: boolean; rotate: boolean; config?: string }) => {
+      setResult(rekey(ctx, { files, yes: opts.yes, rotate: opts.rotate, ...pick(opts, ['config']) }));
     });
 
   program

@@ -1,73 +1,147 @@
 /**
- * A minimal reading of an age header, for diagnostics only (which stanza types and SSH tags a file
- * has). Decryption itself goes through typage's strict parser.
+ * A strict reader of the age v1 header (C2SP age §Header, ABNF):
+ *
+ *     header    = v1-line 1*stanza end
+ *     v1-line   = "age-encryption.org/v1" LF
+ *     stanza    = arg-line *full-line final-line
+ *     arg-line  = "-> " argument *(SP argument) LF      ; argument = 1*VCHAR
+ *     full-line = 64base64char LF
+ *     final-line = *63base64char LF                     ; always present, maybe empty
+ *     end       = "--- " 43base64char LF
+ *
+ * base64 is canonical and unpadded. Used to list stanzas for diagnostics and to cut the header off the
+ * file; typage parses it again (more leniently) when it unwraps and checks the MAC.
  */
-import { armor } from 'age-encryption';
 import { SecretsError } from '../errors.js';
+import { fromBase64 } from '../bytes.js';
+import { AGE_MAGIC, toBinaryAgeFile } from './armor.js';
 
 const VERSION_LINE = 'age-encryption.org/v1';
-const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
+const LF = 0x0a;
+const COLUMNS = 64;
+const VCHARS = /^[\x21-\x7e]+$/;
 
-/** One stanza's opening line. */
+/** One stanza's opening line: its type and the arguments after it. */
 export interface StanzaInfo {
+  /** The first argument, e.g. `X25519`, `ssh-ed25519`. */
   readonly type: string;
+  /** The other arguments (for ssh-* stanzas, args[0] is the key tag). */
   readonly args: readonly string[];
 }
 
-/** Whether the bytes are an ASCII-armored age file (leading whitespace allowed). */
-export function isArmored(file: Uint8Array): boolean {
-  const head = Buffer.from(file.subarray(0, 1100)).toString('latin1').trimStart();
-  return head.startsWith(ARMOR_BEGIN);
+/** A parsed stanza, with its body. */
+export interface ParsedStanza extends StanzaInfo {
+  readonly body: Uint8Array;
 }
 
+/** A parsed header. */
+export interface ParsedHeader {
+  readonly stanzas: readonly ParsedStanza[];
+  /** Bytes from the start of the file through the MAC line's LF: what typage's `decryptHeader` takes. */
+  readonly length: number;
+}
+
+const invalid = (why: string): SecretsError => new SecretsError('AGE_FILE_INVALID', `invalid age file: ${why}`);
+
 /**
- * Returns the binary age file, de-armoring when needed.
+ * Parses the header of a binary age file, strictly.
  *
- * @throws SecretsError AGE_FILE_INVALID for bad armor or a file that is not age at all
+ * @param binary - the binary age file (see {@link toBinaryAgeFile})
+ * @returns the stanzas and the header's length
+ * @throws SecretsError AGE_FILE_INVALID naming what is wrong (never quoting the file)
  */
-export function binaryAgeFile(file: Uint8Array): Uint8Array {
-  if (isArmored(file)) {
-    try {
-      return armor.decode(Buffer.from(file).toString('latin1'));
-    } catch {
-      throw new SecretsError('AGE_FILE_INVALID', 'invalid age file: malformed ASCII armor');
+export function parseAgeHeader(binary: Uint8Array): ParsedHeader {
+  let pos = 0;
+  const nextLine = (): string | null => {
+    const end = binary.indexOf(LF, pos);
+    if (end < 0) return null;
+    for (let i = pos; i < end; i++) {
+      const b = binary[i] as number;
+      // The header is printable ASCII with LF line ends; CR included, anything else is a header failure.
+      if (b < 0x20 || b > 0x7e) throw invalid('non-printable byte in the header');
     }
+    const line = Buffer.from(binary.subarray(pos, end)).toString('latin1');
+    pos = end + 1;
+    return line;
+  };
+
+  const version = nextLine();
+  if (version !== VERSION_LINE) {
+    if (version !== null && version.startsWith(AGE_MAGIC)) throw invalid('unsupported version (only age-encryption.org/v1 is known)');
+    throw invalid(version === null ? 'the header is truncated' : 'missing the age-encryption.org/v1 version line');
   }
-  if (!Buffer.from(file.subarray(0, VERSION_LINE.length + 1)).toString('latin1').startsWith(`${VERSION_LINE}\n`)) {
-    throw new SecretsError('AGE_FILE_INVALID', 'not an age file (no age-encryption.org/v1 header)');
+  const stanzas: ParsedStanza[] = [];
+  for (;;) {
+    const line = nextLine();
+    if (line === null) throw invalid('the header is truncated (no MAC line)');
+    if (line.startsWith('---')) {
+      const mac = line.startsWith('--- ') && line.length === 4 + 43 ? fromBase64(line.slice(4), 'forbidden') : null;
+      if (mac === null || mac.length !== 32) throw invalid('malformed header MAC line');
+      if (stanzas.length === 0) throw invalid('the header has no recipient stanza');
+      return { stanzas, length: pos };
+    }
+    if (!line.startsWith('->')) throw invalid('unexpected line in the header');
+    const args = line.startsWith('-> ') ? line.slice(3).split(' ') : [];
+    if (args.length === 0 || !args.every((a) => VCHARS.test(a))) throw invalid('malformed stanza line');
+    const parts: Uint8Array[] = [];
+    for (;;) {
+      const bodyLine = nextLine();
+      if (bodyLine === null) throw invalid('the header is truncated (in a stanza body)');
+      if (bodyLine.startsWith('->') || bodyLine.startsWith('---')) {
+        // Go age: "stanza body ends without a short final line" (files from age betas look like this).
+        throw invalid('a stanza body has no final short line');
+      }
+      if (bodyLine.length > COLUMNS) throw invalid('a stanza body line is longer than 64 columns');
+      const bytes = fromBase64(bodyLine, 'forbidden');
+      if (bytes === null) throw invalid('a stanza body is not canonical unpadded base64');
+      parts.push(bytes);
+      if (bodyLine.length < COLUMNS) break;
+    }
+    const body = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let offset = 0;
+    for (const p of parts) {
+      body.set(p, offset);
+      offset += p.length;
+    }
+    const [type, ...rest] = args as [string, ...string[]];
+    stanzas.push({ type, args: rest, body });
   }
-  return file;
 }
 
 /**
- * Lists the stanzas of an age file's header.
+ * Lists the stanzas of an age file's header, for diagnostics (which recipient types, which SSH keys by
+ * tag). Parses strictly: a malformed header is an error, not a partial list.
  *
- * @param file - binary or armored
- * @throws SecretsError AGE_FILE_INVALID
+ * @param file - the age file, binary or armored
+ * @returns the stanzas' types and arguments, in file order
+ * @throws SecretsError AGE_FILE_INVALID when the file is not a well-formed age file
  */
 export function inspectAgeHeader(file: Uint8Array): { stanzas: StanzaInfo[] } {
-  const bytes = binaryAgeFile(file);
-  const end = Buffer.from(bytes).indexOf('\n---');
-  if (end < 0) throw new SecretsError('AGE_FILE_INVALID', 'invalid age file: header has no end');
-  const lines = Buffer.from(bytes.subarray(0, end)).toString('latin1').split('\n');
-  const stanzas: StanzaInfo[] = [];
-  for (const line of lines.slice(1)) {
-    if (!line.startsWith('-> ')) continue;
-    const [type = '', ...args] = line.slice(3).split(' ');
-    stanzas.push({ type, args });
-  }
-  return { stanzas };
+  const { stanzas } = parseAgeHeader(toBinaryAgeFile(file));
+  return { stanzas: stanzas.map((s) => ({ type: s.type, args: [...s.args] })) };
 }
 
-/** A one-line summary such as `X25519 ×2, ssh-ed25519 (tags KLPP8w, V3XmEA)`. */
+/** Stanza types are arbitrary VCHAR strings (grease!): keep them short in messages. */
+function shortType(type: string): string {
+  return type.length > 32 ? `${type.slice(0, 32)}…` : type;
+}
+
+/**
+ * A one-line summary of a header's stanzas, e.g. `X25519 ×2, ssh-ed25519 (tags KLPP8w, V3XmEA), u-grease`.
+ *
+ * @param stanzas - from {@link inspectAgeHeader} or {@link parseAgeHeader}
+ * @returns the summary (types in first-seen order; SSH tags listed)
+ */
 export function summarizeStanzas(stanzas: readonly StanzaInfo[]): string {
   const byType = new Map<string, StanzaInfo[]>();
   for (const s of stanzas) byType.set(s.type, [...(byType.get(s.type) ?? []), s]);
   return [...byType.entries()]
     .map(([type, list]) => {
-      const count = list.length > 1 ? ` ×${list.length}` : '';
-      const tags = type === 'ssh-ed25519' || type === 'ssh-rsa' ? ` (tag${list.length > 1 ? 's' : ''} ${list.map((s) => s.args[0]).join(', ')})` : '';
-      return `${type}${count}${tags}`;
+      if (type === 'ssh-ed25519' || type === 'ssh-rsa') {
+        const tags = list.map((s) => (s.args[0] !== undefined && /^[A-Za-z0-9+/]{1,12}$/.test(s.args[0]) ? s.args[0] : '?'));
+        return `${type} (tag${tags.length > 1 ? 's' : ''} ${tags.join(', ')})`;
+      }
+      return `${shortType(type)}${list.length > 1 ? ` ×${list.length}` : ''}`;
     })
     .join(', ');
 }

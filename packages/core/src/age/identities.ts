@@ -1,11 +1,15 @@
 /**
- * Identities as data: what a keys.txt, an SSH private key or a passphrase-protected identity file holds,
- * with where it came from. Turning them into typage `Identity` objects happens at decryption time, when
- * the passphrase callback is known.
+ * Identities as data: what a keys.txt, an OpenSSH private key or a passphrase-protected identity file
+ * holds, with where it came from. Nothing is decrypted here: protected SSH keys and identity files are
+ * unlocked lazily by decryptAge, only when a file needs them.
+ *
+ * Parsing follows sops (age/keysource.go `parseIdentities`) and age (`ParseIdentities`): one identity per
+ * line, `#` comments and blank lines skipped, any other line that is not an identity fails the whole
+ * source. A source starting with `age-encryption.org/` or an armor line is a passphrase-protected
+ * identity file (sops age/encrypted_keys.go).
  */
-import { identityToRecipient } from 'age-encryption';
-import { bech32 } from '@scure/base';
-import { SecretsError } from '../errors.js';
+import { identityToRecipient as typageIdentityToRecipient } from 'age-encryption';
+import { SecretsError, isSecretsError } from '../errors.js';
 import {
   ed25519PublicKeyToAgeRecipient,
   formatSshPublicKey,
@@ -13,10 +17,15 @@ import {
   type SshEd25519PublicKey,
   type SshRsaPublicKey,
 } from '../ssh/index.js';
-import { sshTag } from './ssh-ed25519.js';
-import { decodeX25519Identity, x25519Recipient } from './x25519.js';
+import { isArmored, looksLikeBinaryAge } from './armor.js';
+import { sshTag } from './ssh-tag.js';
+import { decodeX25519Identity, isHybridIdentity, x25519RecipientOf } from './x25519.js';
 
-/** An identity and its origin (a human-readable place such as `SOPS_AGE_KEY_FILE (/k.txt) line 3`). */
+/**
+ * An identity and its origin: a human-readable place such as `SOPS_AGE_KEY_FILE (/home/u/keys.txt) line 3`,
+ * used in every message about it. Secret fields (`secret`, `pem`) are non-enumerable, so logging or
+ * JSON-serializing an identity does not print them.
+ */
 export type AgeIdentity =
   | { readonly kind: 'x25519'; readonly origin: string; readonly secret: string }
   | { readonly kind: 'hybrid'; readonly origin: string; readonly secret: string }
@@ -25,66 +34,92 @@ export type AgeIdentity =
   | { readonly kind: 'encrypted-file'; readonly origin: string; readonly file: Uint8Array }
   | { readonly kind: 'unsupported'; readonly origin: string; readonly reason: string };
 
-const ENCRYPTED_FILE = /^(age-encryption\.org\/|-----BEGIN AGE ENCRYPTED FILE-----)/;
+/** Attaches a secret as a non-enumerable property (kept out of console.log, JSON, spreads). */
+function withSecret<T extends object, K extends string>(target: T, key: K, value: string): T & Record<K, string> {
+  Object.defineProperty(target, key, { value, enumerable: false, writable: false, configurable: false });
+  return target as T & Record<K, string>;
+}
+
+/** Re-throws an SSH layer error with the identity's origin in front (its own message never names the file). */
+function withOrigin(error: unknown, origin: string): never {
+  if (isSecretsError(error)) throw new SecretsError(error.code, `${origin}: ${error.message}`, { hints: error.hints, details: error.details, cause: error });
+  throw new SecretsError('SSH_KEY_INVALID', `${origin}: unreadable SSH private key`, { cause: error });
+}
+
+function parseSshIdentity(text: string, origin: string): AgeIdentity {
+  let envelope;
+  try {
+    envelope = inspectOpenSshPrivateKey(text);
+  } catch (error) {
+    withOrigin(error, origin);
+  }
+  const pub = envelope.publicKey;
+  if (pub?.type === 'ssh-ed25519') return withSecret({ kind: 'ssh-ed25519', origin, publicKey: pub, encrypted: envelope.encrypted } as const, 'pem', text);
+  if (pub?.type === 'ssh-rsa') return withSecret({ kind: 'ssh-rsa', origin, publicKey: pub, encrypted: envelope.encrypted } as const, 'pem', text);
+  throw new SecretsError('SSH_KEY_UNSUPPORTED', `${origin}: ${JSON.stringify(envelope.keyType)} keys cannot be age identities`, {
+    hints: ['age works with ssh-ed25519 and ssh-rsa keys'],
+  });
+}
+
+function parseToken(token: string, where: string): AgeIdentity {
+  if (token.startsWith('AGE-SECRET-KEY-PQ-1')) {
+    if (!isHybridIdentity(token)) throw new SecretsError('AGE_IDENTITY_INVALID', `${where}: malformed post-quantum age identity (bad bech32 checksum or length)`);
+    return withSecret({ kind: 'hybrid', origin: where } as const, 'secret', token);
+  }
+  if (token.startsWith('AGE-SECRET-KEY-1')) {
+    const scalar = decodeX25519Identity(token);
+    if (scalar === null) throw new SecretsError('AGE_IDENTITY_INVALID', `${where}: malformed age identity (bad bech32 checksum or length)`);
+    scalar.fill(0);
+    return withSecret({ kind: 'x25519', origin: where } as const, 'secret', token);
+  }
+  if (token.startsWith('AGE-PLUGIN-')) return { kind: 'unsupported', origin: where, reason: 'plugin identities are not supported yet' };
+  if (/^age-secret-key-/i.test(token)) {
+    throw new SecretsError('AGE_IDENTITY_INVALID', `${where}: age identities are upper case (AGE-SECRET-KEY-1…)`);
+  }
+  if (token.startsWith('age1') || token.startsWith('ssh-')) {
+    throw new SecretsError('AGE_IDENTITY_INVALID', `${where}: this is a recipient (a public key), not an identity`, {
+      hints: ['identity files hold secret keys (AGE-SECRET-KEY-1…); recipients go to -r/-R or .sops.yaml'],
+    });
+  }
+  if (token.startsWith('-----BEGIN')) {
+    throw new SecretsError('AGE_IDENTITY_INVALID', `${where}: unexpected PEM block (an SSH key or an encrypted identity file must be a source of its own)`);
+  }
+  throw new SecretsError('AGE_IDENTITY_INVALID', `${where}: unknown identity type`, {
+    hints: ['identity files hold AGE-SECRET-KEY-1… lines, one per line; # starts a comment'],
+  });
+}
 
 /**
- * Parses identities from a source's text: a keys.txt (one identity per line, `#` comments, CRLF), several
- * whitespace-separated identities (as `SOPS_AGE_KEY` allows), an OpenSSH private key, or a
- * passphrase-protected identity file (an age file, binary or armored, holding a keys.txt).
+ * Parses identities from one source: a keys.txt (one identity per line, `#` comments, blank lines, CRLF),
+ * several whitespace-separated identities on a line (as `SOPS_AGE_KEY` allows), an OpenSSH private key
+ * (ed25519 or RSA, passphrase-protected or not), or a passphrase-protected identity file.
  *
  * @param source - the source's content: bytes as read (a binary encrypted identity file must not go
- *   through a text decoding), or text
- * @param origin - where it came from, used in every message
- * @returns the identities, in order
- * @throws SecretsError AGE_IDENTITY_INVALID naming the origin and line (never the content);
- *   SSH_* errors for unusable SSH keys
+ *   through text decoding), or text
+ * @param origin - where it came from, e.g. `SOPS_AGE_KEY_FILE (/home/u/keys.txt)`; used in every message
+ * @returns the identities in order (origins of keys.txt entries get ` line N`); may be empty
+ * @throws SecretsError AGE_IDENTITY_INVALID naming origin and line (never the line's content);
+ *   SSH_KEY_INVALID / SSH_KEY_UNSUPPORTED / SSH_CIPHER_UNSUPPORTED for unusable SSH keys
  */
 export function parseIdentities(source: string | Uint8Array, origin: string): AgeIdentity[] {
-  const bytes = typeof source === 'string' ? new TextEncoder().encode(source) : source;
-  if (ENCRYPTED_FILE.test(Buffer.from(bytes.subarray(0, 64)).toString('latin1').trimStart())) return [{ kind: 'encrypted-file', origin, file: bytes.slice() }];
-  const text = typeof source === 'string' ? source : Buffer.from(source).toString('utf8');
-  const trimmed = text.trimStart();
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----|^PuTTY-User-Key-File-/m.test(trimmed)) {
-    const envelope = inspectOpenSshPrivateKey(text);
-    const pub = envelope.publicKey;
-    if (pub?.type === 'ssh-ed25519') return [{ kind: 'ssh-ed25519', origin, pem: text, publicKey: pub, encrypted: envelope.encrypted }];
-    if (pub?.type === 'ssh-rsa') return [{ kind: 'ssh-rsa', origin, pem: text, publicKey: pub, encrypted: envelope.encrypted }];
-    throw new SecretsError('SSH_KEY_UNSUPPORTED', `${origin}: ${envelope.keyType} keys cannot be age identities`, {
-      hints: ['age works with ssh-ed25519 and ssh-rsa keys'],
-    });
+  const bytes = typeof source === 'string' ? Buffer.from(source, 'utf8') : source;
+  if (looksLikeBinaryAge(bytes) || isArmored(bytes)) return [{ kind: 'encrypted-file', origin, file: Uint8Array.from(bytes) }];
+  const text = (typeof source === 'string' ? source : Buffer.from(source).toString('utf8')).replace(/^\uFEFF/, '');
+  const head = text.trimStart();
+  if ((head.startsWith('-----BEGIN ') && /PRIVATE KEY-----/.test(head)) || head.startsWith('PuTTY-User-Key-File-')) {
+    return [parseSshIdentity(text, origin)];
   }
   const out: AgeIdentity[] = [];
   for (const [index, raw] of text.split('\n').entries()) {
-    const line = raw.replace(/\r$/, '').trim();
+    const line = raw.trim(); // also drops the CR of CRLF
     if (line === '' || line.startsWith('#')) continue;
-    for (const token of line.split(/\s+/)) {
-      const where = `${origin} line ${index + 1}`;
-      if (token.startsWith('AGE-SECRET-KEY-PQ-1')) {
-        if (!isHybridIdentity(token)) throw new SecretsError('AGE_IDENTITY_INVALID', `${where}: invalid post-quantum age identity (bad bech32 encoding)`);
-        out.push({ kind: 'hybrid', origin: where, secret: token });
-      } else if (token.startsWith('AGE-SECRET-KEY-1')) {
-        if (decodeX25519Identity(token) === null) throw new SecretsError('AGE_IDENTITY_INVALID', `${where}: invalid age identity (bad bech32 encoding)`);
-        out.push({ kind: 'x25519', origin: where, secret: token });
-      } else if (token.startsWith('AGE-PLUGIN-')) {
-        out.push({ kind: 'unsupported', origin: where, reason: 'age plugin identities are not supported yet' });
-      } else {
-        throw new SecretsError('AGE_IDENTITY_INVALID', `${where}: unknown identity type`, {
-          hints: ['identity files hold AGE-SECRET-KEY-1… lines, one per line; # starts a comment'],
-        });
-      }
-    }
+    const tokens = line.split(/\s+/);
+    tokens.forEach((token, i) => {
+      const where = tokens.length > 1 ? `${origin} line ${index + 1} key ${i + 1}` : `${origin} line ${index + 1}`;
+      out.push(parseToken(token, where));
+    });
   }
   return out;
-}
-
-/** `AGE-SECRET-KEY-PQ-1…`: bech32 (no length limit) of a 32-byte ML-KEM-768+X25519 seed. */
-function isHybridIdentity(token: string): boolean {
-  try {
-    const { prefix, words } = bech32.decode(token.toLowerCase() as `${string}1${string}`, false);
-    return prefix === 'age-secret-key-pq-' && bech32.fromWords(words).length === 32;
-  } catch {
-    return false;
-  }
 }
 
 /** A public description of an identity: never its secret. */
@@ -93,40 +128,43 @@ export interface IdentityDescription {
   readonly origin: string;
   /** Recipients whose files this identity opens. */
   readonly recipients: readonly string[];
+  /** Extra facts (tag, protection, why unsupported). */
   readonly note?: string;
 }
 
 /**
- * Describes an identity for users: its kind, origin, and the recipients it opens (for an SSH ed25519 key:
- * its native `ssh-ed25519` recipient AND its ssh-to-age `age1…` recipient).
+ * Describes an identity for users: its kind, origin, and the recipients it opens (for an SSH ed25519 key
+ * both its native `ssh-ed25519` recipient and its ssh-to-age `age1…` recipient).
  *
  * @param identity - the identity
- * @returns a secret-free description (async: post-quantum recipients are derived by typage)
+ * @returns a secret-free description
+ * @throws SecretsError AGE_IDENTITY_INVALID when a hybrid identity's recipient cannot be derived
  */
 export async function describeIdentity(identity: AgeIdentity): Promise<IdentityDescription> {
   const { kind, origin } = identity;
+  const protectedNote = (encrypted: boolean): string => (encrypted ? '; passphrase-protected: asked for only when a file needs it' : '');
   switch (identity.kind) {
-    case 'x25519': {
-      const scalar = decodeX25519Identity(identity.secret) as Uint8Array;
-      const recipient = x25519Recipient(scalar);
-      scalar.fill(0);
-      return { kind, origin, recipients: [recipient] };
-    }
+    case 'x25519':
+      return { kind, origin, recipients: [x25519RecipientOf(identity.secret) as string] };
     case 'hybrid':
-      return { kind, origin, recipients: [await identityToRecipient(identity.secret)] };
+      try {
+        return { kind, origin, recipients: [await typageIdentityToRecipient(identity.secret)] };
+      } catch (error) {
+        throw new SecretsError('AGE_IDENTITY_INVALID', `${origin}: malformed post-quantum age identity`, { cause: error });
+      }
     case 'ssh-ed25519':
       return {
         kind,
         origin,
         recipients: [formatSshPublicKey(identity.publicKey, false), ed25519PublicKeyToAgeRecipient(identity.publicKey)],
-        note: `stanza tag ${sshTag(identity.publicKey.wire)}; opens native ssh-ed25519 stanzas and X25519 stanzas for its ssh-to-age recipient${identity.encrypted ? '; passphrase-protected: asked for only when a file needs it' : ''}`,
+        note: `stanza tag ${sshTag(identity.publicKey.wire)}; opens native ssh-ed25519 stanzas and X25519 stanzas for its ssh-to-age recipient${protectedNote(identity.encrypted)}`,
       };
     case 'ssh-rsa':
       return {
         kind,
         origin,
         recipients: [formatSshPublicKey(identity.publicKey, false)],
-        note: `stanza tag ${sshTag(identity.publicKey.wire)}${identity.encrypted ? '; passphrase-protected: asked for only when a file needs it' : ''}`,
+        note: `stanza tag ${sshTag(identity.publicKey.wire)}${protectedNote(identity.encrypted)}`,
       };
     case 'encrypted-file':
       return { kind, origin, recipients: [], note: 'passphrase-protected identity file: opened only when no other identity matches' };

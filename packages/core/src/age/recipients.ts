@@ -1,52 +1,67 @@
 /**
- * Recipient strings, parsed the way sops does (age/keysource.go parseRecipient): `age1pq1…` hybrid,
- * `age1…` with more than one `1` a plugin, other `age1…` X25519, `ssh-…` SSH. The text is kept verbatim:
- * sops stores it in the metadata, SSH comment included.
+ * Recipient strings, parsed the way sops does (age/keysource.go `parseRecipient`): trim; `age1pq1…` is
+ * post-quantum hybrid; `age1…` with more than one `1` is a plugin; other `age1…` is X25519; `ssh-…` goes
+ * to agessh (ssh-ed25519, ssh-rsa ≥ 2048 bits). The trimmed text is kept verbatim: sops stores it in the
+ * file's metadata, SSH comment included.
  */
-import { bech32 } from '@scure/base';
 import { SecretsError } from '../errors.js';
 import { parseSshPublicKey, type SshEd25519PublicKey, type SshRsaPublicKey } from '../ssh/index.js';
-import { decodeX25519Recipient } from './x25519.js';
+import { MIN_RSA_BITS, rsaKeyIsLargeEnough } from './ssh-rsa.js';
+import { decodeX25519Recipient, isHybridRecipient } from './x25519.js';
 
-/** A parsed recipient. */
+/** A parsed recipient; `text` is the input, trimmed, exactly as sops would store it. */
 export type AgeRecipient =
   | { readonly kind: 'x25519'; readonly text: string }
   | { readonly kind: 'hybrid'; readonly text: string }
   | { readonly kind: 'ssh-ed25519'; readonly text: string; readonly key: SshEd25519PublicKey }
   | { readonly kind: 'ssh-rsa'; readonly text: string; readonly key: SshRsaPublicKey };
 
-const SECRET_LOOKING = /^(AGE-SECRET-KEY-|AGE-PLUGIN-)|-----BEGIN [A-Z ]*PRIVATE KEY-----/i;
+/** Secret material pasted where a public key belongs: identities, private keys (or their base64 body). */
+const SECRET_LOOKING = [/AGE-SECRET-KEY-/i, /AGE-PLUGIN-[A-Z0-9-]*1/i, /PRIVATE KEY-----/, /^PuTTY-User-Key-File-/m, /b3BlbnNzaC1rZXktdjE/];
+
+/**
+ * Whether text looks like secret key material (so it must never be echoed back).
+ *
+ * @param text - any user input
+ * @returns true for age identities, plugin identities, PEM/OpenSSH/PuTTY private keys
+ */
+export function looksSecret(text: string): boolean {
+  return SECRET_LOOKING.some((re) => re.test(text));
+}
+
+const quote = (text: string): string => JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
 
 /**
  * Parses one recipient.
  *
  * @param input - `age1…`, `age1pq1…`, `ssh-ed25519 AAAA… [comment]` or `ssh-rsa AAAA… [comment]`
- * @returns the recipient
- * @throws SecretsError AGE_RECIPIENT_INVALID; a secret key pasted here is named as such, never echoed
+ * @returns the recipient, its text trimmed but otherwise verbatim
+ * @throws SecretsError AGE_RECIPIENT_INVALID: for plugin recipients ("not supported yet"), malformed keys,
+ *   RSA keys under 2048 bits, unknown types; a pasted secret key is named as such and never echoed
  */
 export function parseRecipient(input: string): AgeRecipient {
   const text = input.trim();
-  if (SECRET_LOOKING.test(text)) {
+  if (text === '') throw new SecretsError('AGE_RECIPIENT_INVALID', 'empty recipient');
+  if (looksSecret(text)) {
     throw new SecretsError('AGE_RECIPIENT_INVALID', 'this looks like a secret key, not a recipient', {
-      hints: ['give the public key: `age-keygen -y KEYFILE` prints an age identity\'s recipient'],
+      hints: ['give the public key: `age-keygen -y KEYFILE` prints an age identity\'s recipient, `ssh-keygen -y -f KEYFILE` an SSH key\'s'],
     });
   }
   if (text.startsWith('age1pq1')) {
-    try {
-      const { words } = bech32.decode(text as `${string}1${string}`, false);
-      if (bech32.fromWords(words).length < 32) throw new Error('short');
-    } catch {
-      throw new SecretsError('AGE_RECIPIENT_INVALID', 'invalid post-quantum age recipient (bad bech32 encoding)');
-    }
+    if (!isHybridRecipient(text)) throw new SecretsError('AGE_RECIPIENT_INVALID', 'invalid post-quantum age recipient (bad bech32 checksum or length)');
     return { kind: 'hybrid', text };
   }
   if (text.startsWith('age1')) {
-    if ([...text].filter((c) => c === '1').length > 1) {
-      throw new SecretsError('AGE_RECIPIENT_INVALID', `age plugin recipients are not supported yet: ${JSON.stringify(text.slice(0, text.indexOf('1', 4) + 1))}…`, {
-        hints: ['plugin (YubiKey, TPM…) support is planned; meanwhile use an age1… or SSH recipient for this file'],
+    if (text.split('1').length > 2) {
+      // sops: strings.Count(recipient, "1") > 1 → plugin (bech32 data never contains '1').
+      const plugin = text.slice(4, text.indexOf('1', 4));
+      throw new SecretsError('AGE_RECIPIENT_INVALID', `plugin recipients are not supported yet (plugin ${quote(plugin)})`, {
+        hints: ['use an age1… (X25519), age1pq1… or SSH recipient for this file'],
       });
     }
-    if (decodeX25519Recipient(text) === null) throw new SecretsError('AGE_RECIPIENT_INVALID', `invalid age recipient ${JSON.stringify(text)} (bad bech32 encoding or length)`);
+    if (decodeX25519Recipient(text) === null) {
+      throw new SecretsError('AGE_RECIPIENT_INVALID', `invalid age recipient ${quote(text)} (bad bech32 checksum or length)`);
+    }
     return { kind: 'x25519', text };
   }
   if (text.startsWith('ssh-')) {
@@ -54,15 +69,20 @@ export function parseRecipient(input: string): AgeRecipient {
     try {
       key = parseSshPublicKey(text);
     } catch (error) {
-      const message = error instanceof SecretsError ? error.message : 'invalid SSH public key';
+      const message = error instanceof SecretsError ? error.message : 'malformed SSH public key';
       throw new SecretsError('AGE_RECIPIENT_INVALID', `invalid SSH recipient: ${message}`, {
-        hints: ['age accepts ssh-ed25519 and ssh-rsa public keys'],
+        hints: ['age accepts ssh-ed25519 and ssh-rsa public keys (authorized_keys lines)'],
         cause: error,
       });
     }
-    return key.type === 'ssh-ed25519' ? { kind: 'ssh-ed25519', text, key } : { kind: 'ssh-rsa', text, key };
+    if (key.type === 'ssh-ed25519') return { kind: 'ssh-ed25519', text, key };
+    if (!rsaKeyIsLargeEnough(key.bits)) {
+      throw new SecretsError('AGE_RECIPIENT_INVALID', `ssh-rsa key of ${key.bits} bits is too small: age needs at least ${MIN_RSA_BITS}`);
+    }
+    return { kind: 'ssh-rsa', text, key };
   }
-  throw new SecretsError('AGE_RECIPIENT_INVALID', `unknown recipient type: ${JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text)}`, {
-    hints: ['age recipients are age1…, age1pq1…, ssh-ed25519 AAAA… or ssh-rsa AAAA…'],
-  });
+  const hints = /^(ecdsa-|sk-)/.test(text)
+    ? ['age works with ssh-ed25519 and ssh-rsa keys only; ECDSA and security-key (sk-) keys cannot be recipients']
+    : ['age recipients are age1…, age1pq1…, ssh-ed25519 AAAA… or ssh-rsa AAAA…'];
+  throw new SecretsError('AGE_RECIPIENT_INVALID', `unknown recipient type: ${quote(text)}`, { hints });
 }

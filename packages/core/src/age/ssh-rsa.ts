@@ -1,95 +1,145 @@
 /**
- * age's ssh-rsa stanza (Go agessh): `-> ssh-rsa <tag>`, body = RSA-OAEP with SHA-256 (and MGF1-SHA-256)
- * and the label "age-encryption.org/v1/ssh-rsa" around the file key. node:crypto's OAEP uses the same
- * hash for MGF1, matching Go.
+ * age's ssh-rsa recipient type (Go agessh; not in the C2SP spec):
+ *
+ *     -> ssh-rsa <tag>
+ *     body = RSA-OAEP(SHA-256, MGF1-SHA-256, label "age-encryption.org/v1/ssh-rsa", file key)
+ *
+ * node:crypto's OAEP uses `oaepHash` for MGF1 too, which is what Go's rsa.EncryptOAEP does.
  */
 import { constants, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
 import { Stanza, type Identity, type Recipient } from 'age-encryption';
 import { SecretsError } from '../errors.js';
 import type { SshRsaPrivateKey, SshRsaPublicKey } from '../ssh/index.js';
-import { sshTag } from './ssh-ed25519.js';
-import type { UnwrapOutcome } from './x25519.js';
+import { sshTag } from './ssh-tag.js';
 
-const LABEL = Buffer.from('age-encryption.org/v1/ssh-rsa');
-/** age refuses RSA recipients below 2048 bits. */
+/** The stanza type. */
+export const SSH_RSA_STANZA = 'ssh-rsa';
+const OAEP_LABEL = /* @__PURE__ */ Buffer.from('age-encryption.org/v1/ssh-rsa');
+/** agessh refuses RSA recipients below 2048 bits. */
 export const MIN_RSA_BITS = 2048;
 
-const b64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
-const toBig = (bytes: Uint8Array): bigint => (bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`));
-const fromBig = (n: bigint): Uint8Array => {
+const b64url = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+const toBigInt = (bytes: Uint8Array): bigint => (bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`));
+const fromBigInt = (n: bigint): Uint8Array => {
   const hex = n.toString(16);
-  return new Uint8Array(Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex'));
+  return new Uint8Array(Buffer.from(hex.length % 2 === 1 ? `0${hex}` : hex, 'hex'));
 };
 
-function publicKeyObject(key: SshRsaPublicKey): KeyObject {
-  return createPublicKey({ key: { kty: 'RSA', n: b64url(key.n), e: b64url(key.e) }, format: 'jwk' });
+/**
+ * Whether a modulus is big enough for age. Go checks `pk.Size()*8 < 2048`, i.e. the modulus length
+ * rounded up to whole bytes, so a 2047-bit modulus passes there and must pass here.
+ *
+ * @param bits - the modulus size in bits
+ * @returns true when age accepts the key
+ */
+export function rsaKeyIsLargeEnough(bits: number): boolean {
+  return Math.ceil(bits / 8) * 8 >= MIN_RSA_BITS;
 }
 
+/** A JWK private key from OpenSSH's integers; JWK also needs d mod (p-1) and d mod (q-1) (RFC 7518 §6.3.2). */
 function privateKeyObject(key: SshRsaPrivateKey): KeyObject {
-  const d = toBig(key.d);
-  const p = toBig(key.p);
-  const q = toBig(key.q);
-  return createPrivateKey({
-    key: {
-      kty: 'RSA',
-      n: b64url(key.n),
-      e: b64url(key.e),
-      d: b64url(key.d),
-      p: b64url(key.p),
-      q: b64url(key.q),
-      dp: b64url(fromBig(d % (p - 1n))),
-      dq: b64url(fromBig(d % (q - 1n))),
-      qi: b64url(key.iqmp),
-    },
-    format: 'jwk',
-  });
+  const d = toBigInt(key.d);
+  const p = toBigInt(key.p);
+  const q = toBigInt(key.q);
+  try {
+    return createPrivateKey({
+      key: {
+        kty: 'RSA',
+        n: b64url(key.n),
+        e: b64url(key.e),
+        d: b64url(key.d),
+        p: b64url(key.p),
+        q: b64url(key.q),
+        dp: b64url(fromBigInt(d % (p - 1n))),
+        dq: b64url(fromBigInt(d % (q - 1n))),
+        qi: b64url(key.iqmp),
+      },
+      format: 'jwk',
+    });
+  } catch (error) {
+    throw new SecretsError('SSH_KEY_INVALID', 'invalid ssh-rsa private key: inconsistent RSA parameters', { cause: error });
+  }
 }
 
-/** An ssh-rsa recipient (≥ 2048 bits). */
+/**
+ * Encrypts file keys to an ssh-rsa public key, as `age -R id_rsa.pub` does.
+ */
 export class SshRsaRecipient implements Recipient {
   private readonly keyObject: KeyObject;
   private readonly tag: string;
 
+  /**
+   * @param key - the public key (from `parseSshPublicKey`)
+   * @throws SecretsError AGE_RECIPIENT_INVALID for keys under 2048 bits or unusable parameters
+   */
   constructor(key: SshRsaPublicKey) {
-    if (key.bits < MIN_RSA_BITS) {
+    if (!rsaKeyIsLargeEnough(key.bits)) {
       throw new SecretsError('AGE_RECIPIENT_INVALID', `ssh-rsa key of ${key.bits} bits is too small: age needs at least ${MIN_RSA_BITS}`);
     }
-    this.keyObject = publicKeyObject(key);
+    try {
+      this.keyObject = createPublicKey({ key: { kty: 'RSA', n: b64url(key.n), e: b64url(key.e) }, format: 'jwk' });
+    } catch (error) {
+      throw new SecretsError('AGE_RECIPIENT_INVALID', 'invalid ssh-rsa key: unusable RSA parameters', { cause: error });
+    }
     this.tag = sshTag(key.wire);
   }
 
+  /**
+   * Wraps the file key in one stanza.
+   *
+   * @param fileKey - the 16-byte file key
+   * @returns the `ssh-rsa` stanza
+   */
   wrapFileKey(fileKey: Uint8Array): Stanza[] {
-    const body = publicEncrypt({ key: this.keyObject, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: LABEL }, fileKey);
-    return [new Stanza(['ssh-rsa', this.tag], new Uint8Array(body))];
+    const body = publicEncrypt({ key: this.keyObject, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: OAEP_LABEL }, fileKey);
+    return [new Stanza([SSH_RSA_STANZA, this.tag], new Uint8Array(body))];
   }
 }
 
-/** An ssh-rsa identity; the private key is fetched only when a stanza carries this key's tag. */
+/**
+ * Decrypts ssh-rsa stanzas addressed to one key. The private key is requested only once a stanza carries
+ * this key's tag (a protected key is unlocked only when needed). agessh contract: other types skipped;
+ * wrong argument count is an error; other tags skipped; a decryption failure after a tag match is an error.
+ */
 export class SshRsaIdentity implements Identity {
   private readonly tag: string;
+  private keyObject: KeyObject | undefined;
 
+  /**
+   * @param publicKey - the key's public half (from the clear envelope of the key file)
+   * @param privateKey - called when a stanza carries this key's tag
+   * @param label - names the key in error messages, e.g. its origin
+   */
   constructor(
     publicKey: SshRsaPublicKey,
     private readonly privateKey: () => Promise<SshRsaPrivateKey>,
-    private readonly outcome?: UnwrapOutcome,
+    private readonly label = 'this key',
   ) {
     this.tag = sshTag(publicKey.wire);
   }
 
+  /**
+   * Finds and opens this key's stanza.
+   *
+   * @param stanzas - all stanzas of the header (args[0] is the type)
+   * @returns the file key, or null when no stanza carries this key's tag
+   * @throws SecretsError AGE_FILE_INVALID for a malformed ssh-rsa stanza; AGE_DECRYPT_FAILED when this
+   *   key's stanza does not decrypt; SSH_KEY_INVALID or whatever `privateKey` throws
+   */
   async unwrapFileKey(stanzas: Stanza[]): Promise<Uint8Array | null> {
     for (const s of stanzas) {
-      if (s.args[0] !== 'ssh-rsa') continue;
+      if (s.args[0] !== SSH_RSA_STANZA) continue;
       if (s.args.length !== 2) throw new SecretsError('AGE_FILE_INVALID', 'invalid age file: malformed ssh-rsa stanza');
       if (s.args[1] !== this.tag) continue;
-      if (this.outcome) this.outcome.matched = true;
-      const key = privateKeyObject(await this.privateKey());
+      this.keyObject ??= privateKeyObject(await this.privateKey());
       try {
-        return new Uint8Array(privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: LABEL }, s.body));
+        return new Uint8Array(
+          privateDecrypt({ key: this.keyObject, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: OAEP_LABEL }, s.body),
+        );
       } catch {
-        throw new SecretsError('AGE_DECRYPT_FAILED', 'the ssh-rsa stanza for this key failed to decrypt: the file is corrupted');
+        throw new SecretsError('AGE_DECRYPT_FAILED', `the ssh-rsa stanza for ${this.label} (tag ${this.tag}) does not decrypt: the file is corrupted or was tampered with`);
       }
     }
-    if (this.outcome) this.outcome.reason = 'no ssh-rsa stanza with this key\'s tag';
     return null;
   }
 }

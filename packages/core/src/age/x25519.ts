@@ -1,80 +1,92 @@
 /**
- * age's native X25519 recipient type (C2SP age §"The X25519 recipient type"): our own identity rather
- * than typage's, so that every "not mine" can be explained, and so that an SSH ed25519 key can use it
- * with the scalar ssh-to-age derives (files sops-nix users encrypt to the converted `age1…`).
+ * Bech32 encodings of age's native X25519 keys (C2SP age §"The X25519 recipient type"): recipients are
+ * `age1…` (HRP `age`, lower case), identities `AGE-SECRET-KEY-1…` (HRP `AGE-SECRET-KEY-`, upper case), both
+ * holding 32 bytes. The stanza crypto itself is typage's; this file only validates and derives strings.
  */
 import { x25519 } from '@noble/curves/ed25519.js';
 import { bech32 } from '@scure/base';
-import type { Identity, Stanza } from 'age-encryption';
-import { SecretsError } from '../errors.js';
-import { concatBytes, fromBase64 } from '../bytes.js';
-import { openFileKey, sharedSecret, wrapKey } from './stanza-crypto.js';
+import { wipe } from '../bytes.js';
 
-const LABEL = 'age-encryption.org/v1/X25519';
-
-/** Decodes `AGE-SECRET-KEY-1…` to its 32-byte scalar; null when it is not a valid X25519 identity. */
-export function decodeX25519Identity(text: string): Uint8Array | null {
-  try {
-    const { prefix, words } = bech32.decode(text.toLowerCase() as `${string}1${string}`, false);
-    const bytes = bech32.fromWords(words);
-    return prefix === 'age-secret-key-' && bytes.length === 32 ? Uint8Array.from(bytes) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Decodes `age1…` to its 32-byte point; null when it is not a valid X25519 recipient. */
-export function decodeX25519Recipient(text: string): Uint8Array | null {
+/** Decodes bech32 without the 90-character limit (age keys are not BIP-173 addresses). */
+function decodeBech32(text: string): { prefix: string; bytes: Uint8Array } | null {
   try {
     const { prefix, words } = bech32.decode(text as `${string}1${string}`, false);
-    const bytes = bech32.fromWords(words);
-    return prefix === 'age' && bytes.length === 32 && text === text.toLowerCase() ? Uint8Array.from(bytes) : null;
+    return { prefix, bytes: Uint8Array.from(bech32.fromWords(words)) };
   } catch {
     return null;
   }
 }
 
-/** The `age1…` recipient of an X25519 scalar. */
-export function x25519Recipient(scalar: Uint8Array): string {
-  return bech32.encode('age', bech32.toWords(x25519.getPublicKey(scalar)), false);
+/**
+ * Decodes an X25519 recipient.
+ *
+ * @param text - `age1…`; Go age accepts only the lower-case form (its bech32 keeps the HRP's case)
+ * @returns the 32-byte Montgomery point, or null when the checksum, HRP, case or length is wrong
+ */
+export function decodeX25519Recipient(text: string): Uint8Array | null {
+  if (text !== text.toLowerCase()) return null;
+  const decoded = decodeBech32(text);
+  return decoded?.prefix === 'age' && decoded.bytes.length === 32 ? decoded.bytes : null;
 }
 
-/** Why an identity returned null, for diagnostics. */
-export interface UnwrapOutcome {
-  matched: boolean;
-  reason: string;
-}
-
-/** An X25519 identity from a 32-byte scalar (possibly unclamped: X25519 clamps). */
-export class X25519Identity implements Identity {
-  readonly point: Uint8Array;
-
-  constructor(
-    private readonly scalar: Uint8Array,
-    private readonly outcome?: UnwrapOutcome,
-  ) {
-    this.point = x25519.getPublicKey(scalar);
-  }
-
-  unwrapFileKey(stanzas: Stanza[]): Uint8Array | null {
-    let seen = 0;
-    for (const s of stanzas) {
-      if (s.args[0] !== 'X25519') continue;
-      seen++;
-      const share = s.args.length === 2 ? fromBase64(s.args[1] as string, 'forbidden') : null;
-      if (!share || share.length !== 32 || s.body.length !== 32) throw new SecretsError('AGE_FILE_INVALID', 'invalid age file: malformed X25519 stanza');
-      const ss = sharedSecret(this.scalar, share);
-      const key = wrapKey(ss, concatBytes(share, this.point), LABEL);
-      const fileKey = openFileKey(key, s.body);
-      // X25519 stanzas are anonymous: a failed AEAD only means "not for this key".
-      if (fileKey) {
-        if (this.outcome) this.outcome.matched = true;
-        return fileKey;
-      }
-    }
-    if (this.outcome) {
-      this.outcome.reason = seen === 0 ? 'the file has no X25519 stanza' : seen === 1 ? "the file's X25519 stanza is not for this key" : `none of the file's ${seen} X25519 stanzas is for this key`;
-    }
+/**
+ * Decodes an X25519 identity. The caller owns (and should wipe) the returned scalar.
+ *
+ * @param text - `AGE-SECRET-KEY-1…`, upper case as age writes and reads it
+ * @returns the 32-byte scalar, or null when the checksum, HRP, case or length is wrong
+ */
+export function decodeX25519Identity(text: string): Uint8Array | null {
+  if (text !== text.toUpperCase()) return null;
+  const decoded = decodeBech32(text);
+  if (decoded === null) return null;
+  // @scure/base reports the HRP in lower case whatever the input's case.
+  if (decoded.prefix !== 'age-secret-key-' || decoded.bytes.length !== 32) {
+    wipe(decoded.bytes);
     return null;
+  }
+  return decoded.bytes;
+}
+
+/**
+ * Validates a post-quantum hybrid identity (C2SP age §MLKEM768-X25519: a 32-byte seed, HRP
+ * `AGE-SECRET-KEY-PQ-`, longer than BIP-173's 90 characters).
+ *
+ * @param text - `AGE-SECRET-KEY-PQ-1…`
+ * @returns whether it is well formed
+ */
+export function isHybridIdentity(text: string): boolean {
+  if (text !== text.toUpperCase()) return false;
+  const decoded = decodeBech32(text);
+  const ok = decoded?.prefix === 'age-secret-key-pq-' && decoded.bytes.length === 32;
+  wipe(decoded?.bytes);
+  return ok;
+}
+
+/**
+ * Validates a post-quantum hybrid recipient: bech32 with HRP `age1pq` holding an ML-KEM-768 encapsulation
+ * key plus an X25519 point (1216 bytes, as typage's HybridRecipient requires).
+ *
+ * @param text - `age1pq1…`
+ * @returns whether it is well formed
+ */
+export function isHybridRecipient(text: string): boolean {
+  if (text !== text.toLowerCase()) return false;
+  const decoded = decodeBech32(text);
+  return decoded?.prefix === 'age1pq' && decoded.bytes.length === 1216;
+}
+
+/**
+ * The `age1…` recipient of an X25519 identity: X25519(identity, base point), bech32-encoded.
+ *
+ * @param identity - `AGE-SECRET-KEY-1…`
+ * @returns the recipient, or null when the identity is malformed
+ */
+export function x25519RecipientOf(identity: string): string | null {
+  const scalar = decodeX25519Identity(identity);
+  if (scalar === null) return null;
+  try {
+    return bech32.encode('age', bech32.toWords(x25519.getPublicKey(scalar)), false);
+  } finally {
+    wipe(scalar);
   }
 }

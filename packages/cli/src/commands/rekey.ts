@@ -1,0 +1,196 @@
+/**
+ * `secrets rekey [FILE…]`: sops updatekeys for a whole repository. For every sops file a creation rule
+ * matches, show the recipient diff per key group, confirm once, then wrap the SAME data key for the new
+ * recipients (values, MAC and lastmodified untouched: the git diff touches only the `sops:` block).
+ * `--rotate` also replaces the data key, which is what removing a recipient calls for.
+ */
+import { lstat, readdir, readFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import {
+  SecretsError,
+  findConfig,
+  formatFromPath,
+  loadConfig,
+  matchCreationRule,
+  openSopsFile,
+  parseRecipient,
+  readMetadata,
+  rekeySopsFile,
+  rotateSopsFile,
+  storeFor,
+  type AgeIdentity,
+  type AgeRecipient,
+  type SopsConfig,
+} from '@secrets/core';
+import type { Context } from '../context.js';
+import { loadIdentities, passphrasePrompt } from '../identities.js';
+import { writeFileAtomic } from '../io.js';
+import { printError, printNote, printWarning, useColor } from '../output.js';
+
+/** Options of `secrets rekey`. */
+export interface RekeyCommandOptions {
+  readonly files: readonly string[];
+  readonly yes: boolean;
+  readonly rotate: boolean;
+  readonly config?: string;
+  readonly now?: Date;
+}
+
+interface Plan {
+  readonly path: string;
+  readonly bytes: Uint8Array;
+  readonly groups: AgeRecipient[][];
+  readonly threshold: number;
+  readonly lines: string[];
+  readonly removed: boolean;
+}
+
+const SKIP_DIRS = new Set(['.git', 'node_modules', '.direnv']);
+
+/** Every file under `root` that a creation rule matches (skipping .git, node_modules and symlinks such as nix's `result`). */
+async function candidates(root: string, config: SopsConfig): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isSymbolicLink()) continue;
+      if (entry.isDirectory()) {
+        if (!SKIP_DIRS.has(entry.name)) await walk(path);
+      } else if (entry.isFile() && entry.name !== '.sops.yaml') {
+        try {
+          matchCreationRule(config, path);
+          out.push(path);
+        } catch {
+          // no rule for it: not a secrets file
+        }
+      }
+    }
+  };
+  await walk(root);
+  return out.sort();
+}
+
+function isSopsFile(path: string, bytes: Uint8Array): boolean {
+  try {
+    storeFor(formatFromPath(path)).loadEncrypted(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function diffLines(current: readonly (readonly string[])[], wanted: readonly (readonly string[])[], color: boolean): { lines: string[]; changed: boolean; removed: boolean } {
+  const green = (s: string): string => (color ? `\u001b[32m${s}\u001b[0m` : s);
+  const red = (s: string): string => (color ? `\u001b[31m${s}\u001b[0m` : s);
+  const lines: string[] = [];
+  let changed = current.length !== wanted.length;
+  let removed = false;
+  for (let g = 0; g < Math.max(current.length, wanted.length); g++) {
+    const have = new Set(current[g] ?? []);
+    const want = new Set(wanted[g] ?? []);
+    lines.push(`  Group ${g + 1}`);
+    for (const r of want) lines.push(have.has(r) ? `      ${r}` : green(`  +++ ${r}`));
+    for (const r of have) {
+      if (!want.has(r)) {
+        lines.push(red(`  --- ${r}`));
+        removed = true;
+      }
+    }
+    if ([...want].some((r) => !have.has(r)) || [...have].some((r) => !want.has(r))) changed = true;
+  }
+  return { lines, changed, removed };
+}
+
+/**
+ * Runs `secrets rekey`.
+ *
+ * @returns 0 when every file is up to date or was rekeyed; 1 when some failed (summarised at the end)
+ */
+export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise<number> {
+  const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}), ...(options.files[0] ? { target: join(ctx.cwd, options.files[0]) } : {}), warn: (m) => printWarning(ctx, m) });
+  if (!found) throw new SecretsError('CONFIG_NOT_FOUND', 'config file not found', { hints: ['rekey needs a .sops.yaml with creation_rules (searched from the working directory upward)'] });
+  const config = await loadConfig(found);
+  for (const w of config.warnings) printWarning(ctx, w);
+  const root = dirname(found.path);
+  const files = options.files.length > 0 ? options.files.map((f) => join(ctx.cwd, f)) : await candidates(root, config);
+  const color = useColor(ctx, 'stdout');
+  const failures: string[] = [];
+  const plans: Plan[] = [];
+
+  for (const path of files) {
+    const name = relative(ctx.cwd, path) || path;
+    try {
+      if ((await lstat(path)).isSymbolicLink()) continue;
+      const bytes = new Uint8Array(await readFile(path));
+      if (!isSopsFile(path, bytes)) {
+        if (options.files.length > 0) throw new SecretsError('SOPS_METADATA_NOT_FOUND', 'not a sops file');
+        continue;
+      }
+      const metadata = readMetadata(storeFor(formatFromPath(path)).loadEncrypted(bytes).metadata);
+      const rule = matchCreationRule(config, path);
+      const unusable = rule.keyGroups.flat().find((k) => k.type !== 'age');
+      if (unusable) throw new SecretsError('CONFIG_INVALID', `its creation rule uses ${unusable.type} keys, which secrets cannot use yet`);
+      const wanted = rule.keyGroups.map((g) => g.map((k) => (k.type === 'age' ? k.recipient : '')));
+      const current = metadata.keyGroups.map((g) => g.map((k) => (k.type === 'age' ? k.recipient : `${k.type} ${k.label}`)));
+      const threshold = Math.min(metadata.shamirThreshold, wanted.length);
+      const diff = diffLines(current, wanted, color);
+      if (!diff.changed && !options.rotate) {
+        printNote(ctx, `secrets: ${name} already up to date`);
+        continue;
+      }
+      plans.push({ path, bytes, groups: wanted.map((g) => g.map((r) => parseRecipient(r))), threshold, lines: [`${name}:`, ...diff.lines], removed: diff.removed });
+    } catch (error) {
+      failures.push(`${name}: ${error instanceof SecretsError ? error.message : String(error)}`);
+    }
+  }
+
+  if (plans.length > 0) {
+    ctx.stdout.write(`The following changes will be made to the files' groups${options.rotate ? ' (and their data keys replaced)' : ''}:\n`);
+    for (const p of plans) ctx.stdout.write(`${p.lines.join('\n')}\n`);
+    if (!options.yes) {
+      if (!ctx.prompt) throw new SecretsError('USAGE', 'confirmation needed but there is no terminal', { hints: ['pass -y to apply without asking'] });
+      let answer = '';
+      while (answer !== 'y' && answer !== 'n') answer = (await ctx.prompt('Is this okay? (y/n): ', { secret: false })).trim().toLowerCase();
+      if (answer === 'n') {
+        printNote(ctx, 'secrets: files left unchanged');
+        return 0;
+      }
+    }
+    let identities: readonly AgeIdentity[] = [];
+    try {
+      identities = (await loadIdentities(ctx, [])).identities;
+    } catch (error) {
+      // Without identities nothing can be rekeyed; say it once for all files.
+      if (error instanceof SecretsError) {
+        for (const p of plans) failures.push(`${relative(ctx.cwd, p.path)}: ${error.message}`);
+        plans.length = 0;
+      } else throw error;
+    }
+    // Independent files: work on them concurrently; each is read, rekeyed in memory, written atomically.
+    await Promise.all(
+      plans.map(async (p) => {
+        const name = relative(ctx.cwd, p.path);
+        try {
+          const format = formatFromPath(p.path);
+          const next = options.rotate
+            ? await rotateSopsFile(await openSopsFile(p.bytes, { format, identities, passphrase: passphrasePrompt(ctx) }), { keyGroups: p.groups, now: options.now ?? new Date() })
+            : await rekeySopsFile(p.bytes, { format, identities, passphrase: passphrasePrompt(ctx), keyGroups: p.groups, shamirThreshold: p.threshold });
+          const now = new Uint8Array(await readFile(p.path));
+          if (Buffer.compare(now, p.bytes) !== 0) throw new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten');
+          await writeFileAtomic(p.path, next);
+          printNote(ctx, `secrets: ${name} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
+        } catch (error) {
+          failures.push(`${name}: ${error instanceof SecretsError ? error.message : String(error)}`);
+        }
+      }),
+    );
+    if (!options.rotate && plans.some((p) => p.removed)) {
+      printWarning(ctx, 'recipients were removed: they may still hold the data key of these files; run `secrets rekey --rotate` to replace it');
+    }
+  }
+  if (failures.length > 0) {
+    printError(ctx, `failed to rekey ${failures.length} file${failures.length === 1 ? '' : 's'}`, failures);
+    return 1;
+  }
+  return 0;
+}
