@@ -13,6 +13,8 @@ import { identities } from './commands/identities.js';
 import { decrypt, encrypt, filestatus } from './commands/sops.js';
 import { edit } from './commands/edit.js';
 import { rekey } from './commands/rekey.js';
+import { hostsAdd, hostsRm } from './commands/hosts.js';
+import { check } from './commands/check.js';
 import { rotate, setValue, unsetValue } from './commands/modify.js';
 import { sshToAge } from './commands/ssh-to-age.js';
 
@@ -254,6 +256,56 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void): Co
     )
     .action((files: string[], opts: { yes: boolean; rotate: boolean; config?: string }) => {
       setResult(rekey(ctx, { files, yes: opts.yes, rotate: opts.rotate, ...pick(opts, ['config']) }));
+    });
+
+  const hosts = program.command('hosts').description('add or remove a host\'s key in .sops.yaml, then rekey');
+  hosts
+    .command('add')
+    .description('add a host: its SSH host key (scanned, from a file) or age key, under keys: and in creation rules')
+    .argument('<name>', 'host name; the key gets the anchor &server_<name>')
+    .option('--ssh-keyscan <host>', 'scan the host\'s ed25519 key (its fingerprint must be confirmed)')
+    .option('--pubkey <file>', 'the host\'s ssh_host_ed25519_key.pub')
+    .option('--age <recipient>', 'an age1… recipient')
+    .option('--fingerprint <SHA256:…>', 'the expected fingerprint of the scanned key (no prompt)')
+    .option('--rule <n>', 'the creation rule (0-based) the host joins', (v: string) => Number.parseInt(v, 10))
+    .option('--path <file>', 'join every creation rule matching this path')
+    .option('-y, --yes', 'rekey without asking', false)
+    .option('--no-rekey', 'only edit .sops.yaml')
+    .option('--config <file>', 'the .sops.yaml to edit')
+    .addHelpText(
+      'after',
+      examples([
+        'secrets hosts add batchn --ssh-keyscan batchn.example.org',
+        'secrets hosts add batchn --pubkey hosts/batchn/ssh_host_ed25519_key.pub --path secrets/batchn.yaml -y',
+        '',
+        'Comments, anchors and layout of .sops.yaml are kept: one line is added under keys: and one per rule.',
+      ]),
+    )
+    .action((name: string, opts: { sshKeyscan?: string; pubkey?: string; age?: string; fingerprint?: string; rule?: number; path?: string; yes: boolean; rekey: boolean; config?: string }) => {
+      setResult(hostsAdd(ctx, { name, yes: opts.yes, rekey: opts.rekey, ...pick(opts, ['sshKeyscan', 'pubkey', 'age', 'fingerprint', 'rule', 'path', 'config']) }));
+    });
+  hosts
+    .command('rm')
+    .description('remove a host from .sops.yaml (its key and its place in every rule), then rekey')
+    .argument('<name>', 'host name')
+    .option('-y, --yes', 'rekey without asking', false)
+    .option('--no-rekey', 'only edit .sops.yaml')
+    .option('--config <file>', 'the .sops.yaml to edit')
+    .addHelpText('after', examples(['secrets hosts rm batchn -y && secrets rekey -y --rotate']))
+    .action((name: string, opts: { yes: boolean; rekey: boolean; config?: string }) => {
+      setResult(hostsRm(ctx, { name, yes: opts.yes, rekey: opts.rekey, ...pick(opts, ['config']) }));
+    });
+
+  program
+    .command('check')
+    .description('CI check, no private key needed: files a rule matches are encrypted to exactly its recipients, and no secret key is committed')
+    .argument('[files...]', 'files to check (default: every file under the config\'s directory)')
+    .option('--json', 'machine-readable output', false)
+    .option('--allow-key <path>', 'a file or directory allowed to hold secret keys, e.g. test fixtures (repeatable)', collect, [])
+    .option('--config <file>', 'the .sops.yaml to use')
+    .addHelpText('after', examples(['secrets check', 'secrets check --json > report.json']))
+    .action((files: string[], opts: { json: boolean; allowKey: string[]; config?: string }) => {
+      setResult(check(ctx, { files, json: opts.json, allowKey: opts.allowKey, ...pick(opts, ['config']) }));
     });
 
   program

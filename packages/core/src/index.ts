@@ -24,7 +24,9 @@ export {
   ed25519SeedToX25519Scalar,
   formatSshPublicKey,
   inspectOpenSshPrivateKey,
+  findKeyOnLine,
   parseSshPublicKey,
+  type KeyLine,
   type OpenSshKeyFile,
   type SkippedKey,
   type SshEd25519PrivateKey,
@@ -102,4 +104,5 @@ export { isEncValue } from './sops/value-cipher.js';
 // .sops.yaml
 export { parseSopsConfig, type ConfigKey, type ConfigPosition, type CreationRule, type SopsConfig, type StoresConfig } from './config/schema.js';
 export { findConfig, loadConfig, matchCreationRule, pathForRules, type ConfigFs, type ConfigSource, type FindConfigOptions, type FoundConfig } from './config/find.js';
+export { addHost, removeHost, type ConfigEdit, type RuleSelector } from './config/edit.js';
 export { compileRe2 } from './re2.js';

@@ -1,0 +1,108 @@
+/**
+ * `secrets check`: repository hygiene for CI, needing no private key. Every file a creation rule matches
+ * must be a sops file whose recipients are exactly what `.sops.yaml` says, and no secret key may sit in
+ * the tree. Non-zero exit on any finding; `--json` for machines.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { SecretsError, findConfig, formatFromPath, loadConfig, matchCreationRule, readMetadata, storeFor, type SopsConfig } from '@secrets/core';
+import type { Context } from '../context.js';
+import { printWarning } from '../output.js';
+
+/** One finding. */
+export interface Finding {
+  readonly file: string;
+  readonly kind: 'not-encrypted' | 'recipients-differ' | 'secret-key' | 'unreadable';
+  readonly message: string;
+}
+
+const SKIP_DIRS = new Set(['.git', 'node_modules', '.direnv']);
+const SECRET_PATTERNS: readonly [RegExp, string][] = [
+  [/AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]{50,}/, 'an age secret key'],
+  [/-----BEGIN (OPENSSH|RSA|EC|DSA|ENCRYPTED)? ?PRIVATE KEY-----/, 'a private key'],
+  [/-----BEGIN PGP PRIVATE KEY BLOCK-----/, 'a PGP private key'],
+];
+const MAX_SCAN = 1 << 20;
+
+async function walk(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const visit = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (entry.isSymbolicLink()) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (!SKIP_DIRS.has(entry.name)) await visit(path);
+      } else if (entry.isFile()) out.push(path);
+    }
+  };
+  await visit(root);
+  return out.sort();
+}
+
+function ruleFor(config: SopsConfig, path: string): ReturnType<typeof matchCreationRule> | null {
+  try {
+    return matchCreationRule(config, path);
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `secrets check`. */
+export async function check(ctx: Context, options: { files: readonly string[]; json: boolean; allowKey: readonly string[]; config?: string }): Promise<number> {
+  const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}) });
+  if (!found) throw new SecretsError('CONFIG_NOT_FOUND', 'no .sops.yaml found (searched from the working directory upward)');
+  const config = await loadConfig(found);
+  for (const w of config.warnings) printWarning(ctx, w);
+  const root = dirname(found.path);
+  const all = options.files.length > 0 ? options.files.map((f) => join(ctx.cwd, f)) : await walk(root);
+  const allowed = options.allowKey.map((a) => join(ctx.cwd, a));
+  const findings: Finding[] = [];
+  let checked = 0;
+  for (const path of all) {
+    const name = relative(ctx.cwd, path) || path;
+    if ((await stat(path)).size > MAX_SCAN) continue;
+    const bytes = new Uint8Array(await readFile(path));
+    const rule = path === found.path ? null : ruleFor(config, path);
+    let metadata = null;
+    try {
+      metadata = readMetadata(storeFor(formatFromPath(path)).loadEncrypted(bytes).metadata);
+    } catch (error) {
+      if (rule) {
+        const notSops = error instanceof SecretsError && error.code === 'SOPS_METADATA_NOT_FOUND';
+        findings.push({ file: name, kind: notSops ? 'not-encrypted' : 'unreadable', message: notSops ? 'a creation rule matches it, but it is not encrypted' : `cannot be read as a sops file: ${error instanceof SecretsError ? error.message : 'unknown error'}` });
+      }
+    }
+    if (rule && metadata) {
+      checked++;
+      const want = rule.keyGroups.map((g) => g.map((k) => (k.type === 'age' ? k.recipient : `${k.type}:${k.value}`)).sort());
+      const have = metadata.keyGroups.map((g) => g.map((k) => (k.type === 'age' ? k.recipient : `${k.type}:${k.label}`)).sort());
+      if (JSON.stringify(want) !== JSON.stringify(have)) {
+        const added = want.flat().filter((r) => !have.flat().includes(r));
+        const removed = have.flat().filter((r) => !want.flat().includes(r));
+        findings.push({
+          file: name,
+          kind: 'recipients-differ',
+          message: `recipients differ from creation rule ${rule.index}${added.length ? `; missing: ${added.join(', ')}` : ''}${removed.length ? `; not in .sops.yaml: ${removed.join(', ')}` : ''} (run secrets rekey)`,
+        });
+      }
+    }
+    if (!metadata && !allowed.some((a) => path === a || path.startsWith(`${a}/`))) {
+      const text = Buffer.from(bytes).toString('latin1');
+      for (const [pattern, what] of SECRET_PATTERNS) {
+        const m = pattern.exec(text);
+        if (m) {
+          const line = text.slice(0, m.index).split('\n').length;
+          findings.push({ file: name, kind: 'secret-key', message: `line ${line} holds ${what}` });
+          break;
+        }
+      }
+    }
+  }
+  if (options.json) {
+    ctx.stdout.write(`${JSON.stringify({ config: found.path, checked, findings }, null, 2)}\n`);
+  } else {
+    for (const f of findings) ctx.stdout.write(`${f.file}: ${f.message}\n`);
+    ctx.stdout.write(findings.length === 0 ? `ok: ${checked} encrypted file${checked === 1 ? '' : 's'} match ${relative(ctx.cwd, found.path) || found.path}\n` : `${findings.length} problem${findings.length === 1 ? '' : 's'} found\n`);
+  }
+  return findings.length === 0 ? 0 : 1;
+}
