@@ -62,6 +62,32 @@ echo "\$ SOPS_AGE_SSH_PRIVATE_KEY_FILE=$host_key secrets decrypt --extract '[\"h
 SOPS_AGE_SSH_PRIVATE_KEY_FILE="$host_key" secrets decrypt --extract '["hello"]' examples/batchn/secrets/example.yaml
 echo; echo
 
-echo "== 9. and when a key cannot open a file, you are told exactly why"
+echo "== 9. onboarding a second host: the sops-nix article's steps as three commands (in a scratch copy)"
+story="$work/repo"
+mkdir -p "$story/batchn/secrets" "$story/hosts"
+cp .sops.yaml "$story/.sops.yaml"
+sed -i 's#\^examples/batchn#^batchn#' "$story/.sops.yaml"
+cp "$story/.sops.yaml" "$work/sops.yaml.before"
+cp examples/batchn/secrets/example.yaml "$story/batchn/secrets/"
+# The new host's key pair: only its public half belongs in the repository.
+ssh-keygen -q -t ed25519 -N '' -C 'nuc-THROWAWAY-TEST-HOST-KEY' -f "$work/nuc_ssh_host_ed25519_key"
+cp "$work/nuc_ssh_host_ed25519_key.pub" "$story/hosts/"
+cli="$PWD/packages/cli/bin/secrets.js"
+(
+  cd "$story"
+  echo "\$ secrets hosts add nuc --pubkey hosts/nuc_ssh_host_ed25519_key.pub --no-rekey"
+  node "$cli" hosts add nuc --pubkey hosts/nuc_ssh_host_ed25519_key.pub --no-rekey
+  echo "\$ git diff .sops.yaml   (one line under keys:, one in the rule)"
+  diff -u "$work/sops.yaml.before" .sops.yaml | grep '^[+-] ' || true
+  echo "\$ secrets rekey -y"
+  SOPS_AGE_KEY_FILE="$OLDPWD/$admin_key" node "$cli" rekey -y
+  echo "\$ SOPS_AGE_SSH_PRIVATE_KEY_FILE=/etc/ssh/ssh_host_ed25519_key secrets decrypt --extract '[\"example_key\"]' batchn/secrets/example.yaml   (on nuc)"
+  SOPS_AGE_SSH_PRIVATE_KEY_FILE="$work/nuc_ssh_host_ed25519_key" node "$cli" decrypt --extract '["example_key"]' batchn/secrets/example.yaml
+  echo; echo "\$ secrets check"
+  node "$cli" check
+)
+echo
+
+echo "== 10. and when a key cannot open a file, you are told exactly why"
 echo "\$ SOPS_AGE_KEY_FILE=$admin_key secrets age decrypt db.age"
 SOPS_AGE_KEY_FILE="$admin_key" HOME="$work" secrets age decrypt "$work/db.age" || echo "(exit status $?)"
