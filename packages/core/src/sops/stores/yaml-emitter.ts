@@ -21,7 +21,7 @@
  */
 
 import { SecretsError } from '../../errors.js';
-import type { Document, MapNode, Scalar, SeqNode, Value } from '../tree.js';
+import type { Comment, Document, Entry, MapNode, Scalar, SeqNode, Value } from '../tree.js';
 import { isWellFormed } from './common.js';
 import { canonicalTimeText, yamlFloatText } from './go-format.js';
 import { mustQuoteString } from './yaml-resolve.js';
@@ -239,60 +239,61 @@ function addLine(node: YNode, lines: string[]): void {
   node.line = node.line ? `${node.line}\n${c}` : c;
 }
 
-function mapToNode(map: MapNode): YMap {
-  const node: YMap = { t: 'map', pairs: [], head: '', line: '', foot: '' };
+/**
+ * Hands a container's comment items to go-yaml's node comments: the comments before a child become its
+ * head (the container's own head before the first child), inline ones the line comment of `lineOf` the
+ * child, and what is left after the last child that child's foot (or the container's head if it is empty).
+ */
+function distributeComments<T>(
+  items: readonly (T | Comment)[],
+  container: YNode,
+  child: (item: T) => { head: YNode; line: YNode; foot: YNode },
+): void {
   let heads: string[] = [];
   let inlines: string[] = [];
   let beginning = true;
-  for (const item of map.items) {
-    if (item.kind === 'comment') {
-      (item.inline ? inlines : heads).push(item.text);
+  let last: YNode | null = null;
+  for (const item of items) {
+    if ((item as Comment).kind === 'comment') {
+      const c = item as Comment;
+      (c.inline ? inlines : heads).push(c.text);
       continue;
     }
     if (beginning) {
-      addHead(node, heads);
+      addHead(container, heads);
       heads = [];
       beginning = false;
     }
-    const key = stringNode(item.key);
-    addHead(key, heads);
+    const nodes = child(item as T);
+    addHead(nodes.head, heads);
+    addLine(nodes.line, inlines);
     heads = [];
-    const value = valueToNode(item.value);
-    addLine(value, inlines);
     inlines = [];
-    node.pairs.push([key, value]);
+    last = nodes.foot;
   }
   const rest = [...heads, ...inlines];
-  if (beginning) addHead(node, rest);
-  else addFoot(node.pairs[node.pairs.length - 1]![0], rest);
+  if (last === null) addHead(container, rest);
+  else addFoot(last, rest);
+}
+
+function mapToNode(map: MapNode): YMap {
+  const node: YMap = { t: 'map', pairs: [], head: '', line: '', foot: '' };
+  distributeComments(map.items, node, (entry: Entry) => {
+    const key = stringNode(entry.key);
+    const value = valueToNode(entry.value);
+    node.pairs.push([key, value]);
+    return { head: key, line: value, foot: key };
+  });
   return node;
 }
 
 function seqToNode(seq: SeqNode): YSeq {
   const node: YSeq = { t: 'seq', items: [], head: '', line: '', foot: '' };
-  let heads: string[] = [];
-  let inlines: string[] = [];
-  let beginning = true;
-  for (const item of seq.items) {
-    if (item.kind === 'comment') {
-      (item.inline ? inlines : heads).push(item.text);
-      continue;
-    }
-    if (beginning) {
-      addHead(node, heads);
-      heads = [];
-      beginning = false;
-    }
+  distributeComments(seq.items, node, (item: Value) => {
     const child = valueToNode(item);
-    addHead(child, heads);
-    heads = [];
-    addLine(child, inlines);
-    inlines = [];
     node.items.push(child);
-  }
-  const rest = [...heads, ...inlines];
-  if (beginning) addHead(node, rest);
-  else addFoot(node.items[node.items.length - 1]!, rest);
+    return { head: child, line: child, foot: child };
+  });
   return node;
 }
 
