@@ -15,6 +15,9 @@ import { edit } from './commands/edit.js';
 import { rekey } from './commands/rekey.js';
 import { hostsAdd, hostsRm } from './commands/hosts.js';
 import { check } from './commands/check.js';
+import { execEnv, execFile } from './commands/exec.js';
+import { gitSetup, textconv } from './commands/git.js';
+import { completionScript } from './completion.js';
 import { rotate, setValue, unsetValue } from './commands/modify.js';
 import { sshToAge } from './commands/ssh-to-age.js';
 
@@ -306,6 +309,63 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void): Co
     .addHelpText('after', examples(['secrets check', 'secrets check --json > report.json']))
     .action((files: string[], opts: { json: boolean; allowKey: string[]; config?: string }) => {
       setResult(check(ctx, { files, json: opts.json, allowKey: opts.allowKey, ...pick(opts, ['config']) }));
+    });
+
+  program
+    .command('exec-env')
+    .description('run a command with the file\'s top-level values as environment variables (nothing written to disk)')
+    .argument('<file>', 'the encrypted file')
+    .argument('<command>', 'run with /bin/sh -c; its exit status is passed through')
+    .option('--pristine', 'do not inherit the current environment', false)
+    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+    .addHelpText('after', examples(['secrets exec-env secrets.env \'./deploy.sh\'', 'secrets exec-env --pristine app.yaml \'env | sort\'']))
+    .action((file: string, command: string, opts: { pristine: boolean; inputType?: string }) => {
+      setResult(execEnv(ctx, { file, command, pristine: opts.pristine, ...pick(opts, ['inputType']) }));
+    });
+
+  program
+    .command('exec-file')
+    .description('run a command with the plaintext as a file: a FIFO in a private tmpfs directory ({} is its path)')
+    .argument('<file>', 'the encrypted file')
+    .argument('<command>', 'run with /bin/sh -c; {} is replaced by the plaintext\'s path')
+    .option('--no-fifo', 'a 0600 regular file instead of a FIFO (for programs that seek), still on tmpfs')
+    .option('--filename <name>', 'name of the plaintext file (default tmp-file)')
+    .option('--output-type <format>', 'format of the plaintext (default: the input type)')
+    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+    .addHelpText('after', examples(['secrets exec-file app.yaml \'myapp --config {}\'', 'secrets exec-file --no-fifo --output-type json app.yaml \'jq .db {}\'']))
+    .action((file: string, command: string, opts: { fifo: boolean; filename?: string; outputType?: string; inputType?: string }) => {
+      setResult(execFile(ctx, { file, command, noFifo: !opts.fifo, ...pick(opts, ['filename', 'outputType', 'inputType']) }));
+    });
+
+  program
+    .command('git-setup')
+    .description('make `git diff` show plaintext diffs of sops files to key holders (encrypted text to others)')
+    .option('--config <file>', 'the .sops.yaml to use')
+    .addHelpText('after', examples(['secrets git-setup && git diff HEAD~1 -- batchn/secrets/', '', 'Needs `secrets` on PATH: git runs `secrets textconv FILE`.']))
+    .action((opts: { config?: string }) => {
+      setResult(gitSetup(ctx, pick(opts, ['config'])));
+    });
+
+  program
+    .command('textconv', { hidden: true })
+    .description('print a sops file decrypted if a key opens it, else as it is (for git diff)')
+    .argument('<file>', 'the file')
+    .action((file: string) => {
+      setResult(textconv(ctx, { file }));
+    });
+
+  program
+    .command('completion')
+    .description('print a shell completion script')
+    .argument('<shell>', 'bash, zsh or fish')
+    .addHelpText('after', examples(['source <(secrets completion bash)', 'secrets completion fish > ~/.config/fish/completions/secrets.fish']))
+    .action((shell: string) => {
+      setResult(
+        (async () => {
+          ctx.stdout.write(completionScript(program, shell));
+          return 0;
+        })(),
+      );
     });
 
   program

@@ -1,0 +1,72 @@
+/**
+ * `secrets git-setup` and `secrets textconv`: `git diff` shows plaintext diffs of sops files to whoever
+ * holds a key, and the encrypted text to everyone else (textconv falls back to the file as it is).
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, join, relative } from 'node:path';
+import { SecretsError, discoverIdentities, findConfig, formatFromPath, loadConfig, matchCreationRule, openSopsFile, storeFor } from '@secrets/core';
+import type { Context } from '../context.js';
+import { readInput, writeFileAtomic } from '../io.js';
+import { printNote } from '../output.js';
+
+const DRIVER = 'secrets';
+
+/**
+ * Runs `secrets textconv FILE`: the decrypted file when a key opens it, else the file unchanged. Never
+ * fails (git would show an error instead of a diff); never prompts.
+ */
+export async function textconv(ctx: Context, options: { file: string }): Promise<number> {
+  const bytes = await readInput(ctx, options.file);
+  try {
+    const format = formatFromPath(options.file);
+    const { identities } = await discoverIdentities({ env: ctx.env, homedir: ctx.homedir, platform: ctx.platform });
+    const opened = await openSopsFile(bytes, { format, identities });
+    ctx.stdout.write(storeFor(format).emitPlain(opened.document));
+  } catch {
+    ctx.stdout.write(bytes);
+  }
+  return 0;
+}
+
+function git(cwd: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, { cwd }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+  });
+}
+
+/**
+ * Runs `secrets git-setup`: sets the diff driver in the repository's git config and adds
+ * `.gitattributes` lines (`<dir>/*<ext> diff=secrets`) for the directories holding sops files.
+ */
+export async function gitSetup(ctx: Context, options: { config?: string }): Promise<number> {
+  let top: string;
+  try {
+    top = (await git(ctx.cwd, ['rev-parse', '--show-toplevel'])).trim();
+  } catch {
+    throw new SecretsError('USAGE', 'not inside a git repository');
+  }
+  const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}) });
+  if (!found) throw new SecretsError('CONFIG_NOT_FOUND', 'no .sops.yaml found (searched from the working directory upward)');
+  const config = await loadConfig(found);
+  const tracked = (await git(top, ['ls-files', '-z'])).split('\0').filter((f) => f !== '');
+  const patterns = new Set<string>();
+  for (const file of tracked) {
+    const abs = join(top, file);
+    try {
+      matchCreationRule(config, abs);
+    } catch {
+      continue;
+    }
+    const dir = relative(top, dirname(abs));
+    patterns.add(`${dir === '' ? '' : `${dir}/`}*${extname(file)}`);
+  }
+  await git(top, ['config', `diff.${DRIVER}.textconv`, 'secrets textconv']);
+  await git(top, ['config', `diff.${DRIVER}.cachetextconv`, 'false']);
+  const attributes = join(top, '.gitattributes');
+  const current = await readFile(attributes, 'utf8').catch(() => '');
+  const lines = [...patterns].sort().map((p) => `${p} diff=${DRIVER}`).filter((l) => !current.split('\n').includes(l));
+  if (lines.length > 0) await writeFileAtomic(attributes, `${current}${current === '' || current.endsWith('\n') ? '' : '\n'}${lines.join('\n')}\n`);
+  printNote(ctx, `secrets: git diff now decrypts ${patterns.size === 0 ? 'nothing yet (no tracked sops files)' : [...patterns].sort().join(', ')}; people without a key see the encrypted text`);
+  return 0;
+}
