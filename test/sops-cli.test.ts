@@ -69,7 +69,7 @@ describe('secrets decrypt', () => {
     const r = await runProcess(['decrypt', tampered], { env: { SOPS_AGE_KEY_FILE: adminKey } });
     expect(r.status).toBe(51);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^secrets: error: MAC mismatch/m);
+    expect(r.stderr).toMatch(/^secrets: error: mac mismatch/m);
     const forced = await runProcess(['decrypt', '--ignore-mac', tampered], { env: { SOPS_AGE_KEY_FILE: adminKey } });
     expect(forced.status).toBe(0);
   });

@@ -19,11 +19,14 @@ describe('RE2 → JavaScript', () => {
     ['\\Qa.b\\E', 'a.b', true],
     ['\\Qa.b\\E', 'axb', false],
     ['[]a]', ']', true],
+    ['(?U)a+', 'aaa', true], // ungreedy: translated, not refused
+    ['a(?i:b)', 'aB', true], // scoped flags: translated
+    ['a(?i:b)', 'AB', false],
   ])('%s on %j → %s', (re, input, expected) => {
     expect(compileRe2(re).test(input)).toBe(expected);
   });
 
-  it.each([['(a)\\1'], ['a(?=b)'], ['a(?!b)'], ['(?<=a)b'], ['(?U)a+'], ['a(?i:b)'], ['a(b'], ['[[:nope:]]']])('refuses %j with a clear error', (re) => {
+  it.each([['(a)\\1'], ['a(?=b)'], ['a(?!b)'], ['(?<=a)b'], ['a(b'], ['[[:nope:]]']])('refuses %j with a clear error', (re) => {
     expect(() => compileRe2(re)).toThrow(SecretsError);
   });
 });

@@ -1,23 +1,28 @@
 /**
  * sops files as bytes in, bytes out: decrypt (data key from any key group the identities open, values,
- * MAC), encrypt a new file, re-encrypt after an edit keeping unchanged ciphertext, and rekey (sops
- * updatekeys: the SAME data key wrapped for a new recipient set, values untouched).
+ * MAC), encrypt a new file, re-encrypt after an edit keeping unchanged ciphertext, rekey (sops
+ * updatekeys: the SAME data key wrapped for a new recipient set, values untouched) and rotate (a new data key).
  */
 import { randomBytes } from 'node:crypto';
 import { SecretsError, isSecretsError } from '../errors.js';
 import { utf8 } from '../bytes.js';
-import { decryptAge, encryptAge, parseRecipient as parseRecipientText, type AgeIdentity, type AgeRecipient, type PassphraseRequest } from '../age/index.js';
+import { decryptAge, encryptAge, parseRecipient, type AgeIdentity, type AgeRecipient, type PassphraseRequest } from '../age/index.js';
+import { generateDataKey, recoverDataKey, wrapDataKey, type KeyWrapper } from './data-key.js';
 import { decryptDocument, encryptDocument, type IvStash } from './engine.js';
 import { readMetadata, writeMetadata, type AgeKey, type MasterKey, type Metadata } from './metadata.js';
 import { normalizeRules, type CryptRules } from './rules.js';
-import { shamirCombine, shamirSplit } from './shamir.js';
 import { storeFor, type Format, type StoreOptions } from './stores/store.js';
 import type { Document, MapNode } from './tree.js';
 
 /** The sops version whose output layout we write. */
 export const SOPS_VERSION = '3.13.3';
 
-/** `lastmodified` as sops writes it: RFC 3339, whole seconds, UTC. */
+/**
+ * `lastmodified` as sops writes it (`time.Now().UTC().Format(time.RFC3339)`).
+ *
+ * @param now - the time (callers pass the clock in)
+ * @returns RFC 3339, whole seconds, UTC, e.g. `2026-08-01T09:00:14Z`
+ */
 export function sopsTimestamp(now: Date): string {
   return `${now.toISOString().slice(0, 19)}Z`;
 }
@@ -46,62 +51,57 @@ export interface OpenedFile {
   readonly warnings: readonly string[];
 }
 
-function describeKey(key: MasterKey): string {
-  return key.type === 'age' ? `age ${key.recipient}` : `${key.type} ${key.label}`;
+const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
+
+/**
+ * The age layer behind the data key code: one armored age file per recipient (age/keysource.go
+ * MasterKey.Encrypt), decryption with the given identities and, on failure, what was tried.
+ */
+function ageKeyWrapper(identities: readonly AgeIdentity[], passphrase?: OpenOptions['passphrase'], recipients: readonly AgeRecipient[] = []): KeyWrapper {
+  let firstError: SecretsError | undefined;
+  return {
+    async wrap(recipient, secret) {
+      const parsed = recipients.find((r) => r.text === recipient) ?? parseRecipient(recipient);
+      return Buffer.from(await encryptAge(secret, [parsed], { armor: true })).toString('utf8');
+    },
+    async unwrap(enc) {
+      try {
+        return await decryptAge(utf8(enc), identities, passphrase ? { passphrase } : {});
+      } catch (error) {
+        if (!isSecretsError(error)) throw error;
+        firstError ??= error;
+        if (error.code !== 'AGE_NO_IDENTITY_MATCHED') throw error;
+        const stanzas = error.hints[0]?.replace('the file has stanzas: ', 'stanza ') ?? '';
+        throw new SecretsError(error.code, `no identity matched (${stanzas})`, { cause: error });
+      }
+    },
+    explainFailure() {
+      const tried = firstError?.code === 'AGE_NO_IDENTITY_MATCHED' ? firstError.hints.filter((h) => h.startsWith('  ')).map((h) => `  ${h.trim()}`) : [];
+      return tried.length > 0 ? ['identities tried:', ...tried] : [];
+    },
+  };
 }
 
 /**
  * Recovers the data key: in each group, age keys first (sops' default decryption order), the first that
  * opens wins; with several groups, Shamir shares from at least `shamir_threshold` groups.
  *
+ * @param metadata - the file's metadata
+ * @param identities - age identities to try
+ * @param passphrase - asked for passphrase-protected identities
+ * @returns the 32-byte data key
  * @throws SecretsError SOPS_DATA_KEY_UNAVAILABLE listing, per group and key, why it did not open
  */
 export async function unwrapDataKey(metadata: Metadata, identities: readonly AgeIdentity[], passphrase?: OpenOptions['passphrase']): Promise<Uint8Array> {
-  const groups = metadata.keyGroups;
-  const needed = groups.length === 1 ? 1 : metadata.shamirThreshold > 0 ? metadata.shamirThreshold : groups.length;
-  const report: string[] = [];
-  const pieces: Uint8Array[] = [];
-  let firstError: SecretsError | undefined;
-  for (const [index, group] of groups.entries()) {
-    if (pieces.length >= needed) break;
-    const ordered = [...group.filter((k) => k.type === 'age'), ...group.filter((k) => k.type !== 'age')];
-    let piece: Uint8Array | undefined;
-    for (const key of ordered) {
-      if (key.type !== 'age') {
-        report.push(`  group ${index + 1}: ${describeKey(key)}: ${key.type} keys cannot be used by secrets yet`);
-        continue;
-      }
-      try {
-        piece = await decryptAge(utf8(key.enc), identities, passphrase ? { passphrase } : {});
-        break;
-      } catch (error) {
-        if (!isSecretsError(error)) throw error;
-        firstError ??= error;
-        const why = error.code === 'AGE_NO_IDENTITY_MATCHED' ? `no identity matched (${error.hints[0]?.replace('the file has stanzas: ', 'stanza ') ?? ''})` : error.message;
-        report.push(`  group ${index + 1}: ${describeKey(key)}: ${why}`);
-      }
-    }
-    if (piece) pieces.push(piece);
-  }
-  if (pieces.length < needed) {
-    const tried = firstError?.code === 'AGE_NO_IDENTITY_MATCHED' ? firstError.hints.filter((h) => h.startsWith('  ')).map((h) => `  ${h.trim()}`) : [];
-    throw new SecretsError('SOPS_DATA_KEY_UNAVAILABLE', groups.length === 1 ? 'could not decrypt the data key with any of the file\'s keys' : `could not decrypt the data key: ${pieces.length} of the ${needed} key groups needed could be opened`, {
-      hints: ['keys in the file:', ...report, ...(tried.length > 0 ? ['identities tried:', ...tried] : [])],
-      details: { groups: groups.length, needed, opened: pieces.length },
-    });
-  }
-  if (groups.length === 1) {
-    const key = pieces[0] as Uint8Array;
-    if (key.length !== 32) throw new SecretsError('SOPS_DATA_KEY_UNAVAILABLE', `the data key has ${key.length} bytes instead of 32`);
-    return key;
-  }
-  const key = shamirCombine(pieces);
-  if (key.length !== 32) throw new SecretsError('SOPS_DATA_KEY_UNAVAILABLE', 'the recombined data key is malformed');
-  return key;
+  return recoverDataKey(metadata, ageKeyWrapper(identities, passphrase));
 }
 
 /**
  * Decrypts a sops file. The MAC is verified before anything is returned.
+ *
+ * @param bytes - the encrypted file
+ * @param options - format, identities, passphrase callback, `ignoreMac`, store options
+ * @returns the plaintext tree, metadata, data key (secret) and IV stash
  *
  * @throws SecretsError SOPS_METADATA_NOT_FOUND, SOPS_DATA_KEY_UNAVAILABLE, SOPS_MAC_MISMATCH,
  *   SOPS_VALUE_INVALID, SOPS_FORMAT_INVALID, LIMIT_EXCEEDED
@@ -111,31 +111,8 @@ export async function openSopsFile(bytes: Uint8Array, options: OpenOptions): Pro
   const { document, metadata: metadataNode } = store.loadEncrypted(bytes);
   const metadata = readMetadata(metadataNode);
   const dataKey = await unwrapDataKey(metadata, options.identities, options.passphrase);
-  const decrypted = decryptDocument(document, {
-    dataKey,
-    rules: metadata.rules,
-    lastmodified: metadata.lastmodified,
-    mac: metadata.mac,
-    ...(options.ignoreMac ? { ignoreMac: true } : {}),
-  });
-  return { format: options.format, document: decrypted.document, metadata, metadataNode, dataKey, stash: decrypted.stash, warnings: decrypted.warnings };
-}
-
-async function wrapGroups(dataKey: Uint8Array, groups: readonly (readonly AgeRecipient[])[], threshold: number): Promise<AgeKey[][]> {
-  if (groups.length === 0 || groups.some((g) => g.length === 0)) throw new SecretsError('USAGE', 'no recipients to encrypt the data key to');
-  const secrets = groups.length === 1 ? [dataKey] : shamirSplit(dataKey, groups.length, threshold > 0 ? threshold : groups.length);
-  return Promise.all(
-    groups.map(async (group, i) =>
-      Promise.all(
-        group.map(async (r) => ({
-          type: 'age' as const,
-          recipient: r.text,
-          // One armored age file per recipient, as sops writes it (age/keysource.go MasterKey.Encrypt).
-          enc: Buffer.from(await encryptAge(secrets[i] as Uint8Array, [r], { armor: true })).toString('utf8'),
-        })),
-      ),
-    ),
-  );
+  const decrypted = decryptDocument(document, { dataKey, metadata, ...(options.ignoreMac ? { ignoreMac: true } : {}) });
+  return { format: options.format, document: decrypted.document, metadata, metadataNode, dataKey, stash: decrypted.ivStash, warnings: decrypted.warnings };
 }
 
 /** Options for a new file. */
@@ -152,18 +129,24 @@ export interface CreateOptions {
 /**
  * Encrypts a plaintext tree into a new sops file with a fresh data key.
  *
+ * @param document - the plaintext tree
+ * @param options - format, key groups, threshold, selection rules, the time, store options
+ * @returns the encrypted file
+ *
  * @throws SecretsError USAGE (no recipients, bad threshold), SOPS_RULES_CONFLICT, AGE_RECIPIENT_INVALID
  */
 export async function createSopsFile(document: Document, options: CreateOptions): Promise<Uint8Array> {
-  const dataKey = new Uint8Array(randomBytes(32));
+  const dataKey = generateDataKey(random);
   try {
     const rules = normalizeRules(options.rules ?? {});
-    const groups = await wrapGroups(dataKey, options.keyGroups, options.shamirThreshold ?? 0);
+    if (options.keyGroups.length === 0 || options.keyGroups.some((g) => g.length === 0)) throw new SecretsError('USAGE', 'no recipients to encrypt the data key to');
+    const groups = options.keyGroups.map((g) => g.map((r) => ({ type: 'age' as const, recipient: r.text })));
+    const wrapped = await wrapDataKey(dataKey, groups, { threshold: options.shamirThreshold ?? 0, wrapper: ageKeyWrapper([], undefined, options.keyGroups.flat()), random });
     const lastmodified = sopsTimestamp(options.now);
-    const encrypted = encryptDocument(document, { dataKey, rules, lastmodified });
+    const encrypted = encryptDocument(document, { dataKey, rules, lastmodified, random });
     const metadata: Metadata = {
-      keyGroups: groups,
-      shamirThreshold: options.keyGroups.length > 1 ? (options.shamirThreshold || options.keyGroups.length) : 0,
+      keyGroups: wrapped.keyGroups,
+      shamirThreshold: options.keyGroups.length > 1 ? wrapped.shamirThreshold : 0,
       lastmodified,
       mac: encrypted.mac,
       version: SOPS_VERSION,
@@ -179,10 +162,16 @@ export async function createSopsFile(document: Document, options: CreateOptions)
 /**
  * Re-encrypts an opened file after its plaintext changed (edit, set, unset): same data key and keys,
  * unchanged values keep their exact ciphertext, new `lastmodified` and MAC, version raised to ours.
+ *
+ * @param opened - from {@link openSopsFile}
+ * @param document - the new plaintext tree
+ * @param options - the time, store options
+ * @returns the encrypted file
+ * @throws SecretsError as {@link encryptDocument}
  */
 export function updateSopsFile(opened: OpenedFile, document: Document, options: { now: Date; store?: StoreOptions }): Uint8Array {
   const lastmodified = sopsTimestamp(options.now);
-  const encrypted = encryptDocument(document, { dataKey: opened.dataKey, rules: opened.metadata.rules, lastmodified, stash: opened.stash });
+  const encrypted = encryptDocument(document, { dataKey: opened.dataKey, rules: opened.metadata.rules, lastmodified, ivStash: opened.stash, random });
   const metadata: Metadata = { ...opened.metadata, lastmodified, mac: encrypted.mac, version: newerVersion(opened.metadata.version) };
   return storeFor(opened.format, options.store).emitEncrypted(encrypted.document, writeMetadata(metadata));
 }
@@ -190,9 +179,13 @@ export function updateSopsFile(opened: OpenedFile, document: Document, options: 
 /**
  * Re-emits an opened file with its data re-encrypted under the same key and the SAME lastmodified: when
  * nothing changed this reproduces the file byte for byte (IVs reused, original metadata block kept).
+ *
+ * @param opened - from {@link openSopsFile}
+ * @param options - store options
+ * @returns the encrypted file
  */
 export function reproduceSopsFile(opened: OpenedFile, options: { store?: StoreOptions } = {}): Uint8Array {
-  const encrypted = encryptDocument(opened.document, { dataKey: opened.dataKey, rules: opened.metadata.rules, lastmodified: opened.metadata.lastmodified, stash: opened.stash });
+  const encrypted = encryptDocument(opened.document, { dataKey: opened.dataKey, rules: opened.metadata.rules, lastmodified: opened.metadata.lastmodified, ivStash: opened.stash, random });
   const node = encrypted.mac === opened.metadata.mac ? opened.metadataNode : writeMetadata({ ...opened.metadata, mac: encrypted.mac });
   return storeFor(opened.format, options.store).emitEncrypted(encrypted.document, node);
 }
@@ -219,12 +212,21 @@ export interface RekeyOptions {
   readonly store?: StoreOptions;
 }
 
+function ageGroups(groups: readonly (readonly AgeRecipient[])[]): { type: 'age'; recipient: string }[][] {
+  if (groups.length === 0 || groups.some((g) => g.length === 0)) throw new SecretsError('USAGE', 'no recipients to encrypt the data key to');
+  return groups.map((g) => g.map((r) => ({ type: 'age' as const, recipient: r.text })));
+}
+
 /**
  * sops updatekeys: wraps the SAME data key for a new recipient set. Values, MAC, `lastmodified` and
  * `version` are untouched, so a git diff shows only the `sops` block. Existing recipients that stay get a
  * fresh wrapping too (sops re-wraps every key).
  *
- * @throws SecretsError SOPS_DATA_KEY_UNAVAILABLE when the identities cannot open the file
+ * @param bytes - the encrypted file
+ * @param options - format, identities to open it, the new key groups and threshold
+ * @returns the file with the new `sops` block
+ * @throws SecretsError SOPS_DATA_KEY_UNAVAILABLE when the identities cannot open the file; USAGE for
+ *   empty groups or a bad threshold
  */
 export async function rekeySopsFile(bytes: Uint8Array, options: RekeyOptions): Promise<Uint8Array> {
   const store = storeFor(options.format, options.store);
@@ -232,12 +234,14 @@ export async function rekeySopsFile(bytes: Uint8Array, options: RekeyOptions): P
   const metadata = readMetadata(node);
   const dataKey = await unwrapDataKey(metadata, options.identities, options.passphrase);
   try {
+    // sops updatekeys: the file's threshold, capped at the number of groups.
     const threshold = Math.min(options.shamirThreshold ?? metadata.shamirThreshold, options.keyGroups.length);
-    const groups: MasterKey[][] = await wrapGroups(dataKey, options.keyGroups, threshold);
-    // Keys we cannot wrap for (pgp, kms…) stay as they were, in the first group.
+    const wrapped = await wrapDataKey(dataKey, ageGroups(options.keyGroups), { threshold, wrapper: ageKeyWrapper([], undefined, options.keyGroups.flat()), random });
+    const groups: MasterKey[][] = wrapped.keyGroups.map((g) => [...g]);
+    // Keys we cannot wrap for (pgp, kms…) still hold the same data key: keep them, in the only group.
     const opaque = metadata.keyGroups.flat().filter((k) => k.type !== 'age');
     if (opaque.length > 0 && groups.length === 1) groups[0] = [...(groups[0] as MasterKey[]), ...opaque];
-    const next: Metadata = { ...metadata, keyGroups: groups, shamirThreshold: options.keyGroups.length > 1 ? threshold || options.keyGroups.length : 0 };
+    const next: Metadata = { ...metadata, keyGroups: groups, shamirThreshold: groups.length > 1 ? wrapped.shamirThreshold : 0 };
     return store.emitEncrypted(document, writeMetadata(next));
   } finally {
     dataKey.fill(0);
@@ -245,11 +249,16 @@ export async function rekeySopsFile(bytes: Uint8Array, options: RekeyOptions): P
 }
 
 /**
- * sops rotate: a NEW data key for the same (or given) recipients; every value is re-encrypted, the MAC
- * and `lastmodified` renewed. Needed after removing a recipient: the old one may have kept the old key.
+ * sops rotate: a NEW data key for the same (or given) recipients; every value is re-encrypted with fresh
+ * IVs, the MAC and `lastmodified` renewed. Needed after removing a recipient: it may have kept the old key.
+ *
+ * @param opened - the opened file
+ * @param options - the new key groups (default: the file's age keys), the time, store options
+ * @returns the re-encrypted file
+ * @throws SecretsError SOPS_DATA_KEY_UNAVAILABLE when the file has keys of a type we cannot wrap for
  */
 export async function rotateSopsFile(opened: OpenedFile, options: { keyGroups?: readonly (readonly AgeRecipient[])[]; now: Date; store?: StoreOptions }): Promise<Uint8Array> {
-  const current = opened.metadata.keyGroups.map((g) => g.filter((k): k is AgeKey => k.type === 'age').map((k) => parseRecipientText(k.recipient)));
+  const current = opened.metadata.keyGroups.map((g) => g.filter((k): k is AgeKey => k.type === 'age').map((k) => parseRecipient(k.recipient)));
   const keyGroups = options.keyGroups ?? current;
   const opaque = opened.metadata.keyGroups.flat().filter((k) => k.type !== 'age');
   if (opaque.length > 0) {
@@ -257,13 +266,20 @@ export async function rotateSopsFile(opened: OpenedFile, options: { keyGroups?: 
       hints: ['remove those keys from the file first (secrets rekey with a .sops.yaml rule without them)'],
     });
   }
-  const dataKey = new Uint8Array(randomBytes(32));
+  const dataKey = generateDataKey(random);
   try {
-    const groups = await wrapGroups(dataKey, keyGroups, opened.metadata.shamirThreshold);
+    const wrapped = await wrapDataKey(dataKey, ageGroups(keyGroups), { threshold: opened.metadata.shamirThreshold, wrapper: ageKeyWrapper([], undefined, keyGroups.flat()), random });
     const lastmodified = sopsTimestamp(options.now);
-    // A new key: no IV may be reused (the stash belongs to the old key).
-    const encrypted = encryptDocument(opened.document, { dataKey, rules: opened.metadata.rules, lastmodified });
-    const metadata: Metadata = { ...opened.metadata, keyGroups: groups, lastmodified, mac: encrypted.mac, version: newerVersion(opened.metadata.version) };
+    // A new key: no IV of the old key's stash may be reused (and none would match).
+    const encrypted = encryptDocument(opened.document, { dataKey, rules: opened.metadata.rules, lastmodified, random });
+    const metadata: Metadata = {
+      ...opened.metadata,
+      keyGroups: wrapped.keyGroups,
+      shamirThreshold: keyGroups.length > 1 ? wrapped.shamirThreshold : opened.metadata.shamirThreshold,
+      lastmodified,
+      mac: encrypted.mac,
+      version: newerVersion(opened.metadata.version),
+    };
     return storeFor(opened.format, options.store).emitEncrypted(encrypted.document, writeMetadata(metadata));
   } finally {
     dataKey.fill(0);

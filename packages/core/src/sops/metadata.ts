@@ -1,221 +1,478 @@
 /**
- * The `sops` metadata block: the serialized tree (as stores read and write it) ⇄ a typed model.
+ * The `sops` metadata block: the serialized tree the stores hand over (a {@link MapNode}) ⇄ a typed
+ * model. The two are kept apart as sops does (`stores/stores.go` `metadata` vs `sops.Metadata`), so the
+ * on-disk layout can be read in all its historic forms while the model stays simple.
  *
- * Reading accepts every layout sops has written (≤3.9 with empty `kms: []` lists, 3.10–3.12 struct
- * order, 3.13 sorted, `key_groups`, Python-era extra keys). Writing produces sops 3.13's layout: keys
- * sorted bytewise at every level (stores/metadata.go goToSops), one group as top-level lists per key
- * type, two or more as `key_groups` whose maps always carry `age` and `hc_vault`. Key types we cannot
- * use (pgp, kms, …) are kept as their original entries, unchanged.
+ * Reading (`stores/stores.go` `ToInternal`, mapstructure with `WeaklyTypedInput`) accepts every layout
+ * sops has written: ≤3.9 with empty `kms: []`/`null` lists, 3.10–3.12 struct order, 3.13 sorted,
+ * `key_groups`, and Python-era extra keys (kept). Scalars are converted weakly, as mapstructure does, so
+ * the flat stores' all-string values work too.
+ *
+ * Writing produces sops 3.13's layout (`stores/metadata.go` `goToSops`): keys sorted bytewise at every
+ * level; one key group as top-level lists per key type; two or more as `key_groups` only, each group
+ * always carrying `age` and `hc_vault`; empty fields omitted except `lastmodified`, `mac`, `version`.
+ * A block read from a file and not changed since is written back exactly as it was read, whatever its
+ * layout.
+ *
+ * Only age keys are usable here; other key types are kept as their original fields.
  */
 import { SecretsError } from '../errors.js';
-import { macAad } from './engine.js';
-import type { CryptRules } from './rules.js';
-import type { Entry, MapNode, Scalar, SeqNode, Value } from './tree.js';
+import { canonicalRfc3339, parseRfc3339 } from './rfc3339.js';
+import { normalizeRules, RULE_NAMES, SOPS_RULE_FIELDS, type CryptRules } from './rules.js';
+import type { Entry, MapNode, Value } from './tree.js';
+import { formatGoFloat, parseGoBool } from './value-cipher.js';
 
 /** Key types sops knows, as named in the metadata. */
 export type KeyType = 'age' | 'pgp' | 'kms' | 'gcp_kms' | 'azure_kv' | 'hc_vault' | 'hckms';
-const KEY_TYPES: readonly KeyType[] = ['age', 'pgp', 'kms', 'gcp_kms', 'azure_kv', 'hc_vault', 'hckms'];
 
-/** An age master key: recipient and the armored age file wrapping the data key (or a Shamir share). */
+/** Key types this library keeps but cannot use. */
+export type OpaqueKeyType = Exclude<KeyType, 'age'>;
+
+/** An age master key: the recipient and the armored age file wrapping the data key or a Shamir share. */
 export interface AgeKey {
   readonly type: 'age';
   readonly recipient: string;
+  /** `-----BEGIN AGE ENCRYPTED FILE-----…` */
   readonly enc: string;
 }
 
-/** A master key of a type we keep but cannot use; `entry` is its original mapping, unchanged. */
+/** A master key of another type, kept as the mapping it was read from (values untouched). */
 export interface OpaqueKey {
-  readonly type: Exclude<KeyType, 'age'>;
-  /** A human label: the PGP fingerprint, KMS ARN, vault URL… */
+  readonly type: OpaqueKeyType;
+  /** The name sops shows for it (see {@link keyName}); derived from `fields`. */
   readonly label: string;
-  readonly entry: MapNode;
+  readonly fields: MapNode;
 }
 
 /** Any master key. */
 export type MasterKey = AgeKey | OpaqueKey;
 
+/** The keys that each wrap the same part of the data key (the whole key, or one Shamir share). */
+export type KeyGroup = readonly MasterKey[];
+
+/** Where a {@link Metadata} was read from, to write it back unchanged when nothing changed. */
+export interface MetadataSource {
+  /** The block exactly as the store gave it. */
+  readonly node: MapNode;
+  /** A fingerprint of the model as read; a model with another fingerprint was changed. */
+  readonly fingerprint: string;
+}
+
 /** The typed metadata of a sops file. */
 export interface Metadata {
-  /** Key groups; one group unless Shamir is used. */
-  readonly keyGroups: readonly (readonly MasterKey[])[];
+  /** One group unless Shamir secret sharing is used. */
+  readonly keyGroups: readonly KeyGroup[];
   /** 0 when not set. */
   readonly shamirThreshold: number;
+  /** RFC 3339, e.g. `2026-08-01T09:00:14Z`; the MAC's AAD. */
   readonly lastmodified: string;
+  /** The encrypted MAC (an ENC string), or empty. */
   readonly mac: string;
+  /** The sops version that wrote the file, e.g. `3.13.3`. */
   readonly version: string;
+  /** Selection rules, normalized: exactly one rule set (sops' default suffix when the file names none). */
   readonly rules: CryptRules;
-  /** Top-level keys sops does not know (kept, written after sorting with the rest). */
+  /** Top-level entries sops does not know (Python-era `attention`, …), kept verbatim. */
   readonly unknown: readonly Entry[];
+  /** Set by {@link readMetadata}; keep it when copying the object so unchanged metadata round-trips. */
+  readonly source?: MetadataSource;
 }
 
-const str = (value: string): Scalar => ({ kind: 'string', value });
+// stores/stores.go internalGroupFrom: the order keys of one group are read in.
+const READ_ORDER: readonly KeyType[] = ['kms', 'gcp_kms', 'hckms', 'azure_kv', 'hc_vault', 'pgp', 'age'];
 
-function scalarText(v: Value | undefined): string | undefined {
-  if (!v) return undefined;
-  if (v.kind === 'string' || v.kind === 'time') return v.value;
-  if (v.kind === 'int') return v.value.toString();
-  if (v.kind === 'float') return String(v.value);
-  if (v.kind === 'bool') return String(v.value);
-  return undefined;
-}
-
-function get(map: MapNode, key: string): Value | undefined {
-  for (const item of map.items) if (item.kind === 'entry' && item.key === key) return item.value;
-  return undefined;
-}
-
-function entries(map: MapNode): Entry[] {
-  return map.items.filter((i): i is Entry => i.kind === 'entry');
-}
-
-function listOf(v: Value | undefined, what: string): MapNode[] {
-  if (v === undefined || v.kind === 'null') return [];
-  if (v.kind !== 'seq') throw new SecretsError('SOPS_METADATA_INVALID', `sops metadata: ${what} is not a list`);
-  return v.items.filter((i) => i.kind !== 'comment').map((i) => {
-    if (i.kind !== 'map') throw new SecretsError('SOPS_METADATA_INVALID', `sops metadata: an entry of ${what} is not a mapping`);
-    return i;
-  });
-}
-
-const LABEL_FIELD: Record<Exclude<KeyType, 'age'>, string> = {
-  pgp: 'fp',
-  kms: 'arn',
-  gcp_kms: 'resource_id',
-  azure_kv: 'vault_url',
-  hc_vault: 'vault_address',
-  hckms: 'key_id',
+/** The fields sops writes per key type (struct tags in stores/stores.go), and which are omitted when empty. */
+const SCHEMA: Readonly<Record<OpaqueKeyType, readonly (readonly [field: string, omitEmpty: boolean])[]>> = {
+  pgp: [
+    ['created_at', false],
+    ['enc', false],
+    ['fp', false],
+  ],
+  kms: [
+    ['arn', false],
+    ['aws_profile', false],
+    ['context', true],
+    ['created_at', false],
+    ['enc', false],
+    ['role', true],
+  ],
+  gcp_kms: [
+    ['created_at', false],
+    ['enc', false],
+    ['resource_id', false],
+  ],
+  azure_kv: [
+    ['created_at', false],
+    ['enc', false],
+    ['name', false],
+    ['vault_url', false],
+    ['version', false],
+  ],
+  hc_vault: [
+    ['created_at', false],
+    ['enc', false],
+    ['engine_path', false],
+    ['key_name', false],
+    ['vault_address', false],
+  ],
+  hckms: [
+    ['created_at', false],
+    ['enc', false],
+    ['key_id', false],
+  ],
 };
+
+const KNOWN_TOP = new Set<string>([
+  ...READ_ORDER,
+  'key_groups',
+  'shamir_threshold',
+  'lastmodified',
+  'mac',
+  'mac_only_encrypted',
+  'version',
+  ...Object.values(SOPS_RULE_FIELDS),
+]);
+
+const invalid = (message: string): SecretsError => new SecretsError('SOPS_METADATA_INVALID', `invalid sops metadata: ${message}`);
+
+// ---- weak scalar conversion (mapstructure WeaklyTypedInput) ---------------------------------------
+
+/** The last value of `key` (Go maps keep the last of duplicate keys). */
+function get(map: MapNode, key: string): Value | undefined {
+  let found: Value | undefined;
+  for (const item of map.items) if (item.kind === 'entry' && item.key === key) found = item.value;
+  return found;
+}
+
+function weakString(value: Value | undefined, field: string): string {
+  if (value === undefined) return '';
+  switch (value.kind) {
+    case 'null':
+      return '';
+    case 'string':
+    case 'time':
+      return value.value;
+    case 'int':
+      return value.value.toString();
+    case 'float':
+      return formatGoFloat(value.value);
+    case 'bool':
+      return value.value ? '1' : '0';
+    case 'bytes':
+      return Buffer.from(value.value).toString('utf8');
+    default:
+      throw invalid(`${field} must be a string`);
+  }
+}
+
+function weakInt(value: Value | undefined, field: string): number {
+  if (value === undefined) return 0;
+  switch (value.kind) {
+    case 'null':
+      return 0;
+    case 'int':
+      return Number(value.value);
+    case 'float':
+      return Math.trunc(value.value);
+    case 'bool':
+      return value.value ? 1 : 0;
+    case 'string': {
+      // strconv.ParseInt(s, 0, 64): base prefixes and underscores allowed; "" is 0 for mapstructure.
+      const s = value.value.replace(/_/g, '');
+      if (s === '') return 0;
+      const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9]\d*)$/.exec(s);
+      if (!m) throw invalid(`${field} must be an integer`);
+      const digits = m[2] as string;
+      const n = /^0[0-7]+$/.test(digits) ? Number.parseInt(digits, 8) : Number(digits.replace(/^0[oO]/, '0o'));
+      return m[1] === '-' ? -n : n;
+    }
+    default:
+      throw invalid(`${field} must be an integer`);
+  }
+}
+
+function weakBool(value: Value | undefined, field: string): boolean {
+  if (value === undefined) return false;
+  switch (value.kind) {
+    case 'null':
+      return false;
+    case 'bool':
+      return value.value;
+    case 'int':
+      return value.value !== 0n;
+    case 'float':
+      return value.value !== 0;
+    case 'string': {
+      if (value.value === '') return false;
+      const b = parseGoBool(value.value);
+      if (b === null) throw invalid(`${field} must be true or false`);
+      return b;
+    }
+    default:
+      throw invalid(`${field} must be true or false`);
+  }
+}
+
+/** A list of mappings; null/missing is empty and, weakly, a single mapping is a list of one. */
+function listOf(value: Value | undefined, field: string): MapNode[] {
+  if (value === undefined || value.kind === 'null') return [];
+  if (value.kind === 'map') return value.items.some((i) => i.kind === 'entry') ? [value] : [];
+  if (value.kind !== 'seq') throw invalid(`${field} must be a list`);
+  const out: MapNode[] = [];
+  for (const item of value.items) {
+    if (item.kind === 'comment') continue;
+    if (item.kind === 'null') out.push({ kind: 'map', items: [] });
+    else if (item.kind === 'map') out.push(item);
+    else throw invalid(`each entry of ${field} must be a mapping`);
+  }
+  return out;
+}
+
+// ---- keys ---------------------------------------------------------------------------------------
+
+function labelOf(type: OpaqueKeyType, fields: MapNode): string {
+  const f = (name: string): string => {
+    try {
+      return weakString(get(fields, name), name);
+    } catch {
+      return '';
+    }
+  };
+  switch (type) {
+    case 'pgp':
+      return f('fp');
+    case 'kms':
+      return f('arn');
+    case 'gcp_kms':
+      return f('resource_id');
+    case 'azure_kv':
+      return `${f('vault_url')}/keys/${f('name')}/${f('version')}`;
+    case 'hc_vault':
+      return `${f('vault_address')}/v1/${f('engine_path')}/keys/${f('key_name')}`;
+    case 'hckms':
+      return f('key_id');
+  }
+}
+
+/**
+ * A key of a type this library cannot use, from its metadata fields.
+ *
+ * @param type - `pgp`, `kms`, …
+ * @param fields - the key's mapping, kept as it is
+ * @returns the key, with its label
+ */
+export function opaqueKey(type: OpaqueKeyType, fields: MapNode): OpaqueKey {
+  return { type, label: labelOf(type, fields), fields };
+}
+
+/**
+ * The name sops uses for a key in messages (`MasterKey.ToString()`): the age recipient, the PGP
+ * fingerprint, the KMS ARN, the Azure key URL (`vault_url/keys/name/version`), the Vault key URL
+ * (`address/v1/engine/keys/name`), the HuaweiCloud key id.
+ *
+ * @param key - a master key
+ * @returns its name
+ */
+export function keyName(key: MasterKey): string {
+  return key.type === 'age' ? key.recipient : key.label;
+}
 
 function readKeys(container: MapNode, where: string): MasterKey[] {
   const keys: MasterKey[] = [];
-  for (const type of KEY_TYPES) {
-    for (const m of listOf(get(container, type), `${where}${type}`)) {
+  for (const type of READ_ORDER) {
+    const field = `${where}${type}`;
+    for (const [index, m] of listOf(get(container, type), field).entries()) {
+      const at = `${field}[${index}]`;
       if (type === 'age') {
-        const recipient = scalarText(get(m, 'recipient'));
-        const enc = scalarText(get(m, 'enc'));
-        if (recipient === undefined || enc === undefined) throw new SecretsError('SOPS_METADATA_INVALID', 'sops metadata: an age key lacks recipient or enc');
-        keys.push({ type, recipient, enc });
-      } else {
-        let label = scalarText(get(m, LABEL_FIELD[type])) ?? '';
-        if (type === 'azure_kv') label = `${label}/keys/${scalarText(get(m, 'name')) ?? ''}/${scalarText(get(m, 'version')) ?? ''}`;
-        if (type === 'hc_vault') label = `${label}/v1/${scalarText(get(m, 'engine_path')) ?? ''}/keys/${scalarText(get(m, 'key_name')) ?? ''}`;
-        keys.push({ type, label, entry: m });
+        keys.push({ type, recipient: weakString(get(m, 'recipient'), `${at}.recipient`), enc: weakString(get(m, 'enc'), `${at}.enc`) });
+        continue;
       }
+      // ToInternal parses created_at for every non-age key.
+      const createdAt = weakString(get(m, 'created_at'), `${at}.created_at`);
+      if (parseRfc3339(createdAt) === null) throw invalid(`${at}.created_at ${JSON.stringify(createdAt)} is not an RFC 3339 time`);
+      keys.push(opaqueKey(type, m));
     }
   }
   return keys;
 }
 
-const KNOWN_TOP = new Set<string>([
-  ...KEY_TYPES,
-  'key_groups',
-  'shamir_threshold',
-  'lastmodified',
-  'mac',
-  'version',
-  'mac_only_encrypted',
-  'unencrypted_suffix',
-  'encrypted_suffix',
-  'unencrypted_regex',
-  'encrypted_regex',
-  'unencrypted_comment_regex',
-  'encrypted_comment_regex',
-]);
+function topLevelKeysPresent(node: MapNode): boolean {
+  return READ_ORDER.some((type) => listOf(get(node, type), type).length > 0);
+}
 
 /**
  * Reads the `sops` block.
  *
- * @throws SecretsError SOPS_METADATA_INVALID (no keys, bad lastmodified, wrong shapes)
+ * @param node - the block as the store returned it; null/undefined when the file has none
+ * @returns the model, remembering the block so that an unchanged model is written back verbatim
+ * @throws SecretsError SOPS_METADATA_NOT_FOUND (no block), SOPS_METADATA_INVALID (no keys, a bad
+ *   `lastmodified` or `created_at`, wrong shapes), SOPS_RULES_CONFLICT (more than one selection rule)
  */
-export function readMetadata(node: MapNode): Metadata {
-  const groupsNode = get(node, 'key_groups');
+export function readMetadata(node: MapNode | null | undefined): Metadata {
+  if (!node) throw new SecretsError('SOPS_METADATA_NOT_FOUND', 'sops metadata not found');
+  const lastmodified = weakString(get(node, 'lastmodified'), 'lastmodified');
+  if (parseRfc3339(lastmodified) === null) throw invalid(`lastmodified ${JSON.stringify(lastmodified)} is not an RFC 3339 time`);
+
+  // internalKeygroups: top-level key lists win; key_groups is read only when there are none.
   let keyGroups: MasterKey[][];
-  const groupMaps = listOf(groupsNode, 'key_groups');
-  if (groupMaps.length > 0) keyGroups = groupMaps.map((g, i) => readKeys(g, `key_groups[${i}].`));
-  else keyGroups = [readKeys(node, '')];
-  if (keyGroups.every((g) => g.length === 0)) throw new SecretsError('SOPS_METADATA_INVALID', 'no keys found in the sops metadata');
-  const lastmodified = scalarText(get(node, 'lastmodified')) ?? '';
-  macAad(lastmodified); // validates RFC 3339
-  const thresholdText = scalarText(get(node, 'shamir_threshold'));
-  const optional = (k: string): string | undefined => {
-    const v = scalarText(get(node, k));
-    return v === undefined || v === '' ? undefined : v;
-  };
-  const rules: CryptRules = {
-    ...(optional('unencrypted_suffix') !== undefined ? { unencryptedSuffix: optional('unencrypted_suffix') } : {}),
-    ...(optional('encrypted_suffix') !== undefined ? { encryptedSuffix: optional('encrypted_suffix') } : {}),
-    ...(optional('unencrypted_regex') !== undefined ? { unencryptedRegex: optional('unencrypted_regex') } : {}),
-    ...(optional('encrypted_regex') !== undefined ? { encryptedRegex: optional('encrypted_regex') } : {}),
-    ...(optional('unencrypted_comment_regex') !== undefined ? { unencryptedCommentRegex: optional('unencrypted_comment_regex') } : {}),
-    ...(optional('encrypted_comment_regex') !== undefined ? { encryptedCommentRegex: optional('encrypted_comment_regex') } : {}),
-    ...(scalarText(get(node, 'mac_only_encrypted')) === 'true' ? { macOnlyEncrypted: true } : {}),
-  };
-  return {
+  if (topLevelKeysPresent(node)) keyGroups = [readKeys(node, '')];
+  else keyGroups = listOf(get(node, 'key_groups'), 'key_groups').map((g, i) => readKeys(g, `key_groups[${i}].`));
+  if (keyGroups.every((g) => g.length === 0)) throw invalid('no keys found in the file');
+
+  const rules: { -readonly [K in keyof CryptRules]: CryptRules[K] } = {};
+  for (const name of RULE_NAMES) {
+    const value = weakString(get(node, SOPS_RULE_FIELDS[name]), SOPS_RULE_FIELDS[name]);
+    if (value !== '') rules[name] = value;
+  }
+  if (weakBool(get(node, 'mac_only_encrypted'), 'mac_only_encrypted')) rules.macOnlyEncrypted = true;
+
+  const model: Metadata = {
     keyGroups,
-    shamirThreshold: thresholdText ? Number(thresholdText) : 0,
+    shamirThreshold: weakInt(get(node, 'shamir_threshold'), 'shamir_threshold'),
     lastmodified,
-    mac: scalarText(get(node, 'mac')) ?? '',
-    version: scalarText(get(node, 'version')) ?? '',
-    rules,
-    unknown: entries(node).filter((e) => !KNOWN_TOP.has(e.key)),
+    mac: weakString(get(node, 'mac'), 'mac'),
+    version: weakString(get(node, 'version'), 'version'),
+    rules: normalizeRules(rules),
+    unknown: node.items.filter((i): i is Entry => i.kind === 'entry' && !KNOWN_TOP.has(i.key)),
   };
+  return { ...model, source: { node, fingerprint: fingerprint(buildNode(model)) } };
 }
 
-function sortMap(map: MapNode): MapNode {
-  const sorted = entries(map)
-    .map((e) => ({ ...e, value: sortValue(e.value) }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { kind: 'map', items: sorted };
+// ---- writing ------------------------------------------------------------------------------------
+
+/** Go sorts strings bytewise; for UTF-8 that is code point order (not UTF-16 unit order). */
+function compareKeys(a: string, b: string): number {
+  const ia = a[Symbol.iterator]();
+  const ib = b[Symbol.iterator]();
+  for (;;) {
+    const x = ia.next();
+    const y = ib.next();
+    if (x.done || y.done) return x.done && y.done ? 0 : x.done ? -1 : 1;
+    const cx = x.value.codePointAt(0) as number;
+    const cy = y.value.codePointAt(0) as number;
+    if (cx !== cy) return cx - cy;
+  }
 }
 
-function sortValue(v: Value): Value {
-  if (v.kind === 'map') return sortMap(v);
-  if (v.kind === 'seq') return { kind: 'seq', items: v.items.filter((i) => i.kind !== 'comment').map((i) => sortValue(i as Value)) };
-  return v;
+function sorted(entries: readonly Entry[]): MapNode {
+  return { kind: 'map', items: [...entries].sort((a, b) => compareKeys(a.key, b.key)) };
 }
 
-function keysToMap(keys: readonly MasterKey[], alwaysAgeAndVault: boolean): Entry[] {
+const entry = (key: string, value: Value): Entry => ({ kind: 'entry', key, value });
+const str = (value: string): Value => ({ kind: 'string', value });
+
+function contextNode(value: Value | undefined): MapNode | null {
+  if (value === undefined || value.kind !== 'map') return null;
+  const items: Entry[] = [];
+  for (const item of value.items) {
+    if (item.kind !== 'entry') continue;
+    // map[string]*string: a null stays null, everything else is weakly a string.
+    items.push(entry(item.key, item.value.kind === 'null' ? item.value : str(weakString(item.value, `context.${item.key}`))));
+  }
+  return items.length > 0 ? sorted(items) : null;
+}
+
+function keyNode(key: MasterKey): MapNode {
+  if (key.type === 'age') return sorted([entry('enc', str(key.enc)), entry('recipient', str(key.recipient))]);
+  const schema = SCHEMA[key.type];
   const out: Entry[] = [];
-  for (const type of KEY_TYPES) {
-    const ofType = keys.filter((k) => k.type === type);
-    if (ofType.length === 0 && !(alwaysAgeAndVault && (type === 'age' || type === 'hc_vault'))) continue;
-    const items: Value[] = ofType.map((k) =>
-      k.type === 'age'
-        ? { kind: 'map', items: [{ kind: 'entry', key: 'enc', value: str(k.enc) }, { kind: 'entry', key: 'recipient', value: str(k.recipient) }] }
-        : (k as OpaqueKey).entry,
-    );
-    out.push({ kind: 'entry', key: type, value: { kind: 'seq', items } satisfies SeqNode });
+  for (const [field, omitEmpty] of schema) {
+    const raw = get(key.fields, field);
+    if (field === 'context') {
+      const ctx = contextNode(raw);
+      if (ctx !== null) out.push(entry(field, ctx));
+      continue;
+    }
+    let text = weakString(raw, field);
+    // sops writes CreationDate.Format(time.RFC3339).
+    if (field === 'created_at') text = canonicalRfc3339(text, false) ?? text;
+    if (omitEmpty && text === '') continue;
+    out.push(entry(field, str(text)));
+  }
+  // Fields sops does not know are kept (sops would drop them); the last of duplicates wins, as in Go.
+  const known = new Set(schema.map(([f]) => f));
+  const extra = new Map<string, Entry>();
+  for (const item of key.fields.items) if (item.kind === 'entry' && !known.has(item.key)) extra.set(item.key, item);
+  return sorted([...out, ...extra.values()]);
+}
+
+const WRITE_TYPES: readonly KeyType[] = ['age', 'azure_kv', 'gcp_kms', 'hc_vault', 'hckms', 'kms', 'pgp'];
+
+function groupEntries(group: KeyGroup, inKeyGroups: boolean): Entry[] {
+  const out: Entry[] = [];
+  for (const type of WRITE_TYPES) {
+    const keys = group.filter((k) => k.type === type);
+    // In key_groups, `age` and `hc_vault` have no omitempty tag: always written, `[]` when empty.
+    if (keys.length === 0 && !(inKeyGroups && (type === 'age' || type === 'hc_vault'))) continue;
+    out.push(entry(type, { kind: 'seq', items: keys.map(keyNode) }));
   }
   return out;
 }
 
+function buildNode(metadata: Metadata): MapNode {
+  if (metadata.keyGroups.length === 0) throw invalid('there are no key groups to write');
+  const top: Entry[] = [];
+  if (metadata.keyGroups.length === 1) top.push(...groupEntries(metadata.keyGroups[0] as KeyGroup, false));
+  else top.push(entry('key_groups', { kind: 'seq', items: metadata.keyGroups.map((g) => sorted(groupEntries(g, true))) }));
+  if (metadata.shamirThreshold !== 0) top.push(entry('shamir_threshold', { kind: 'int', value: BigInt(metadata.shamirThreshold) }));
+  top.push(entry('lastmodified', str(canonicalRfc3339(metadata.lastmodified, false) ?? metadata.lastmodified)));
+  top.push(entry('mac', str(metadata.mac)));
+  const rules = metadata.rules;
+  for (const name of RULE_NAMES) {
+    const value = rules[name];
+    if (value !== undefined && value !== '') top.push(entry(SOPS_RULE_FIELDS[name], str(value)));
+  }
+  if (rules.macOnlyEncrypted) top.push(entry('mac_only_encrypted', { kind: 'bool', value: true }));
+  top.push(entry('version', str(metadata.version)));
+  top.push(...metadata.unknown);
+  return sorted(top);
+}
+
+/** A stable text for a tree value (bigints and bytes included), to compare models. */
+function fingerprint(value: Value | Entry | { kind: 'comment'; text: string }): string {
+  switch (value.kind) {
+    case 'map':
+      return `{${value.items.map(fingerprint).join(',')}}`;
+    case 'seq':
+      return `[${value.items.map(fingerprint).join(',')}]`;
+    case 'entry':
+      return `${JSON.stringify(value.key)}:${fingerprint(value.value)}`;
+    case 'comment':
+      return `#${JSON.stringify(value.text)}`;
+    case 'null':
+      return 'null';
+    case 'int':
+      return `i${value.value.toString()}`;
+    case 'float':
+      return `f${Object.is(value.value, -0) ? '-0' : String(value.value)}`;
+    case 'bytes':
+      return `b${Buffer.from(value.value).toString('base64')}`;
+    default:
+      return `${value.kind[0] as string}${JSON.stringify(value.value)}`;
+  }
+}
+
 /**
- * Writes the `sops` block in sops 3.13's layout.
+ * Writes the `sops` block: verbatim as it was read when the model is unchanged since
+ * {@link readMetadata}, otherwise in sops 3.13's layout.
  *
  * @param metadata - the model
- * @returns the block as a tree, keys sorted at every level
+ * @returns the block, for the store to place (and, for dotenv/INI, flatten)
+ * @throws SecretsError SOPS_METADATA_INVALID when there are no key groups
  */
 export function writeMetadata(metadata: Metadata): MapNode {
-  const top: Entry[] = [...metadata.unknown];
-  if (metadata.keyGroups.length === 1) top.push(...keysToMap(metadata.keyGroups[0] as MasterKey[], false));
-  else {
-    const groups: Value[] = metadata.keyGroups.map((g) => ({ kind: 'map', items: keysToMap(g, true) }));
-    top.push({ kind: 'entry', key: 'key_groups', value: { kind: 'seq', items: groups } });
-  }
-  if (metadata.shamirThreshold > 0) top.push({ kind: 'entry', key: 'shamir_threshold', value: { kind: 'int', value: BigInt(metadata.shamirThreshold) } });
-  top.push({ kind: 'entry', key: 'lastmodified', value: str(metadata.lastmodified) });
-  top.push({ kind: 'entry', key: 'mac', value: str(metadata.mac) });
-  const r = metadata.rules;
-  const ruleFields: [string, string | undefined][] = [
-    ['unencrypted_suffix', r.unencryptedSuffix],
-    ['encrypted_suffix', r.encryptedSuffix],
-    ['unencrypted_regex', r.unencryptedRegex],
-    ['encrypted_regex', r.encryptedRegex],
-    ['unencrypted_comment_regex', r.unencryptedCommentRegex],
-    ['encrypted_comment_regex', r.encryptedCommentRegex],
-  ];
-  for (const [key, value] of ruleFields) if (value !== undefined && value !== '') top.push({ kind: 'entry', key, value: str(value) });
-  if (r.macOnlyEncrypted) top.push({ kind: 'entry', key: 'mac_only_encrypted', value: { kind: 'bool', value: true } });
-  top.push({ kind: 'entry', key: 'version', value: str(metadata.version) });
-  return sortMap({ kind: 'map', items: top });
+  const node = buildNode(metadata);
+  if (metadata.source && fingerprint(node) === metadata.source.fingerprint) return metadata.source.node;
+  return node;
+}
+
+/**
+ * Writes the `sops` block in sops 3.13's layout, even when it is unchanged.
+ *
+ * @param metadata - the model
+ * @returns the block
+ * @throws SecretsError SOPS_METADATA_INVALID when there are no key groups
+ */
+export function writeMetadataCurrentLayout(metadata: Metadata): MapNode {
+  return buildNode(metadata);
 }

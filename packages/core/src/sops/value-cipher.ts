@@ -1,28 +1,70 @@
 /**
- * sops' value cipher (aes/cipher.go): `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]`, AES-256-GCM with a
- * 32-byte IV and the value's path as AAD, and the exact text encodings sops uses for each type (which are
- * also the bytes fed to the MAC: sops.go ToBytes).
+ * sops' value cipher (`aes/cipher.go`): `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]`, AES-256-GCM with a
+ * 32-byte IV and the value's path as additional data, and the exact plaintext encoding of each type
+ * (the same bytes feed the MAC: `sops.go` `ToBytes`).
+ *
+ * Nothing here picks IVs on its own: encryption takes an {@link IvSource}, so that callers decide
+ * between a fresh random IV and one reused from an {@link IvStash} (see `iv-stash.ts`).
  */
-import { createCipheriv, createDecipheriv, randomBytes, type CipherGCM, type DecipherGCM } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { SecretsError } from '../errors.js';
-import { fromBase64, toBase64, utf8 } from '../bytes.js';
-import type { Scalar } from './tree.js';
+import { toBase64, utf8 } from '../bytes.js';
+import { canonicalRfc3339 } from './rfc3339.js';
+import type { Comment, Scalar } from './tree.js';
 
-/** The `type:` of an ENC value. */
+/** The `type:` of an ENC value, as sops writes it. */
 export type EncType = 'str' | 'int' | 'float' | 'bool' | 'time' | 'bytes' | 'comment';
 
-/** The parts of an ENC value. */
+/** Anything the cipher encrypts: a non-null leaf or a comment. */
+export type Plaintext = Exclude<Scalar, { kind: 'null' }> | Comment;
+
+/** The decoded parts of an ENC value. */
 export interface EncValue {
   readonly data: Uint8Array;
   readonly iv: Uint8Array;
   readonly tag: Uint8Array;
+  /** The `type:` text, unchecked (decryption rejects unknown types). */
   readonly type: string;
 }
 
-// sops' regex: anchored at the start only, greedy groups (aes/cipher.go encre).
-const ENC_RE = /^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]/s;
+/** A value's plaintext bytes and the type sops records for it. */
+export interface EncodedPlaintext {
+  readonly type: EncType;
+  readonly bytes: Uint8Array;
+}
 
-/** Whether a string is an ENC value (by sops' regex). */
+/**
+ * Where the IV for one encryption comes from: called with the AAD, the type and the plaintext bytes,
+ * returns 32 bytes. Return a fresh random IV unless this exact (key, AAD, type, plaintext) was seen
+ * before: reusing a GCM IV for different data under the same key would leak both plaintexts.
+ */
+export type IvSource = (aad: string, type: EncType, plaintext: Uint8Array) => Uint8Array;
+
+/** sops' GCM nonce size (`aes/cipher.go` `nonceSize`). */
+export const IV_LENGTH = 32;
+const TAG_LENGTH = 16;
+const KEY_LENGTH = 32;
+
+// aes/cipher.go `encre`: anchored at the start only, greedy groups. Go's `.` excludes only `\n`
+// (JavaScript's also excludes `\r`, U+2028 and U+2029), hence `[^\n]`.
+const ENC_RE = /^ENC\[AES256_GCM,data:([^\n]+),iv:([^\n]+),tag:([^\n]+),type:([^\n]+)\]/;
+
+/**
+ * Go `base64.StdEncoding.DecodeString`: standard alphabet, padding required, line breaks ignored,
+ * non-zero trailing bits accepted (the decoder is not Strict).
+ */
+function goBase64(text: string): Uint8Array | null {
+  const s = text.replace(/[\r\n]/g, '');
+  if (s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s)) return null;
+  return new Uint8Array(Buffer.from(s, 'base64'));
+}
+
+/**
+ * Whether a string is an ENC value by sops' own test (its regex; the base64 is not checked).
+ *
+ * @param text - a leaf or comment text
+ * @returns true when sops would try to decrypt it
+ */
 export function isEncValue(text: string): boolean {
   return ENC_RE.test(text);
 }
@@ -30,36 +72,56 @@ export function isEncValue(text: string): boolean {
 /**
  * Parses an ENC value.
  *
+ * @param text - the `ENC[…]` string (text after its closing `]` is ignored, as in sops)
+ * @returns its parts
  * @throws SecretsError SOPS_VALUE_INVALID when it does not match sops' format or its base64 is bad
+ *   (the message never includes the value)
  */
 export function parseEncValue(text: string): EncValue {
   const m = ENC_RE.exec(text);
-  if (!m) throw new SecretsError('SOPS_VALUE_INVALID', 'value does not match sops\' data format');
-  const data = fromBase64(m[1] as string, 'optional');
-  const iv = fromBase64(m[2] as string, 'optional');
-  const tag = fromBase64(m[3] as string, 'optional');
-  if (!data || !iv || !tag || tag.length !== 16 || iv.length === 0) throw new SecretsError('SOPS_VALUE_INVALID', 'malformed encrypted value (base64, IV or tag)');
+  if (!m) throw new SecretsError('SOPS_VALUE_INVALID', "value does not match sops' ENC[AES256_GCM,…] format");
+  const parts: Uint8Array[] = [];
+  for (const [index, name] of [
+    [1, 'data'],
+    [2, 'iv'],
+    [3, 'tag'],
+  ] as const) {
+    const bytes = goBase64(m[index] as string);
+    if (bytes === null) throw new SecretsError('SOPS_VALUE_INVALID', `encrypted value has invalid base64 in its ${name}`);
+    parts.push(bytes);
+  }
+  const [data, iv, tag] = parts as [Uint8Array, Uint8Array, Uint8Array];
   return { data, iv, tag, type: m[4] as string };
 }
 
-/** Formats an ENC value (Go StdEncoding base64, padded). */
-export function formatEncValue(v: EncValue): string {
-  return `ENC[AES256_GCM,data:${toBase64(v.data)},iv:${toBase64(v.iv)},tag:${toBase64(v.tag)},type:${v.type}]`;
+/**
+ * Formats an ENC value (Go `StdEncoding` base64, padded).
+ *
+ * @param value - the parts
+ * @returns `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]`
+ */
+export function formatEncValue(value: EncValue): string {
+  return `ENC[AES256_GCM,data:${toBase64(value.data)},iv:${toBase64(value.iv)},tag:${toBase64(value.tag)},type:${value.type}]`;
 }
 
+// ---- Go number and bool texts --------------------------------------------------------------------
+
 /**
- * Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest digits that round-trip, never an exponent
- * (1e21 → "1000000000000000000000", 1.0 → "1"), and Go's spellings of the specials.
+ * Go's `strconv.FormatFloat(v, 'f', -1, 64)`: the shortest digits that round-trip, never an exponent
+ * (`1e21` → `1000000000000000000000`, `1.0` → `1`, `-0` → `-0`), and Go's `NaN`, `+Inf`, `-Inf`.
+ *
+ * @param value - any float64
+ * @returns the text sops encrypts and hashes for a float
  */
 export function formatGoFloat(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';
   if (value === 0) return Object.is(value, -0) ? '-0' : '0';
-  // toExponential() without an argument gives the shortest round-trip digits, like Go's -1 precision.
-  const [mantissa, exp] = Math.abs(value).toExponential().split('e') as [string, string];
+  // toExponential() without a fraction digit count yields the shortest round-trip digits, like Go's -1.
+  const [mantissa, exponent] = Math.abs(value).toExponential().split('e') as [string, string];
   const digits = mantissa.replace('.', '');
-  const point = Number(exp) + 1; // position of the decimal point after the first digit
+  const point = Number(exponent) + 1; // digits before the decimal point
   let out: string;
   if (point <= 0) out = `0.${'0'.repeat(-point)}${digits}`;
   else if (point >= digits.length) out = digits + '0'.repeat(point - digits.length);
@@ -67,115 +129,299 @@ export function formatGoFloat(value: number): string {
   return value < 0 ? `-${out}` : out;
 }
 
-/** The plaintext bytes of a leaf, as sops encrypts and hashes them (sops.go ToBytes). */
-export function scalarBytes(scalar: Exclude<Scalar, { kind: 'null' }>): Uint8Array {
-  switch (scalar.kind) {
-    case 'string':
-      return utf8(scalar.value);
-    case 'int':
-      return utf8(scalar.value.toString());
-    case 'float':
-      return utf8(formatGoFloat(scalar.value));
-    case 'bool':
-      return utf8(scalar.value ? 'True' : 'False');
-    case 'time':
-      return utf8(scalar.value);
-    case 'bytes':
-      return scalar.value;
+/** Go strconv `underscoreOK`: underscores only between digits (or right after a base prefix). */
+function underscoresOk(text: string): boolean {
+  let s = text.replace(/^[+-]/, '');
+  let saw: 'start' | 'digit' | 'underscore' | 'other' = 'start';
+  let hex = false;
+  if (/^0[box]/i.test(s)) {
+    hex = s[1]?.toLowerCase() === 'x';
+    saw = 'digit';
+    s = s.slice(2);
   }
+  for (const ch of s) {
+    if (/[0-9]/.test(ch) || (hex && /[a-f]/i.test(ch))) saw = 'digit';
+    else if (ch === '_') {
+      if (saw !== 'digit') return false;
+      saw = 'underscore';
+    } else {
+      if (saw === 'underscore') return false;
+      saw = 'other';
+    }
+  }
+  return saw !== 'underscore';
 }
 
 /**
- * The `type:` sops writes for a leaf. Raw bytes are written as `str`: Go sops turns `[]byte` into a
- * string before encrypting (sops.go walkValue) and cannot read `type:bytes` back in a binary file.
+ * Go's `strconv.ParseFloat(s, 64)`: decimal and hexadecimal (`0x1.8p3`) floats, `_` digit separators,
+ * `inf`/`infinity`/`nan` in any case. Overflow is an error, as in Go (ErrRange).
+ *
+ * @param text - the text
+ * @returns the number, or null when Go would return an error
  */
-export function encTypeOf(scalar: Exclude<Scalar, { kind: 'null' }>): EncType {
-  const map = { string: 'str', int: 'int', float: 'float', bool: 'bool', time: 'time', bytes: 'str' } as const;
-  return map[scalar.kind];
+export function parseGoFloat(text: string): number | null {
+  const special = /^([+-]?)(?:inf|infinity)$/i.exec(text);
+  if (special) return special[1] === '-' ? -Infinity : Infinity;
+  if (/^nan$/i.test(text)) return NaN;
+  if (text.includes('_') && !underscoresOk(text)) return null;
+  const s = text.replace(/_/g, '');
+  if (/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(s)) {
+    const value = Number(s);
+    return Number.isFinite(value) ? value : null;
+  }
+  const hex = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?\d+)$/.exec(s);
+  const digits = hex ? (hex[2] ?? '') + (hex[3] ?? '') : '';
+  if (hex && digits.length > 0) {
+    const frac = hex[3] ?? '';
+    let value = Number(BigInt(`0x${digits}`));
+    let exp = Number(hex[4]) - 4 * frac.length;
+    // Scale in steps so that intermediate powers of two neither overflow nor underflow early.
+    while (exp > 0 && Number.isFinite(value)) {
+      const step = Math.min(exp, 1000);
+      value *= 2 ** step;
+      exp -= step;
+    }
+    while (exp < 0 && value !== 0) {
+      const step = Math.min(-exp, 1000);
+      value /= 2 ** step;
+      exp += step;
+    }
+    if (!Number.isFinite(value)) return null;
+    return hex[1] === '-' ? -value : value;
+  }
+  return null;
 }
-
-const strictUtf8 = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true });
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-/** Go strconv.ParseFloat for the texts sops writes and users may write. */
-function parseGoFloat(text: string): number | null {
-  const t = text.trim();
-  if (/^[+-]?(inf|infinity)$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
-  if (/^nan$/i.test(t)) return NaN;
-  if (/^[+-]?(\d[\d_]*)?(\.\d*)?([eE][+-]?\d+)?$/.test(t) && /\d/.test(t)) return Number(t.replace(/_/g, ''));
-  return null;
+/**
+ * Go's `strconv.Atoi` on a 64-bit platform: optional sign, decimal digits, int64 range.
+ *
+ * @param text - the text
+ * @returns the integer, or null when Go would return an error
+ */
+export function parseGoInt(text: string): bigint | null {
+  if (!/^[+-]?\d+$/.test(text)) return null;
+  const value = BigInt(text);
+  return value < INT64_MIN || value > INT64_MAX ? null : value;
 }
 
 /**
- * Turns decrypted bytes back into a typed leaf (aes/cipher.go Decrypt's type switch).
+ * Go's `strconv.ParseBool`.
  *
- * @throws SecretsError SOPS_VALUE_INVALID for unknown types or unparsable text
+ * @param text - `1 t T TRUE true True 0 f F FALSE false False`
+ * @returns the bool, or null for anything else
  */
-export function scalarFromBytes(type: string, bytes: Uint8Array): Exclude<Scalar, { kind: 'null' }> {
-  const text = (): string => Buffer.from(bytes).toString('utf8');
-  switch (type) {
-    case 'str':
-      // A Go string may hold any bytes (a binary file's content): keep them exact instead of decoding lossily.
-      try {
-        return { kind: 'string', value: strictUtf8.decode(bytes) };
-      } catch {
-        return { kind: 'bytes', value: bytes.slice() };
-      }
-    case 'int': {
-      const t = text();
-      if (!/^[+-]?\d+$/.test(t)) throw new SecretsError('SOPS_VALUE_INVALID', 'encrypted int value is not an integer');
-      const v = BigInt(t);
-      if (v < INT64_MIN || v > INT64_MAX) throw new SecretsError('SOPS_VALUE_INVALID', 'encrypted int value out of range');
-      return { kind: 'int', value: v };
-    }
-    case 'float': {
-      const v = parseGoFloat(text());
-      if (v === null) throw new SecretsError('SOPS_VALUE_INVALID', 'encrypted float value is not a number');
-      return { kind: 'float', value: v };
-    }
-    case 'bool': {
-      // Go strconv.ParseBool
-      const t = text();
-      if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(t)) return { kind: 'bool', value: true };
-      if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(t)) return { kind: 'bool', value: false };
-      throw new SecretsError('SOPS_VALUE_INVALID', 'encrypted bool value is not a boolean');
-    }
-    case 'time':
-      return { kind: 'time', value: text() };
+export function parseGoBool(text: string): boolean | null {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
+  return null;
+}
+
+// ---- plaintext encoding ---------------------------------------------------------------------------
+
+/**
+ * The bytes and type sops encrypts for a value (`aes/cipher.go` `Encrypt`); the same bytes go into the
+ * MAC (`sops.go` `ToBytes`). Bools are `True`/`False` (Python era), floats Go `'f'` format, times
+ * RFC3339Nano. A `bytes` leaf is encrypted as `str`, as sops turns `[]byte` into a string first.
+ *
+ * @param value - a non-null leaf or a comment
+ * @returns type and bytes
+ * @throws SecretsError SOPS_VALUE_INVALID for an int outside int64 or a time that is not RFC 3339
+ */
+export function encodePlaintext(value: Plaintext): EncodedPlaintext {
+  switch (value.kind) {
+    case 'string':
+      return { type: 'str', bytes: utf8(value.value) };
     case 'bytes':
-      return { kind: 'bytes', value: bytes.slice() };
-    default:
-      throw new SecretsError('SOPS_VALUE_INVALID', `unknown datatype ${JSON.stringify(type)}`);
+      return { type: 'str', bytes: value.value };
+    case 'int':
+      if (value.value < INT64_MIN || value.value > INT64_MAX) throw new SecretsError('SOPS_VALUE_INVALID', 'integer value does not fit in 64 bits');
+      return { type: 'int', bytes: utf8(value.value.toString()) };
+    case 'float':
+      return { type: 'float', bytes: utf8(formatGoFloat(value.value)) };
+    case 'bool':
+      return { type: 'bool', bytes: utf8(value.value ? 'True' : 'False') };
+    case 'time': {
+      const text = canonicalRfc3339(value.value, true);
+      if (text === null) throw new SecretsError('SOPS_VALUE_INVALID', `time value ${JSON.stringify(value.value)} is not an RFC 3339 time`);
+      return { type: 'time', bytes: utf8(text) };
+    }
+    case 'comment':
+      return { type: 'comment', bytes: utf8(value.text) };
   }
 }
 
-/** AES-256-GCM decryption of an ENC value; null when authentication fails. */
-export function openEncValue(v: EncValue, key: Uint8Array, aad: string): Uint8Array | null {
+const strictUtf8 = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lenientUtf8 = /* @__PURE__ */ new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** UTF-8 text of decrypted bytes, and whether they were valid UTF-8 (invalid sequences become U+FFFD). */
+function text(bytes: Uint8Array): { text: string; valid: boolean } {
   try {
-    const d = createDecipheriv('aes-256-gcm', key, v.iv) as DecipherGCM;
-    d.setAAD(utf8(aad));
-    d.setAuthTag(v.tag);
-    return new Uint8Array(Buffer.concat([d.update(v.data), d.final()]));
+    return { text: strictUtf8.decode(bytes), valid: true };
+  } catch {
+    return { text: lenientUtf8.decode(bytes), valid: false };
+  }
+}
+
+/**
+ * Turns decrypted bytes back into a value (`aes/cipher.go` `Decrypt`'s type switch).
+ *
+ * @param type - the `type:` of the ENC value
+ * @param bytes - the decrypted bytes
+ * @returns the value
+ * @throws SecretsError SOPS_VALUE_INVALID for an unknown type or bytes that do not parse as the type
+ */
+export function decodePlaintext(type: string, bytes: Uint8Array): Plaintext {
+  const t = (): string => text(bytes).text;
+  const bad = (what: string): SecretsError => new SecretsError('SOPS_VALUE_INVALID', `encrypted ${what} value does not parse`);
+  switch (type) {
+    case 'str': {
+      // A Go string may hold any bytes (a binary file's content): keep invalid UTF-8 exact as bytes,
+      // which re-encrypt as type:str again.
+      const decoded = text(bytes);
+      return decoded.valid ? { kind: 'string', value: decoded.text } : { kind: 'bytes', value: bytes.slice() };
+    }
+    case 'int': {
+      const v = parseGoInt(t());
+      if (v === null) throw bad('int');
+      return { kind: 'int', value: v };
+    }
+    case 'float': {
+      const v = parseGoFloat(t());
+      if (v === null) throw bad('float');
+      return { kind: 'float', value: v };
+    }
+    case 'bool': {
+      const v = parseGoBool(t());
+      if (v === null) throw bad('bool');
+      return { kind: 'bool', value: v };
+    }
+    case 'time': {
+      const v = canonicalRfc3339(t(), true);
+      if (v === null) throw bad('time');
+      return { kind: 'time', value: v };
+    }
+    case 'bytes':
+      return { kind: 'bytes', value: bytes.slice() };
+    case 'comment':
+      return { kind: 'comment', text: t() };
+    default:
+      throw new SecretsError('SOPS_VALUE_INVALID', `unknown datatype ${JSON.stringify(type)} in an encrypted value`);
+  }
+}
+
+/**
+ * Whether re-encrypting `value` would produce exactly `decrypted` again: only then may its IV be reused
+ * (a decrypted `+5` re-encrypts as `5`; reusing the IV for different bytes would break GCM).
+ *
+ * @param value - the decoded value (after any conversion, e.g. to a comment)
+ * @param decrypted - the bytes that were decrypted
+ * @returns the re-encoding when it is byte-identical, else null
+ */
+export function canonicalEncoding(value: Plaintext, decrypted: Uint8Array): EncodedPlaintext | null {
+  let encoded: EncodedPlaintext;
+  try {
+    encoded = encodePlaintext(value);
+  } catch {
+    return null;
+  }
+  const same = encoded.bytes.length === decrypted.length && encoded.bytes.every((b, i) => b === decrypted[i]);
+  return same ? encoded : null;
+}
+
+// ---- AES-256-GCM --------------------------------------------------------------------------------
+
+function checkKey(key: Uint8Array): void {
+  if (key.length !== KEY_LENGTH) throw new SecretsError('INTERNAL', `data key must be ${KEY_LENGTH} bytes, got ${key.length}`);
+}
+
+/**
+ * Encrypts bytes to an ENC value (GCM `Seal`, split into data and the 16-byte tag).
+ *
+ * @param plaintext - the bytes
+ * @param type - the `type:` to record
+ * @param key - the 32-byte data key
+ * @param aad - additional data: the value's path (`a:b:`) or, for the MAC, `lastmodified`
+ * @param iv - 32 bytes
+ * @returns the ENC string
+ * @throws SecretsError INTERNAL for a key or IV of the wrong length
+ */
+export function sealEncValue(plaintext: Uint8Array, type: string, key: Uint8Array, aad: string, iv: Uint8Array): string {
+  checkKey(key);
+  if (iv.length !== IV_LENGTH) throw new SecretsError('INTERNAL', `IV must be ${IV_LENGTH} bytes, got ${iv.length}`);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(utf8(aad));
+  const data = new Uint8Array(Buffer.concat([cipher.update(plaintext), cipher.final()]));
+  return formatEncValue({ data, iv: iv.slice(), tag: new Uint8Array(cipher.getAuthTag()), type });
+}
+
+/**
+ * Decrypts an ENC value's bytes. Like Go, `data` and `tag` are concatenated and the last 16 bytes are
+ * the tag, and any non-empty IV length is accepted.
+ *
+ * @param value - the parsed ENC value
+ * @param key - the 32-byte data key
+ * @param aad - the additional data it was encrypted with
+ * @returns the plaintext bytes, or null when authentication fails (wrong key, path or tampering)
+ * @throws SecretsError INTERNAL for a key of the wrong length
+ */
+export function openEncValue(value: EncValue, key: Uint8Array, aad: string): Uint8Array | null {
+  checkKey(key);
+  const sealed = Buffer.concat([value.data, value.tag]);
+  if (sealed.length < TAG_LENGTH || value.iv.length === 0) return null;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, value.iv);
+    decipher.setAAD(utf8(aad));
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_LENGTH));
+    return new Uint8Array(Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_LENGTH)), decipher.final()]));
   } catch {
     return null;
   }
 }
 
 /**
- * AES-256-GCM encryption to an ENC value.
+ * Encrypts one value or comment as sops does. An empty string, empty bytes or empty comment is never
+ * encrypted: the result is `""`.
  *
- * @param plaintext - the bytes (see {@link scalarBytes})
- * @param type - the `type:` to record
+ * @param value - the plaintext leaf or comment
  * @param key - the 32-byte data key
- * @param aad - the path AAD (`a:b:`) or, for the MAC, `lastmodified`
- * @param iv - the 32-byte IV; a fresh random one when omitted. Reusing an IV is only ever done for the
- *   same plaintext under the same key and AAD, to keep ciphertext stable across edits (sops' stash).
+ * @param aad - the path AAD (`a:b:`), `:` for a top-level comment
+ * @param ivFor - picks the IV (fresh, or from a stash of the same data key)
+ * @returns the ENC string, or `""`
+ * @throws SecretsError SOPS_VALUE_INVALID for values sops cannot encode
  */
-export function sealEncValue(plaintext: Uint8Array, type: string, key: Uint8Array, aad: string, iv: Uint8Array = randomBytes(32)): string {
-  const c = createCipheriv('aes-256-gcm', key, iv) as CipherGCM;
-  c.setAAD(utf8(aad));
-  const data = new Uint8Array(Buffer.concat([c.update(plaintext), c.final()]));
-  return formatEncValue({ data, iv, tag: new Uint8Array(c.getAuthTag()), type });
+export function encryptValue(value: Plaintext, key: Uint8Array, aad: string, ivFor: IvSource): string {
+  const encoded = encodePlaintext(value);
+  if (encoded.bytes.length === 0 && (encoded.type === 'str' || encoded.type === 'comment')) return '';
+  return sealEncValue(encoded.bytes, encoded.type, key, aad, ivFor(aad, encoded.type, encoded.bytes));
+}
+
+/** The result of {@link decryptValue}. */
+export interface DecryptedValue {
+  /** The decoded value (a comment for `type:comment`). */
+  readonly value: Plaintext;
+  /** The bytes that were decrypted (what sops hashes for a `str`). */
+  readonly plaintext: Uint8Array;
+  /** The IV of the ENC value, for the stash. */
+  readonly iv: Uint8Array;
+}
+
+/**
+ * Decrypts one ENC string. `""` decrypts to `""` (sops never encrypts empty values).
+ *
+ * @param text - the stored text
+ * @param key - the 32-byte data key
+ * @param aad - the path AAD
+ * @returns value, plaintext bytes and IV
+ * @throws SecretsError SOPS_VALUE_INVALID when the text is not an ENC value, does not authenticate
+ *   (wrong key, moved or tampered value), or does not decode as its type
+ */
+export function decryptValue(text: string, key: Uint8Array, aad: string): DecryptedValue {
+  if (text === '') return { value: { kind: 'string', value: '' }, plaintext: new Uint8Array(0), iv: new Uint8Array(0) };
+  const enc = parseEncValue(text);
+  const plaintext = openEncValue(enc, key, aad);
+  if (plaintext === null) throw new SecretsError('SOPS_VALUE_INVALID', 'value failed authentication: wrong data key, or the value was moved or tampered with');
+  return { value: decodePlaintext(enc.type, plaintext), plaintext, iv: enc.iv };
 }

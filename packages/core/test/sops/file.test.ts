@@ -2,6 +2,7 @@
  * The sops engine against real sops files (../shared/vectors/sops-nix): decryption with the MAC verified,
  * the golden byte-for-byte reproduction, PGP-only files reported precisely, tampering detected.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseIdentities, parseRecipient } from '../../src/age/index.js';
@@ -218,7 +219,7 @@ describe('building blocks', () => {
   it('Shamir split/combine for thresholds 2..5, any subset of at least threshold shares', () => {
     const secret = new Uint8Array(32).map((_, i) => i * 13);
     for (let t = 2; t <= 5; t++) {
-      const shares = shamirSplit(secret, 5, t);
+      const shares = shamirSplit(secret, 5, t, (n) => new Uint8Array(randomBytes(n)));
       expect(shares.every((s) => s.length === 33)).toBe(true);
       expect(shares.map((s) => s[32])).toEqual([1, 2, 3, 4, 5]);
       expect(shamirCombine(shares.slice(0, t))).toEqual(secret);
