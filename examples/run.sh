@@ -85,6 +85,14 @@ cli="$PWD/packages/cli/bin/secrets.js"
   SOPS_AGE_SSH_PRIVATE_KEY_FILE="$work/nuc_ssh_host_ed25519_key" node "$cli" decrypt --extract '["example_key"]' batchn/secrets/example.yaml
   echo; echo "\$ secrets check"
   node "$cli" check
+  echo
+  echo "\$ (remove the admin from the rule in .sops.yaml) && secrets rekey -y --rotate"
+  sed -i '/^ *- \*admin_michael$/d' .sops.yaml
+  SOPS_AGE_KEY_FILE="$OLDPWD/$admin_key" node "$cli" rekey -y --rotate | grep -E '^(  ---|  \+\+\+)' || true
+  echo "\$ SOPS_AGE_KEY_FILE=admin_michael.agekey secrets decrypt batchn/secrets/example.yaml   (the old admin key)"
+  SOPS_AGE_KEY_FILE="$OLDPWD/$admin_key" HOME="$work" node "$cli" decrypt batchn/secrets/example.yaml 2>&1 | head -1 || true
+  echo "\$ secrets decrypt ...   (as nuc, still fine)"
+  SOPS_AGE_SSH_PRIVATE_KEY_FILE="$work/nuc_ssh_host_ed25519_key" node "$cli" decrypt --extract '["hello"]' batchn/secrets/example.yaml; echo
 )
 echo
 

@@ -2,7 +2,8 @@
  * argv → command → exit status. Parsing and dispatch only: each command lives in `commands/` as a plain
  * async function over an explicit {@link Context} and a typed options object.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { isSecretsError } from '@secrets/core';
 import type { Context } from './context.js';
@@ -261,7 +262,10 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void): Co
       setResult(rekey(ctx, { files, yes: opts.yes, rotate: opts.rotate, ...pick(opts, ['config']) }));
     });
 
-  const hosts = program.command('hosts').description('add or remove a host\'s key in .sops.yaml, then rekey');
+  const hosts = program
+    .command('hosts')
+    .description('add or remove a host\'s key in .sops.yaml, then rekey')
+    .addHelpText('after', examples(['secrets hosts add batchn --ssh-keyscan batchn.example.org', 'secrets hosts rm batchn -y']));
   hosts
     .command('add')
     .description('add a host: its SSH host key (scanned, from a file) or age key, under keys: and in creation rules')
@@ -397,7 +401,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void): Co
 
   const age = program
     .command('age')
-    .description('encrypt and decrypt age files (X25519, ssh-ed25519, ssh-rsa, post-quantum recipients)');
+    .description('encrypt and decrypt age files (X25519, ssh-ed25519, ssh-rsa, post-quantum recipients)')
+    .addHelpText('after', examples(['secrets age encrypt -a -R ~/.ssh/id_ed25519.pub -o x.age x.txt', 'secrets age decrypt -i ~/.ssh/id_ed25519 x.age']));
   age
     .command('encrypt')
     .description('encrypt a file to age recipients')
@@ -446,11 +451,16 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void): Co
  */
 export async function run(argv: readonly string[], ctx: Context): Promise<number> {
   let result: Promise<number> = Promise.resolve(EXIT.ok);
-  const args = argv[0] === 'ssh-to-age' ? ['ssh-to-age', ...normalizeSshToAgeArgs(argv.slice(1))] : [...argv];
+  let args = argv[0] === 'ssh-to-age' ? ['ssh-to-age', ...normalizeSshToAgeArgs(argv.slice(1))] : [...argv];
   try {
     const program = buildProgram(ctx, (p) => {
       result = p;
     });
+    // sops: a bare `sops FILE` edits it. Only for an existing file, so a mistyped command stays an error.
+    const first = args[0];
+    if (first !== undefined && !first.startsWith('-') && first !== 'help' && !program.commands.some((c) => c.name() === first) && existsSync(resolve(ctx.cwd, first))) {
+      args = ['edit', ...args];
+    }
     if (args.length === 0) {
       program.outputHelp({ error: true });
       return EXIT.generic;

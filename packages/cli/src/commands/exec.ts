@@ -104,7 +104,7 @@ export async function execFile(ctx: Context, options: ExecFileOptions): Promise<
       return await run(command, { ...ctx.env });
     }
     // A FIFO holds nothing at rest: the plaintext exists only in the pipe while the command reads it.
-    const made = spawnSync('mkfifo', ['-m', '600', path]);
+    const made = spawnSync('mkfifo', ['-m', '600', path], { env: ctx.env as NodeJS.ProcessEnv });
     if (made.status !== 0) throw new SecretsError('IO_WRITE', 'could not create a FIFO', { hints: ['use --no-fifo'] });
     const child = run(command, { ...ctx.env });
     const writer = createWriteStream(path);

@@ -29,9 +29,9 @@ export async function textconv(ctx: Context, options: { file: string }): Promise
   return 0;
 }
 
-function git(cwd: string, args: readonly string[]): Promise<string> {
+function git(ctx: Context, cwd: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    execFile('git', args, { cwd, env: ctx.env as NodeJS.ProcessEnv }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
   });
 }
 
@@ -42,14 +42,14 @@ function git(cwd: string, args: readonly string[]): Promise<string> {
 export async function gitSetup(ctx: Context, options: { config?: string }): Promise<number> {
   let top: string;
   try {
-    top = (await git(ctx.cwd, ['rev-parse', '--show-toplevel'])).trim();
+    top = (await git(ctx, ctx.cwd, ['rev-parse', '--show-toplevel'])).trim();
   } catch {
     throw new SecretsError('USAGE', 'not inside a git repository');
   }
   const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}) });
   if (!found) throw new SecretsError('CONFIG_NOT_FOUND', 'no .sops.yaml found (searched from the working directory upward)');
   const config = await loadConfig(found);
-  const tracked = (await git(top, ['ls-files', '-z'])).split('\0').filter((f) => f !== '');
+  const tracked = (await git(ctx, top, ['ls-files', '-z'])).split('\0').filter((f) => f !== '');
   const patterns = new Set<string>();
   for (const file of tracked) {
     const abs = join(top, file);
@@ -61,8 +61,8 @@ export async function gitSetup(ctx: Context, options: { config?: string }): Prom
     const dir = relative(top, dirname(abs));
     patterns.add(`${dir === '' ? '' : `${dir}/`}*${extname(file)}`);
   }
-  await git(top, ['config', `diff.${DRIVER}.textconv`, 'secrets textconv']);
-  await git(top, ['config', `diff.${DRIVER}.cachetextconv`, 'false']);
+  await git(ctx, top, ['config', `diff.${DRIVER}.textconv`, 'secrets textconv']);
+  await git(ctx, top, ['config', `diff.${DRIVER}.cachetextconv`, 'false']);
   const attributes = join(top, '.gitattributes');
   const current = await readFile(attributes, 'utf8').catch(() => '');
   const lines = [...patterns].sort().map((p) => `${p} diff=${DRIVER}`).filter((l) => !current.split('\n').includes(l));

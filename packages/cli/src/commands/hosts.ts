@@ -26,9 +26,9 @@ export interface HostsAddOptions {
   readonly config?: string;
 }
 
-function keyscan(host: string): Promise<string> {
+function keyscan(ctx: Context, host: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('ssh-keyscan', ['-t', 'ed25519', host], { timeout: 30_000 }, (error, stdout) => {
+    execFile('ssh-keyscan', ['-t', 'ed25519', host], { timeout: 30_000, env: ctx.env as NodeJS.ProcessEnv }, (error, stdout) => {
       if (error && !stdout) reject(new SecretsError('IO_READ', `ssh-keyscan ${host} failed`, { hints: ['check the host name and that ssh-keyscan (openssh-client) is installed'] }));
       else resolve(stdout);
     });
@@ -65,7 +65,7 @@ export async function hostsAdd(ctx: Context, options: HostsAddOptions): Promise<
   if (options.age !== undefined) {
     recipient = parseRecipient(options.age).text;
   } else {
-    const text = options.pubkey !== undefined ? Buffer.from(await readInput(ctx, options.pubkey)).toString('utf8') : await keyscan(options.sshKeyscan as string);
+    const text = options.pubkey !== undefined ? Buffer.from(await readInput(ctx, options.pubkey)).toString('utf8') : await keyscan(ctx, options.sshKeyscan as string);
     const line = text.split('\n').find((l) => /\bssh-ed25519\s/.test(l) && !l.trimStart().startsWith('#'));
     if (!line) throw new SecretsError('SSH_KEY_INVALID', 'no ssh-ed25519 host key found', { hints: ['sops-nix hosts decrypt with their ed25519 host key'] });
     if (options.sshKeyscan !== undefined) {

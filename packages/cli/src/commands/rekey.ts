@@ -167,6 +167,11 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
       } else throw error;
     }
     // Independent files: work on them concurrently; each is read, rekeyed in memory, written atomically.
+    let done = 0;
+    const progress = (): void => {
+      if (ctx.stderr.isTTY) ctx.stderr.write(`\r\u001b[Krekeying: ${done}/${plans.length} files`);
+    };
+    progress();
     await Promise.all(
       plans.map(async (p) => {
         const name = relative(ctx.cwd, p.path);
@@ -178,12 +183,16 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
           const now = new Uint8Array(await readFile(p.path));
           if (Buffer.compare(now, p.bytes) !== 0) throw new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten');
           await writeFileAtomic(p.path, next);
-          printNote(ctx, `secrets: ${name} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
+          if (!ctx.stderr.isTTY) printNote(ctx, `secrets: ${name} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
         } catch (error) {
           failures.push(`${name}: ${error instanceof SecretsError ? error.message : String(error)}`);
+        } finally {
+          done++;
+          progress();
         }
       }),
     );
+    if (ctx.stderr.isTTY) ctx.stderr.write(`\r\u001b[K${plans.length - failures.length} of ${plans.length} files rekeyed\n`);
     if (!options.rotate && plans.some((p) => p.removed)) {
       printWarning(ctx, 'recipients were removed: they may still hold the data key of these files; run `secrets rekey --rotate` to replace it');
     }
