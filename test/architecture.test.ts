@@ -35,12 +35,13 @@ const layerOf = (file: string): string => {
 
 // Which core folders each layer may import from. Root files (errors.ts, bytes.ts, index.ts) are shared.
 const ALLOWED: Record<string, readonly string[]> = {
-  '(root)': ['ssh', 'age', 'sops', 'keys', 'config', '(root)'],
+  '(root)': ['ssh', 'age', 'sops', 'keys', 'config', 'agenix', '(root)'],
   ssh: ['ssh', '(root)'],
   age: ['age', 'ssh', '(root)'],
   sops: ['sops', 'age', 'ssh', '(root)'],
   keys: ['keys', 'age', 'ssh', '(root)'],
   config: ['config', 'sops', 'age', 'ssh', 'keys', '(root)'],
+  agenix: ['agenix', 'sops', 'age', 'ssh', '(root)'],
 };
 const SIDE_EFFECT_MODULES = /^node:(fs|fs\/promises|child_process|os|process)$/;
 

@@ -5,9 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, delimiter, join } from 'node:path';
 import { SecretsError, shellSplit } from '@secrets/core';
 import type { Context } from './context.js';
 
@@ -94,6 +94,19 @@ export function writePrivateFile(dir: PrivateDir, name: string, data: Uint8Array
     closeSync(fd);
   }
   return path;
+}
+
+/** Whether an executable of that name is on the context's PATH. */
+export function onPath(env: Context['env']): (program: string) => boolean {
+  return (program) =>
+    (env['PATH'] ?? '').split(delimiter).some((dir) => {
+      try {
+        accessSync(join(dir, program), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
 }
 
 /** Extra arguments that keep vim/neovim from writing swap, undo, backup or viminfo/shada copies. */

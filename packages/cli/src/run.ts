@@ -19,6 +19,7 @@ import { check } from './commands/check.js';
 import { execEnv, execFile } from './commands/exec.js';
 import { gitSetup, textconv } from './commands/git.js';
 import { completionScript } from './completion.js';
+import { agenixDecrypt, agenixEdit } from './commands/agenix.js';
 import { rotate, setValue, unsetValue } from './commands/modify.js';
 import { sshToAge } from './commands/ssh-to-age.js';
 
@@ -370,6 +371,33 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void): Co
           return 0;
         })(),
       );
+    });
+
+  const agenix = program
+    .command('agenix')
+    .description('agenix\'s commands on .age files with a secrets.nix rules file (read without Nix)')
+    .addHelpText('after', examples(['secrets agenix edit secrets/wifi.age', 'secrets agenix decrypt -i ~/.ssh/id_ed25519 secrets/wifi.age']));
+  agenix
+    .command('decrypt')
+    .description('decrypt an .age file to stdout')
+    .argument('<file>', 'the .age file')
+    .option('-i, --identity <file>', 'identity file (repeatable; default: discovery, ~/.ssh keys included)', collect, [])
+    .option('-o, --output <file>', 'write here (mode 0600) instead of stdout')
+    .addHelpText('after', examples(['secrets agenix decrypt secret1.age', 'secrets agenix decrypt -i /etc/ssh/ssh_host_ed25519_key secret1.age']))
+    .action((file: string, opts: { identity: string[]; output?: string }) => {
+      setResult(agenixDecrypt(ctx, { file, identities: opts.identity, ...pick(opts, ['output']) }));
+    });
+  agenix
+    .command('edit')
+    .description('edit an .age file; it is encrypted to the publicKeys of its secrets.nix rule (armored if armor = true)')
+    .argument('<file>', 'the .age file (./x.age and x.age are the same, relative to the rules file)')
+    .option('--rules <file>', 'the rules file (default: $RULES, else secrets.nix next to the file or above)')
+    .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
+    .option('--editor <command>', 'editor; - reads the new plaintext from stdin')
+    .option('--allow-disk-tmp', 'allow the plaintext on a persistent disk when no tmpfs exists', false)
+    .addHelpText('after', examples(['secrets agenix edit secret1.age', 'printf hunter2 | secrets agenix edit --editor - passwordfile.age']))
+    .action((file: string, opts: { rules?: string; identity: string[]; editor?: string; allowDiskTmp: boolean }) => {
+      setResult(agenixEdit(ctx, { file, identities: opts.identity, allowDiskTmp: opts.allowDiskTmp, ...pick(opts, ['rules', 'editor']) }));
     });
 
   program

@@ -106,3 +106,6 @@ export { parseSopsConfig, type ConfigKey, type ConfigPosition, type CreationRule
 export { findConfig, loadConfig, matchCreationRule, pathForRules, type ConfigFs, type ConfigSource, type FindConfigOptions, type FoundConfig } from './config/find.js';
 export { addHost, removeHost, type ConfigEdit, type RuleSelector } from './config/edit.js';
 export { compileRe2 } from './re2.js';
+
+// agenix
+export { parseSecretsNix, normalizeRuleName, type AgenixRule } from './agenix/secrets-nix.js';

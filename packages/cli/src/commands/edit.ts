@@ -13,8 +13,7 @@
  */
 import { access } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { basename, delimiter, join } from 'node:path';
-import { accessSync, constants } from 'node:fs';
+import { basename, join } from 'node:path';
 import {
   SecretsError,
   createSopsFile,
@@ -32,7 +31,7 @@ import {
   type StoreOptions,
 } from '@secrets/core';
 import type { Context } from '../context.js';
-import { editorCommand, makePrivateDir, readEdited, runEditor, writePrivateFile } from '../editor.js';
+import { editorCommand, makePrivateDir, onPath, readEdited, runEditor, writePrivateFile } from '../editor.js';
 import { EXIT } from '../exit-codes.js';
 import { resolvePath, writeFileAtomic } from '../io.js';
 import { printNote, printWarning } from '../output.js';
@@ -51,18 +50,6 @@ export interface EditOptions {
 }
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-
-function onPath(env: Context['env']): (program: string) => boolean {
-  return (program) =>
-    (env['PATH'] ?? '').split(delimiter).some((dir) => {
-      try {
-        accessSync(join(dir, program), constants.X_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-}
 
 /** sops' example trees for new files (stores.go ExampleComplexTree / ExampleFlatTree, binary template). */
 function exampleTree(format: Format): Uint8Array {

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { normalizeRuleName, parseSecretsNix } from '../../src/agenix/secrets-nix.js';
+import { SecretsError } from '../../src/errors.js';
+
+const SHARED = new URL('../../../../../shared/vectors/', import.meta.url);
+const text = (p: string): string => readFileSync(new URL(p, SHARED), 'utf8');
+
+describe('secrets.nix without Nix', () => {
+  it('reads agenix example/secrets.nix: let bindings, nested attribute paths, armor', () => {
+    const rules = parseSecretsNix(text('agenix/example/secrets.nix'), 'secrets.nix');
+    const user1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL0idNvgGiucWgup/mP78zyC23uFjYq0evcWdjGQUaBH';
+    const system1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPJDyIr/FSz1cJdcoW69R+NrWzwGK/+3gJpqD1t8L2zE';
+    expect(rules).toEqual([
+      { name: 'secret1.age', publicKeys: [user1, system1], armor: false },
+      { name: 'secret2.age', publicKeys: [user1], armor: false },
+      { name: 'passwordfile-user1.age', publicKeys: [user1, system1], armor: false },
+      { name: '-leading-hyphen-filename.age', publicKeys: [user1, system1], armor: false },
+      { name: 'armored-secret.age', publicKeys: [user1], armor: true },
+    ]);
+  });
+
+  it('reads ragenix secrets.nix: extra attributes are fine', () => {
+    const rules = parseSecretsNix(text('ragenix/secrets.nix'), 'secrets.nix');
+    expect(rules.map((r) => [r.name, r.publicKeys.length])).toEqual([
+      ['root.passwd.age', 3],
+      ['github-runner.token.age', 3],
+    ]);
+  });
+
+  it('++, lists of bound lists, comments', () => {
+    const rules = parseSecretsNix(
+      `let\n  admins = [ "age1a" ]; # people\n  hosts = [ "age1b" "age1c" ];\n  /* all */ everyone = admins ++ hosts;\nin {\n  "./x.age".publicKeys = everyone ++ [ "age1d" ];\n  "y.age".publicKeys = [ admins hosts ];\n}\n`,
+      's.nix',
+    );
+    expect(rules).toEqual([
+      { name: './x.age', publicKeys: ['age1a', 'age1b', 'age1c', 'age1d'], armor: false },
+      { name: 'y.age', publicKeys: ['age1a', 'age1b', 'age1c'], armor: false },
+    ]);
+    expect(normalizeRuleName('./x.age')).toBe(normalizeRuleName('x.age'));
+  });
+
+  it.each([
+    ['{ "a.age".publicKeys = [ "${x}" ]; }', /^s\.nix:1:27: string interpolation/],
+    ['let k = import ./keys.nix; in { }', /1:9: "import" needs a Nix evaluator/],
+    ['{ "a.age".publicKeys = [ who ]; }', /1:26: unknown name "who"/],
+    ['{ "a.age".publicKeys = [ "x" ]', /1:31: expected ";"/],
+    ['{ "a.age".publicKeys = ./keys.nix; }', /1:24: the path \.\/keys\.nix needs a Nix evaluator/],
+    ['{ "a.age" = "x"; }', /"a.age" must be an attribute set/],
+  ])('refuses %j precisely', (src, message) => {
+    expect(() => parseSecretsNix(src, 's.nix')).toThrow(message);
+    expect(() => parseSecretsNix(src, 's.nix')).toThrow(SecretsError);
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * `secrets agenix decrypt|edit` on the real agenix example (copied to a temp dir), checked with Debian age.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runProcess, SHARED } from './support/cli.js';
+
+const example = join(SHARED, 'vectors/agenix/example');
+const keys = join(SHARED, 'vectors/agenix/example_keys');
+const expected = JSON.parse(readFileSync(join(SHARED, 'vectors/expected.json'), 'utf8')) as { agenix: { files: { file: string; recipients: string[]; plaintext: string }[] } };
+
+describe('secrets agenix', () => {
+  it('decrypts every agenix vector with each listed key (incl. a file named with a leading hyphen)', async () => {
+    for (const v of expected.agenix.files) {
+      for (const who of v.recipients.filter((r) => !r.startsWith('+'))) {
+        const r = await runProcess(['agenix', 'decrypt', '-i', join(keys, who), '--', join(SHARED, 'vectors/agenix', v.file)]);
+        expect([v.file, who, r.stdout]).toEqual([v.file, who, v.plaintext]);
+      }
+    }
+  });
+
+  it('edit: rules relative to secrets.nix, ./x.age == x.age, armor honoured, unchanged → no re-encryption', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'secrets-agenix-'));
+    cpSync(example, dir, { recursive: true });
+    const editor = join(dir, 'editor.sh');
+    writeFileSync(editor, "#!/bin/sh\nprintf 'new value\\n' > \"$1\"\n", { mode: 0o755 });
+    const asUser1 = ['-i', join(keys, 'user1')];
+    // run from elsewhere: the rule is found relative to the rules file, not the cwd (ragenix#160)
+    const r = await runProcess(['agenix', 'edit', ...asUser1, join(dir, 'secret1.age')], { cwd: tmpdir(), env: { EDITOR: editor } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    for (const who of ['user1', 'system1']) expect(execFileSync('age', ['-d', '-i', join(keys, who), join(dir, 'secret1.age')]).toString()).toBe('new value\n');
+    const before = readFileSync(join(dir, 'secret1.age'));
+    const same = await runProcess(['agenix', 'edit', ...asUser1, './secret1.age'], { cwd: dir, env: { EDITOR: 'true' } });
+    expect(same.stderr).toContain("wasn't changed, skipping re-encryption");
+    expect(readFileSync(join(dir, 'secret1.age'))).toEqual(before);
+    // armor = true in the rule → armored output
+    await runProcess(['agenix', 'edit', ...asUser1, '--editor', '-', 'armored-secret.age'], { cwd: dir, stdin: 'armored\n' });
+    expect(readFileSync(join(dir, 'armored-secret.age'), 'utf8')).toMatch(/^-----BEGIN AGE ENCRYPTED FILE-----\n/);
+    // a file without a rule is refused, naming the rules
+    const none = await runProcess(['agenix', 'edit', '--editor', '-', 'nope.age'], { cwd: dir, stdin: 'x' });
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain('no rule for "nope.age"');
+  });
+});
