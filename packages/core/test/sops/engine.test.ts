@@ -9,22 +9,13 @@ import { compileRules, type CryptRules } from '../../src/sops/rules.js';
 import type { Comment, Document, Entry, MapNode, Scalar, SeqNode, Value } from '../../src/sops/tree.js';
 import { encodePlaintext, encryptValue, formatEncValue, isEncValue, parseEncValue } from '../../src/sops/value-cipher.js';
 import { walkDocument } from '../../src/sops/walk.js';
-import { c, doc, e, int, map, seq, str } from './tree-helpers.js';
+import { c, doc, e, failure, int, map, seq, str } from './tree-helpers.js';
 
 const RUNS = process.env.SLOW ? 1000 : 50;
 const KEY = new Uint8Array(32).map((_, i) => 255 - i);
 const LASTMODIFIED = '2026-11-23T10:00:00Z';
 const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 
-function failure(fn: () => unknown): SecretsError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SecretsError) return error;
-    throw error;
-  }
-  throw new Error('expected a SecretsError');
-}
 
 // ---- arbitraries ----------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import { MAC_ONLY_ENCRYPTED_INIT, MacHasher, encryptMac, macAad, verifyMac } fro
 import type { CryptRules } from '../../src/sops/rules.js';
 import type { Document } from '../../src/sops/tree.js';
 import { decryptValue } from '../../src/sops/value-cipher.js';
-import { bool, c, doc, e, float, int, map, nul, seq, str, time } from './tree-helpers.js';
+import { bool, c, doc, e, failure, float, int, map, nul, seq, str, time } from './tree-helpers.js';
 
 const KEY = new Uint8Array(32).fill(9);
 const LASTMODIFIED = '2026-08-01T09:00:14Z';
@@ -25,15 +25,6 @@ function macOf(d: Document, rules: CryptRules = {}): string {
   return v.value;
 }
 
-function failure(fn: () => unknown): SecretsError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SecretsError) return error;
-    throw error;
-  }
-  throw new Error('expected a SecretsError');
-}
 
 describe('MAC (sops.go Tree.Encrypt)', () => {
   it('known answer: a file whose only value is "bar" has MAC = upper-case SHA-512("bar")', () => {

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SecretsError } from '../../src/errors.js';
 import { keyName, opaqueKey, readMetadata, writeMetadata, writeMetadataCurrentLayout, type Metadata } from '../../src/sops/metadata.js';
 import type { MapNode, Value } from '../../src/sops/tree.js';
-import { e, fromJs, loadYamlVector, map, sopsNixFile, str } from './tree-helpers.js';
+import { e, failure, fromJs, loadYamlVector, map, sopsNixFile, str } from './tree-helpers.js';
 
-function failure(fn: () => unknown): SecretsError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SecretsError) return error;
-    throw error;
-  }
-  throw new Error('expected a SecretsError');
-}
 
 /** The key layout of a tree: keys at every level, sequences shown by their first element. */
 function layout(v: Value): unknown {

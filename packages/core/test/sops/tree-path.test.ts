@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SecretsError } from '../../src/errors.js';
 import { formatTreePath, getAtPath, parseTreePath, setAtPathChanged as setAtPath, setAtPath as setDocument, unsetAtPath } from '../../src/sops/tree-path.js';
 import type { Document } from '../../src/sops/tree.js';
-import { c, doc, e, int, map, nul, seq, str } from './tree-helpers.js';
+import { c, doc, e, failure, int, map, nul, seq, str } from './tree-helpers.js';
 
-function failure(fn: () => unknown): SecretsError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SecretsError) return error;
-    throw error;
-  }
-  throw new Error('expected a SecretsError');
-}
 
 const TREE: Document = doc(
   map(

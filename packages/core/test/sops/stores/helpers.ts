@@ -3,18 +3,8 @@ import { SecretsError } from '../../../src/errors.js';
 import type { Store } from '../../../src/sops/stores/store.js';
 import type { Comment, Document, Entry, MapNode, Scalar, SeqNode, Value } from '../../../src/sops/tree.js';
 
-export const str = (value: string): Scalar => ({ kind: 'string', value });
-export const int = (value: bigint | number): Scalar => ({ kind: 'int', value: BigInt(value) });
-export const float = (value: number): Scalar => ({ kind: 'float', value });
-export const bool = (value: boolean): Scalar => ({ kind: 'bool', value });
-export const time = (value: string): Scalar => ({ kind: 'time', value });
-export const nul: Scalar = { kind: 'null' };
-export const e = (key: string, value: Value): Entry => ({ kind: 'entry', key, value });
-export const map = (...items: (Entry | Comment)[]): MapNode => ({ kind: 'map', items });
-export const seq = (...items: (Value | Comment)[]): SeqNode => ({ kind: 'seq', items });
-export const c = (text: string): Comment => ({ kind: 'comment', text });
+export { bool, c, doc, e, float, int, map, nul, seq, str, time } from '../tree-helpers.js';
 export const ic = (text: string): Comment => ({ kind: 'comment', text, inline: true });
-export const doc = (...branches: MapNode[]): Document => ({ branches });
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
