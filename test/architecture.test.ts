@@ -35,13 +35,14 @@ const layerOf = (file: string): string => {
 
 // Which core folders each layer may import from. Root files (errors.ts, bytes.ts, index.ts) are shared.
 const ALLOWED: Record<string, readonly string[]> = {
-  '(root)': ['ssh', 'age', 'sops', 'keys', 'config', 'agenix', '(root)'],
+  '(root)': ['ssh', 'age', 'sops', 'keys', 'config', 'agenix', 'nix', '(root)'],
   ssh: ['ssh', '(root)'],
   age: ['age', 'ssh', '(root)'],
   sops: ['sops', 'age', 'ssh', '(root)'],
   keys: ['keys', 'age', 'ssh', '(root)'],
   config: ['config', 'sops', 'age', 'ssh', 'keys', '(root)'],
   agenix: ['agenix', 'sops', 'age', 'ssh', '(root)'],
+  nix: ['nix', 'sops', '(root)'],
 };
 const SIDE_EFFECT_MODULES = /^node:(fs|fs\/promises|child_process|os|process)$/;
 

@@ -129,3 +129,12 @@ describe('an independent implementation reads what we write (sops-age npm packag
     });
   }
 });
+
+describe('secrets nix sops', () => {
+  it('prints the declarations, flags what sops-nix cannot install (exit 1), needs no key', async () => {
+    const r = await runProcess(['nix', 'sops', example], { cwd: REPO_ROOT });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('sops.secrets."hello" = { sopsFile = ./examples/batchn/secrets/example.yaml; key = "hello"; format = "yaml"; };');
+    expect(r.stderr).toContain('secrets: warning: ./examples/batchn/secrets/example.yaml: "example_number": the value is a float');
+  });
+});

@@ -20,6 +20,7 @@ import { execEnv, execFile } from './commands/exec.js';
 import { gitSetup, textconv } from './commands/git.js';
 import { completionScript } from './completion.js';
 import { agenixDecrypt, agenixEdit } from './commands/agenix.js';
+import { nixSops } from './commands/nix.js';
 import { rotate, setValue, unsetValue } from './commands/modify.js';
 import { sshToAge } from './commands/ssh-to-age.js';
 
@@ -398,6 +399,21 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void): Co
     .addHelpText('after', examples(['secrets agenix edit secret1.age', 'printf hunter2 | secrets agenix edit --editor - passwordfile.age']))
     .action((file: string, opts: { rules?: string; identity: string[]; editor?: string; allowDiskTmp: boolean }) => {
       setResult(agenixEdit(ctx, { file, identities: opts.identity, allowDiskTmp: opts.allowDiskTmp, ...pick(opts, ['rules', 'editor']) }));
+    });
+
+  const nix = program
+    .command('nix')
+    .description('Nix outputs for deploy tools')
+    .addHelpText('after', examples(['secrets nix sops --out nix/secrets.nix']));
+  nix
+    .command('sops')
+    .description('sops-nix declarations for every installable secret; what sops-nix cannot install is flagged (exit 1)')
+    .argument('[files...]', 'sops files (default: every sops file a .sops.yaml rule matches)')
+    .option('--out <file>', 'write the Nix fragment here; sopsFile paths are relative to it')
+    .option('--config <file>', 'the .sops.yaml to use')
+    .addHelpText('after', examples(['secrets nix sops batchn/secrets/example.yaml', 'secrets nix sops --out hosts/batchn/secrets.nix']))
+    .action((files: string[], opts: { out?: string; config?: string }) => {
+      setResult(nixSops(ctx, { files, ...pick(opts, ['out', 'config']) }));
     });
 
   program

@@ -107,5 +107,8 @@ export { findConfig, loadConfig, matchCreationRule, pathForRules, type ConfigFs,
 export { addHost, removeHost, type ConfigEdit, type RuleSelector } from './config/edit.js';
 export { compileRe2 } from './re2.js';
 
+// Nix
+export { sopsNixDeclarations, type SopsNixInput, type SopsNixOutput, type SopsNixProblem } from './nix/sops-nix.js';
+
 // agenix
 export { parseSecretsNix, normalizeRuleName, type AgenixRule } from './agenix/secrets-nix.js';

@@ -48,7 +48,7 @@ interface Plan {
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.direnv']);
 
 /** Every file under `root` that a creation rule matches (skipping .git, node_modules and symlinks such as nix's `result`). */
-async function candidates(root: string, config: SopsConfig): Promise<string[]> {
+export async function candidates(root: string, config: SopsConfig): Promise<string[]> {
   const out: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
