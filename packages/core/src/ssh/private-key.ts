@@ -1,60 +1,81 @@
 /**
- * OpenSSH private keys (`-----BEGIN OPENSSH PRIVATE KEY-----`, format "openssh-key-v1", OpenSSH
+ * OpenSSH private keys, `-----BEGIN OPENSSH PRIVATE KEY-----` (format "openssh-key-v1", OpenSSH's
  * PROTOCOL.key): the clear envelope (cipher, KDF, public key) and the private section, decrypted with
- * bcrypt_pbkdf and aes256-ctr/cbc (what ssh-to-age supports) and also aes*-gcm@openssh.com and
- * chacha20-poly1305@openssh.com (what it does not: ssh-to-age#205).
+ * bcrypt_pbkdf and every cipher ssh-keygen can write (`ssh -Q cipher`): aes{128,192,256}-{ctr,cbc},
+ * 3des-cbc, aes{128,256}-gcm@openssh.com and chacha20-poly1305@openssh.com. ssh-to-age (Go x/crypto) reads
+ * only aes256-ctr/cbc (ssh-to-age#205); we read them all.
  *
- * No error ever contains the input: ssh-to-age quotes the whole key file in some errors; we must not.
+ * No error ever contains the input or key material: ssh-to-age quotes the whole key file in its errors.
  */
-import { createDecipheriv, type DecipherGCM } from 'node:crypto';
+import { createDecipheriv, timingSafeEqual, type DecipherGCM } from 'node:crypto';
 import { chacha20orig } from '@noble/ciphers/chacha.js';
 import { poly1305 } from '@noble/ciphers/_poly1305.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { SecretsError } from '../errors.js';
-import { equalBytes, fromBase64, wipe } from '../bytes.js';
+import { equalBytes, wipe } from '../bytes.js';
 import { bcryptPbkdf } from './bcrypt-pbkdf.js';
 import { parseSshPublicKeyBlob, rsaPublicWire } from './public-key.js';
-import type { OpenSshKeyFile, SshEd25519PublicKey, SshPrivateKey, SshRsaPublicKey } from './types.js';
-import { WireReader } from './wire.js';
+import type { OpenSshKeyFile, SshEd25519PrivateKey, SshPrivateKey, SshRsaPrivateKey } from './types.js';
+import { WireReader, decodeBase64 } from './wire.js';
 
 const MAGIC = new TextEncoder().encode('openssh-key-v1\0');
 const BEGIN = '-----BEGIN OPENSSH PRIVATE KEY-----';
 const END = '-----END OPENSSH PRIVATE KEY-----';
-/** Private key files are a few KiB; anything much larger is not one. */
+
+/** Key files are a few KiB (an RSA-16384 key is about 13 KiB); anything much larger is not one. */
 export const MAX_PRIVATE_KEY_BYTES = 64 * 1024;
 
+const commentDecoder = new TextDecoder();
+
+/** A cipher as OpenSSH's cipher.c describes it, plus how to undo it. */
 interface CipherSpec {
   readonly keyLength: number;
   readonly ivLength: number;
+  /** The private section's length must be a multiple of this (sshkey.c private2_decrypt). */
   readonly blockSize: number;
+  /** AEAD tag length; the tag follows the encrypted section, outside its length field. */
   readonly tagLength: number;
+  /** @returns the plaintext, or null when authentication fails */
   readonly decrypt: (key: Uint8Array, iv: Uint8Array, data: Uint8Array, tag: Uint8Array) => Uint8Array | null;
 }
 
-function nodeCipher(name: string): CipherSpec['decrypt'] {
+/** Joins node:crypto output into a fresh array and clears the intermediate Buffers. */
+function toPlain(...parts: Buffer[]): Uint8Array {
+  const joined = Buffer.concat(parts);
+  const out = new Uint8Array(joined);
+  joined.fill(0);
+  for (const p of parts) p.fill(0);
+  return out;
+}
+
+function unauthenticated(algorithm: string): CipherSpec['decrypt'] {
   return (key, iv, data) => {
-    const d = createDecipheriv(name, key, iv);
-    d.setAutoPadding(false);
-    return new Uint8Array(Buffer.concat([d.update(data), d.final()]));
+    const d = createDecipheriv(algorithm, key, iv);
+    d.setAutoPadding(false); // OpenSSH pads with 1, 2, 3, … itself
+    return toPlain(d.update(data), d.final());
   };
 }
 
-function gcm(bits: number): CipherSpec['decrypt'] {
+/** AES-GCM as OpenSSH uses it for key files: the whole 12-byte IV from the KDF, no AAD, 16-byte tag. */
+function gcm(algorithm: 'aes-128-gcm' | 'aes-256-gcm'): CipherSpec['decrypt'] {
   return (key, iv, data, tag) => {
+    const d = createDecipheriv(algorithm, key, iv) as DecipherGCM;
+    d.setAuthTag(tag);
+    const head = d.update(data);
     try {
-      const d = createDecipheriv(`aes-${bits}-gcm` as 'aes-256-gcm', key, iv) as DecipherGCM;
-      d.setAuthTag(tag);
-      return new Uint8Array(Buffer.concat([d.update(data), d.final()]));
+      return toPlain(head, d.final());
     } catch {
-      return null; // authentication failed: wrong passphrase or tampered file
+      head.fill(0);
+      return null; // authentication failed: wrong passphrase or altered file
     }
   };
 }
 
 /**
- * chacha20-poly1305@openssh.com as OpenSSH's cipher-chachapoly.c applies it to a key file: the first 32
- * bytes of key material are the main key, sequence number 0 is the 8-byte nonce, the Poly1305 key is
- * the first 32 bytes of keystream block 0, the data is encrypted from block 1, and there is no length
- * field to decrypt (aadlen 0).
+ * chacha20-poly1305@openssh.com as OpenSSH's cipher-chachapoly.c applies it to a key file (PROTOCOL.chacha20poly1305,
+ * with no length field since aadlen is 0): K_main = the first 32 of the 64 key bytes, nonce = sequence
+ * number 0 as 8 bytes big-endian, Poly1305 key = the first 32 bytes of ChaCha20(K_main) block 0, the tag is
+ * over the ciphertext, and the payload is ChaCha20(K_main) from block counter 1.
  */
 function chachaPoly(key: Uint8Array, _iv: Uint8Array, data: Uint8Array, tag: Uint8Array): Uint8Array | null {
   const mainKey = key.subarray(0, 32);
@@ -62,104 +83,152 @@ function chachaPoly(key: Uint8Array, _iv: Uint8Array, data: Uint8Array, tag: Uin
   const polyKey = chacha20orig(mainKey, nonce, new Uint8Array(32), undefined, 0);
   const expected = poly1305(data, polyKey);
   wipe(polyKey);
-  if (!equalBytes(expected, tag)) return null;
+  if (tag.length !== expected.length || !timingSafeEqual(expected, tag)) return null;
   return chacha20orig(mainKey, nonce, data, undefined, 1);
 }
 
-const CIPHERS: Readonly<Record<string, CipherSpec>> = {
-  'aes256-ctr': { keyLength: 32, ivLength: 16, blockSize: 16, tagLength: 0, decrypt: nodeCipher('aes-256-ctr') },
-  'aes192-ctr': { keyLength: 24, ivLength: 16, blockSize: 16, tagLength: 0, decrypt: nodeCipher('aes-192-ctr') },
-  'aes128-ctr': { keyLength: 16, ivLength: 16, blockSize: 16, tagLength: 0, decrypt: nodeCipher('aes-128-ctr') },
-  'aes256-cbc': { keyLength: 32, ivLength: 16, blockSize: 16, tagLength: 0, decrypt: nodeCipher('aes-256-cbc') },
-  'aes192-cbc': { keyLength: 24, ivLength: 16, blockSize: 16, tagLength: 0, decrypt: nodeCipher('aes-192-cbc') },
-  'aes128-cbc': { keyLength: 16, ivLength: 16, blockSize: 16, tagLength: 0, decrypt: nodeCipher('aes-128-cbc') },
-  'aes256-gcm@openssh.com': { keyLength: 32, ivLength: 12, blockSize: 16, tagLength: 16, decrypt: gcm(256) },
-  'aes128-gcm@openssh.com': { keyLength: 16, ivLength: 12, blockSize: 16, tagLength: 16, decrypt: gcm(128) },
-  'chacha20-poly1305@openssh.com': { keyLength: 64, ivLength: 0, blockSize: 8, tagLength: 16, decrypt: chachaPoly },
-};
+const CIPHERS: ReadonlyMap<string, CipherSpec> = new Map([
+  ['aes128-ctr', { keyLength: 16, ivLength: 16, blockSize: 16, tagLength: 0, decrypt: unauthenticated('aes-128-ctr') }],
+  ['aes192-ctr', { keyLength: 24, ivLength: 16, blockSize: 16, tagLength: 0, decrypt: unauthenticated('aes-192-ctr') }],
+  ['aes256-ctr', { keyLength: 32, ivLength: 16, blockSize: 16, tagLength: 0, decrypt: unauthenticated('aes-256-ctr') }],
+  ['aes128-cbc', { keyLength: 16, ivLength: 16, blockSize: 16, tagLength: 0, decrypt: unauthenticated('aes-128-cbc') }],
+  ['aes192-cbc', { keyLength: 24, ivLength: 16, blockSize: 16, tagLength: 0, decrypt: unauthenticated('aes-192-cbc') }],
+  ['aes256-cbc', { keyLength: 32, ivLength: 16, blockSize: 16, tagLength: 0, decrypt: unauthenticated('aes-256-cbc') }],
+  ['3des-cbc', { keyLength: 24, ivLength: 8, blockSize: 8, tagLength: 0, decrypt: unauthenticated('des-ede3-cbc') }],
+  ['aes128-gcm@openssh.com', { keyLength: 16, ivLength: 12, blockSize: 16, tagLength: 16, decrypt: gcm('aes-128-gcm') }],
+  ['aes256-gcm@openssh.com', { keyLength: 32, ivLength: 12, blockSize: 16, tagLength: 16, decrypt: gcm('aes-256-gcm') }],
+  ['chacha20-poly1305@openssh.com', { keyLength: 64, ivLength: 0, blockSize: 8, tagLength: 16, decrypt: chachaPoly }],
+]);
+
+/** The cipher names this module decrypts (besides `none`). */
+export const SUPPORTED_KEY_CIPHERS: readonly string[] = [...CIPHERS.keys()];
 
 /** The parsed envelope plus what decryption needs. */
 interface Envelope {
+  /** The whole decoded file; publicBlob, secret and tag are views into it. Wiped after use. */
+  readonly body: Uint8Array;
   readonly file: OpenSshKeyFile;
+  readonly spec: CipherSpec | null;
   readonly salt: Uint8Array;
-  readonly rounds: number;
   readonly publicBlob: Uint8Array;
   readonly secret: Uint8Array;
   readonly tag: Uint8Array;
 }
 
-function keyFormatError(text: string): SecretsError {
-  const hint = 'convert it to the OpenSSH format with `ssh-keygen -p -f KEYFILE` (this rewrites the file in place; work on a copy)';
-  if (/-----BEGIN (RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY-----/.test(text)) {
-    return new SecretsError('SSH_KEY_UNSUPPORTED', 'this is a PEM/PKCS#8 private key; only the OpenSSH private key format is supported', { hints: [hint] });
+const SSH_KEYGEN_HINT = 'convert a copy to the OpenSSH format with `ssh-keygen -p -f COPY` (it rewrites the file in place)';
+const PKCS8_ED25519_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70]);
+
+/** The error for text without an OpenSSH key block: says what it looks like instead, never what it holds. */
+function notOpenSsh(text: string): SecretsError {
+  const pem = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1];
+  const only = 'only the OpenSSH private key format ("-----BEGIN OPENSSH PRIVATE KEY-----") is supported';
+  if (pem === 'PRIVATE KEY') {
+    const body = /-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\s]*)-----END PRIVATE KEY-----/.exec(text)?.[1];
+    const der = body === undefined ? null : decodeBase64(body.replace(/\s+/g, ''));
+    const isEd25519 = der !== null && der.length >= PKCS8_ED25519_PREFIX.length && equalBytes(der.subarray(0, PKCS8_ED25519_PREFIX.length), PKCS8_ED25519_PREFIX);
+    der?.fill(0);
+    if (isEd25519) {
+      return new SecretsError('SSH_KEY_UNSUPPORTED', `this is a PKCS#8 Ed25519 private key; ${only}`, {
+        hints: [
+          "ssh-keygen (OpenSSH 9.2 at least) cannot read Ed25519 PKCS#8 keys; convert with a tool that writes the OpenSSH format, e.g. Python cryptography's private_bytes(Encoding.PEM, PrivateFormat.OpenSSH, NoEncryption())",
+        ],
+      });
+    }
+    return new SecretsError('SSH_KEY_UNSUPPORTED', `this is a PKCS#8 private key; ${only}`, { hints: [SSH_KEYGEN_HINT] });
   }
-  if (/^PuTTY-User-Key-File-/m.test(text)) {
-    return new SecretsError('SSH_KEY_UNSUPPORTED', 'this is a PuTTY private key; only the OpenSSH private key format is supported', {
-      hints: ['export it from PuTTYgen with "Conversions > Export OpenSSH key (force new file format)"'],
+  if (pem === 'ENCRYPTED PRIVATE KEY') return new SecretsError('SSH_KEY_UNSUPPORTED', `this is an encrypted PKCS#8 private key; ${only}`, { hints: [SSH_KEYGEN_HINT] });
+  if (pem === 'RSA PRIVATE KEY' || pem === 'EC PRIVATE KEY' || pem === 'DSA PRIVATE KEY') {
+    return new SecretsError('SSH_KEY_UNSUPPORTED', `this is a PEM (${pem.split(' ')[0]}) private key; ${only}`, { hints: [SSH_KEYGEN_HINT] });
+  }
+  if (/^PuTTY-User-Key-File-\d+:/m.test(text)) {
+    return new SecretsError('SSH_KEY_UNSUPPORTED', `this is a PuTTY private key; ${only}`, {
+      hints: ['export it with `puttygen KEY.ppk -O private-openssh-new -o KEYFILE`, or PuTTYgen\'s "Conversions > Export OpenSSH key (force new file format)"'],
     });
   }
-  if (/^(ssh-|ecdsa-|sk-)/.test(text.trimStart())) {
-    return new SecretsError('SSH_KEY_INVALID', 'this is an SSH public key, not a private key', { hints: ['give the private key file (without .pub)'] });
+  if (/^---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----/m.test(text)) {
+    return new SecretsError('SSH_KEY_UNSUPPORTED', `this is an SSH.COM (SSH2) private key; ${only}`);
   }
-  return new SecretsError('SSH_KEY_INVALID', `not an OpenSSH private key (expected a "${BEGIN}" block)`);
+  if (/^\s*(ssh-|ecdsa-|sk-)\S+ AAAA/.test(text)) {
+    return new SecretsError('SSH_KEY_INVALID', 'this is an SSH public key, not a private key', { hints: ['give the private key file (the one without .pub)'] });
+  }
+  return new SecretsError('SSH_KEY_INVALID', `not an OpenSSH private key (no "${BEGIN}" line)`);
 }
 
-/** Extracts the binary blob from the PEM-like armor. */
+/** Extracts the binary blob from the PEM-like armor (PROTOCOL.key: base64 between the two marker lines). */
 function unarmor(text: string): Uint8Array {
+  if (typeof text !== 'string') throw new SecretsError('SSH_KEY_INVALID', 'not an OpenSSH private key (expected text)');
   if (text.length > MAX_PRIVATE_KEY_BYTES) throw new SecretsError('LIMIT_EXCEEDED', `private key file larger than ${MAX_PRIVATE_KEY_BYTES} bytes`);
   const start = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  if (start < 0 || end < start) throw keyFormatError(text);
-  const body = text.slice(start + BEGIN.length, end).replace(/[\r\n\t ]/g, '');
-  const bytes = fromBase64(body, 'optional');
+  if (start < 0) throw notOpenSsh(text);
+  const end = text.indexOf(END, start);
+  if (end < 0) throw new SecretsError('SSH_KEY_INVALID', `malformed OpenSSH private key: no "${END}" line`);
+  if (text.includes(BEGIN, end)) {
+    throw new SecretsError('SSH_KEY_UNSUPPORTED', 'the text holds more than one OpenSSH private key; give one key per file');
+  }
+  const bytes = decodeBase64(text.slice(start + BEGIN.length, end).replace(/[\r\n\t ]+/g, ''));
   if (bytes === null) throw new SecretsError('SSH_KEY_INVALID', 'malformed OpenSSH private key: invalid base64');
   if (bytes.length < MAGIC.length || !equalBytes(bytes.subarray(0, MAGIC.length), MAGIC)) {
-    throw new SecretsError('SSH_KEY_INVALID', 'malformed OpenSSH private key: missing openssh-key-v1 magic');
+    throw new SecretsError('SSH_KEY_INVALID', 'malformed OpenSSH private key: missing the openssh-key-v1 magic');
   }
   return bytes;
 }
 
 function parseEnvelope(text: string): Envelope {
   const bytes = unarmor(text);
+  try {
+    return readEnvelope(bytes);
+  } catch (error) {
+    bytes.fill(0);
+    throw error;
+  }
+}
+
+function readEnvelope(bytes: Uint8Array): Envelope {
+  // PROTOCOL.key §1: magic, string ciphername, string kdfname, string kdfoptions, uint32 N,
+  // N public key blobs, string encrypted private section (then the AEAD tag, if any).
   const r = new WireReader(bytes.subarray(MAGIC.length), 'OpenSSH private key');
-  const cipherName = r.text();
-  const kdfName = r.text();
+  const cipherName = r.name();
+  const kdfName = r.name();
   const kdfOptions = r.string();
   const count = r.uint32();
+  if (count === 0) r.fail('no key in the file');
   if (count !== 1) {
+    // OpenSSH and Go's x/crypto ("ssh: multi-key files are not supported") refuse these too.
     throw new SecretsError('SSH_KEY_UNSUPPORTED', `the file holds ${count} keys; only files with exactly one key are supported`);
   }
   const publicBlob = r.string();
   const secret = r.string();
+
   let salt: Uint8Array = new Uint8Array(0);
   let rounds = 0;
   if (kdfName === 'bcrypt') {
-    const k = new WireReader(kdfOptions, 'bcrypt KDF options');
+    // PROTOCOL.key §2: string salt, uint32 rounds.
+    const k = new WireReader(kdfOptions, 'OpenSSH private key KDF options');
     salt = k.string();
     rounds = k.uint32();
     k.end();
-  } else if (kdfName !== 'none') {
-    throw new SecretsError('SSH_CIPHER_UNSUPPORTED', `unsupported private key KDF ${JSON.stringify(kdfName)}`);
+  } else if (kdfName === 'none') {
+    if (kdfOptions.length !== 0) r.fail('KDF options for the "none" KDF');
+  } else {
+    throw new SecretsError('SSH_CIPHER_UNSUPPORTED', `unsupported private key KDF ${JSON.stringify(kdfName)}; only "bcrypt" is defined`);
   }
-  if ((cipherName === 'none') !== (kdfName === 'none')) {
-    throw new SecretsError('SSH_KEY_INVALID', 'malformed OpenSSH private key: cipher and KDF disagree');
-  }
-  const spec = CIPHERS[cipherName];
-  if (cipherName !== 'none' && !spec) {
+  if ((cipherName === 'none') !== (kdfName === 'none')) r.fail('the cipher and the KDF disagree');
+  const spec = cipherName === 'none' ? null : (CIPHERS.get(cipherName) ?? null);
+  if (cipherName !== 'none' && spec === null) {
     throw new SecretsError('SSH_CIPHER_UNSUPPORTED', `unsupported private key cipher ${JSON.stringify(cipherName)}`, {
-      hints: ['re-encrypt a copy with `ssh-keygen -p -Z aes256-ctr -f KEYFILE`'],
+      hints: ['re-encrypt a copy with a common cipher: `ssh-keygen -p -Z aes256-ctr -f COPY`'],
     });
   }
-  // The AEAD tag follows the encrypted section, outside its length field (sshkey.c private2_decrypt).
   const tag = r.raw(spec?.tagLength ?? 0);
   r.end();
-  let publicKey: OpenSshKeyFile['publicKey'] = null;
-  const keyType = new WireReader(publicBlob, 'SSH public key').text();
-  if (keyType === 'ssh-ed25519' || keyType === 'ssh-rsa') publicKey = parseSshPublicKeyBlob(publicBlob);
+
+  const keyType = new WireReader(publicBlob, 'OpenSSH private key public part').name();
+  const publicKey = keyType === 'ssh-ed25519' || keyType === 'ssh-rsa' ? parseSshPublicKeyBlob(publicBlob) : null;
   return {
-    file: { publicKey, keyType, encrypted: cipherName !== 'none', cipherName, kdfName },
+    body: bytes,
+    file: { publicKey, keyType, encrypted: cipherName !== 'none', cipherName, kdfName, kdfRounds: rounds },
+    spec,
     salt,
-    rounds,
     publicBlob,
     secret,
     tag,
@@ -167,97 +236,160 @@ function parseEnvelope(text: string): Envelope {
 }
 
 /**
- * Parses the clear envelope of an OpenSSH private key: its type, public key and protection, without
- * needing the passphrase (so an encrypted key can be matched against a file before asking for it).
+ * Parses the clear envelope of an OpenSSH private key: key type, public key and protection. Needs no
+ * passphrase, so an encrypted key can be matched (e.g. by age stanza tag) before asking for one.
  *
  * @param pem - the key file's text
- * @returns the envelope
- * @throws SecretsError SSH_KEY_INVALID / SSH_KEY_UNSUPPORTED / SSH_CIPHER_UNSUPPORTED / LIMIT_EXCEEDED
+ * @returns the envelope; `publicKey` is null for key types other than ssh-ed25519 and ssh-rsa
+ * @throws SecretsError SSH_KEY_INVALID (malformed; not a private key), SSH_KEY_UNSUPPORTED (PEM, PKCS#8,
+ *   PuTTY formats; several keys), SSH_CIPHER_UNSUPPORTED (unknown cipher or KDF), LIMIT_EXCEEDED (over 64 KiB)
  */
 export function inspectOpenSshPrivateKey(pem: string): OpenSshKeyFile {
-  return parseEnvelope(pem).file;
+  const env = parseEnvelope(pem);
+  env.body.fill(0); // the public key was copied out; an unencrypted private section is in here too
+  return env.file;
 }
 
-function toBytes(passphrase: string | Uint8Array): Uint8Array {
-  return typeof passphrase === 'string' ? new TextEncoder().encode(passphrase) : passphrase;
+function passphraseBytes(passphrase: string | Uint8Array | undefined): Uint8Array {
+  if (passphrase === undefined || passphrase === null) return new Uint8Array(0);
+  if (typeof passphrase === 'string') return new TextEncoder().encode(passphrase);
+  if (passphrase instanceof Uint8Array) return passphrase.slice();
+  throw new SecretsError('USAGE', 'the passphrase must be a string or bytes');
 }
+
+const INCORRECT = 'incorrect passphrase for private key';
 
 /**
  * Decrypts (when needed) and parses an OpenSSH private key.
  *
+ * An empty passphrase counts as none, as in ssh-to-age (it only passes a non-empty one to x/crypto).
+ *
  * @param pem - the key file's text
- * @param passphrase - required for encrypted keys; an error for unencrypted ones, as in ssh-to-age
- * @returns the private key (ed25519 or RSA)
- * @throws SecretsError SSH_PASSPHRASE_REQUIRED, SSH_PASSPHRASE_INCORRECT, SSH_PASSPHRASE_UNEXPECTED,
- *   SSH_KEY_INVALID, SSH_KEY_UNSUPPORTED, SSH_CIPHER_UNSUPPORTED, LIMIT_EXCEEDED
+ * @param passphrase - required for encrypted keys, refused for unencrypted ones (as ssh-to-age does)
+ * @returns the ssh-ed25519 or ssh-rsa private key
+ * @throws SecretsError SSH_PASSPHRASE_REQUIRED (`this private key is passphrase protected`),
+ *   SSH_PASSPHRASE_INCORRECT (`incorrect passphrase for private key`), SSH_PASSPHRASE_UNEXPECTED (`a
+ *   passphrase was given but the key is not password protected`), SSH_KEY_UNSUPPORTED (other key types and
+ *   formats), SSH_CIPHER_UNSUPPORTED, SSH_KEY_INVALID (malformed or inconsistent), LIMIT_EXCEEDED (file size,
+ *   KDF rounds)
  */
 export function decryptOpenSshPrivateKey(pem: string, passphrase?: string | Uint8Array): SshPrivateKey {
   const env = parseEnvelope(pem);
-  const { file } = env;
+  try {
+    return decryptEnvelope(env, passphrase);
+  } finally {
+    env.body.fill(0);
+  }
+}
+
+function decryptEnvelope(env: Envelope, passphrase: string | Uint8Array | undefined): SshPrivateKey {
+  const { file, spec } = env;
+  if (file.keyType !== 'ssh-ed25519' && file.keyType !== 'ssh-rsa') {
+    throw new SecretsError('SSH_KEY_UNSUPPORTED', `got ${file.keyType} key type, but only ed25519 and rsa private keys are supported`, {
+      details: { keyType: file.keyType },
+    });
+  }
+  const pass = passphraseBytes(passphrase);
   let plain: Uint8Array;
-  if (!file.encrypted) {
-    if (passphrase !== undefined && toBytes(passphrase).length > 0) {
-      throw new SecretsError('SSH_PASSPHRASE_UNEXPECTED', 'a passphrase was given but the key is not password protected');
+  try {
+    if (spec === null) {
+      if (pass.length > 0) throw new SecretsError('SSH_PASSPHRASE_UNEXPECTED', 'a passphrase was given but the key is not password protected');
+      plain = env.secret.slice();
+    } else {
+      if (pass.length === 0) throw new SecretsError('SSH_PASSPHRASE_REQUIRED', 'this private key is passphrase protected');
+      if (env.secret.length % spec.blockSize !== 0) {
+        throw new SecretsError('SSH_KEY_INVALID', 'malformed OpenSSH private key: the encrypted section is not a whole number of cipher blocks');
+      }
+      const material = bcryptPbkdf(pass, env.salt, file.kdfRounds, spec.keyLength + spec.ivLength);
+      let decrypted: Uint8Array | null;
+      try {
+        decrypted = spec.decrypt(material.subarray(0, spec.keyLength), material.subarray(spec.keyLength), env.secret, env.tag);
+      } catch (error) {
+        // Only node:crypto lacking a cipher (e.g. 3DES in an OpenSSL without it) can get here.
+        throw new SecretsError('SSH_CIPHER_UNSUPPORTED', `this Node.js cannot decrypt ${JSON.stringify(file.cipherName)}`, {
+          hints: ['re-encrypt a copy with a common cipher: `ssh-keygen -p -Z aes256-ctr -f COPY`'],
+          cause: error,
+        });
+      } finally {
+        wipe(material);
+      }
+      if (decrypted === null) throw new SecretsError('SSH_PASSPHRASE_INCORRECT', INCORRECT);
+      plain = decrypted;
     }
-    plain = env.secret.slice();
-  } else {
-    if (passphrase === undefined || toBytes(passphrase).length === 0) {
-      throw new SecretsError('SSH_PASSPHRASE_REQUIRED', 'this private key is passphrase protected');
-    }
-    const spec = CIPHERS[file.cipherName] as CipherSpec;
-    if (env.secret.length % spec.blockSize !== 0) throw new SecretsError('SSH_KEY_INVALID', 'malformed OpenSSH private key: bad encrypted length');
-    const material = bcryptPbkdf(toBytes(passphrase), env.salt, env.rounds, spec.keyLength + spec.ivLength);
-    const decrypted = spec.decrypt(material.subarray(0, spec.keyLength), material.subarray(spec.keyLength), env.secret, env.tag);
-    wipe(material);
-    if (decrypted === null) throw new SecretsError('SSH_PASSPHRASE_INCORRECT', 'incorrect passphrase for private key');
-    plain = decrypted;
+  } finally {
+    wipe(pass);
   }
   try {
-    return parsePrivateSection(plain, env.publicBlob, file.encrypted);
+    return parsePrivateSection(plain, env);
   } finally {
     wipe(plain);
   }
 }
 
-function parsePrivateSection(plain: Uint8Array, publicBlob: Uint8Array, encrypted: boolean): SshPrivateKey {
-  const r = new WireReader(plain, 'OpenSSH private key');
+function toBigInt(magnitude: Uint8Array): bigint {
+  return magnitude.length === 0 ? 0n : BigInt(`0x${Buffer.from(magnitude).toString('hex')}`);
+}
+
+function parsePrivateSection(plain: Uint8Array, env: Envelope): SshPrivateKey {
+  const copies: Uint8Array[] = []; // secret copies made so far, wiped if the section turns out bad
+  const keep = (bytes: Uint8Array): Uint8Array => {
+    copies.push(bytes);
+    return bytes;
+  };
+  try {
+    return readPrivateSection(new WireReader(plain, 'OpenSSH private key'), env, keep);
+  } catch (error) {
+    wipe(...copies);
+    throw error;
+  }
+}
+
+function readPrivateSection(r: WireReader, env: Envelope, keep: (bytes: Uint8Array) => Uint8Array): SshPrivateKey {
+  // PROTOCOL.key §3: uint32 checkint ×2 (equal), then the key, comment and padding 1, 2, 3, …
+  // Unauthenticated ciphers (CTR/CBC) reveal a wrong passphrase only here.
   const check1 = r.uint32();
   const check2 = r.uint32();
   if (check1 !== check2) {
-    // For an encrypted key this is how a wrong passphrase shows (CBC/CTR have no authentication).
-    if (encrypted) throw new SecretsError('SSH_PASSPHRASE_INCORRECT', 'incorrect passphrase for private key');
-    throw new SecretsError('SSH_KEY_INVALID', 'malformed OpenSSH private key: check bytes differ');
+    if (env.file.encrypted) throw new SecretsError('SSH_PASSPHRASE_INCORRECT', INCORRECT);
+    r.fail('the check numbers differ');
   }
-  const type = r.text();
+  const type = r.name();
+  if (type !== env.file.keyType) r.fail('the private key type differs from the public key type');
   let key: SshPrivateKey;
   if (type === 'ssh-ed25519') {
+    // string pub (32), string priv (64) = seed || pub (RFC 8032 keys as OpenSSH stores them).
     const pub = r.string();
     const priv = r.string();
-    if (pub.length !== 32 || priv.length !== 64) throw new SecretsError('SSH_KEY_INVALID', 'malformed ssh-ed25519 private key');
-    // The 64-byte private key is seed || public key (RFC 8032 as OpenSSH stores it).
-    if (!equalBytes(priv.subarray(32), pub)) throw new SecretsError('SSH_KEY_INVALID', 'malformed ssh-ed25519 private key: inconsistent public half');
-    const comment = new TextDecoder().decode(r.string());
-    const publicKey = { ...(parseSshPublicKeyBlob(publicBlob) as SshEd25519PublicKey), comment };
-    if (!equalBytes(publicKey.key, pub)) throw new SecretsError('SSH_KEY_INVALID', 'malformed OpenSSH private key: public and private parts differ');
-    key = { type, seed: priv.slice(0, 32), publicKey, comment };
-  } else if (type === 'ssh-rsa') {
-    const n = r.mpint().slice();
-    const e = r.mpint().slice();
-    const d = r.mpint().slice();
-    const iqmp = r.mpint().slice();
-    const p = r.mpint().slice();
-    const q = r.mpint().slice();
-    const comment = new TextDecoder().decode(r.string());
-    const publicKey = { ...(parseSshPublicKeyBlob(rsaPublicWire(e, n)) as SshRsaPublicKey), comment };
-    if (!equalBytes(publicKey.wire, publicBlob)) throw new SecretsError('SSH_KEY_INVALID', 'malformed OpenSSH private key: public and private parts differ');
-    key = { type, n, e, d, p, q, iqmp, publicKey, comment };
+    if (pub.length !== 32 || priv.length !== 64) r.fail('wrong ssh-ed25519 key lengths');
+    const publicKey = env.file.publicKey;
+    if (publicKey?.type !== 'ssh-ed25519') return r.fail('the private and public parts differ');
+    if (!equalBytes(priv.subarray(32), pub) || !equalBytes(publicKey.key, pub)) r.fail('the private and public parts differ');
+    // The seed must generate the stored public key; a file where it does not would convert to an age
+    // identity that does not match its recipient.
+    const seed = keep(priv.slice(0, 32));
+    if (!equalBytes(ed25519.getPublicKey(seed), pub)) r.fail('the seed does not match the public key');
+    const comment = commentDecoder.decode(r.string());
+    key = { type: 'ssh-ed25519', seed, publicKey: { ...publicKey, comment }, comment } satisfies SshEd25519PrivateKey;
   } else {
-    throw new SecretsError('SSH_KEY_UNSUPPORTED', `got ${type} key type, but only ed25519 and rsa private keys are supported`);
+    // ssh-rsa: mpint n, e, d, iqmp, p, q (sshkey.c ssh_rsa_deserialize_private).
+    const n = r.mpint();
+    const e = r.mpint();
+    const d = keep(r.mpint());
+    const iqmp = keep(r.mpint());
+    const p = keep(r.mpint());
+    const q = keep(r.mpint());
+    const publicKey = env.file.publicKey;
+    if (publicKey?.type !== 'ssh-rsa' || !equalBytes(publicKey.n, n) || !equalBytes(publicKey.e, e)) r.fail('the private and public parts differ');
+    const [N, P, Q, IQMP] = [toBigInt(n), toBigInt(p), toBigInt(q), toBigInt(iqmp)];
+    if (P < 2n || Q < 2n || P * Q !== N || (IQMP * Q) % P !== 1n || d.length === 0) r.fail('inconsistent RSA parameters');
+    const comment = commentDecoder.decode(r.string());
+    const rsaPublic = parseSshPublicKeyBlob(rsaPublicWire(e, n), comment);
+    if (rsaPublic.type !== 'ssh-rsa') return r.fail('not an RSA key');
+    key = { type: 'ssh-rsa', n, e, d, iqmp, p, q, publicKey: rsaPublic, comment } satisfies SshRsaPrivateKey;
   }
-  // Padding is 1, 2, 3, … up to the block size (PROTOCOL.key).
-  const padding = r.raw(r.remaining);
-  for (let i = 0; i < padding.length; i++) {
-    if (padding[i] !== i + 1) throw new SecretsError(encrypted ? 'SSH_PASSPHRASE_INCORRECT' : 'SSH_KEY_INVALID', encrypted ? 'incorrect passphrase for private key' : 'malformed OpenSSH private key: bad padding');
-  }
+  // Padding: 1, 2, 3, … (PROTOCOL.key §3). OpenSSH (private2_check_padding) and x/crypto check the values
+  // but not the length, so neither do we.
+  const padding = r.rest();
+  for (let i = 0; i < padding.length; i++) if (padding[i] !== i + 1) r.fail('bad padding');
   return key;
 }

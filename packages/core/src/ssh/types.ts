@@ -75,4 +75,6 @@ export interface OpenSshKeyFile {
   readonly cipherName: string;
   /** `none` or `bcrypt`. */
   readonly kdfName: string;
+  /** bcrypt_pbkdf rounds from the KDF options (ssh-keygen `-a`, 16 by default); 0 for unencrypted keys. */
+  readonly kdfRounds: number;
 }
