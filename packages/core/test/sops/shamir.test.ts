@@ -1,21 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
+import { failure } from './tree-helpers.js';
 import { describe, expect, it } from 'vitest';
-import { SecretsError } from '../../src/errors.js';
 import { gfInv, gfMul, shamirCombine, shamirSplit } from '../../src/sops/shamir.js';
 
 const RUNS = process.env.SLOW ? 1000 : 50;
 const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SecretsError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a SecretsError');
-}
+const code = (fn: () => unknown): string => failure(fn).code;
 
 /** All subsets of {0..n-1}. */
 function subsets(n: number): number[][] {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { failure } from './tree-helpers.js';
 import { describe, expect, it } from 'vitest';
-import { SecretsError } from '../../src/errors.js';
 import {
   canonicalEncoding,
   decodePlaintext,
@@ -23,15 +23,7 @@ const IV = new Uint8Array(32).fill(7);
 const fixedIv = (): Uint8Array => IV.slice();
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SecretsError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a SecretsError');
-}
+const code = (fn: () => unknown): string => failure(fn).code;
 
 describe('ENC format (aes/cipher.go)', () => {
   const sample = 'ENC[AES256_GCM,data:2mP+IAdczoEr0g==,iv:voX4IQemcgt0O97oLExy5r2V85nn687cIyWmHNDhUag=,tag:R97qy4fKneU7D9UFhXNvgA==,type:str]';
