@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runProcess, SHARED } from './support/cli.js';
 
@@ -30,7 +30,7 @@ describe('secrets agenix', () => {
     const asUser1 = ['-i', join(keys, 'user1')];
     // run from elsewhere: the rule is found relative to the rules file, not the cwd (ragenix#160)
     const r = await runProcess(['agenix', 'edit', ...asUser1, join(dir, 'secret1.age')], { cwd: tmpdir(), env: { EDITOR: editor } });
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe(`secrets: wrote ${relative(tmpdir(), join(dir, 'secrets.lock'))} (the recipients of each file; commit it beside the rules)\n`);
     expect(r.status).toBe(0);
     for (const who of ['user1', 'system1']) expect(execFileSync('age', ['-d', '-i', join(keys, who), join(dir, 'secret1.age')]).toString()).toBe('new value\n');
     const before = readFileSync(join(dir, 'secret1.age'));

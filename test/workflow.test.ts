@@ -51,8 +51,17 @@ creation_rules:
     expect(added.status).toBe(0);
     const hostRecipient = (await runProcess(['ssh-to-age', '-i', join(repo, 'hosts/batchn.pub')])).stdout.trim();
     expect(readFileSync(join(repo, '.sops.yaml'), 'utf8')).toBe(
-      sopsYaml.replace(`  - &admin_michael ${admin}\n`, `  - &admin_michael ${admin}\n  - &server_batchn ${hostRecipient}\n`).replace('      - *admin_michael\n', '      - *admin_michael\n      - *server_batchn\n'),
+      sopsYaml.replace(`  - &admin_michael ${admin}\n`, `  - &admin_michael ${admin}\n  - &server_batchn ${hostRecipient} # ${readFileSync(`${hostKey}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`).replace('      - *admin_michael\n', '      - *admin_michael\n      - *server_batchn\n'),
     );
+    // before the rekey, check names the host that cannot open the file yet (sops-nix's "0 successful groups")
+    const stale = await runProcess(['check', '--json'], { cwd: repo });
+    expect(stale.status).toBe(1);
+    const report = JSON.parse(stale.stdout) as { recipients: { name: string; opens: string[]; cannot: { file: string; reason: string }[] }[] };
+    expect(report.recipients).toEqual([
+      expect.objectContaining({ name: 'admin_michael', opens: [file], cannot: [] }),
+      expect.objectContaining({ name: 'server_batchn', opens: [], cannot: [{ file, reason: expect.stringContaining('run secrets rekey') }] }),
+    ]);
+    expect((await runProcess(['check'], { cwd: repo })).stdout).toContain(`server_batchn: opens 0 of 1 file\n    cannot open ${file}: not among its recipients yet: run secrets rekey\n`);
     const before = readFileSync(join(repo, file), 'utf8');
     const rekeyed = await runProcess(['rekey', '-y'], { cwd: repo, env: asAdmin });
     expect(rekeyed.status).toBe(0);
@@ -66,6 +75,7 @@ creation_rules:
     // check passes
     const ok = await runProcess(['check'], { cwd: repo });
     expect(ok.stdout).toContain('ok: 1 encrypted file');
+    expect(ok.stdout).toContain('recipients:\n  admin_michael: opens 1 of 1 file\n  server_batchn: opens 1 of 1 file\n');
     expect(ok.status).toBe(0);
 
     // remove the admin, rekey --rotate: the old admin key no longer opens the file

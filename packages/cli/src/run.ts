@@ -19,7 +19,7 @@ import { check } from './commands/check.js';
 import { execEnv, execFile } from './commands/exec.js';
 import { gitSetup, textconv } from './commands/git.js';
 import { completionScript } from './completion.js';
-import { agenixDecrypt, agenixEdit } from './commands/agenix.js';
+import { agenixDecrypt, agenixEdit, agenixExport, agenixRekey } from './commands/agenix.js';
 import { nixSops } from './commands/nix.js';
 import { rotate, setValue, unsetValue } from './commands/modify.js';
 import { sshToAge } from './commands/ssh-to-age.js';
@@ -377,7 +377,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void): Co
   const agenix = program
     .command('agenix')
     .description('agenix\'s commands on .age files with a secrets.nix rules file (read without Nix)')
-    .addHelpText('after', examples(['secrets agenix edit secrets/wifi.age', 'secrets agenix decrypt -i ~/.ssh/id_ed25519 secrets/wifi.age']));
+    .addHelpText('after', examples(['secrets agenix edit secrets/wifi.age', 'secrets agenix decrypt -i ~/.ssh/id_ed25519 secrets/wifi.age', 'secrets agenix rekey', 'secrets agenix export --all --out secrets/agenix secrets/example.yaml']));
   agenix
     .command('decrypt')
     .description('decrypt an .age file to stdout')
@@ -399,6 +399,34 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void): Co
     .addHelpText('after', examples(['secrets agenix edit secret1.age', 'printf hunter2 | secrets agenix edit --editor - passwordfile.age']))
     .action((file: string, opts: { rules?: string; identity: string[]; editor?: string; allowDiskTmp: boolean }) => {
       setResult(agenixEdit(ctx, { file, identities: opts.identity, allowDiskTmp: opts.allowDiskTmp, ...pick(opts, ['rules', 'editor']) }));
+    });
+  agenix
+    .command('rekey')
+    .description('re-encrypt the .age files whose recipients (or armor) differ from their rule; others stay byte-identical')
+    .argument('[files...]', 'only these files (default: every rule of the rules file)')
+    .option('--rules <file>', 'the rules file (default: $RULES, else secrets.nix here or above)')
+    .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
+    .option('-f, --force', 're-encrypt every file, changed or not (as agenix -r does)', false)
+    .option('-n, --dry-run', 'list what would be rekeyed and why; needs no key', false)
+    .addHelpText('after', examples(['secrets agenix rekey', 'secrets agenix rekey --dry-run', 'secrets agenix rekey -i ~/.ssh/id_ed25519 secrets/wifi.age']))
+    .action((files: string[], opts: { rules?: string; identity: string[]; force: boolean; dryRun: boolean }) => {
+      setResult(agenixRekey(ctx, { files, identities: opts.identity, force: opts.force, dryRun: opts.dryRun, ...pick(opts, ['rules']) }));
+    });
+  agenix
+    .command('export')
+    .description('write sops secrets as agenix .age files, encrypted to their .sops.yaml recipients, and a matching secrets.nix')
+    .argument('[files...]', 'sops files (default: every sops file a .sops.yaml rule matches)')
+    .option('--all', 'export every leaf (dotenv, INI and binary files are exported whole)', false)
+    .option('--key <path>', 'export this leaf: a/b or ["a"]["b"] (repeatable)', collect, [])
+    .option('--out <dir>', 'where the .age files go (default: the rules file\'s directory, else .)')
+    .option('--rules <file>', 'the secrets.nix to write (default: DIR/secrets.nix)')
+    .option('--host-key <file>', 'SSH public keys (.pub, known_hosts, ssh-keyscan output) to encrypt to natively in place of their age1 conversions (repeatable)', collect, [])
+    .option('--armor', 'write ASCII-armored files (and armor = true in the rules)', false)
+    .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
+    .option('--config <file>', 'the .sops.yaml to use')
+    .addHelpText('after', examples(['secrets agenix export --all --out secrets/agenix secrets/example.yaml', 'secrets agenix export --key myservice/my_subdir/my_secret --host-key hosts/batchn/ssh_host_ed25519_key.pub secrets/example.yaml']))
+    .action((files: string[], opts: { all: boolean; key: string[]; out?: string; rules?: string; hostKey: string[]; armor: boolean; identity: string[]; config?: string }) => {
+      setResult(agenixExport(ctx, { files, all: opts.all, keys: opts.key, hostKeys: opts.hostKey, armor: opts.armor, identities: opts.identity, ...pick(opts, ['out', 'rules', 'config']) }));
     });
 
   const nix = program

@@ -111,4 +111,14 @@ export { compileRe2 } from './re2.js';
 export { sopsNixDeclarations, type SopsNixInput, type SopsNixOutput, type SopsNixProblem } from './nix/sops-nix.js';
 
 // agenix
-export { parseSecretsNix, normalizeRuleName, type AgenixRule } from './agenix/secrets-nix.js';
+export { parseSecretsNix, normalizeRuleName, formatSecretsNix, type AgenixRule, type SecretsNixEntry } from './agenix/secrets-nix.js';
+export {
+  fileDigest,
+  formatAgenixLock,
+  parseAgenixLock,
+  recipientSetDigest,
+  recipientState,
+  type AgenixLock,
+  type LockEntry,
+  type RecipientState,
+} from './agenix/recipient-state.js';

@@ -1,42 +1,141 @@
 /**
- * `secrets agenix decrypt|edit`: agenix's commands on `.age` files with a `secrets.nix` rules file, read
- * without Nix. Rule names resolve relative to the rules file (as ragenix does; agenix uses the cwd, which
- * is what ragenix#160 and agenix#149 complain about), and `./x.age` and `x.age` are the same file.
+ * `secrets agenix decrypt|edit|rekey|export`: agenix's commands on `.age` files with a `secrets.nix` rules
+ * file, read without Nix. Rule names resolve relative to the rules file (as ragenix does; agenix uses the
+ * cwd, which is what ragenix#160 and agenix#149 complain about), and `./x.age` and `x.age` are the same
+ * file. `secrets.lock` beside the rules records what age headers cannot show (see core's recipient-state).
  */
-import { access, readFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
-import { basename, dirname, join, relative, resolve } from 'node:path';
-import { SecretsError, decryptAge, encryptAge, normalizeRuleName, parseRecipient, parseSecretsNix, type AgenixRule } from '@secrets/core';
+import { access, mkdir, readFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import {
+  SecretsError,
+  decryptAge,
+  encryptAge,
+  equalBytes,
+  fileDigest,
+  findConfig,
+  findKeyOnLine,
+  formatAgenixLock,
+  formatFromPath,
+  formatSecretsNix,
+  formatSshPublicKey,
+  ed25519PublicKeyToAgeRecipient,
+  inspectAgeHeader,
+  isArmored,
+  loadConfig,
+  matchCreationRule,
+  normalizeRuleName,
+  openSopsFile,
+  parseAgenixLock,
+  parseRecipient,
+  parseSecretsNix,
+  parseTreePath,
+  getAtPath,
+  recipientSetDigest,
+  recipientState,
+  storeFor,
+  type AgeIdentity,
+  type AgenixRule,
+  type LockEntry,
+  type MapNode,
+  type SecretsNixEntry,
+  type TreePath,
+  type Value,
+} from '@secrets/core';
 import type { Context } from '../context.js';
 import { editorCommand, makePrivateDir, onPath, readEdited, runEditor, writePrivateFile } from '../editor.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
 import { readInput, writeFileAtomic, writeOutput } from '../io.js';
-import { printNote } from '../output.js';
+import { printError, printNote, printWarning } from '../output.js';
+import { candidates } from './rekey.js';
 
-/** The rules file: `--rules`, `$RULES`, else `secrets.nix` next to the file or in a parent directory. */
-async function findRules(ctx: Context, file: string, explicit?: string): Promise<string> {
+/** A rules file with its lock. */
+interface Rules {
+  readonly path: string;
+  readonly dir: string;
+  readonly rules: readonly AgenixRule[];
+  readonly lockPath: string;
+  readonly lock: Map<string, LockEntry>;
+  /** The lock's text as read (null: no lock yet), to write it only when it changed. */
+  readonly lockText: string | null;
+}
+
+const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+const message = (error: unknown): string => (error instanceof SecretsError ? error.message : String(error));
+
+/** The rules file: `--rules`, `$RULES`, else `secrets.nix` in `start` or a parent directory. */
+async function findRules(ctx: Context, start: string, explicit?: string): Promise<string> {
   const named = explicit ?? ctx.env['RULES'];
   if (named) return resolve(ctx.cwd, named);
-  let dir = dirname(resolve(ctx.cwd, file));
+  let dir = start;
   for (let i = 0; i < 100; i++) {
     const candidate = join(dir, 'secrets.nix');
-    if (await access(candidate).then(() => true, () => false)) return candidate;
+    if (await exists(candidate)) return candidate;
     const parent = dirname(dir);
     if (parent === dir) break;
     dir = parent;
   }
-  throw new SecretsError('CONFIG_NOT_FOUND', 'no secrets.nix found next to the file or above it', { hints: ['pass --rules FILE or set RULES'] });
+  throw new SecretsError('CONFIG_NOT_FOUND', 'no secrets.nix found here or above', { hints: ['pass --rules FILE or set RULES'] });
+}
+
+async function readLock(dir: string): Promise<{ lockPath: string; lock: Map<string, LockEntry>; lockText: string | null }> {
+  const lockPath = join(dir, 'secrets.lock');
+  const lockText = await readFile(lockPath, 'utf8').catch(() => null);
+  return { lockPath, lock: new Map(lockText === null ? [] : parseAgenixLock(lockText, lockPath)), lockText };
+}
+
+async function loadRules(ctx: Context, start: string, explicit?: string): Promise<Rules> {
+  const path = await findRules(ctx, start, explicit);
+  const rules = parseSecretsNix(await readFile(path, 'utf8'), path);
+  return { path, dir: dirname(path), rules, ...(await readLock(dirname(path))) };
+}
+
+/** Writes `secrets.lock` when its content changed; says so the first time, since it belongs in git. */
+async function saveLock(ctx: Context, state: { lockPath: string; lock: Map<string, LockEntry>; lockText: string | null }): Promise<void> {
+  const text = formatAgenixLock(state.lock);
+  if (text === state.lockText) return;
+  await writeFileAtomic(state.lockPath, text);
+  if (state.lockText === null) printNote(ctx, `secrets: wrote ${relative(ctx.cwd, state.lockPath) || state.lockPath} (the recipients of each file; commit it beside the rules)`);
+}
+
+/** A file's rule name: its path relative to the rules file's directory. */
+function nameFor(rules: { dir: string }, ctx: Context, file: string): string {
+  return normalizeRuleName(relative(rules.dir, resolve(ctx.cwd, file)).split(sep).join('/'));
 }
 
 /** The rule for a file, matching names relative to the rules file's directory. */
-export async function ruleFor(ctx: Context, file: string, explicit?: string): Promise<{ rules: string; rule: AgenixRule }> {
-  const rulesPath = await findRules(ctx, file, explicit);
-  const rules = parseSecretsNix(await readFile(rulesPath, 'utf8'), rulesPath);
-  const wanted = normalizeRuleName(relative(dirname(rulesPath), resolve(ctx.cwd, file)));
-  const rule = rules.find((r) => normalizeRuleName(r.name) === wanted);
-  if (!rule) throw new SecretsError('CONFIG_NO_MATCHING_RULE', `no rule for ${JSON.stringify(wanted)} in ${rulesPath}`, { hints: [`rules: ${rules.map((r) => r.name).join(', ')}`] });
-  if (rule.publicKeys.length === 0) throw new SecretsError('CONFIG_INVALID', `the rule for ${JSON.stringify(wanted)} has no publicKeys`);
-  return { rules: rulesPath, rule };
+export async function ruleFor(ctx: Context, file: string, explicit?: string): Promise<{ rules: Rules; rule: AgenixRule; name: string }> {
+  const rules = await loadRules(ctx, dirname(resolve(ctx.cwd, file)), explicit);
+  const name = nameFor(rules, ctx, file);
+  const rule = rules.rules.find((r) => normalizeRuleName(r.name) === name);
+  if (!rule) throw new SecretsError('CONFIG_NO_MATCHING_RULE', `no rule for ${JSON.stringify(name)} in ${rules.path}`, { hints: [`rules: ${rules.rules.map((r) => r.name).join(', ')}`] });
+  if (rule.publicKeys.length === 0) throw new SecretsError('CONFIG_INVALID', `the rule for ${JSON.stringify(name)} has no publicKeys`);
+  return { rules, rule, name };
+}
+
+/** Encrypts, writes atomically and records the file in the lock. */
+async function writeAgeFile(path: string, name: string, plaintext: Uint8Array, publicKeys: readonly string[], armor: boolean, lock: Map<string, LockEntry>): Promise<void> {
+  const recipients = publicKeys.map((k) => parseRecipient(k));
+  const bytes = await encryptAge(plaintext, recipients, { armor });
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(path, bytes);
+  lock.set(name, { recipients: recipientSetDigest(recipients), sha256: fileDigest(bytes) });
+}
+
+/** Whether the file at `bytes` already is what its rule asks for (recipients and armor), and if not why. */
+function staleness(bytes: Uint8Array, publicKeys: readonly string[], armor: boolean, entry: LockEntry | undefined): string | null {
+  const state = recipientState(inspectAgeHeader(bytes).stanzas, publicKeys.map((k) => parseRecipient(k)), bytes, entry);
+  if (!state.current) return state.reason;
+  if (isArmored(bytes) !== armor) return armor ? 'the rule asks for armor' : 'the rule no longer asks for armor';
+  return null;
+}
+
+/** Identities loaded on first use: unchanged files need none. */
+function lazyIdentities(ctx: Context, files: readonly string[]): () => Promise<{ identities: readonly AgeIdentity[]; wrap: (e: unknown) => unknown }> {
+  let loaded: Promise<{ identities: readonly AgeIdentity[]; wrap: (e: unknown) => unknown }> | null = null;
+  return () => {
+    loaded ??= loadIdentities(ctx, files).then(({ identities, places }) => ({ identities, wrap: (e: unknown) => withPlaces(e, places) }));
+    return loaded;
+  };
 }
 
 /** Runs `secrets agenix decrypt FILE` (to stdout or -o). */
@@ -53,12 +152,12 @@ export async function agenixDecrypt(ctx: Context, options: { file: string; ident
 
 /** Runs `secrets agenix edit FILE`: decrypt (if it exists), edit on tmpfs, encrypt to the rule's keys. */
 export async function agenixEdit(ctx: Context, options: { file: string; rules?: string; identities: readonly string[]; editor?: string; allowDiskTmp: boolean }): Promise<number> {
-  const { rule } = await ruleFor(ctx, options.file, options.rules);
-  const recipients = rule.publicKeys.map((k) => parseRecipient(k));
+  const { rules, rule, name } = await ruleFor(ctx, options.file, options.rules);
+  for (const k of rule.publicKeys) parseRecipient(k);
   const path = resolve(ctx.cwd, options.file);
-  const exists = await access(path).then(() => true, () => false);
+  const existed = await exists(path);
   let plaintext: Uint8Array = new Uint8Array();
-  if (exists) {
+  if (existed) {
     const { identities, places } = await loadIdentities(ctx, options.identities);
     try {
       plaintext = await decryptAge(new Uint8Array(await readFile(path)), identities, { passphrase: passphrasePrompt(ctx) });
@@ -66,7 +165,6 @@ export async function agenixEdit(ctx: Context, options: { file: string; rules?: 
       throw withPlaces(error, places);
     }
   }
-  const hash = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
   let edited: Uint8Array;
   if (options.editor === '-' || (options.editor === undefined && !ctx.env['EDITOR'] && !ctx.stdin.isTTY)) {
     edited = await ctx.stdin.readAll();
@@ -81,10 +179,278 @@ export async function agenixEdit(ctx: Context, options: { file: string; rules?: 
       dir.remove();
     }
   }
-  if (exists && hash(edited) === hash(plaintext)) {
+  if (existed && equalBytes(edited, plaintext)) {
     printNote(ctx, `secrets: ${options.file} wasn't changed, skipping re-encryption`);
     return 0;
   }
-  await writeFileAtomic(path, await encryptAge(edited, recipients, { armor: rule.armor }));
+  await writeAgeFile(path, name, edited, rule.publicKeys, rule.armor, rules.lock);
+  await saveLock(ctx, rules);
   return 0;
+}
+
+/** Options of `secrets agenix rekey`. */
+export interface AgenixRekeyOptions {
+  readonly files: readonly string[];
+  readonly rules?: string;
+  readonly identities: readonly string[];
+  /** Re-encrypt every file, changed or not (agenix -r). */
+  readonly force: boolean;
+  /** Only say what would be rekeyed; needs no key. */
+  readonly dryRun: boolean;
+}
+
+/**
+ * Runs `secrets agenix rekey [FILE…]`: re-encrypts the files whose recipients (or armor) differ from their
+ * rule, leaving the others byte-identical, and carries on past files it cannot open (agenix#143).
+ *
+ * @returns 0, or 1 when some file failed (all failures are listed at the end)
+ */
+export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Promise<number> {
+  const start = options.files[0] !== undefined ? dirname(resolve(ctx.cwd, options.files[0])) : ctx.cwd;
+  const rules = await loadRules(ctx, start, options.rules);
+  let selected: AgenixRule[] = [...rules.rules];
+  if (options.files.length > 0) {
+    selected = options.files.map((f) => {
+      const name = nameFor(rules, ctx, f);
+      const rule = rules.rules.find((r) => normalizeRuleName(r.name) === name);
+      if (!rule) throw new SecretsError('CONFIG_NO_MATCHING_RULE', `no rule for ${JSON.stringify(name)} in ${rules.path}`);
+      return rule;
+    });
+  }
+  const identities = lazyIdentities(ctx, options.identities);
+  const failures: string[] = [];
+  let rekeyed = 0;
+  let current = 0;
+  let missing = 0;
+  for (const rule of selected) {
+    const name = normalizeRuleName(rule.name);
+    const path = join(rules.dir, name);
+    const shown = relative(ctx.cwd, path) || path;
+    try {
+      if (!(await exists(path))) {
+        printNote(ctx, `secrets: does not exist, skipped: ${shown}`);
+        missing++;
+        continue;
+      }
+      if (rule.publicKeys.length === 0) throw new SecretsError('CONFIG_INVALID', 'its rule has no publicKeys');
+      const bytes = new Uint8Array(await readFile(path));
+      const reason = options.force ? 'forced' : staleness(bytes, rule.publicKeys, rule.armor, rules.lock.get(name));
+      if (reason === null) {
+        current++;
+        if (!rules.lock.has(name)) rules.lock.set(name, { recipients: recipientSetDigest(rule.publicKeys.map((k) => parseRecipient(k))), sha256: fileDigest(bytes) });
+        continue;
+      }
+      if (options.dryRun) {
+        ctx.stdout.write(`would rekey ${shown}: ${reason}\n`);
+        rekeyed++;
+        continue;
+      }
+      const { identities: ids, wrap } = await identities();
+      let plaintext: Uint8Array;
+      try {
+        plaintext = await decryptAge(bytes, ids, { passphrase: passphrasePrompt(ctx) });
+      } catch (error) {
+        throw wrap(error);
+      }
+      await writeAgeFile(path, name, plaintext, rule.publicKeys, rule.armor, rules.lock);
+      printNote(ctx, `secrets: rekeyed ${shown} (${reason})`);
+      rekeyed++;
+    } catch (error) {
+      failures.push(`${shown}: ${message(error)}`);
+    }
+  }
+  if (!options.dryRun) await saveLock(ctx, rules);
+  const summary = [`${rekeyed} ${options.dryRun ? 'to rekey' : 'rekeyed'}`, `${current} up to date`, ...(missing ? [`${missing} missing`] : []), ...(failures.length ? [`${failures.length} failed`] : [])];
+  printNote(ctx, `secrets: ${summary.join(', ')}`);
+  if (failures.length > 0) {
+    printError(ctx, `failed to rekey ${failures.length} file${failures.length === 1 ? '' : 's'}`, failures);
+    return 1;
+  }
+  return 0;
+}
+
+/** Options of `secrets agenix export`. */
+export interface AgenixExportOptions {
+  readonly files: readonly string[];
+  readonly out?: string;
+  readonly rules?: string;
+  readonly all: boolean;
+  readonly keys: readonly string[];
+  readonly hostKeys: readonly string[];
+  readonly armor: boolean;
+  readonly identities: readonly string[];
+  readonly config?: string;
+}
+
+/** The first line of every secrets.nix we write: what marks it as ours to regenerate. */
+const GENERATED = 'Generated by `secrets agenix export` from .sops.yaml: edit the creation rules there and export again.';
+
+/** One secret to export: its path in the sops tree (null: the whole file) and its bytes. */
+interface Leaf {
+  readonly path: readonly string[] | null;
+  readonly plaintext: Uint8Array;
+}
+
+/** A tree path written the way sops-nix names nested keys. */
+const slashPath = (path: TreePath): string => path.map(String).join('/');
+
+/** Leaves of a map (lists included, as sops prints them), with what `sops decrypt --extract` prints for each. */
+function leavesOf(node: MapNode, path: string[], emit: (v: Value) => Uint8Array, skip: (path: string, why: string) => void, out: Leaf[]): void {
+  for (const item of node.items) {
+    if (item.kind !== 'entry') continue;
+    const here = [...path, item.key];
+    if (item.key === '' || item.key === '.' || item.key === '..' || item.key.includes('/')) skip(here.join('/'), 'the key cannot be a file name');
+    else if (item.value.kind === 'map') leavesOf(item.value, here, emit, skip, out);
+    else if (item.value.kind === 'null') skip(here.join('/'), 'a null value has nothing to encrypt');
+    else out.push({ path: here, plaintext: emit(item.value) });
+  }
+}
+
+/** ssh-to-age recipient → the SSH public key behind it, from `--host-key` files (pub, known_hosts, ssh-keyscan). */
+async function hostKeys(ctx: Context, files: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const file of files) {
+    const text = Buffer.from(await readInput(ctx, file)).toString('utf8');
+    let found = 0;
+    for (const line of text.split('\n')) {
+      if (line.trimStart().startsWith('#')) continue;
+      const k = findKeyOnLine(line);
+      if (k.kind !== 'key' || k.key.type !== 'ssh-ed25519' || k.marker !== null) continue;
+      out.set(ed25519PublicKeyToAgeRecipient(k.key), formatSshPublicKey(k.key, false));
+      found++;
+    }
+    if (found === 0) throw new SecretsError('SSH_KEY_INVALID', `no ssh-ed25519 public key in ${file}`, { hints: ['give a .pub file, known_hosts or ssh-keyscan output'] });
+  }
+  return out;
+}
+
+/**
+ * Runs `secrets agenix export`: one `.age` file per chosen secret of the sops files, encrypted to their
+ * creation rule's recipients (an `age1…` recipient whose SSH key is known is replaced by that key, which
+ * is what agenix hosts decrypt with), and a deterministic `secrets.nix` whose recipients are `let`
+ * bindings named by the `.sops.yaml` anchors. Files whose plaintext and recipients did not change are
+ * not rewritten.
+ *
+ * @returns 0, or 1 when something chosen could not be exported (each is named)
+ */
+export async function agenixExport(ctx: Context, options: AgenixExportOptions): Promise<number> {
+  if (options.all === (options.keys.length > 0)) throw new SecretsError('USAGE', 'choose the secrets: --all for every leaf, or --key a/b (repeatable)');
+  const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}), ...(options.files[0] ? { target: resolve(ctx.cwd, options.files[0]) } : {}) });
+  if (!found) throw new SecretsError('CONFIG_NOT_FOUND', 'no .sops.yaml found (searched from the working directory upward)', { hints: ['the recipients come from its creation rules'] });
+  const config = await loadConfig(found);
+  for (const w of config.warnings) printWarning(ctx, w);
+  const files = options.files.length > 0 ? options.files.map((f) => resolve(ctx.cwd, f)) : await candidates(dirname(found.path), config);
+  if (files.length === 0) throw new SecretsError('USAGE', 'no sops files to export', { hints: ['name them: secrets agenix export --all secrets/*.yaml'] });
+
+  const out = resolve(ctx.cwd, options.out ?? (options.rules ? dirname(options.rules) : '.'));
+  const rulesPath = resolve(ctx.cwd, options.rules ?? join(out, 'secrets.nix'));
+  const rulesDir = dirname(rulesPath);
+  const previous = await readFile(rulesPath, 'utf8').catch(() => null);
+  if (previous !== null && !previous.startsWith(`# ${GENERATED}`)) {
+    throw new SecretsError('USAGE', `${relative(ctx.cwd, rulesPath)} was not written by secrets agenix export: not overwriting it`, { hints: ['pass --rules with another file name, or move the hand-written rules away'] });
+  }
+  const entries = new Map<string, SecretsNixEntry>((previous === null ? [] : parseSecretsNix(previous, rulesPath)).map((r) => [normalizeRuleName(r.name), { name: normalizeRuleName(r.name), publicKeys: r.publicKeys, armor: r.armor }]));
+  const lockState = await readLock(rulesDir);
+
+  // age1 → SSH key: from the config text (comments included) and --host-key; names follow.
+  const native = new Map([...config.sshKeys, ...(await hostKeys(ctx, options.hostKeys))]);
+  const names = new Map(config.names);
+  for (const [age, ssh] of native) {
+    const n = config.names.get(age);
+    if (n !== undefined) names.set(ssh, n);
+  }
+  const identities = lazyIdentities(ctx, options.identities);
+  const problems: string[] = [];
+  const unconverted = new Set<string>();
+  let written = 0;
+  let unchanged = 0;
+
+  for (const file of files) {
+    const shownFile = relative(ctx.cwd, file) || file;
+    const rule = matchCreationRule(config, file);
+    const publicKeys: string[] = [];
+    for (const key of rule.keyGroups.flat()) {
+      if (key.type !== 'age') {
+        printWarning(ctx, `${shownFile}: ${key.type} keys are not age recipients; agenix files cannot be encrypted to them`);
+        continue;
+      }
+      const recipient = native.get(key.recipient) ?? key.recipient;
+      if (recipient === key.recipient && parseRecipient(recipient).kind === 'x25519') unconverted.add(key.recipient);
+      if (!publicKeys.includes(recipient)) publicKeys.push(recipient);
+    }
+    if (publicKeys.length === 0) throw new SecretsError('CONFIG_INVALID', `${shownFile}: its creation rule ${rule.index} has no age recipients`);
+
+    const { identities: ids, wrap } = await identities();
+    const format = formatFromPath(file);
+    let opened;
+    try {
+      opened = await openSopsFile(new Uint8Array(await readFile(file)), { format, identities: ids, passphrase: passphrasePrompt(ctx) });
+    } catch (error) {
+      throw wrap(error);
+    }
+    for (const w of opened.warnings) printWarning(ctx, `${shownFile}: ${w}`);
+    const store = storeFor(format);
+    const emit = (v: Value): Uint8Array => (v.kind === 'string' ? new TextEncoder().encode(v.value) : v.kind === 'map' ? store.emitPlain({ branches: [v] }) : store.emitValue(v));
+    const leaves: Leaf[] = [];
+    const skip = (path: string, why: string): void => {
+      problems.push(`${shownFile}: ${JSON.stringify(path)}: ${why}`);
+    };
+    if (format === 'dotenv' || format === 'ini' || format === 'binary') {
+      // sops-nix installs these whole: so does the export, as the bytes `sops decrypt` prints.
+      if (options.keys.length > 0) throw new SecretsError('USAGE', `${shownFile} is a ${format} file: it is exported whole, without --key`);
+      leaves.push({ path: null, plaintext: store.emitPlain(opened.document) });
+    } else if (options.all) {
+      const root = opened.document.branches[0];
+      if (root) leavesOf(root, [], emit, skip, leaves);
+    } else {
+      for (const key of options.keys) {
+        const path = key.startsWith('[') ? parseTreePath(key) : key.split('/');
+        const value = getAtPath(opened.document, path);
+        if (value.kind === 'null') skip(slashPath(path), 'a null value has nothing to encrypt');
+        else leaves.push({ path: path.map(String), plaintext: emit(value) });
+      }
+    }
+
+    const stem = basename(file, extname(file));
+    for (const leaf of leaves) {
+      const relName = leaf.path === null ? `${basename(file)}.age` : `${stem}/${leaf.path.join('/')}.age`;
+      const target = join(out, ...relName.split('/'));
+      const name = normalizeRuleName(relative(rulesDir, target).split(sep).join('/'));
+      const armor = options.armor;
+      entries.set(name, { name, publicKeys, armor });
+      const before = await readFile(target).then((b) => new Uint8Array(b), () => null);
+      if (before !== null) {
+        let same = false;
+        try {
+          if (staleness(before, publicKeys, armor, lockState.lock.get(name)) === null) {
+            same = equalBytes(await decryptAge(before, ids, { passphrase: passphrasePrompt(ctx) }), leaf.plaintext);
+          }
+        } catch {
+          // an unreadable old file is replaced
+        }
+        if (same) {
+          unchanged++;
+          if (!lockState.lock.has(name)) lockState.lock.set(name, { recipients: recipientSetDigest(publicKeys.map((k) => parseRecipient(k))), sha256: fileDigest(before) });
+          continue;
+        }
+      }
+      await writeAgeFile(target, name, leaf.plaintext, publicKeys, armor, lockState.lock);
+      written++;
+    }
+  }
+
+  if (unconverted.size > 0) {
+    // Right for admins' age keys; wrong for a host, whose SSH host key cannot open an X25519 stanza.
+    const labels = [...unconverted].map((age) => config.names.get(age) ?? age);
+    printNote(ctx, `secrets: encrypted to as X25519 age keys (no SSH key known for them): ${labels.join(', ')}; a host that decrypts with its SSH host key needs --host-key FILE (secrets hosts add records it in .sops.yaml)`);
+  }
+  const rulesText = formatSecretsNix([...entries.values()], names, [GENERATED, `Recipients: ${relative(rulesDir, found.path).split(sep).join('/')}. Each file holds what \`sops decrypt --extract\` prints.`]);
+  if (rulesText !== previous) {
+    await mkdir(rulesDir, { recursive: true });
+    await writeFileAtomic(rulesPath, rulesText);
+  }
+  await saveLock(ctx, lockState);
+  printNote(ctx, `secrets: ${written} written, ${unchanged} unchanged; rules in ${relative(ctx.cwd, rulesPath) || rulesPath}`);
+  for (const p of problems) printWarning(ctx, `not exported: ${p}`);
+  return problems.length === 0 ? 0 : 1;
 }

@@ -1,13 +1,28 @@
 /**
  * `secrets check`: repository hygiene for CI, needing no private key. Every file a creation rule matches
  * must be a sops file whose recipients are exactly what `.sops.yaml` says, and no secret key may sit in
- * the tree. Non-zero exit on any finding; `--json` for machines.
+ * the tree. Non-zero exit on any finding; `--json` for machines. It also reports, per recipient (named by
+ * its `.sops.yaml` anchor), which files that key opens on its own: a host missing from a file it needs is
+ * sops-nix's "0 successful groups required, got 0" at activation, caught here instead.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { SecretsError, findConfig, formatFromPath, loadConfig, matchCreationRule, readMetadata, storeFor, type SopsConfig } from '@secrets/core';
+import { SecretsError, findConfig, formatFromPath, loadConfig, matchCreationRule, readMetadata, storeFor, type MasterKey, type SopsConfig } from '@secrets/core';
 import type { Context } from '../context.js';
 import { printWarning } from '../output.js';
+
+/** What one recipient can open. */
+export interface RecipientReport {
+  /** The `.sops.yaml` anchor naming it, else null. */
+  readonly name: string | null;
+  readonly recipient: string;
+  /** Files it opens on its own. */
+  readonly opens: readonly string[];
+  /** Files its creation rule gives it but it cannot open on its own, and why. */
+  readonly cannot: readonly { readonly file: string; readonly reason: string }[];
+  /** A caveat for sops-nix hosts, if any. */
+  readonly note?: string;
+}
 
 /** One finding. */
 export interface Finding {
@@ -57,6 +72,13 @@ export async function check(ctx: Context, options: { files: readonly string[]; j
   const all = options.files.length > 0 ? options.files.map((f) => join(ctx.cwd, f)) : await walk(root);
   const allowed = options.allowKey.map((a) => join(ctx.cwd, a));
   const findings: Finding[] = [];
+  const reports = new Map<string, { opens: string[]; cannot: { file: string; reason: string }[] }>();
+  const report = (recipient: string): { opens: string[]; cannot: { file: string; reason: string }[] } => {
+    let r = reports.get(recipient);
+    if (!r) reports.set(recipient, (r = { opens: [], cannot: [] }));
+    return r;
+  };
+  for (const rule of config.creationRules) for (const k of rule.keyGroups.flat()) if (k.type === 'age') report(k.recipient);
   let checked = 0;
   for (const path of all) {
     const name = relative(ctx.cwd, path) || path;
@@ -74,6 +96,19 @@ export async function check(ctx: Context, options: { files: readonly string[]; j
     }
     if (rule && metadata) {
       checked++;
+      // Alone, a key opens a file when it sits in as many groups as the Shamir threshold asks for (sops).
+      const groups = metadata.keyGroups;
+      const needed = groups.length <= 1 ? 1 : metadata.shamirThreshold > 0 ? metadata.shamirThreshold : groups.length;
+      const ageIn = (g: readonly MasterKey[], r: string): boolean => g.some((k) => k.type === 'age' && k.recipient === r);
+      const present = new Set(groups.flat().flatMap((k) => (k.type === 'age' ? [k.recipient] : [])));
+      for (const r of present) {
+        const count = groups.filter((g) => ageIn(g, r)).length;
+        if (count >= needed) report(r).opens.push(name);
+      }
+      for (const r of new Set(rule.keyGroups.flat().flatMap((k) => (k.type === 'age' ? [k.recipient] : [])))) {
+        if (!present.has(r)) report(r).cannot.push({ file: name, reason: 'not among its recipients yet: run secrets rekey' });
+        else if (groups.filter((g) => ageIn(g, r)).length < needed) report(r).cannot.push({ file: name, reason: `needs ${needed} of ${groups.length} key groups; this key is in ${groups.filter((g) => ageIn(g, r)).length}` });
+      }
       const want = rule.keyGroups.map((g) => g.map((k) => (k.type === 'age' ? k.recipient : `${k.type}:${k.value}`)).sort());
       const have = metadata.keyGroups.map((g) => g.map((k) => (k.type === 'age' ? k.recipient : `${k.type}:${k.label}`)).sort());
       if (JSON.stringify(want) !== JSON.stringify(have)) {
@@ -98,9 +133,26 @@ export async function check(ctx: Context, options: { files: readonly string[]; j
       }
     }
   }
+  const recipients: RecipientReport[] = [...reports].map(([recipient, r]) => ({
+    name: config.names.get(recipient) ?? null,
+    recipient,
+    opens: r.opens,
+    cannot: r.cannot,
+    // sops-nix#824: sops-nix converts host keys to X25519 identities; a native ssh stanza needs more.
+    ...(recipient.startsWith('ssh-') ? { note: 'a native SSH recipient: sops-nix opens it only with sops.environment.SOPS_AGE_SSH_PRIVATE_KEY_FILE set; hosts usually get the ssh-to-age age1… form' } : {}),
+  }));
   if (options.json) {
-    ctx.stdout.write(`${JSON.stringify({ config: found.path, checked, findings }, null, 2)}\n`);
+    ctx.stdout.write(`${JSON.stringify({ config: found.path, checked, findings, recipients }, null, 2)}\n`);
   } else {
+    if (recipients.length > 0 && checked > 0) {
+      ctx.stdout.write('recipients:\n');
+      for (const r of recipients) {
+        const label = r.name ?? (r.recipient.length > 24 ? `${r.recipient.slice(0, 20)}…` : r.recipient);
+        const total = r.opens.length + r.cannot.length;
+        ctx.stdout.write(`  ${label}: opens ${r.opens.length} of ${total} file${total === 1 ? '' : 's'}${r.note ? ` (${r.note})` : ''}\n`);
+        for (const c of r.cannot) ctx.stdout.write(`    cannot open ${c.file}: ${c.reason}\n`);
+      }
+    }
     for (const f of findings) ctx.stdout.write(`${f.file}: ${f.message}\n`);
     ctx.stdout.write(findings.length === 0 ? `ok: ${checked} encrypted file${checked === 1 ? '' : 's'} match ${relative(ctx.cwd, found.path) || found.path}\n` : `${findings.length} problem${findings.length === 1 ? '' : 's'} found\n`);
   }

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { SecretsError, addHost, convertPublicKeys, findConfig, findKeyOnLine, parseRecipient, removeHost, type RuleSelector } from '@secrets/core';
+import { SecretsError, addHost, convertPublicKeys, findConfig, findKeyOnLine, formatSshPublicKey, parseRecipient, removeHost, type RuleSelector } from '@secrets/core';
 import type { Context } from '../context.js';
 import { readInput, writeFileAtomic } from '../io.js';
 import { printNote, printWarning } from '../output.js';
@@ -62,6 +62,7 @@ export async function hostsAdd(ctx: Context, options: HostsAddOptions): Promise<
   const sources = [options.sshKeyscan, options.pubkey, options.age].filter((s) => s !== undefined);
   if (sources.length !== 1) throw new SecretsError('USAGE', 'give exactly one of --ssh-keyscan HOST, --pubkey FILE, --age age1…');
   let recipient: string;
+  let note: string | undefined;
   if (options.age !== undefined) {
     recipient = parseRecipient(options.age).text;
   } else {
@@ -79,10 +80,13 @@ export async function hostsAdd(ctx: Context, options: HostsAddOptions): Promise<
     }
     // The ssh-to-age recipient: what sops-nix hosts open with their converted host key.
     recipient = convertPublicKeys(line).recipients[0] as string;
+    // Kept beside the age1… line: agenix hosts decrypt with this key natively (secrets agenix export).
+    const found = findKeyOnLine(line);
+    if (found.kind === 'key') note = formatSshPublicKey(found.key, false);
   }
   const path = await configPath(ctx, options.config);
   const selector: RuleSelector = options.rule !== undefined ? { index: options.rule } : options.path !== undefined ? { path: options.path } : 'only';
-  const edit = addHost(await readFile(path, 'utf8'), options.name, recipient, selector);
+  const edit = addHost(await readFile(path, 'utf8'), options.name, recipient, selector, note);
   await writeFileAtomic(path, edit.text);
   printNote(ctx, `secrets: added ${options.name} (${recipient}) to ${path}${edit.rules.length > 0 ? `, creation rule${edit.rules.length > 1 ? 's' : ''} ${edit.rules.join(', ')}` : ''}`);
   return offerRekey(ctx, options);

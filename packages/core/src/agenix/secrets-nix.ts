@@ -227,3 +227,64 @@ export function parseSecretsNix(text: string, path: string): AgenixRule[] {
 export function normalizeRuleName(name: string): string {
   return name.replace(/^(\.\/)+/, '');
 }
+
+/** One rule to write. */
+export interface SecretsNixEntry {
+  readonly name: string;
+  readonly publicKeys: readonly string[];
+  readonly armor: boolean;
+}
+
+const NIX_KEYWORDS = new Set(['let', 'in', 'if', 'then', 'else', 'assert', 'with', 'rec', 'inherit', 'or', 'true', 'false', 'null', 'import', 'builtins']);
+
+/** A Nix string literal: `"`, `\` and `${` escaped (Nix manual, "String literals"). */
+function nixString(text: string): string {
+  return `"${text.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\$\{/g, '\\${').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r')}"`;
+}
+
+/** A usable, unique Nix identifier for a binding name. */
+function nixIdentifier(wanted: string, taken: ReadonlySet<string>): string {
+  let base = wanted.replace(/[^A-Za-z0-9_'-]/g, '_');
+  if (!/^[A-Za-z_]/.test(base)) base = `_${base}`;
+  if (NIX_KEYWORDS.has(base)) base = `${base}_`;
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base}_${i}`;
+  return name;
+}
+
+/**
+ * Writes a `secrets.nix` deterministically: recipients that have a name (a `.sops.yaml` anchor) become
+ * `let` bindings sorted by name, rules are sorted by file name, and the output of equal input is equal
+ * byte for byte, so regenerating it gives no diff. {@link parseSecretsNix} reads it back.
+ *
+ * @param entries - the rules
+ * @param names - recipient text → preferred binding name; unnamed recipients are written inline
+ * @param header - comment lines for the top (without `#`)
+ * @returns the file's text
+ */
+export function formatSecretsNix(entries: readonly SecretsNixEntry[], names: ReadonlyMap<string, string>, header: readonly string[] = []): string {
+  const used = new Set(entries.flatMap((e) => e.publicKeys));
+  const bindings = new Map<string, string>();
+  const taken = new Set<string>();
+  const named = [...used].filter((r) => names.has(r)).sort((a, b) => (names.get(a) as string).localeCompare(names.get(b) as string) || a.localeCompare(b));
+  for (const recipient of named) {
+    const id = nixIdentifier(names.get(recipient) as string, taken);
+    taken.add(id);
+    bindings.set(recipient, id);
+  }
+  const ref = (r: string): string => bindings.get(r) ?? nixString(r);
+  const lines = header.map((h) => (h === '' ? '#' : `# ${h}`));
+  const body: string[] = [];
+  for (const e of [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const keys = `[ ${e.publicKeys.map(ref).join(' ')} ]`;
+    if (e.armor) body.push(`  ${nixString(e.name)} = {`, `    publicKeys = ${keys};`, '    armor = true;', '  };');
+    else body.push(`  ${nixString(e.name)}.publicKeys = ${keys};`);
+  }
+  if (bindings.size > 0) {
+    lines.push('let');
+    for (const [recipient, id] of [...bindings].sort((a, b) => (a[1] < b[1] ? -1 : 1))) lines.push(`  ${id} = ${nixString(recipient)};`);
+    lines.push('in');
+  }
+  lines.push('{', ...body, '}');
+  return `${lines.join('\n')}\n`;
+}

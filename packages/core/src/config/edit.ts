@@ -142,9 +142,12 @@ function appendItem(text: string, seq: YAMLSeq, item: string): Splice | null {
  * @param name - host name (letters, digits, `-`, `_`)
  * @param recipient - `age1…` or `ssh-ed25519 …`
  * @param selector - which rules it joins
+ * @param note - a comment for the end of the key's line, e.g. the SSH key an `age1…` recipient was
+ *   converted from (what `secrets agenix export` encrypts to natively)
  * @throws SecretsError USAGE for a bad name or an existing host with another key, CONFIG_INVALID
  */
-export function addHost(text: string, name: string, recipient: string, selector: RuleSelector): ConfigEdit {
+export function addHost(text: string, name: string, recipient: string, selector: RuleSelector, note?: string): ConfigEdit {
+  if (note !== undefined && /[\r\n]/.test(note)) throw new SecretsError('USAGE', 'a host note must be one line');
   if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new SecretsError('USAGE', `invalid host name ${JSON.stringify(name)}: use letters, digits, - and _`);
   parseRecipient(recipient);
   const doc = load(text);
@@ -161,7 +164,7 @@ export function addHost(text: string, name: string, recipient: string, selector:
     return !list.items.some((i) => (i instanceof Alias && i.source === anchor) || (isScalar(i) && String(i.value) === recipient));
   });
   const changed = targets.map((r) => rules.items.indexOf(r));
-  const keyLine = `&${anchor} ${/[:#]/.test(recipient) ? JSON.stringify(recipient) : recipient}`;
+  const keyLine = `&${anchor} ${/[:#]/.test(recipient) ? JSON.stringify(recipient) : recipient}${note ? ` # ${note}` : ''}`;
 
   // In place, when every list involved is a non-empty block sequence.
   const splices: Splice[] = [];
@@ -187,6 +190,7 @@ export function addHost(text: string, name: string, recipient: string, selector:
   if (!existing) {
     const node = new Scalar(recipient);
     node.anchor = anchor;
+    if (note) node.comment = ` ${note}`;
     (keysNode as YAMLSeq).items.push(node);
   }
   for (const rule of targets) ageListOf(doc, rule).items.push(new Alias(anchor));

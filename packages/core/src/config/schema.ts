@@ -4,8 +4,9 @@
  * warnings), key fields take a comma-separated string or a list, a non-empty `key_groups` replaces the
  * rule's top-level keys, `merge` flattens nested groups, keys are deduplicated per group.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { parseRecipient } from '../age/index.js';
+import { ed25519PublicKeyToAgeRecipient, parseSshPublicKey } from '../ssh/index.js';
 import { SecretsError } from '../errors.js';
 import { compileRe2 } from '../re2.js';
 import type { CryptRules } from '../sops/rules.js';
@@ -51,6 +52,14 @@ export interface SopsConfig {
   readonly stores: StoresConfig;
   /** Non-fatal findings (unknown keys, …), each `line:col: message`. */
   readonly warnings: readonly string[];
+  /** Recipient → the YAML anchor that names it (`- &server_batchn age1…`), for reports and secrets.nix. */
+  readonly names: ReadonlyMap<string, string>;
+  /**
+   * ssh-to-age recipient → the ssh-ed25519 public key it was converted from, for keys written anywhere in
+   * the file, comments included (`secrets hosts add` notes a host's SSH key beside its `age1…` line):
+   * agenix hosts decrypt with the SSH key itself, which cannot open the X25519 stanza of its conversion.
+   */
+  readonly sshKeys: ReadonlyMap<string, string>;
 }
 
 const KEY_FIELDS = {
@@ -113,8 +122,15 @@ export function parseSopsConfig(text: string, path: string): SopsConfig {
     return n;
   };
 
+  const names = new Map<string, string>();
+  visit(doc, {
+    Scalar(_key, node) {
+      if (node.anchor && typeof node.value === 'string' && !names.has(node.value.trim())) names.set(node.value.trim(), node.anchor);
+    },
+  });
+  const sshKeys = sshKeysIn(text);
   const root = resolve(doc.contents);
-  if (root === null || (isScalar(root) && root.value === null)) return { path, creationRules: [], stores: {}, warnings };
+  if (root === null || (isScalar(root) && root.value === null)) return { path, creationRules: [], stores: {}, warnings, names, sshKeys };
   if (!isMap(root)) return fail(root, 'the top level must be a mapping');
 
   let creationRules: CreationRule[] = [];
@@ -131,7 +147,7 @@ export function parseSopsConfig(text: string, path: string): SopsConfig {
       stores = parseStores(resolve(pair.value));
     }
   }
-  return { path, creationRules, stores, warnings };
+  return { path, creationRules, stores, warnings, names, sshKeys };
 
   function str(node: Node | null, what: string): string {
     if (!isScalar(node) || node.value === null || typeof node.value === 'object') fail(node, `${what} must be a string`);
@@ -317,6 +333,22 @@ export function parseSopsConfig(text: string, path: string): SopsConfig {
     }
     return rule;
   }
+}
+
+/** ssh-ed25519 keys anywhere in the text (after `#` too), by their ssh-to-age recipient. */
+function sshKeysIn(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of text.matchAll(/ssh-ed25519 +AAAA[A-Za-z0-9+/]+={0,2}/g)) {
+    try {
+      const key = parseSshPublicKey(m[0]);
+      if (key.type !== 'ssh-ed25519') continue;
+      const recipient = ed25519PublicKeyToAgeRecipient(key);
+      if (!out.has(recipient)) out.set(recipient, m[0]);
+    } catch {
+      // a malformed key or not a curve point: not a key anyone can use, so not one to offer
+    }
+  }
+  return out;
 }
 
 function dedupe(keys: readonly ConfigKey[]): ConfigKey[] {
