@@ -96,6 +96,21 @@ cli="$PWD/packages/cli/bin/secrets.js"
 )
 echo
 
-echo "== 10. and when a key cannot open a file, you are told exactly why"
+echo "== 10. the same secrets for agenix hosts: .age files and secrets.nix from the same .sops.yaml"
+mkdir -p "$work/agenix-repo" && cp -r .sops.yaml examples "$work/agenix-repo/"
+(
+  cd "$work/agenix-repo"
+  echo "\$ secrets agenix export --all --out secrets/agenix examples/batchn/secrets/example.yaml"
+  SOPS_AGE_KEY_FILE="$admin_key" node "$cli" agenix export --all --out secrets/agenix examples/batchn/secrets/example.yaml
+  echo "\$ cat secrets/agenix/secrets.nix"
+  cat secrets/agenix/secrets.nix
+  echo "\$ age -d -i /etc/ssh/ssh_host_ed25519_key secrets/agenix/example/hello.age   (on batchn, as agenix does)"
+  if command -v age >/dev/null 2>&1; then age -d -i "$host_key" secrets/agenix/example/hello.age; else node "$cli" agenix decrypt -i "$host_key" secrets/agenix/example/hello.age; fi
+  echo; echo "\$ cd secrets/agenix && secrets agenix rekey --dry-run   (nothing to do: every file matches its rule)"
+  cd secrets/agenix && node "$cli" agenix rekey --dry-run
+)
+echo
+
+echo "== 11. and when a key cannot open a file, you are told exactly why"
 echo "\$ SOPS_AGE_KEY_FILE=$admin_key secrets age decrypt db.age"
 SOPS_AGE_KEY_FILE="$admin_key" HOME="$work" secrets age decrypt "$work/db.age" || echo "(exit status $?)"

@@ -442,9 +442,9 @@ export async function agenixExport(ctx: Context, options: AgenixExportOptions): 
   if (unconverted.size > 0) {
     // Right for admins' age keys; wrong for a host, whose SSH host key cannot open an X25519 stanza.
     const labels = [...unconverted].map((age) => config.names.get(age) ?? age);
-    printNote(ctx, `secrets: encrypted to as X25519 age keys (no SSH key known for them): ${labels.join(', ')}; a host that decrypts with its SSH host key needs --host-key FILE (secrets hosts add records it in .sops.yaml)`);
+    printNote(ctx, `secrets: X25519 (age1…) recipients kept: ${labels.join(', ')}. Right for age keys; a host that decrypts with its SSH host key needs that key: --host-key FILE (secrets hosts add notes it in .sops.yaml)`);
   }
-  const rulesText = formatSecretsNix([...entries.values()], names, [GENERATED, `Recipients: ${relative(rulesDir, found.path).split(sep).join('/')}. Each file holds what \`sops decrypt --extract\` prints.`]);
+  const rulesText = formatSecretsNix([...entries.values()], names, [GENERATED, 'Each file holds what `sops decrypt --extract` prints of its sops value.']);
   if (rulesText !== previous) {
     await mkdir(rulesDir, { recursive: true });
     await writeFileAtomic(rulesPath, rulesText);
