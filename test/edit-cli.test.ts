@@ -42,7 +42,7 @@ describe('secrets edit', () => {
 
     // The plaintext lived on tmpfs, 0600, and is gone.
     const log = readFileSync(join(dir, 'editor.log'), 'utf8').split('\n');
-    expect(log[0]).toMatch(/^\/dev\/shm\/secrets-[0-9a-f]+\/app\.yaml$/);
+    expect(log[0]).toMatch(/^\/dev\/shm\/secrets-[0-9]+-[0-9a-f]{16}\/app\.yaml$/);
     expect(log[1]).toMatch(/^-rw-------/);
     expect(existsSync(log[0] as string)).toBe(false);
 

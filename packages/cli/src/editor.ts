@@ -5,11 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, mkdirSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, delimiter, join } from 'node:path';
 import { SecretsError, shellSplit } from '@secrets/core';
 import type { Context } from './context.js';
+import { processAlive } from './io.js';
 
 /** Filesystem magic numbers of memory-backed filesystems (statfs f_type; linux/magic.h). */
 const MEMORY_FS = new Set([0x01021994 /* TMPFS_MAGIC */, 0x858458f6 /* RAMFS_MAGIC */]);
@@ -68,7 +69,8 @@ export function makePrivateDir(ctx: Context, allowDisk = false, places: readonly
     base = ctx.env['TMPDIR'] || '/tmp';
     memoryBacked = false;
   }
-  const path = join(base, `secrets-${randomBytes(8).toString('hex')}`);
+  sweepOrphans(base);
+  const path = join(base, `secrets-${process.pid}-${randomBytes(8).toString('hex')}`);
   mkdirSync(path, { mode: 0o700 });
   installSignalHandlers();
   const dir: PrivateDir = {
@@ -82,6 +84,31 @@ export function makePrivateDir(ctx: Context, allowDisk = false, places: readonly
   };
   liveDirs.add(dir);
   return dir;
+}
+
+/**
+ * Removes private dirs left by sessions that were killed (SIGKILL cannot be trapped): ours by name and
+ * owner, whose process no longer exists. Their plaintext never left the tmpfs; this keeps it from lingering
+ * there until reboot.
+ */
+function sweepOrphans(base: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  for (const name of names) {
+    const m = /^secrets-(\d+)-[0-9a-f]{16}$/.exec(name);
+    if (!m || processAlive(Number(m[1]))) continue;
+    try {
+      const st = lstatSync(join(base, name));
+      if (st.isDirectory() && (uid === undefined || st.uid === uid)) rmSync(join(base, name), { recursive: true, force: true });
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
 }
 
 /** Writes a new 0600 file (refusing to follow or reuse an existing path). */

@@ -84,3 +84,62 @@ export async function writeOutput(ctx: Context, path: string, data: Uint8Array |
   }
   await writeFileAtomic(resolvePath(ctx, path), data, options);
 }
+
+/** Whether a process with this pid exists (EPERM: it exists, owned by someone else). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Runs `fn` holding an exclusive lock on `path`: a `.NAME.secrets-lock` file beside it, created with
+ * O_EXCL and holding our pid. Every writer of ours takes it around its read-compare-write, so two
+ * concurrent writers cannot both pass the "unchanged since read" check. A lock whose process is gone
+ * (killed with SIGKILL) is taken over; a live one is waited for, then refused.
+ *
+ * @param path - the file to be written
+ * @param fn - the critical section
+ * @param waitMs - how long to wait for another live writer
+ * @throws SecretsError IO_WRITE when the lock stays held by a live process
+ */
+export async function withFileLock<T>(path: string, fn: () => Promise<T>, waitMs = 15_000): Promise<T> {
+  const target = resolve(path);
+  const lock = join(dirname(target), `.${basename(target)}.secrets-lock`);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const handle = await open(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      try {
+        await handle.writeFile(`${process.pid}\n`);
+      } finally {
+        await handle.close();
+      }
+      break;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw new SecretsError('IO_WRITE', `could not lock ${JSON.stringify(path)}: ${code === 'EACCES' ? 'permission denied' : 'lock failed'}`, { cause: error });
+    }
+    const owner = Number.parseInt(await readFile(lock, 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
+      // Its writer died without unlocking (SIGKILL, power loss): a rename either happened or not, so the
+      // file itself is whole; the stale lock is all that is left.
+      await unlink(lock).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new SecretsError('IO_WRITE', `${JSON.stringify(path)} is being written by another secrets process${Number.isInteger(owner) ? ` (pid ${owner})` : ''}`, {
+        hints: [`try again when it is done; if no such process runs, remove ${lock}`],
+      });
+    }
+    await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 60)));
+  }
+  try {
+    return await fn();
+  } finally {
+    await unlink(lock).catch(() => undefined);
+  }
+}

@@ -44,7 +44,7 @@ import {
 import type { Context } from '../context.js';
 import { editorCommand, makePrivateDir, onPath, readEdited, runEditor, writePrivateFile } from '../editor.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
-import { readInput, writeFileAtomic, writeOutput } from '../io.js';
+import { readInput, withFileLock, writeFileAtomic, writeOutput } from '../io.js';
 import { printError, printNote, printWarning } from '../output.js';
 import { candidates } from './rekey.js';
 
@@ -117,7 +117,7 @@ async function writeAgeFile(path: string, name: string, plaintext: Uint8Array, p
   const recipients = publicKeys.map((k) => parseRecipient(k));
   const bytes = await encryptAge(plaintext, recipients, { armor });
   await mkdir(dirname(path), { recursive: true });
-  await writeFileAtomic(path, bytes);
+  await withFileLock(path, () => writeFileAtomic(path, bytes));
   lock.set(name, { recipients: recipientSetDigest(recipients), sha256: fileDigest(bytes) });
 }
 

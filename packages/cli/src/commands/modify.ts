@@ -23,7 +23,7 @@ import {
 } from '@secrets/core';
 import type { Context } from '../context.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
-import { readInput, resolvePath, writeFileAtomic, writeOutput } from '../io.js';
+import { readInput, resolvePath, withFileLock, writeFileAtomic, writeOutput } from '../io.js';
 import { printWarning } from '../output.js';
 
 /** A file opened for modification. */
@@ -52,25 +52,45 @@ function badType(name: string): never {
   throw new SecretsError('USAGE', `unknown --input-type ${JSON.stringify(name)}`, { hints: ['one of yaml, json, dotenv, ini, binary'] });
 }
 
+/** Thrown inside the lock when the file changed since it was read, for callers that retry. */
+class ChangedOnDisk extends Error {}
+
 /**
- * Replaces a file atomically, unless it changed on disk since it was read (then nothing is written and
- * the new content, encrypted, is saved beside it so no edit is lost).
+ * Replaces a file atomically, unless it changed on disk since it was read. The compare and the rename
+ * happen under {@link withFileLock}, so a concurrent writer cannot slip in between. On a change, with
+ * `retry` nothing is written and false is returned (the caller re-reads and re-applies); without it the
+ * new content, encrypted, is saved beside the file so no edit is lost, and an IO_WRITE error says where.
  */
-export async function replaceIfUnchanged(target: OpenForWrite, next: Uint8Array): Promise<void> {
-  let current: Uint8Array | null = null;
+export async function replaceIfUnchanged(target: OpenForWrite, next: Uint8Array, options: { retry?: boolean } = {}): Promise<boolean> {
   try {
-    current = new Uint8Array(await readFile(target.path));
-  } catch {
-    current = null;
-  }
-  if (current === null || !equalBytes(current, target.bytes)) {
+    await withFileLock(target.path, async () => {
+      const current = await readFile(target.path).then((b) => new Uint8Array(b), () => null);
+      if (current === null || !equalBytes(current, target.bytes)) throw new ChangedOnDisk();
+      await writeFileAtomic(target.path, next);
+    });
+    return true;
+  } catch (error) {
+    if (!(error instanceof ChangedOnDisk)) throw error;
+    if (options.retry) return false;
     const aside = `${target.path}.secrets-${new Date().toISOString().replace(/[:.]/g, '')}`;
     await writeFileAtomic(aside, next, { mode: 0o600 });
     throw new SecretsError('IO_WRITE', `${JSON.stringify(target.path)} changed on disk while it was open: not overwritten`, {
       hints: [`your version, encrypted, is in ${aside}`, 'compare the two, then move the one to keep into place'],
     });
   }
-  await writeFileAtomic(target.path, next);
+}
+
+/**
+ * A read-modify-write that is safe against concurrent writers: when another process changed the file in
+ * between, the change is re-applied to its new content (a few times), so both writers' changes survive.
+ */
+async function modifyWithRetry(ctx: Context, file: string, inputType: string | undefined, change: (target: OpenForWrite) => Uint8Array | null): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const target = await openForWrite(ctx, file, inputType === undefined ? {} : { inputType });
+    const next = change(target);
+    if (next === null) return;
+    if (await replaceIfUnchanged(target, next, { retry: attempt < 5 })) return;
+  }
 }
 
 /** sops set: VALUE is JSON. A scalar number becomes a float (Go encoding/json); inside objects ints stay ints (the JSON store). */
@@ -113,10 +133,11 @@ export async function setValue(ctx: Context, options: SetOptions): Promise<numbe
   else if (options.valueFile) text = Buffer.from(await readInput(ctx, options.value)).toString('utf8');
   else text = options.value;
   const value = jsonValue(text);
-  const target = await openForWrite(ctx, options.file, options.inputType === undefined ? {} : { inputType: options.inputType });
-  const next = setAtPath(target.opened.document, path, value);
-  if (options.idempotent && JSON.stringify(next, bigints) === JSON.stringify(target.opened.document, bigints)) return 0;
-  await replaceIfUnchanged(target, updateSopsFile(target.opened, next, { now: options.now ?? new Date() }));
+  await modifyWithRetry(ctx, options.file, options.inputType, (target) => {
+    const next = setAtPath(target.opened.document, path, value);
+    if (options.idempotent && JSON.stringify(next, bigints) === JSON.stringify(target.opened.document, bigints)) return null;
+    return updateSopsFile(target.opened, next, { now: options.now ?? new Date() });
+  });
   return 0;
 }
 
@@ -125,15 +146,16 @@ const bigints = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `$
 /** Runs `secrets unset FILE PATH`. */
 export async function unsetValue(ctx: Context, options: { file: string; path: string; idempotent: boolean; inputType?: string; now?: Date }): Promise<number> {
   const path = parseTreePath(options.path);
-  const target = await openForWrite(ctx, options.file, options.inputType === undefined ? {} : { inputType: options.inputType });
-  let next;
-  try {
-    next = unsetAtPath(target.opened.document, path);
-  } catch (error) {
-    if (options.idempotent && error instanceof SecretsError && error.code === 'SOPS_KEY_NOT_FOUND') return 0;
-    throw error;
-  }
-  await replaceIfUnchanged(target, updateSopsFile(target.opened, next, { now: options.now ?? new Date() }));
+  await modifyWithRetry(ctx, options.file, options.inputType, (target) => {
+    let next;
+    try {
+      next = unsetAtPath(target.opened.document, path);
+    } catch (error) {
+      if (options.idempotent && error instanceof SecretsError && error.code === 'SOPS_KEY_NOT_FOUND') return null;
+      throw error;
+    }
+    return updateSopsFile(target.opened, next, { now: options.now ?? new Date() });
+  });
   return 0;
 }
 

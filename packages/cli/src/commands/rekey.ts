@@ -24,7 +24,7 @@ import {
 } from '@secrets/core';
 import type { Context } from '../context.js';
 import { loadIdentities, passphrasePrompt } from '../identities.js';
-import { writeFileAtomic } from '../io.js';
+import { withFileLock, writeFileAtomic } from '../io.js';
 import { printError, printNote, printWarning, useColor } from '../output.js';
 
 /** Options of `secrets rekey`. */
@@ -180,9 +180,11 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
           const next = options.rotate
             ? await rotateSopsFile(await openSopsFile(p.bytes, { format, identities, passphrase: passphrasePrompt(ctx) }), { keyGroups: p.groups, now: options.now ?? new Date() })
             : await rekeySopsFile(p.bytes, { format, identities, passphrase: passphrasePrompt(ctx), keyGroups: p.groups, shamirThreshold: p.threshold });
-          const now = new Uint8Array(await readFile(p.path));
-          if (Buffer.compare(now, p.bytes) !== 0) throw new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten');
-          await writeFileAtomic(p.path, next);
+          await withFileLock(p.path, async () => {
+            const now = new Uint8Array(await readFile(p.path));
+            if (Buffer.compare(now, p.bytes) !== 0) throw new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten (run rekey again)');
+            await writeFileAtomic(p.path, next);
+          });
           if (!ctx.stderr.isTTY) printNote(ctx, `secrets: ${name} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
         } catch (error) {
           failures.push(`${name}: ${error instanceof SecretsError ? error.message : String(error)}`);
