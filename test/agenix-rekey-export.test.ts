@@ -43,10 +43,20 @@ describe('secrets agenix rekey', () => {
     // give secret2 to system1 as well: only secret2 is rewritten, and system1 opens it
     const rules = readFileSync(join(dir, 'secrets.nix'), 'utf8');
     writeFileSync(join(dir, 'secrets.nix'), rules.replace('"secret2.age".publicKeys = [ user1 ];', '"secret2.age".publicKeys = [ user1 system1 ];'));
+    // check (no key, no .sops.yaml needed) sees the stale file and names who cannot open it yet
+    const stale = await runProcess(['check', '--json'], { cwd: dir });
+    expect(stale.status).toBe(1);
+    const found = JSON.parse(stale.stdout) as { findings: { file: string; kind: string }[]; agenixRecipients: { recipient: string; opens: string[]; cannot: { file: string }[] }[] };
+    expect(found.findings).toEqual([expect.objectContaining({ file: 'secret2.age', kind: 'recipients-differ' })]);
+    const system1 = found.agenixRecipients.find((r) => r.recipient.startsWith('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPJD'));
+    expect(system1?.cannot).toEqual([{ file: 'secret2.age', reason: 'no stanza for this key yet: run secrets agenix rekey' }]);
+    expect(system1?.opens).toHaveLength(3);
     const plan = await runProcess(['agenix', 'rekey', '-n'], { cwd: dir });
     expect(plan.stdout).toMatch(/^would rekey secret2\.age: ssh recipients changed \(new ssh-ed25519 [A-Za-z0-9+/]{6}\)\n$/);
     const r = await runProcess(['agenix', 'rekey', '-i', join(keys, 'user1')], { cwd: dir });
     expect(r.status).toBe(0);
+    const ok = await runProcess(['check'], { cwd: dir });
+    expect([ok.status, ok.stdout.split('\n').at(-2)]).toEqual([0, 'ok: 5 encrypted files match secrets.nix']);
     expect(r.stderr).toContain('rekeyed secret2.age (ssh recipients changed');
     const after = snapshot(dir, ageFiles);
     for (const f of ageFiles) if (f !== 'secret2.age') expect([f, after.get(f)]).toEqual([f, original.get(f)]);

@@ -6,8 +6,27 @@
  * sops-nix's "0 successful groups required, got 0" at activation, caught here instead.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
-import { SecretsError, findConfig, formatFromPath, loadConfig, matchCreationRule, readMetadata, storeFor, type MasterKey, type SopsConfig } from '@secrets/core';
+import { basename, dirname, join, relative } from 'node:path';
+import {
+  SecretsError,
+  findConfig,
+  formatFromPath,
+  inspectAgeHeader,
+  loadConfig,
+  matchCreationRule,
+  normalizeRuleName,
+  parseAgenixLock,
+  parseRecipient,
+  parseSecretsNix,
+  readMetadata,
+  recipientState,
+  sshTag,
+  storeFor,
+  type AgeRecipient,
+  type LockEntry,
+  type MasterKey,
+  type SopsConfig,
+} from '@secrets/core';
 import type { Context } from '../context.js';
 import { printWarning } from '../output.js';
 
@@ -65,11 +84,13 @@ function ruleFor(config: SopsConfig, path: string): ReturnType<typeof matchCreat
 /** Runs `secrets check`. */
 export async function check(ctx: Context, options: { files: readonly string[]; json: boolean; allowKey: readonly string[]; config?: string }): Promise<number> {
   const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}) });
-  if (!found) throw new SecretsError('CONFIG_NOT_FOUND', 'no .sops.yaml found (searched from the working directory upward)');
-  const config = await loadConfig(found);
+  // An agenix-only repository has no .sops.yaml: its secrets.nix files are checked alone.
+  const config: SopsConfig = found ? await loadConfig(found) : { path: '', creationRules: [], stores: {}, warnings: [], names: new Map(), sshKeys: new Map() };
   for (const w of config.warnings) printWarning(ctx, w);
-  const root = dirname(found.path);
+  const root = found ? dirname(found.path) : ctx.cwd;
   const all = options.files.length > 0 ? options.files.map((f) => join(ctx.cwd, f)) : await walk(root);
+  const rulesFiles = all.filter((p) => basename(p) === 'secrets.nix');
+  if (!found && rulesFiles.length === 0) throw new SecretsError('CONFIG_NOT_FOUND', 'no .sops.yaml (searched from the working directory upward) and no secrets.nix below it');
   const allowed = options.allowKey.map((a) => join(ctx.cwd, a));
   const findings: Finding[] = [];
   const reports = new Map<string, { opens: string[]; cannot: { file: string; reason: string }[] }>();
@@ -84,7 +105,7 @@ export async function check(ctx: Context, options: { files: readonly string[]; j
     const name = relative(ctx.cwd, path) || path;
     if ((await stat(path)).size > MAX_SCAN) continue;
     const bytes = new Uint8Array(await readFile(path));
-    const rule = path === found.path ? null : ruleFor(config, path);
+    const rule = path === found?.path ? null : ruleFor(config, path);
     let metadata = null;
     try {
       metadata = readMetadata(storeFor(formatFromPath(path)).loadEncrypted(bytes).metadata);
@@ -133,6 +154,8 @@ export async function check(ctx: Context, options: { files: readonly string[]; j
       }
     }
   }
+  const agenix = await checkAgenix(ctx, rulesFiles, config, findings);
+  checked += agenix.checked;
   const recipients: RecipientReport[] = [...reports].map(([recipient, r]) => ({
     name: config.names.get(recipient) ?? null,
     recipient,
@@ -142,19 +165,83 @@ export async function check(ctx: Context, options: { files: readonly string[]; j
     ...(recipient.startsWith('ssh-') ? { note: 'a native SSH recipient: sops-nix opens it only with sops.environment.SOPS_AGE_SSH_PRIVATE_KEY_FILE set; hosts usually get the ssh-to-age age1… form' } : {}),
   }));
   if (options.json) {
-    ctx.stdout.write(`${JSON.stringify({ config: found.path, checked, findings, recipients }, null, 2)}\n`);
+    ctx.stdout.write(`${JSON.stringify({ config: found?.path ?? null, checked, findings, recipients, agenixRules: rulesFiles, agenixRecipients: agenix.recipients }, null, 2)}\n`);
   } else {
-    if (recipients.length > 0 && checked > 0) {
-      ctx.stdout.write('recipients:\n');
-      for (const r of recipients) {
+    const print = (title: string, list: readonly RecipientReport[]): void => {
+      if (list.length === 0) return;
+      ctx.stdout.write(`${title}:\n`);
+      for (const r of list) {
         const label = r.name ?? (r.recipient.length > 24 ? `${r.recipient.slice(0, 20)}…` : r.recipient);
         const total = r.opens.length + r.cannot.length;
         ctx.stdout.write(`  ${label}: opens ${r.opens.length} of ${total} file${total === 1 ? '' : 's'}${r.note ? ` (${r.note})` : ''}\n`);
         for (const c of r.cannot) ctx.stdout.write(`    cannot open ${c.file}: ${c.reason}\n`);
       }
-    }
+    };
+    if (checked - agenix.checked > 0) print('recipients', recipients);
+    print('agenix recipients', agenix.recipients);
     for (const f of findings) ctx.stdout.write(`${f.file}: ${f.message}\n`);
-    ctx.stdout.write(findings.length === 0 ? `ok: ${checked} encrypted file${checked === 1 ? '' : 's'} match ${relative(ctx.cwd, found.path) || found.path}\n` : `${findings.length} problem${findings.length === 1 ? '' : 's'} found\n`);
+    const against = [...(found ? [relative(ctx.cwd, found.path) || found.path] : []), ...rulesFiles.map((p) => relative(ctx.cwd, p) || p)].join(', ');
+    ctx.stdout.write(findings.length === 0 ? `ok: ${checked} encrypted file${checked === 1 ? '' : 's'} match ${against}\n` : `${findings.length} problem${findings.length === 1 ? '' : 's'} found\n`);
   }
   return findings.length === 0 ? 0 : 1;
+}
+
+/**
+ * agenix: every existing `.age` file of each secrets.nix against its rule (stanza tags, and secrets.lock
+ * for anonymous X25519 stanzas), and which recipient opens which file. Needs no key.
+ */
+async function checkAgenix(ctx: Context, rulesFiles: readonly string[], config: SopsConfig, findings: Finding[]): Promise<{ checked: number; recipients: RecipientReport[] }> {
+  const reports = new Map<string, { opens: string[]; cannot: { file: string; reason: string }[] }>();
+  const report = (recipient: string): { opens: string[]; cannot: { file: string; reason: string }[] } => {
+    let r = reports.get(recipient);
+    if (!r) reports.set(recipient, (r = { opens: [], cannot: [] }));
+    return r;
+  };
+  // An SSH key noted in .sops.yaml carries the name of the age1… line it was converted to.
+  const names = new Map(config.names);
+  for (const [age, ssh] of config.sshKeys) if (config.names.has(age)) names.set(ssh, config.names.get(age) as string);
+  const fail = (file: string, error: unknown): void => void findings.push({ file: relative(ctx.cwd, file) || file, kind: 'unreadable', message: error instanceof SecretsError ? error.message : 'unknown error' });
+  let checked = 0;
+  for (const rulesPath of rulesFiles) {
+    let rules;
+    let lock;
+    try {
+      rules = parseSecretsNix(await readFile(rulesPath, 'utf8'), rulesPath);
+      const lockPath = join(dirname(rulesPath), 'secrets.lock');
+      const lockText = await readFile(lockPath, 'utf8').catch(() => null);
+      lock = lockText === null ? new Map<string, LockEntry>() : parseAgenixLock(lockText, lockPath);
+    } catch (error) {
+      fail(rulesPath, error);
+      continue;
+    }
+    for (const rule of rules) {
+      const name = normalizeRuleName(rule.name);
+      const file = join(dirname(rulesPath), name);
+      const shown = relative(ctx.cwd, file) || file;
+      const bytes = await readFile(file).then((b) => new Uint8Array(b), () => null);
+      if (bytes === null) continue; // not created yet: agenix builds without it until it is declared
+      let recipients: AgeRecipient[];
+      let stanzas;
+      try {
+        recipients = rule.publicKeys.map((k) => parseRecipient(k));
+        stanzas = inspectAgeHeader(bytes).stanzas;
+      } catch (error) {
+        fail(file, error);
+        continue;
+      }
+      checked++;
+      const state = recipientState(stanzas, recipients, bytes, lock.get(name));
+      if (!state.current && state.certain) findings.push({ file: shown, kind: 'recipients-differ', message: `recipients differ from its rule in ${relative(ctx.cwd, rulesPath) || rulesPath}: ${state.reason} (run secrets agenix rekey)` });
+      for (const r of recipients) {
+        const entry = report(r.kind === 'ssh-ed25519' || r.kind === 'ssh-rsa' ? r.text.split(/\s+/).slice(0, 2).join(' ') : r.text);
+        if (r.kind === 'ssh-ed25519' || r.kind === 'ssh-rsa') {
+          if (stanzas.some((st) => st.type === r.kind && st.args[0] === sshTag(r.key.wire))) entry.opens.push(shown);
+          else entry.cannot.push({ file: shown, reason: 'no stanza for this key yet: run secrets agenix rekey' });
+        } else if (state.current) entry.opens.push(shown);
+        else entry.cannot.push({ file: shown, reason: state.certain ? `${state.reason}: run secrets agenix rekey` : 'cannot tell: X25519 stanzas are anonymous and secrets.lock has no valid record (one secrets agenix rekey writes it)' });
+      }
+    }
+  }
+  const recipients = [...reports].map(([recipient, r]) => ({ name: names.get(recipient) ?? null, recipient, opens: r.opens, cannot: r.cannot }));
+  return { checked, recipients };
 }

@@ -106,7 +106,13 @@ export function formatAgenixLock(lock: AgenixLock): string {
 /** The verdict on one file. */
 export type RecipientState =
   | { readonly current: true }
-  | { readonly current: false; readonly reason: string };
+  | {
+      readonly current: false;
+      readonly reason: string;
+      /** True when the header (or a record vouching for this very file) proves the set differs; false when
+       * nothing can tell (anonymous stanzas without a valid record): rekeying is then only a precaution. */
+      readonly certain: boolean;
+    };
 
 /**
  * Whether a file's header already serves exactly these recipients.
@@ -129,16 +135,16 @@ export function recipientState(stanzas: readonly StanzaInfo[], recipients: reado
   const removed = haveTags.filter((t) => !wantTags.includes(t));
   if (added.length > 0 || removed.length > 0) {
     const parts = [...(added.length ? [`new ${added.join(', ')}`] : []), ...(removed.length ? [`dropped ${removed.join(', ')}`] : [])];
-    return { current: false, reason: `ssh recipients changed (${parts.join('; ')})` };
+    return { current: false, reason: `ssh recipients changed (${parts.join('; ')})`, certain: true };
   }
   const anonymous = (kind: AgeRecipient['kind'], type: string): [number, number] => [want.filter((r) => r.kind === kind).length, stanzas.filter((s) => s.type === type).length];
   const [wantX, haveX] = anonymous('x25519', 'X25519');
   const [wantPq, havePq] = anonymous('hybrid', 'mlkem768x25519');
-  if (wantX !== haveX) return { current: false, reason: `${haveX} X25519 stanza${haveX === 1 ? '' : 's'} for ${wantX} X25519 recipient${wantX === 1 ? '' : 's'}` };
-  if (wantPq !== havePq) return { current: false, reason: `${havePq} post-quantum stanza${havePq === 1 ? '' : 's'} for ${wantPq} post-quantum recipient${wantPq === 1 ? '' : 's'}` };
+  if (wantX !== haveX) return { current: false, reason: `${haveX} X25519 stanza${haveX === 1 ? '' : 's'} for ${wantX} X25519 recipient${wantX === 1 ? '' : 's'}`, certain: true };
+  if (wantPq !== havePq) return { current: false, reason: `${havePq} post-quantum stanza${havePq === 1 ? '' : 's'} for ${wantPq} post-quantum recipient${wantPq === 1 ? '' : 's'}`, certain: true };
   if (wantX + wantPq === 0) return { current: true };
-  if (!entry) return { current: false, reason: 'its X25519 recipients are anonymous and secrets.lock has no record of them' };
-  if (entry.sha256 !== fileDigest(file)) return { current: false, reason: 'the file changed since secrets.lock recorded its recipients' };
-  if (entry.recipients !== recipientSetDigest(recipients)) return { current: false, reason: 'its X25519 recipients changed (per secrets.lock)' };
+  if (!entry) return { current: false, reason: 'its X25519 recipients are anonymous and secrets.lock has no record of them', certain: false };
+  if (entry.sha256 !== fileDigest(file)) return { current: false, reason: 'the file changed since secrets.lock recorded its recipients', certain: false };
+  if (entry.recipients !== recipientSetDigest(recipients)) return { current: false, reason: 'its X25519 recipients changed (per secrets.lock)', certain: true };
   return { current: true };
 }

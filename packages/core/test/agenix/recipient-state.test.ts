@@ -30,11 +30,11 @@ describe('recipient state of .age files', () => {
     const entry = { recipients: recipientSetDigest([ra, user1].map((k) => parseRecipient(k))), sha256: fileDigest(file) };
     expect(state(file, [ra, user1], entry)).toEqual({ current: true });
     expect(state(file, [user1, ra], entry)).toEqual({ current: true });
-    expect(state(file, [ra, user1])).toEqual({ current: false, reason: 'its X25519 recipients are anonymous and secrets.lock has no record of them' });
+    expect(state(file, [ra, user1])).toEqual({ current: false, reason: 'its X25519 recipients are anonymous and secrets.lock has no record of them', certain: false });
     // a swapped X25519 key: same stanza count and tags, only the record tells
-    expect(state(file, [rb, user1], entry)).toEqual({ current: false, reason: 'its X25519 recipients changed (per secrets.lock)' });
-    expect(state(file, [ra, user1], { ...entry, sha256: fileDigest(new Uint8Array([1])) })).toEqual({ current: false, reason: 'the file changed since secrets.lock recorded its recipients' });
-    expect(state(file, [ra, rb, user1], entry)).toEqual({ current: false, reason: '1 X25519 stanza for 2 X25519 recipients' });
+    expect(state(file, [rb, user1], entry)).toEqual({ current: false, reason: 'its X25519 recipients changed (per secrets.lock)', certain: true });
+    expect(state(file, [ra, user1], { ...entry, sha256: fileDigest(new Uint8Array([1])) })).toEqual({ current: false, reason: 'the file changed since secrets.lock recorded its recipients', certain: false });
+    expect(state(file, [ra, rb, user1], entry)).toEqual({ current: false, reason: '1 X25519 stanza for 2 X25519 recipients', certain: true });
   });
 
   it('secrets.lock round-trips, sorted, and refuses what it cannot vouch for', () => {
