@@ -10,7 +10,7 @@ import { SecretsError, decryptAge, encryptAge, normalizeRuleName, parseRecipient
 import type { Context } from '../context.js';
 import { editorCommand, makePrivateDir, onPath, readEdited, runEditor, writePrivateFile } from '../editor.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
-import { readInput, writeFileAtomic, writeOutput } from '../io.js';
+import { readFileLimited, readInput, writeFileAtomic, writeOutput } from '../io.js';
 import { printNote } from '../output.js';
 
 /** The rules file: `--rules`, `$RULES`, else `secrets.nix` next to the file or in a parent directory. */
@@ -61,7 +61,7 @@ export async function agenixEdit(ctx: Context, options: { file: string; rules?: 
   if (exists) {
     const { identities, places } = await loadIdentities(ctx, options.identities);
     try {
-      plaintext = await decryptAge(new Uint8Array(await readFile(path)), identities, { passphrase: passphrasePrompt(ctx) });
+      plaintext = await decryptAge(await readFileLimited(path, JSON.stringify(options.file)), identities, { passphrase: passphrasePrompt(ctx) });
     } catch (error) {
       throw withPlaces(error, places);
     }
@@ -69,7 +69,7 @@ export async function agenixEdit(ctx: Context, options: { file: string; rules?: 
   const hash = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
   let edited: Uint8Array;
   if (options.editor === '-' || (options.editor === undefined && !ctx.env['EDITOR'] && !ctx.stdin.isTTY)) {
-    edited = await ctx.stdin.readAll();
+    edited = await readInput(ctx, '-');
   } else {
     const argv = editorCommand(options.editor ? { ...ctx, env: { ...ctx.env, SOPS_EDITOR: options.editor } } : ctx, onPath(ctx.env));
     const dir = makePrivateDir(ctx, options.allowDiskTmp);
