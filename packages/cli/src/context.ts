@@ -16,8 +16,11 @@ export interface Output {
 /** Standard input as commands see it. */
 export interface Input {
   readonly isTTY: boolean;
-  /** Reads all of standard input (once). */
-  readAll(): Promise<Uint8Array>;
+  /**
+   * Reads all of standard input (once). With `maxBytes`, stops reading once more than that has arrived
+   * (the caller then refuses the input): a huge pipe is never held whole in memory.
+   */
+  readAll(maxBytes?: number): Promise<Uint8Array>;
 }
 
 /** The injected world of one CLI run. */
@@ -40,9 +43,15 @@ function streamOutput(stream: NodeJS.WriteStream): Output {
   return { isTTY: stream.isTTY === true, write: (chunk) => void stream.write(chunk) };
 }
 
-async function readStream(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
+async function readStream(stream: NodeJS.ReadableStream, maxBytes = Infinity): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  let total = 0;
+  for await (const chunk of stream) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    chunks.push(b);
+    total += b.length;
+    if (total > maxBytes) break; // the caller sees more than maxBytes and refuses the input
+  }
   return new Uint8Array(Buffer.concat(chunks));
 }
 
@@ -106,7 +115,7 @@ export function processContext(): Context {
     cwd: process.cwd(),
     homedir: homedir(),
     platform: process.platform,
-    stdin: { isTTY: process.stdin.isTTY === true, readAll: () => readStream(process.stdin) },
+    stdin: { isTTY: process.stdin.isTTY === true, readAll: (maxBytes) => readStream(process.stdin, maxBytes) },
     stdout: streamOutput(process.stdout),
     stderr: streamOutput(process.stderr),
     prompt: hasTerminal() ? ttyPrompt : null,

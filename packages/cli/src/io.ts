@@ -6,24 +6,72 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { SecretsError } from '@secrets/core';
+import { DEFAULT_MAX_INPUT_BYTES, SecretsError } from '@secrets/core';
 import type { Context } from './context.js';
+
+/**
+ * The most the CLI reads from one input (a file or stdin): the stores' own limit, 64 MiB. Everything is
+ * held in memory, so a larger file is refused by its size, before it is read.
+ */
+export const MAX_INPUT_BYTES = DEFAULT_MAX_INPUT_BYTES;
 
 /** Resolves a user-given path against the context's cwd. */
 export function resolvePath(ctx: Context, path: string): string {
   return resolve(ctx.cwd, path);
 }
 
+/** The LIMIT_EXCEEDED error for an input over `max` bytes. */
+export function tooLarge(shown: string, size: number | null, max: number): SecretsError {
+  const what = size === null ? `more than ${max} bytes` : `${size} bytes`;
+  return new SecretsError('LIMIT_EXCEEDED', `${shown} is too large: ${what}, the limit is ${max} bytes`, {
+    hints: ['secrets holds files in memory; sops files, age files and keys are far smaller than this'],
+    details: { limit: 'inputBytes', max },
+  });
+}
+
 /**
- * Reads a file, or standard input for `-`.
+ * Reads a whole file of at most `max` bytes. A regular file over the limit is refused from its size,
+ * before anything is read; a pipe or device is read up to the limit.
  *
- * @throws SecretsError FILE_NOT_FOUND / IO_READ
+ * @throws the fs error (ENOENT, EISDIR, …) or SecretsError LIMIT_EXCEEDED
  */
-export async function readInput(ctx: Context, path: string): Promise<Uint8Array> {
-  if (path === '-') return ctx.stdin.readAll();
+export async function readFileLimited(path: string, shown: string, max: number = MAX_INPUT_BYTES): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
   try {
-    return new Uint8Array(await readFile(resolvePath(ctx, path)));
+    const info = await handle.stat();
+    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (info.isFile() && info.size > max) throw tooLarge(shown, info.size, max);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, max + 1 - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > max) throw tooLarge(shown, null, max); // grew while being read, or not a regular file
+    }
+    return new Uint8Array(Buffer.concat(chunks, total));
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Reads a file, or standard input for `-`, of at most `max` bytes (default {@link MAX_INPUT_BYTES}).
+ *
+ * @throws SecretsError FILE_NOT_FOUND / IO_READ / LIMIT_EXCEEDED
+ */
+export async function readInput(ctx: Context, path: string, max: number = MAX_INPUT_BYTES): Promise<Uint8Array> {
+  if (path === '-') {
+    const bytes = await ctx.stdin.readAll(max);
+    if (bytes.length > max) throw tooLarge('standard input', null, max);
+    return bytes;
+  }
+  try {
+    return await readFileLimited(resolvePath(ctx, path), JSON.stringify(path), max);
   } catch (error) {
+    if (error instanceof SecretsError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new SecretsError('FILE_NOT_FOUND', `file ${JSON.stringify(path)} does not exist`);
     if (code === 'EISDIR') throw new SecretsError('IO_READ', `${JSON.stringify(path)} is a directory`);

@@ -48,6 +48,8 @@ export {
   isArmored,
   looksSecret,
   MIN_RSA_BITS,
+  MAX_IDENTITIES_PER_SOURCE,
+  MAX_IDENTITY_SOURCE_BYTES,
   parseIdentities,
   parseRecipient,
   sshTag,
@@ -95,7 +97,18 @@ export {
   type CreateOptions,
   type RekeyOptions,
 } from './sops/file.js';
-export { formatFromPath, isFormat, storeFor, FORMATS, type Format, type Store, type StoreOptions } from './sops/stores/store.js';
+export {
+  formatFromPath,
+  isFormat,
+  storeFor,
+  FORMATS,
+  DEFAULT_MAX_ALIAS_EXPANSION,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_INPUT_BYTES,
+  type Format,
+  type Store,
+  type StoreOptions,
+} from './sops/stores/store.js';
 export { readMetadata, writeMetadata, type Metadata, type MasterKey, type AgeKey, type OpaqueKey, type KeyType } from './sops/metadata.js';
 export { normalizeRules, pickCryptRules, type CryptRules } from './sops/rules.js';
 export { parseTreePath, getAtPath, setAtPath, unsetAtPath } from './sops/tree-path.js';

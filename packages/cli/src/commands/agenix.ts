@@ -44,7 +44,7 @@ import {
 import type { Context } from '../context.js';
 import { editorCommand, makePrivateDir, onPath, readEdited, runEditor, writePrivateFile } from '../editor.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
-import { readInput, withFileLock, writeFileAtomic, writeOutput } from '../io.js';
+import { readFileLimited, readInput, withFileLock, writeFileAtomic, writeOutput } from '../io.js';
 import { printError, printNote, printWarning } from '../output.js';
 import { candidates } from './rekey.js';
 
@@ -160,14 +160,14 @@ export async function agenixEdit(ctx: Context, options: { file: string; rules?: 
   if (existed) {
     const { identities, places } = await loadIdentities(ctx, options.identities);
     try {
-      plaintext = await decryptAge(new Uint8Array(await readFile(path)), identities, { passphrase: passphrasePrompt(ctx) });
+      plaintext = await decryptAge(await readFileLimited(path, JSON.stringify(options.file)), identities, { passphrase: passphrasePrompt(ctx) });
     } catch (error) {
       throw withPlaces(error, places);
     }
   }
   let edited: Uint8Array;
   if (options.editor === '-' || (options.editor === undefined && !ctx.env['EDITOR'] && !ctx.stdin.isTTY)) {
-    edited = await ctx.stdin.readAll();
+    edited = await readInput(ctx, '-');
   } else {
     const argv = editorCommand(options.editor ? { ...ctx, env: { ...ctx.env, SOPS_EDITOR: options.editor } } : ctx, onPath(ctx.env));
     const dir = makePrivateDir(ctx, options.allowDiskTmp);
@@ -233,7 +233,7 @@ export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Pr
         continue;
       }
       if (rule.publicKeys.length === 0) throw new SecretsError('CONFIG_INVALID', 'its rule has no publicKeys');
-      const bytes = new Uint8Array(await readFile(path));
+      const bytes = await readFileLimited(path, JSON.stringify(shown));
       const reason = options.force ? 'forced' : staleness(bytes, rule.publicKeys, rule.armor, rules.lock.get(name));
       if (reason === null) {
         current++;
@@ -384,7 +384,7 @@ export async function agenixExport(ctx: Context, options: AgenixExportOptions): 
     const format = formatFromPath(file);
     let opened;
     try {
-      opened = await openSopsFile(new Uint8Array(await readFile(file)), { format, identities: ids, passphrase: passphrasePrompt(ctx) });
+      opened = await openSopsFile(await readFileLimited(file, JSON.stringify(shownFile)), { format, identities: ids, passphrase: passphrasePrompt(ctx) });
     } catch (error) {
       throw wrap(error);
     }
@@ -418,7 +418,7 @@ export async function agenixExport(ctx: Context, options: AgenixExportOptions): 
       const name = normalizeRuleName(relative(rulesDir, target).split(sep).join('/'));
       const armor = options.armor;
       entries.set(name, { name, publicKeys, armor });
-      const before = await readFile(target).then((b) => new Uint8Array(b), () => null);
+      const before = await readFileLimited(target, JSON.stringify(name)).catch(() => null);
       if (before !== null) {
         let same = false;
         try {

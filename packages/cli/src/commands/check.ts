@@ -28,6 +28,7 @@ import {
   type SopsConfig,
 } from '@secrets/core';
 import type { Context } from '../context.js';
+import { readFileLimited } from '../io.js';
 import { printWarning } from '../output.js';
 
 /** What one recipient can open. */
@@ -218,7 +219,7 @@ async function checkAgenix(ctx: Context, rulesFiles: readonly string[], config: 
       const name = normalizeRuleName(rule.name);
       const file = join(dirname(rulesPath), name);
       const shown = relative(ctx.cwd, file) || file;
-      const bytes = await readFile(file).then((b) => new Uint8Array(b), () => null);
+      const bytes = await readFileLimited(file, JSON.stringify(shown)).catch(() => null);
       if (bytes === null) continue; // not created yet: agenix builds without it until it is declared
       let recipients: AgeRecipient[];
       let stanzas;

@@ -33,7 +33,7 @@ import {
 import type { Context } from '../context.js';
 import { editorCommand, makePrivateDir, onPath, readEdited, runEditor, writePrivateFile } from '../editor.js';
 import { EXIT } from '../exit-codes.js';
-import { resolvePath, writeFileAtomic } from '../io.js';
+import { readInput, resolvePath, writeFileAtomic } from '../io.js';
 import { printNote, printWarning } from '../output.js';
 import { openForWrite, replaceIfUnchanged } from './modify.js';
 
@@ -75,7 +75,7 @@ async function edited(ctx: Context, options: EditOptions, format: Format, plaint
   const store = storeFor(format);
   const fromStdin = options.editor === '-' || (options.editor === undefined && !ctx.env['SOPS_EDITOR'] && !ctx.env['EDITOR'] && !ctx.stdin.isTTY);
   if (fromStdin) {
-    const input = await ctx.stdin.readAll();
+    const input = await readInput(ctx, '-');
     if (sha256(input) === sha256(plaintext)) return null;
     return store.loadPlain(input);
   }

@@ -128,7 +128,7 @@ export async function setValue(ctx: Context, options: SetOptions): Promise<numbe
   if (options.valueStdin && options.valueFile) throw new SecretsError('USAGE', 'cannot use --value-stdin and --value-file together');
   const path = parseTreePath(options.path);
   let text: string;
-  if (options.valueStdin) text = Buffer.from(await ctx.stdin.readAll()).toString('utf8');
+  if (options.valueStdin) text = Buffer.from(await readInput(ctx, '-')).toString('utf8');
   else if (options.value === undefined) throw new SecretsError('USAGE', 'missing VALUE', { hints: ['secrets set FILE PATH VALUE, or --value-stdin'] });
   else if (options.valueFile) text = Buffer.from(await readInput(ctx, options.value)).toString('utf8');
   else text = options.value;

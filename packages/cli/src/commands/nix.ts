@@ -2,11 +2,10 @@
  * `secrets nix sops [FILE…]`: the sops-nix declarations for the repository's sops files, with what
  * sops-nix could not install flagged now instead of at activation time. Needs no key.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { SecretsError, findConfig, formatFromPath, loadConfig, sopsNixDeclarations, storeFor, type SopsNixInput } from '@secrets/core';
 import type { Context } from '../context.js';
-import { writeOutput } from '../io.js';
+import { readFileLimited, writeOutput } from '../io.js';
 import { printWarning } from '../output.js';
 import { candidates } from './rekey.js';
 
@@ -24,7 +23,7 @@ export async function nixSops(ctx: Context, options: { files: readonly string[];
     const format = formatFromPath(file);
     let document;
     try {
-      document = storeFor(format).loadEncrypted(new Uint8Array(await readFile(file))).document;
+      document = storeFor(format).loadEncrypted(await readFileLimited(file, JSON.stringify(file))).document;
     } catch (error) {
       if (options.files.length > 0) throw error;
       continue; // not a sops file: skipped when scanning

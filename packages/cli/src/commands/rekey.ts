@@ -24,7 +24,7 @@ import {
 } from '@secrets/core';
 import type { Context } from '../context.js';
 import { loadIdentities, passphrasePrompt } from '../identities.js';
-import { withFileLock, writeFileAtomic } from '../io.js';
+import { readFileLimited, withFileLock, writeFileAtomic } from '../io.js';
 import { printError, printNote, printWarning, useColor } from '../output.js';
 
 /** Options of `secrets rekey`. */
@@ -121,7 +121,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     const name = relative(ctx.cwd, path) || path;
     try {
       if ((await lstat(path)).isSymbolicLink()) continue;
-      const bytes = new Uint8Array(await readFile(path));
+      const bytes = await readFileLimited(path, JSON.stringify(name));
       if (!isSopsFile(path, bytes)) {
         if (options.files.length > 0) throw new SecretsError('SOPS_METADATA_NOT_FOUND', 'not a sops file');
         continue;

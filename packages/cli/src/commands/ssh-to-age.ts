@@ -32,7 +32,7 @@ async function passphraseFor(ctx: Context, options: SshToAgeOptions, encrypted: 
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   if (options.stdinPass) {
     // ssh-to-age -stdinpass: all of stdin, trailing CR/LF removed.
-    const raw = Buffer.from(await ctx.stdin.readAll()).toString('utf8');
+    const raw = Buffer.from(await readInput(ctx, '-')).toString('utf8');
     return raw.replace(/[\r\n]+$/, '');
   }
   if (!encrypted) return undefined;

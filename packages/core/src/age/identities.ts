@@ -34,6 +34,19 @@ export type AgeIdentity =
   | { readonly kind: 'encrypted-file'; readonly origin: string; readonly file: Uint8Array }
   | { readonly kind: 'unsupported'; readonly origin: string; readonly reason: string };
 
+/**
+ * The largest identity source read: 16 MiB, age's own cap on identity files (cmd/age/parse.go). A
+ * keys.txt line is about 75 bytes.
+ */
+export const MAX_IDENTITY_SOURCE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The most identities one source may hold. Nothing tells which identity an X25519 stanza is for, so each
+ * is tried in turn (an X25519 exchange, about a millisecond here): 1000 identities bound a failed
+ * decryption to seconds. Real keys.txt files hold a handful.
+ */
+export const MAX_IDENTITIES_PER_SOURCE = 1000;
+
 /** Attaches a secret as a non-enumerable property (kept out of console.log, JSON, spreads). */
 function withSecret<T extends object, K extends string>(target: T, key: K, value: string): T & Record<K, string> {
   Object.defineProperty(target, key, { value, enumerable: false, writable: false, configurable: false });
@@ -99,10 +112,16 @@ function parseToken(token: string, where: string): AgeIdentity {
  * @param origin - where it came from, e.g. `SOPS_AGE_KEY_FILE (/home/u/keys.txt)`; used in every message
  * @returns the identities in order (origins of keys.txt entries get ` line N`); may be empty
  * @throws SecretsError AGE_IDENTITY_INVALID naming origin and line (never the line's content);
- *   SSH_KEY_INVALID / SSH_KEY_UNSUPPORTED / SSH_CIPHER_UNSUPPORTED for unusable SSH keys
+ *   SSH_KEY_INVALID / SSH_KEY_UNSUPPORTED / SSH_CIPHER_UNSUPPORTED for unusable SSH keys; LIMIT_EXCEEDED
+ *   over {@link MAX_IDENTITY_SOURCE_BYTES} or {@link MAX_IDENTITIES_PER_SOURCE}
  */
 export function parseIdentities(source: string | Uint8Array, origin: string): AgeIdentity[] {
   const bytes = typeof source === 'string' ? Buffer.from(source, 'utf8') : source;
+  if (bytes.length > MAX_IDENTITY_SOURCE_BYTES) {
+    throw new SecretsError('LIMIT_EXCEEDED', `${origin}: ${bytes.length} bytes is too large for an identity file (the limit is ${MAX_IDENTITY_SOURCE_BYTES} bytes)`, {
+      details: { limit: 'identitySourceBytes' },
+    });
+  }
   if (looksLikeBinaryAge(bytes) || isArmored(bytes)) return [{ kind: 'encrypted-file', origin, file: Uint8Array.from(bytes) }];
   const text = (typeof source === 'string' ? source : Buffer.from(source).toString('utf8')).replace(/^\uFEFF/, '');
   const head = text.trimStart();
@@ -114,6 +133,12 @@ export function parseIdentities(source: string | Uint8Array, origin: string): Ag
     const line = raw.trim(); // also drops the CR of CRLF
     if (line === '' || line.startsWith('#')) continue;
     const tokens = line.split(/\s+/);
+    if (out.length + tokens.length > MAX_IDENTITIES_PER_SOURCE) {
+      throw new SecretsError('LIMIT_EXCEEDED', `${origin}: more than ${MAX_IDENTITIES_PER_SOURCE} identities in one source`, {
+        hints: ['each identity is tried in turn; keep only the keys this machine needs in it'],
+        details: { limit: 'identitiesPerSource' },
+      });
+    }
     tokens.forEach((token, i) => {
       const where = tokens.length > 1 ? `${origin} line ${index + 1} key ${i + 1}` : `${origin} line ${index + 1}`;
       out.push(parseToken(token, where));

@@ -10,7 +10,7 @@
  * @packageDocumentation
  */
 export { parseRecipient, looksSecret, type AgeRecipient } from './recipients.js';
-export { parseIdentities, describeIdentity, type AgeIdentity, type IdentityDescription } from './identities.js';
+export { parseIdentities, describeIdentity, MAX_IDENTITIES_PER_SOURCE, MAX_IDENTITY_SOURCE_BYTES, type AgeIdentity, type IdentityDescription } from './identities.js';
 export { encryptAge, type EncryptAgeOptions } from './encrypt.js';
 export { decryptAge, type DecryptAgeOptions, type PassphraseRequest } from './decrypt.js';
 export { inspectAgeHeader, summarizeStanzas, type StanzaInfo } from './header.js';

@@ -7,6 +7,7 @@ import { Alias, isMap, isScalar, isSeq, parseDocument, Scalar, YAMLMap, YAMLSeq,
 import { parseRecipient } from '../age/index.js';
 import { SecretsError } from '../errors.js';
 import { compileRe2 } from '../re2.js';
+import { yamlParserReason } from '../sops/stores/common.js';
 
 /** Which rules a host joins: by index, or every rule whose path_regex matches a sample path. */
 export type RuleSelector = { readonly index: number } | { readonly path: string } | 'only';
@@ -22,7 +23,7 @@ const ANCHOR_PREFIX = 'server_';
 
 function load(text: string): Document {
   const doc = parseDocument(text, { keepSourceTokens: false });
-  if (doc.errors.length > 0) throw new SecretsError('CONFIG_INVALID', `.sops.yaml is not valid YAML: ${doc.errors[0]?.message.split('\n')[0]?.toLowerCase()}`);
+  if (doc.errors.length > 0) throw new SecretsError('CONFIG_INVALID', `.sops.yaml is not valid YAML: ${yamlParserReason(doc.errors[0]?.message ?? '').toLowerCase()}`);
   if (!isMap(doc.contents)) throw new SecretsError('CONFIG_INVALID', '.sops.yaml must be a mapping');
   return doc;
 }
@@ -41,7 +42,16 @@ function sequencesUnindented(text: string): boolean {
 }
 
 function stringify(doc: Document, original: string): string {
-  return doc.toString({ indentSeq: !sequencesUnindented(original), lineWidth: 0 });
+  try {
+    return doc.toString({ indentSeq: !sequencesUnindented(original), lineWidth: 0 });
+  } catch (error) {
+    // The yaml library parses an alias to an undefined (or later) anchor, but cannot write it back.
+    const unresolved = error instanceof Error && /^Unresolved alias/.test(error.message);
+    throw new SecretsError('CONFIG_INVALID', `.sops.yaml cannot be written back: ${unresolved ? 'an alias refers to no anchor defined before it' : 'the edited document is not valid YAML'}`, {
+      cause: error,
+      hints: unresolved ? ['define each &anchor (e.g. under keys:) before every *alias that refers to it'] : [],
+    });
+  }
 }
 
 function selectRules(doc: Document, selector: RuleSelector): YAMLMap[] {

@@ -9,7 +9,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { SecretsError } from '../errors.js';
-import { parseSopsConfig, type CreationRule, type SopsConfig } from './schema.js';
+import { parseSopsConfig, redactSecretKeys, type CreationRule, type SopsConfig } from './schema.js';
 
 /** How a config was found. */
 export type ConfigSource = 'flag' | 'env' | 'cwd' | 'file';
@@ -142,7 +142,7 @@ export function matchCreationRule(config: SopsConfig, file: string): CreationRul
   for (const rule of config.creationRules) {
     if (rule.regex === null || rule.regex.test(path)) return rule;
   }
-  const tried = config.creationRules.map((r) => `creation_rules[${r.index}] (line ${r.position.line}): path_regex ${JSON.stringify(r.pathRegex)}`);
+  const tried = config.creationRules.map((r) => `creation_rules[${r.index}] (line ${r.position.line}): path_regex ${redactSecretKeys(JSON.stringify(r.pathRegex))}`);
   throw new SecretsError('CONFIG_NO_MATCHING_RULE', `no creation rule in ${config.path} matches ${JSON.stringify(path)}`, {
     hints:
       tried.length > 0

@@ -10,6 +10,7 @@ import { ed25519PublicKeyToAgeRecipient, parseSshPublicKey } from '../ssh/index.
 import { SecretsError } from '../errors.js';
 import { compileRe2 } from '../re2.js';
 import type { CryptRules } from '../sops/rules.js';
+import { yamlParserReason } from '../sops/stores/common.js';
 
 /** A position in the config file (1-based). */
 export interface ConfigPosition {
@@ -86,6 +87,17 @@ const TOP_FIELDS = new Set(['creation_rules', 'destination_rules', 'stores', 'ke
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
+ * Masks age secret keys in text quoted from a `.sops.yaml` (a path_regex, a key name): people paste keys
+ * into this file, and a message about the line must not print one.
+ *
+ * @param text - a message
+ * @returns the message with every `AGE-SECRET-KEY-…`/`AGE-PLUGIN-…` token replaced
+ */
+export function redactSecretKeys(text: string): string {
+  return text.replace(/AGE-(?:SECRET-KEY|PLUGIN)-[0-9A-Z-]*/gi, '[secret key]');
+}
+
+/**
  * Parses and validates a `.sops.yaml`.
  *
  * @param text - the file's content
@@ -104,17 +116,17 @@ export function parseSopsConfig(text: string, path: string): SopsConfig {
   };
   const fail = (node: { range?: [number, number, number] | null | undefined } | null | undefined, message: string, hints: string[] = []): never => {
     const p = pos(node);
-    throw new SecretsError('CONFIG_INVALID', `${path}:${p.line}:${p.col}: ${message}`, { hints });
+    throw new SecretsError('CONFIG_INVALID', redactSecretKeys(`${path}:${p.line}:${p.col}: ${message}`), { hints: hints.map(redactSecretKeys) });
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0] as { linePos?: [{ line: number; col: number }]; message: string; pos: [number, number] };
     const lp = lineCounter.linePos(e.pos[0]);
-    throw new SecretsError('CONFIG_INVALID', `${path}:${lp.line}:${lp.col}: invalid YAML: ${e.message.split('\n')[0]?.toLowerCase()}`);
+    throw new SecretsError('CONFIG_INVALID', redactSecretKeys(`${path}:${lp.line}:${lp.col}: invalid YAML: ${yamlParserReason(e.message).toLowerCase()}`));
   }
   const warnings: string[] = [];
   const warn = (node: Node | Pair | null | undefined, message: string): void => {
     const p = pos(node as { range?: [number, number, number] });
-    warnings.push(`${path}:${p.line}:${p.col}: ${message}`);
+    warnings.push(redactSecretKeys(`${path}:${p.line}:${p.col}: ${message}`));
   };
   const resolve = (node: unknown): Node | null => {
     let n = node as Node | null;

@@ -6,9 +6,9 @@
  * commands; all of that goes through {@link KeyEnvironment}, so tests can fake it.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseIdentities, type AgeIdentity } from '../age/index.js';
+import { MAX_IDENTITY_SOURCE_BYTES, parseIdentities, type AgeIdentity } from '../age/index.js';
 import { SecretsError, isSecretsError } from '../errors.js';
 import { shellSplit } from './shlex.js';
 
@@ -55,6 +55,34 @@ export interface DiscoveredIdentities {
 export interface DiscoverOptions {
   /** Passed to `SOPS_AGE_KEY_CMD` as `SOPS_AGE_RECIPIENT`, as sops does. */
   readonly recipient?: string;
+}
+
+/**
+ * Reads an identity file of at most {@link MAX_IDENTITY_SOURCE_BYTES}: a larger regular file is refused
+ * from its size before it is read (a keys.txt pointing at a huge file must not fill memory).
+ */
+async function readIdentityFile(path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    const tooLarge = (): SecretsError =>
+      new SecretsError('LIMIT_EXCEEDED', `larger than ${MAX_IDENTITY_SOURCE_BYTES} bytes, too large for an identity file`, { details: { limit: 'identitySourceBytes' } });
+    if (info.isFile() && info.size > MAX_IDENTITY_SOURCE_BYTES) throw tooLarge();
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, MAX_IDENTITY_SOURCE_BYTES + 1 - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > MAX_IDENTITY_SOURCE_BYTES) throw tooLarge();
+    }
+    return new Uint8Array(Buffer.concat(chunks, total));
+  } finally {
+    await handle.close();
+  }
 }
 
 function defaultRunCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<Uint8Array> {
@@ -115,7 +143,7 @@ function isMissing(error: unknown): boolean {
  */
 export async function discoverIdentities(environment: KeyEnvironment, options: DiscoverOptions = {}): Promise<DiscoveredIdentities> {
   const { env, homedir } = environment;
-  const read = environment.readFile ?? ((path: string) => readFile(path).then((b) => new Uint8Array(b)));
+  const read = environment.readFile ?? readIdentityFile;
   const run = environment.runCommand ?? defaultRunCommand;
   const identities: AgeIdentity[] = [];
   const places: IdentityPlace[] = [];

@@ -203,6 +203,7 @@ const INT64_MAX = 2n ** 63n - 1n;
  */
 export function parseGoInt(text: string): bigint | null {
   if (!/^[+-]?\d+$/.test(text)) return null;
+  if (text.replace(/^[+-]?0*/, '').length > 19) return null; // beyond int64; BigInt() of a huge text is slow
   const value = BigInt(text);
   return value < INT64_MIN || value > INT64_MAX ? null : value;
 }

@@ -380,8 +380,11 @@ function readPrivateSection(r: WireReader, env: Envelope, keep: (bytes: Uint8Arr
     const q = keep(r.mpint());
     const publicKey = env.file.publicKey;
     if (publicKey?.type !== 'ssh-rsa' || !equalBytes(publicKey.n, n) || !equalBytes(publicKey.e, e)) r.fail('the private and public parts differ');
-    const [N, P, Q, IQMP] = [toBigInt(n), toBigInt(p), toBigInt(q), toBigInt(iqmp)];
+    const [N, E, D, P, Q, IQMP] = [toBigInt(n), toBigInt(e), toBigInt(d), toBigInt(p), toBigInt(q), toBigInt(iqmp)];
     if (P < 2n || Q < 2n || P * Q !== N || (IQMP * Q) % P !== 1n || d.length === 0) r.fail('inconsistent RSA parameters');
+    // Go's rsa.PrivateKey.Validate: d·e ≡ 1 mod (p-1) and mod (q-1). Without it a corrupted d loads and
+    // only fails (as "the stanza does not decrypt") when a file is opened.
+    if ((D * E) % (P - 1n) !== 1n || (D * E) % (Q - 1n) !== 1n) r.fail('inconsistent RSA parameters');
     const comment = commentDecoder.decode(r.string());
     const rsaPublic = parseSshPublicKeyBlob(rsaPublicWire(e, n), comment);
     if (rsaPublic.type !== 'ssh-rsa') return r.fail('not an RSA key');

@@ -125,8 +125,22 @@ export function decodeUtf8(bytes: Uint8Array, what: string): string {
   try {
     return strictUtf8.decode(bytes);
   } catch (e) {
-    throw formatError(`${what} is not valid UTF-8`, { cause: e });
+    throw formatError(`the ${what} is not valid UTF-8`, { cause: e });
   }
+}
+
+/**
+ * The yaml library's message, first line only and without the source text some of its messages quote
+ * (`Unexpected scalar token in YAML stream: "…"`, `Could not resolve tag: !…`, …):
+ * that text can be a secret value.
+ */
+export function yamlParserReason(message: string): string {
+  return (message.split('\n')[0] ?? '')
+    .replace(/: ".*$/, '')
+    .replace(/(Not a YAML token|includes extra characters|Could not resolve tag|Unresolved tag|Not a valid tag): .*$/, '$1')
+    .replace(/^The .* tag has no suffix$/, 'a tag has no suffix')
+    .replace(/^(Invalid escape sequence) (.*)$/, (_, what: string, raw: string) => `${what} ${JSON.stringify(raw)}`)
+    .replace(/^Verbatim tags aren't resolved, so .* is invalid\.?$/, "verbatim tags aren't resolved");
 }
 
 /** Whether a string is free of lone surrogates (i.e. can be written as UTF-8 without loss). */

@@ -58,7 +58,10 @@ type Token = { readonly map: string } | { readonly index: number };
 function goAtoi(s: string): number {
   const m = /^([+-]?)(\d+)$/.exec(s);
   if (!m) return 0;
-  const n = BigInt(m[1] === '-' ? `-${m[2]}` : m[2]!);
+  // Beyond 19 significant digits it is clamped anyway; BigInt() of a huge text is superlinear.
+  const digits = m[2]!.replace(/^0+(?=\d)/, '');
+  if (digits.length > 19) return m[1] === '-' ? Number(-(2n ** 63n)) : Number(2n ** 63n - 1n);
+  const n = BigInt(m[1] === '-' ? `-${digits}` : digits);
   const max = 2n ** 63n - 1n;
   const min = -(2n ** 63n);
   const clamped = n > max ? max : n < min ? min : n;

@@ -171,7 +171,7 @@ export class IniStore implements Store {
       for (const item of branch.items) {
         if (item.kind === 'comment') continue; // comments outside sections are dropped, as in sops
         if (item.value.kind !== 'map') {
-          throw new SecretsError('SOPS_VALUE_INVALID', `INI section values must be mappings; offending key ${JSON.stringify(item.key)}`);
+          throw new SecretsError('SOPS_VALUE_INVALID', `the values of INI sections must be mappings; offending key ${JSON.stringify(item.key)}`);
         }
         sections.push(toSection(item.key, item.value));
       }

@@ -37,8 +37,8 @@ const INT64_MAX = 2n ** 63n - 1n;
 /** Validates a JSON/binary indentation option (sops: below -1 is an error) and returns the indent string. */
 export function jsonIndentString(indent: number | undefined): string {
   const n = indent ?? -1;
-  if (!Number.isSafeInteger(n)) throw new SecretsError('USAGE', `JSON indentation must be an integer, got ${JSON.stringify(n)}`);
-  if (n < -1) throw new SecretsError('USAGE', 'JSON indentation parameter smaller than -1 is not accepted');
+  if (!Number.isSafeInteger(n)) throw new SecretsError('USAGE', `the JSON indentation must be an integer, got ${JSON.stringify(n)}`);
+  if (n < -1) throw new SecretsError('USAGE', 'a JSON indentation smaller than -1 is not accepted');
   return n === -1 ? '\t' : ' '.repeat(n);
 }
 
@@ -319,12 +319,13 @@ class JsonParser {
     this.pos = i;
     const text = asciiString(b, start, i);
     // json.Number.Int64 (strconv.ParseInt(s, 10, 64)), else Float64
-    if (/^-?[0-9]+$/.test(text)) {
+    // int64 has at most 19 digits (JSON has no leading zeros); BigInt() of a huge text is superlinear.
+    if (text.length <= 20 && /^-?[0-9]+$/.test(text)) {
       const v = BigInt(text);
       if (v >= INT64_MIN && v <= INT64_MAX) return { kind: 'int', value: v };
     }
     const f = Number(text);
-    if (!Number.isFinite(f)) throw formatError(`could not unmarshal input data: strconv.ParseFloat: parsing ${JSON.stringify(text)}: value out of range`);
+    if (!Number.isFinite(f)) throw formatError(`could not unmarshal input data: strconv.ParseFloat: a number at byte ${start} is out of range`);
     return { kind: 'float', value: f };
   }
 

@@ -51,6 +51,8 @@ function parseDigits(s: string, base: number): bigint | null {
   if (s.length === 0) return null;
   const valid = base === 16 ? /^[0-9a-fA-F]+$/ : base === 10 ? /^[0-9]+$/ : base === 8 ? /^[0-7]+$/ : /^[01]+$/;
   if (!valid.test(s)) return null;
+  // More than 64 significant digits is beyond uint64 in every base; BigInt() of a huge text is superlinear.
+  if (s.replace(/^0+/, '').length > 64) return null;
   const prefix = base === 16 ? '0x' : base === 8 ? '0o' : base === 2 ? '0b' : '';
   const v = BigInt(prefix + s);
   return v > UINT64_MAX ? null : v;

@@ -47,6 +47,7 @@ import {
   resolveLimits,
   type ResolvedLimits,
   type StoreOptions,
+  yamlParserReason,
 } from './common.js';
 import type { Store } from './store.js';
 import { emitYamlDocuments, emitYamlValue } from './yaml-emitter.js';
@@ -79,9 +80,9 @@ export class YamlStore implements Store {
    */
   constructor(options: StoreOptions = {}) {
     const indent = options.indent ?? 0;
-    if (!Number.isSafeInteger(indent)) throw new SecretsError('USAGE', `YAML indentation must be an integer, got ${JSON.stringify(indent)}`);
+    if (!Number.isSafeInteger(indent)) throw new SecretsError('USAGE', `the YAML indentation must be an integer, got ${JSON.stringify(indent)}`);
     // sops stores/yaml getIndentation: "YAML Negative indentation not accepted"
-    if (indent < 0) throw new SecretsError('USAGE', 'YAML negative indentation not accepted');
+    if (indent < 0) throw new SecretsError('USAGE', 'a negative YAML indentation is not accepted');
     this.indent = indent === 0 ? YAML_DEFAULT_INDENT : indent;
     this.limits = resolveLimits(options);
   }
@@ -137,7 +138,7 @@ function decodeYamlText(bytes: Uint8Array): string {
     try {
       return new TextDecoder(bytes[0] === 0xff ? 'utf-16le' : 'utf-16be', { fatal: true }).decode(bytes.subarray(2));
     } catch (e) {
-      throw formatError('YAML input is not valid UTF-16', { cause: e });
+      throw formatError('the YAML input is not valid UTF-16', { cause: e });
     }
   }
   const text = decodeUtf8(bytes, 'YAML input');
@@ -226,7 +227,7 @@ class YamlLoader {
     const docs = Array.from(composer.compose(tokens, false, this.text.length));
     for (const doc of docs) {
       const err = doc.errors[0];
-      if (err) throw formatError(`error unmarshaling input YAML: line ${this.lineOf(err.pos[0]) + 1}: ${err.message.split('\n')[0]}`);
+      if (err) throw formatError(`error unmarshaling input YAML: line ${this.lineOf(err.pos[0]) + 1}: ${yamlParserReason(err.message)}`);
     }
     const comments = collectComments(tokens);
     const docStarts = tokens.filter((t) => t.type === 'document').map((t) => t.offset);
@@ -556,7 +557,7 @@ class YamlLoader {
 
   private aliasTarget(alias: Alias): YamlNode {
     const target = this.anchors.get(alias.source);
-    if (!target) throw formatError(`error unmarshaling input YAML: line ${this.lineOf(alias.range?.[0] ?? 0) + 1}: unknown anchor '${alias.source}' referenced`);
+    if (!target) throw formatError(`error unmarshaling input YAML: line ${this.lineOf(alias.range?.[0] ?? 0) + 1}: unknown anchor referenced`);
     return target;
   }
 
@@ -574,12 +575,12 @@ class YamlLoader {
     if (isAlias(node)) {
       const target = this.aliasTarget(node);
       if (this.converting.has(target)) {
-        throw formatError(`error unmarshaling input YAML: line ${this.line(node)}: anchor '${node.source}' value contains itself`);
+        throw formatError(`error unmarshaling input YAML: line ${this.line(node)}: an anchor's value contains itself`);
       }
       const done = this.converted.get(target) ?? this.convertFresh(target, depth);
       this.aliasExpansion += done.size;
       if (this.aliasExpansion > this.limits.maxAliasExpansion) {
-        throw new SecretsError('LIMIT_EXCEEDED', `YAML aliases expand to more than ${this.limits.maxAliasExpansion} nodes`, {
+        throw new SecretsError('LIMIT_EXCEEDED', `the YAML aliases expand to more than ${this.limits.maxAliasExpansion} nodes`, {
           hints: ['raise the maxAliasExpansion store option if this file is legitimate'],
           details: { limit: 'maxAliasExpansion' },
         });
