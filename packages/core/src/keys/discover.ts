@@ -5,8 +5,7 @@
  * This module and `config/` are the only code in core that reads the environment, the disk or runs
  * commands; all of that goes through {@link KeyEnvironment}, so tests can fake it.
  */
-import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseIdentities, type AgeIdentity } from '../age/index.js';
 import { SecretsError, isSecretsError } from '../errors.js';
@@ -57,8 +56,10 @@ export interface DiscoverOptions {
   readonly recipient?: string;
 }
 
-function defaultRunCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<Uint8Array> {
+async function defaultRunCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<Uint8Array> {
   const [file, ...args] = argv;
+  // Loaded here: only key commands need it, and every command discovers identities.
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     execFile(
       file as string,
@@ -115,7 +116,8 @@ function isMissing(error: unknown): boolean {
  */
 export async function discoverIdentities(environment: KeyEnvironment, options: DiscoverOptions = {}): Promise<DiscoveredIdentities> {
   const { env, homedir } = environment;
-  const read = environment.readFile ?? ((path: string) => readFile(path).then((b) => new Uint8Array(b)));
+  // Synchronous reads of a few small files: cheaper than a thread-pool round trip each.
+  const read = environment.readFile ?? (async (path: string) => new Uint8Array(readFileSync(path)));
   const run = environment.runCommand ?? defaultRunCommand;
   const identities: AgeIdentity[] = [];
   const places: IdentityPlace[] = [];
