@@ -3,7 +3,7 @@
 # Every key under examples/keys is a PUBLIC THROWAWAY TEST KEY.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secrets() { node packages/cli/dist/main.js "$@"; }
+secrets() { node packages/cli/bin/secrets.js "$@"; }
 
 host_pub=examples/keys/hosts/batchn_ssh_host_ed25519_key.pub
 host_key=examples/keys/hosts/batchn_ssh_host_ed25519_key

@@ -95,6 +95,18 @@ describe('secrets edit', () => {
     expect(r.stderr).toMatch(/^secrets: error: .*line/m);
     expect(readFileSync(join(dir, 'secrets/x.yaml'), 'utf8')).toBe(before);
   });
+
+  it('an empty result (empty stdin without an editor, or everything deleted) never replaces an existing file', async () => {
+    const dir = repo();
+    const env = { SOPS_AGE_KEY_FILE: adminKey };
+    await runProcess(['edit', '--editor', '-', 'secrets/keep.yaml'], { cwd: dir, stdin: 'a: 1\n' });
+    const before = readFileSync(join(dir, 'secrets/keep.yaml'), 'utf8');
+    const piped = await runProcess(['secrets/keep.yaml'], { cwd: dir, env, stdin: '' });
+    expect([piped.status, piped.stderr.split('\n')[0]]).toEqual([92, 'secrets: error: the edited file is empty: the encrypted file was left unchanged']);
+    const emptied = await runProcess(['edit', 'secrets/keep.yaml'], { cwd: dir, env: { ...env, EDITOR: editor(dir, ': > "$1"') } });
+    expect(emptied.status).toBe(92);
+    expect(readFileSync(join(dir, 'secrets/keep.yaml'), 'utf8')).toBe(before);
+  });
 });
 
 describe('secrets set, unset, rotate', () => {

@@ -1,6 +1,6 @@
 /**
  * Running the CLI in tests: in-process with a fake context (fast, for many cases), or as a real process
- * of the built `packages/cli/dist/main.js` (what users run).
+ * of the installed command `packages/cli/bin/secrets.js`, which runs the bundle (what users run).
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import { run, type Context } from '../../packages/cli/src/index.js';
 /** Repository root (…/main) and the shared folder beside it. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
-export const CLI_BIN = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.meta.url));
+export const CLI_BIN = fileURLToPath(new URL('../../packages/cli/bin/secrets.js', import.meta.url));
 
 /** What a CLI run produced. */
 export interface CliResult {

@@ -3,8 +3,8 @@
  * in-process with fake streams, env and cwd, and never `chdir` or mutate `process.env`.
  */
 import { homedir } from 'node:os';
-import { openSync, closeSync } from 'node:fs';
-import { ReadStream } from 'node:tty';
+import { openSync, closeSync, writeSync } from 'node:fs';
+import { SecretsError } from '@secrets/core';
 
 /** A writable stream as commands see it. */
 export interface Output {
@@ -43,6 +43,43 @@ function streamOutput(stream: NodeJS.WriteStream): Output {
   return { isTTY: stream.isTTY === true, write: (chunk) => void stream.write(chunk) };
 }
 
+const PAUSE = /* @__PURE__ */ new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Standard output or error written with write(2) on the descriptor, which is what process.stdout does on
+ * Linux and macOS (synchronous for files, pipes and terminals) without setting up a stream: that costs a
+ * few milliseconds of a small command's run. A reader that went away (EPIPE, `| head`) ends the output
+ * quietly instead of crashing with an unhandled 'error' event.
+ */
+function fdOutput(fd: 1 | 2, stream: () => NodeJS.WriteStream): Output {
+  let closed = false;
+  return {
+    get isTTY() {
+      return stream().isTTY === true;
+    },
+    write(chunk) {
+      if (closed) return;
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      for (let offset = 0; offset < bytes.length; ) {
+        try {
+          offset += writeSync(fd, bytes, offset, bytes.length - offset);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'EAGAIN') {
+            Atomics.wait(PAUSE, 0, 0, 1); // a non-blocking pipe is full: let the reader catch up
+            continue;
+          }
+          if (code === 'EPIPE') {
+            closed = true;
+            return;
+          }
+          throw new SecretsError('IO_WRITE', `could not write to standard ${fd === 1 ? 'output' : 'error'}`, { cause: error });
+        }
+      }
+    },
+  };
+}
+
 async function readStream(stream: NodeJS.ReadableStream, maxBytes = Infinity): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let total = 0;
@@ -60,6 +97,7 @@ async function readStream(stream: NodeJS.ReadableStream, maxBytes = Infinity): P
  * the prompt goes to stderr so stdout stays clean for piping.
  */
 async function ttyPrompt(question: string, options: { secret: boolean }): Promise<string> {
+  const { ReadStream } = await import('node:tty');
   const fd = openSync('/dev/tty', 'r');
   const tty = new ReadStream(fd);
   process.stderr.write(question);
@@ -115,9 +153,15 @@ export function processContext(): Context {
     cwd: process.cwd(),
     homedir: homedir(),
     platform: process.platform,
-    stdin: { isTTY: process.stdin.isTTY === true, readAll: (maxBytes) => readStream(process.stdin, maxBytes) },
-    stdout: streamOutput(process.stdout),
-    stderr: streamOutput(process.stderr),
+    // A getter: touching process.stdin sets up a stream (and loads its modules), which most commands never read.
+    stdin: {
+      get isTTY() {
+        return process.stdin.isTTY === true;
+      },
+      readAll: (maxBytes) => readStream(process.stdin, maxBytes),
+    },
+    stdout: process.platform === 'win32' ? streamOutput(process.stdout) : fdOutput(1, () => process.stdout),
+    stderr: process.platform === 'win32' ? streamOutput(process.stderr) : fdOutput(2, () => process.stderr),
     prompt: hasTerminal() ? ttyPrompt : null,
   };
 }

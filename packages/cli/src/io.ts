@@ -3,8 +3,7 @@
  * directory + fsync + rename) so that a crash leaves either the old or the new file, never a torn one.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DEFAULT_MAX_INPUT_BYTES, SecretsError } from '@secrets/core';
 import type { Context } from './context.js';
@@ -36,24 +35,32 @@ export function tooLarge(shown: string, size: number | null, max: number): Secre
  * @throws the fs error (ENOENT, EISDIR, …) or SecretsError LIMIT_EXCEEDED
  */
 export async function readFileLimited(path: string, shown: string, max: number = MAX_INPUT_BYTES): Promise<Uint8Array> {
-  const handle = await open(path, 'r');
+  // Synchronous: a command has nothing to overlap a read with, and rekey reads hundreds of small files,
+  // for which a thread-pool round trip per call costs more than the call.
+  const fd = openSync(path, 'r');
   try {
-    const info = await handle.stat();
+    const info = fstatSync(fd);
     if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     if (info.isFile() && info.size > max) throw tooLarge(shown, info.size, max);
+    if (info.isFile()) {
+      // One buffer of the right size, returned as a view: no copy of a large file.
+      const data = readFileSync(fd);
+      if (data.length > max) throw tooLarge(shown, null, max); // grew while being read
+      return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    }
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
       const chunk = Buffer.allocUnsafe(Math.min(1 << 20, max + 1 - total));
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      const bytesRead = readSync(fd, chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
       chunks.push(chunk.subarray(0, bytesRead));
       total += bytesRead;
-      if (total > max) throw tooLarge(shown, null, max); // grew while being read, or not a regular file
+      if (total > max) throw tooLarge(shown, null, max); // a pipe or device: read up to the limit
     }
     return new Uint8Array(Buffer.concat(chunks, total));
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -91,6 +98,9 @@ export interface WriteOptions {
  * fsync, then rename over the target. The target's mode is kept; a new file gets `options.mode`
  * (default 0666 minus umask, like Go's `os.Create`).
  *
+ * The system calls are synchronous: a command has nothing to overlap them with, and for the small files
+ * of a repository a thread-pool round trip per call costs more than the call (rekey writes hundreds).
+ *
  * @throws SecretsError IO_WRITE
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, options: WriteOptions = {}): Promise<void> {
@@ -99,25 +109,29 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
   let mode = options.mode ?? 0o666;
   let exact = options.mode !== undefined;
   try {
-    mode = (await stat(target)).mode & 0o7777;
+    mode = statSync(target).mode & 0o7777;
     exact = true;
   } catch {
     // new file
   }
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
     try {
-      await handle.writeFile(data);
+      writeFileSync(fd, data);
       // open()'s mode is filtered by the umask; a kept or requested mode must be applied exactly.
-      if (exact) await handle.chmod(mode);
-      await handle.sync();
+      if (exact) fchmodSync(fd, mode);
+      fsyncSync(fd);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
-    await rename(temp, target);
+    renameSync(temp, target);
   } catch (error) {
-    await unlink(temp).catch(() => undefined);
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never created
+    }
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'EACCES' ? 'permission denied' : code === 'ENOENT' ? 'no such directory' : 'write failed';
     throw new SecretsError('IO_WRITE', `could not write ${JSON.stringify(path)}: ${why}`, { cause: error });
@@ -160,22 +174,32 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, waitMs
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
-      const handle = await open(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      const fd = openSync(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
       try {
-        await handle.writeFile(`${process.pid}\n`);
+        writeSync(fd, `${process.pid}\n`);
       } finally {
-        await handle.close();
+        closeSync(fd);
       }
       break;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST') throw new SecretsError('IO_WRITE', `could not lock ${JSON.stringify(path)}: ${code === 'EACCES' ? 'permission denied' : 'lock failed'}`, { cause: error });
     }
-    const owner = Number.parseInt(await readFile(lock, 'utf8').catch(() => ''), 10);
+    let text = '';
+    try {
+      text = readFileSync(lock, 'utf8');
+    } catch {
+      // released meanwhile
+    }
+    const owner = Number.parseInt(text, 10);
     if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
       // Its writer died without unlocking (SIGKILL, power loss): a rename either happened or not, so the
       // file itself is whole; the stale lock is all that is left.
-      await unlink(lock).catch(() => undefined);
+      try {
+        unlinkSync(lock);
+      } catch {
+        // another waiter took it over first
+      }
       continue;
     }
     if (Date.now() > deadline) {
@@ -188,6 +212,10 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, waitMs
   try {
     return await fn();
   } finally {
-    await unlink(lock).catch(() => undefined);
+    try {
+      unlinkSync(lock);
+    } catch {
+      // already gone
+    }
   }
 }

@@ -9,20 +9,37 @@ import { isSecretsError } from '@secrets/core';
 import type { Context } from './context.js';
 import { exitCodeFor, EXIT } from './exit-codes.js';
 import { printError } from './output.js';
-import { ageDecrypt, ageEncrypt } from './commands/age.js';
-import { identities } from './commands/identities.js';
-import { decrypt, encrypt, filestatus } from './commands/sops.js';
-import { edit } from './commands/edit.js';
-import { rekey } from './commands/rekey.js';
-import { hostsAdd, hostsRm } from './commands/hosts.js';
-import { check } from './commands/check.js';
-import { execEnv, execFile } from './commands/exec.js';
-import { gitSetup, textconv } from './commands/git.js';
-import { completionScript } from './completion.js';
-import { agenixDecrypt, agenixEdit, agenixExport, agenixRekey } from './commands/agenix.js';
-import { nixSops } from './commands/nix.js';
-import { rotate, setValue, unsetValue } from './commands/modify.js';
-import { sshToAge } from './commands/ssh-to-age.js';
+
+// Each command's module is loaded only when that command runs: startup is most of a small command's
+// time (see docs/benchmarks.md).
+type CommandFn = (ctx: Context, options: never) => Promise<number>;
+function lazy<M extends Record<K, CommandFn>, K extends keyof M & string>(load: () => Promise<M>, name: K): M[K] {
+  return (async (ctx: Context, options: never) => (await load())[name](ctx, options)) as M[K];
+}
+const ageDecrypt = lazy(() => import('./commands/age.js'), 'ageDecrypt');
+const ageEncrypt = lazy(() => import('./commands/age.js'), 'ageEncrypt');
+const identities = lazy(() => import('./commands/identities.js'), 'identities');
+const decrypt = lazy(() => import('./commands/decrypt.js'), 'decrypt');
+const encrypt = lazy(() => import('./commands/sops.js'), 'encrypt');
+const filestatus = lazy(() => import('./commands/sops.js'), 'filestatus');
+const edit = lazy(() => import('./commands/edit.js'), 'edit');
+const rekey = lazy(() => import('./commands/rekey.js'), 'rekey');
+const hostsAdd = lazy(() => import('./commands/hosts.js'), 'hostsAdd');
+const hostsRm = lazy(() => import('./commands/hosts.js'), 'hostsRm');
+const check = lazy(() => import('./commands/check.js'), 'check');
+const execEnv = lazy(() => import('./commands/exec.js'), 'execEnv');
+const execFile = lazy(() => import('./commands/exec.js'), 'execFile');
+const gitSetup = lazy(() => import('./commands/git.js'), 'gitSetup');
+const textconv = lazy(() => import('./commands/git.js'), 'textconv');
+const agenixDecrypt = lazy(() => import('./commands/agenix.js'), 'agenixDecrypt');
+const agenixEdit = lazy(() => import('./commands/agenix.js'), 'agenixEdit');
+const agenixRekey = lazy(() => import('./commands/agenix.js'), 'agenixRekey');
+const agenixExport = lazy(() => import('./commands/agenix.js'), 'agenixExport');
+const nixSops = lazy(() => import('./commands/nix.js'), 'nixSops');
+const rotate = lazy(() => import('./commands/modify.js'), 'rotate');
+const setValue = lazy(() => import('./commands/modify.js'), 'setValue');
+const unsetValue = lazy(() => import('./commands/modify.js'), 'unsetValue');
+const sshToAge = lazy(() => import('./commands/ssh-to-age.js'), 'sshToAge');
 
 /** The CLI version, read from this package's package.json (works from src/ and dist/). */
 export function cliVersion(): string {
@@ -69,7 +86,15 @@ function examples(lines: readonly string[]): string {
   return `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
 }
 
-function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void): Command {
+/** The top-level commands, for dispatch without building all of them. */
+const COMMANDS: ReadonlySet<string> = new Set(['ssh-to-age', 'decrypt', 'encrypt', 'edit', 'set', 'unset', 'rotate', 'rekey', 'hosts', 'check', 'exec-env', 'exec-file', 'git-setup', 'textconv', 'completion', 'agenix', 'nix', 'filestatus', 'identities', 'age']);
+
+/**
+ * The command tree; with `only`, just that top-level command (building all ~25 commands with their help
+ * texts is a measurable part of a small command's run time).
+ */
+function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, only?: string): Command {
+  const wanted = (name: string): boolean => only === undefined || only === name;
   const program = new Command('secrets');
   program
     .description('encrypted secrets for NixOS configuration repositories: sops, age, agenix and ssh-to-age in one tool')
@@ -92,426 +117,466 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void): Co
       ]),
     );
 
-  program
-    .command('ssh-to-age')
-    .description('convert ssh-ed25519 keys to age recipients or identities, exactly as ssh-to-age does')
-    .option('-i, --input <file>', 'input file: a public key, authorized_keys, known_hosts, ssh-keyscan output or (with --private-key) an OpenSSH private key; - for stdin', '-')
-    .option('-o, --output <file>', 'output file, - for stdout; private keys are written mode 0600', '-')
-    .option('--private-key', 'convert a private key to an AGE-SECRET-KEY-1 identity', false)
-    .addOption(new Option('--stdinpass', 'read the private key passphrase from stdin (needs -i FILE)').default(false))
-    .addHelpText(
-      'after',
-      examples([
-        'secrets ssh-to-age -i ~/.ssh/id_ed25519.pub',
-        'ssh-keyscan batchn | secrets ssh-to-age',
-        'SSH_TO_AGE_PASSPHRASE=… secrets ssh-to-age --private-key -i ~/.ssh/id_ed25519',
-        '',
-        "ssh-to-age's own spelling works too: -i, -o, -private-key, -stdinpass.",
-        'The passphrase comes from SSH_TO_AGE_PASSPHRASE, --stdinpass, or a prompt on the terminal.',
-      ]),
-    )
-    .action((opts: { input: string; output: string; privateKey: boolean; stdinpass: boolean }) => {
-      setResult(sshToAge(ctx, { input: opts.input, output: opts.output, privateKey: opts.privateKey, stdinPass: opts.stdinpass }));
-    });
+  if (wanted('ssh-to-age')) {
+    program
+      .command('ssh-to-age')
+      .description('convert ssh-ed25519 keys to age recipients or identities, exactly as ssh-to-age does')
+      .option('-i, --input <file>', 'input file: a public key, authorized_keys, known_hosts, ssh-keyscan output or (with --private-key) an OpenSSH private key; - for stdin', '-')
+      .option('-o, --output <file>', 'output file, - for stdout; private keys are written mode 0600', '-')
+      .option('--private-key', 'convert a private key to an AGE-SECRET-KEY-1 identity', false)
+      .addOption(new Option('--stdinpass', 'read the private key passphrase from stdin (needs -i FILE)').default(false))
+      .addHelpText(
+        'after',
+        examples([
+          'secrets ssh-to-age -i ~/.ssh/id_ed25519.pub',
+          'ssh-keyscan batchn | secrets ssh-to-age',
+          'SSH_TO_AGE_PASSPHRASE=… secrets ssh-to-age --private-key -i ~/.ssh/id_ed25519',
+          '',
+          "ssh-to-age's own spelling works too: -i, -o, -private-key, -stdinpass.",
+          'The passphrase comes from SSH_TO_AGE_PASSPHRASE, --stdinpass, or a prompt on the terminal.',
+        ]),
+      )
+      .action((opts: { input: string; output: string; privateKey: boolean; stdinpass: boolean }) => {
+        setResult(sshToAge(ctx, { input: opts.input, output: opts.output, privateKey: opts.privateKey, stdinPass: opts.stdinpass }));
+      });
+  }
 
-  program
-    .command('decrypt')
-    .description('decrypt a sops file (YAML, JSON, dotenv, INI, binary) to stdout; the MAC is verified first')
-    .argument('<file>', 'the encrypted file, - for stdin (needs --input-type)')
-    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
-    .option('--output-type <format>', 'format to write (default: the input type)')
-    .option('--extract <path>', 'only this value, e.g. \'["app"]["db"][0]\'; strings are written raw')
-    .option('--ignore-mac', 'decrypt even if the MAC does not match (the file may have been tampered with)', false)
-    .option('--output <file>', 'write here (mode 0600) instead of stdout')
-    .option('--identity <file>', 'use this identity file instead of discovery (repeatable)', collect, [])
-    .addHelpText(
-      'after',
-      examples([
-        'secrets decrypt batchn/secrets/example.yaml',
-        'secrets decrypt --extract \'["hello"]\' batchn/secrets/example.yaml',
-        'SOPS_AGE_SSH_PRIVATE_KEY_FILE=/etc/ssh/ssh_host_ed25519_key secrets decrypt --output-type json secrets.yaml',
-      ]),
-    )
-    .action((file: string, opts: { inputType?: string; outputType?: string; extract?: string; ignoreMac: boolean; output?: string; identity: string[] }) => {
-      setResult(decrypt(ctx, { file, ignoreMac: opts.ignoreMac, identities: opts.identity, ...pick(opts, ['inputType', 'outputType', 'extract', 'output']) }));
-    });
+  if (wanted('decrypt')) {
+    program
+      .command('decrypt')
+      .description('decrypt a sops file (YAML, JSON, dotenv, INI, binary) to stdout; the MAC is verified first')
+      .argument('<file>', 'the encrypted file, - for stdin (needs --input-type)')
+      .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+      .option('--output-type <format>', 'format to write (default: the input type)')
+      .option('--extract <path>', 'only this value, e.g. \'["app"]["db"][0]\'; strings are written raw')
+      .option('--ignore-mac', 'decrypt even if the MAC does not match (the file may have been tampered with)', false)
+      .option('--output <file>', 'write here (mode 0600) instead of stdout')
+      .option('--identity <file>', 'use this identity file instead of discovery (repeatable)', collect, [])
+      .addHelpText(
+        'after',
+        examples([
+          'secrets decrypt batchn/secrets/example.yaml',
+          'secrets decrypt --extract \'["hello"]\' batchn/secrets/example.yaml',
+          'SOPS_AGE_SSH_PRIVATE_KEY_FILE=/etc/ssh/ssh_host_ed25519_key secrets decrypt --output-type json secrets.yaml',
+        ]),
+      )
+      .action((file: string, opts: { inputType?: string; outputType?: string; extract?: string; ignoreMac: boolean; output?: string; identity: string[] }) => {
+        setResult(decrypt(ctx, { file, ignoreMac: opts.ignoreMac, identities: opts.identity, ...pick(opts, ['inputType', 'outputType', 'extract', 'output']) }));
+      });
+  }
 
-  program
-    .command('encrypt')
-    .description('encrypt a plaintext file for the recipients of its .sops.yaml creation rule, or --age')
-    .argument('<file>', 'the plaintext file')
-    .option('--age <recipients>', 'comma-separated age1… / ssh-ed25519 / ssh-rsa recipients (repeatable); replaces .sops.yaml keys', collect, [])
-    .option('-i, --in-place', 'replace the file instead of writing to stdout', false)
-    .option('--output <file>', 'write here instead of stdout')
-    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
-    .option('--output-type <format>', 'format to write (default: the input type)')
-    .option('--config <file>', 'the .sops.yaml to use (default: searched upward, also from the file)')
-    .option('--filename-override <path>', 'pick the format and creation rule as if the file were at this path')
-    .option('--unencrypted-suffix <suffix>', 'keys ending with this stay plaintext (default _unencrypted)')
-    .option('--encrypted-suffix <suffix>', 'only keys ending with this are encrypted')
-    .option('--unencrypted-regex <re>', 'keys matching this stay plaintext')
-    .option('--encrypted-regex <re>', 'only keys matching this are encrypted')
-    .option('--unencrypted-comment-regex <re>', 'values after a comment matching this stay plaintext')
-    .option('--encrypted-comment-regex <re>', 'only values after a comment matching this are encrypted')
-    .option('--mac-only-encrypted', 'only encrypted values go into the MAC', false)
-    .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt', (v: string) => Number.parseInt(v, 10))
-    .addHelpText(
-      'after',
-      examples([
-        'secrets encrypt -i batchn/secrets/example.yaml          # recipients from .sops.yaml',
-        'secrets encrypt --age age1…,"ssh-ed25519 AAAA…" secrets.json > secrets.enc.json',
-      ]),
-    )
-    .action((file: string, opts: Record<string, unknown>) => {
-      const rules = {
-        ...pick(opts as Record<string, string | undefined>, ['unencryptedSuffix', 'encryptedSuffix', 'unencryptedRegex', 'encryptedRegex', 'unencryptedCommentRegex', 'encryptedCommentRegex']),
-        ...(opts['macOnlyEncrypted'] ? { macOnlyEncrypted: true } : {}),
-      };
-      setResult(
-        encrypt(ctx, {
-          file,
-          age: opts['age'] as string[],
-          inPlace: opts['inPlace'] === true,
-          rules,
-          ...pick(opts as Record<string, string | undefined>, ['inputType', 'outputType', 'output', 'config', 'filenameOverride']),
-          ...(typeof opts['shamirSecretSharingThreshold'] === 'number' ? { shamirThreshold: opts['shamirSecretSharingThreshold'] } : {}),
-        }),
-      );
-    });
+  if (wanted('encrypt')) {
+    program
+      .command('encrypt')
+      .description('encrypt a plaintext file for the recipients of its .sops.yaml creation rule, or --age')
+      .argument('<file>', 'the plaintext file')
+      .option('--age <recipients>', 'comma-separated age1… / ssh-ed25519 / ssh-rsa recipients (repeatable); replaces .sops.yaml keys', collect, [])
+      .option('-i, --in-place', 'replace the file instead of writing to stdout', false)
+      .option('--output <file>', 'write here instead of stdout')
+      .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+      .option('--output-type <format>', 'format to write (default: the input type)')
+      .option('--config <file>', 'the .sops.yaml to use (default: searched upward, also from the file)')
+      .option('--filename-override <path>', 'pick the format and creation rule as if the file were at this path')
+      .option('--unencrypted-suffix <suffix>', 'keys ending with this stay plaintext (default _unencrypted)')
+      .option('--encrypted-suffix <suffix>', 'only keys ending with this are encrypted')
+      .option('--unencrypted-regex <re>', 'keys matching this stay plaintext')
+      .option('--encrypted-regex <re>', 'only keys matching this are encrypted')
+      .option('--unencrypted-comment-regex <re>', 'values after a comment matching this stay plaintext')
+      .option('--encrypted-comment-regex <re>', 'only values after a comment matching this are encrypted')
+      .option('--mac-only-encrypted', 'only encrypted values go into the MAC', false)
+      .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt', (v: string) => Number.parseInt(v, 10))
+      .addHelpText(
+        'after',
+        examples([
+          'secrets encrypt -i batchn/secrets/example.yaml          # recipients from .sops.yaml',
+          'secrets encrypt --age age1…,"ssh-ed25519 AAAA…" secrets.json > secrets.enc.json',
+        ]),
+      )
+      .action((file: string, opts: Record<string, unknown>) => {
+        const rules = {
+          ...pick(opts as Record<string, string | undefined>, ['unencryptedSuffix', 'encryptedSuffix', 'unencryptedRegex', 'encryptedRegex', 'unencryptedCommentRegex', 'encryptedCommentRegex']),
+          ...(opts['macOnlyEncrypted'] ? { macOnlyEncrypted: true } : {}),
+        };
+        setResult(
+          encrypt(ctx, {
+            file,
+            age: opts['age'] as string[],
+            inPlace: opts['inPlace'] === true,
+            rules,
+            ...pick(opts as Record<string, string | undefined>, ['inputType', 'outputType', 'output', 'config', 'filenameOverride']),
+            ...(typeof opts['shamirSecretSharingThreshold'] === 'number' ? { shamirThreshold: opts['shamirSecretSharingThreshold'] } : {}),
+          }),
+        );
+      });
+  }
 
-  program
-    .command('edit')
-    .description('edit an encrypted file in $SOPS_EDITOR/$EDITOR (plaintext only on tmpfs); a missing file is created from its .sops.yaml rule')
-    .argument('<file>', 'the file')
-    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
-    .option('--ignore-mac', 'open even if the MAC does not match (the new MAC will be correct)', false)
-    .option('--editor <command>', 'editor to run; - reads the new plaintext from stdin (scripts, CI)')
-    .option('--allow-disk-tmp', 'allow the plaintext on a persistent disk when no tmpfs exists (a warning is printed)', false)
-    .option('--config <file>', 'the .sops.yaml to use for a new file')
-    .addHelpText(
-      'after',
-      examples([
-        'secrets edit batchn/secrets/example.yaml',
-        'EDITOR="code --wait" secrets edit secrets.yaml',
-        'printf \'db_password: hunter2\\n\' | secrets edit --editor - batchn/secrets/new.yaml',
-        '',
-        'Exit status 200 when nothing changed (as sops). vim and neovim run without swap, undo, backup or viminfo.',
-      ]),
-    )
-    .action((file: string, opts: { inputType?: string; ignoreMac: boolean; editor?: string; allowDiskTmp: boolean; config?: string }) => {
-      setResult(edit(ctx, { file, ignoreMac: opts.ignoreMac, allowDiskTmp: opts.allowDiskTmp, ...pick(opts, ['inputType', 'editor', 'config']) }));
-    });
+  if (wanted('edit')) {
+    program
+      .command('edit')
+      .description('edit an encrypted file in $SOPS_EDITOR/$EDITOR (plaintext only on tmpfs); a missing file is created from its .sops.yaml rule')
+      .argument('<file>', 'the file')
+      .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+      .option('--ignore-mac', 'open even if the MAC does not match (the new MAC will be correct)', false)
+      .option('--editor <command>', 'editor to run; - reads the new plaintext from stdin (scripts, CI)')
+      .option('--allow-disk-tmp', 'allow the plaintext on a persistent disk when no tmpfs exists (a warning is printed)', false)
+      .option('--config <file>', 'the .sops.yaml to use for a new file')
+      .addHelpText(
+        'after',
+        examples([
+          'secrets edit batchn/secrets/example.yaml',
+          'EDITOR="code --wait" secrets edit secrets.yaml',
+          'printf \'db_password: hunter2\\n\' | secrets edit --editor - batchn/secrets/new.yaml',
+          '',
+          'Exit status 200 when nothing changed (as sops). vim and neovim run without swap, undo, backup or viminfo.',
+        ]),
+      )
+      .action((file: string, opts: { inputType?: string; ignoreMac: boolean; editor?: string; allowDiskTmp: boolean; config?: string }) => {
+        setResult(edit(ctx, { file, ignoreMac: opts.ignoreMac, allowDiskTmp: opts.allowDiskTmp, ...pick(opts, ['inputType', 'editor', 'config']) }));
+      });
+  }
 
-  program
-    .command('set')
-    .description('set one value of an encrypted file (VALUE is JSON); unchanged values keep their ciphertext')
-    .argument('<file>', 'the file')
-    .argument('<path>', 'where, e.g. \'["db"]["password"]\'')
-    .argument('[value]', 'a JSON value, e.g. \'"hunter2"\' or 5432 or \'{"a": 1}\'')
-    .option('--value-stdin', 'read the JSON value from stdin', false)
-    .option('--value-file', 'VALUE is the path of a file holding the JSON value', false)
-    .option('--idempotent', 'do not write when the value is already set', false)
-    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
-    .addHelpText('after', examples(['secrets set secrets.yaml \'["db"]["password"]\' \'"hunter2"\'', 'printf \'"s3cret"\' | secrets set --value-stdin secrets.yaml \'["token"]\'']))
-    .action((file: string, path: string, value: string | undefined, opts: { valueStdin: boolean; valueFile: boolean; idempotent: boolean; inputType?: string }) => {
-      setResult(setValue(ctx, { file, path, valueStdin: opts.valueStdin, valueFile: opts.valueFile, idempotent: opts.idempotent, ...(value === undefined ? {} : { value }), ...pick(opts, ['inputType']) }));
-    });
+  if (wanted('set')) {
+    program
+      .command('set')
+      .description('set one value of an encrypted file (VALUE is JSON); unchanged values keep their ciphertext')
+      .argument('<file>', 'the file')
+      .argument('<path>', 'where, e.g. \'["db"]["password"]\'')
+      .argument('[value]', 'a JSON value, e.g. \'"hunter2"\' or 5432 or \'{"a": 1}\'')
+      .option('--value-stdin', 'read the JSON value from stdin', false)
+      .option('--value-file', 'VALUE is the path of a file holding the JSON value', false)
+      .option('--idempotent', 'do not write when the value is already set', false)
+      .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+      .addHelpText('after', examples(['secrets set secrets.yaml \'["db"]["password"]\' \'"hunter2"\'', 'printf \'"s3cret"\' | secrets set --value-stdin secrets.yaml \'["token"]\'']))
+      .action((file: string, path: string, value: string | undefined, opts: { valueStdin: boolean; valueFile: boolean; idempotent: boolean; inputType?: string }) => {
+        setResult(setValue(ctx, { file, path, valueStdin: opts.valueStdin, valueFile: opts.valueFile, idempotent: opts.idempotent, ...(value === undefined ? {} : { value }), ...pick(opts, ['inputType']) }));
+      });
+  }
 
-  program
-    .command('unset')
-    .description('remove one value of an encrypted file')
-    .argument('<file>', 'the file')
-    .argument('<path>', 'what, e.g. \'["db"]["password"]\'')
-    .option('--idempotent', 'succeed quietly when it is not there', false)
-    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
-    .addHelpText('after', examples(['secrets unset secrets.yaml \'["old_token"]\'']))
-    .action((file: string, path: string, opts: { idempotent: boolean; inputType?: string }) => {
-      setResult(unsetValue(ctx, { file, path, idempotent: opts.idempotent, ...pick(opts, ['inputType']) }));
-    });
+  if (wanted('unset')) {
+    program
+      .command('unset')
+      .description('remove one value of an encrypted file')
+      .argument('<file>', 'the file')
+      .argument('<path>', 'what, e.g. \'["db"]["password"]\'')
+      .option('--idempotent', 'succeed quietly when it is not there', false)
+      .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+      .addHelpText('after', examples(['secrets unset secrets.yaml \'["old_token"]\'']))
+      .action((file: string, path: string, opts: { idempotent: boolean; inputType?: string }) => {
+        setResult(unsetValue(ctx, { file, path, idempotent: opts.idempotent, ...pick(opts, ['inputType']) }));
+      });
+  }
 
-  program
-    .command('rotate')
-    .description('re-encrypt with a new data key (needed after removing a recipient); output to stdout unless -i')
-    .argument('<file>', 'the file')
-    .option('-i, --in-place', 'replace the file', false)
-    .option('--output <file>', 'write here instead of stdout')
-    .option('--add-age <recipients>', 'comma-separated recipients to add to the first key group (repeatable)', collect, [])
-    .option('--rm-age <recipients>', 'comma-separated recipients to remove from every key group (repeatable)', collect, [])
-    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
-    .addHelpText('after', examples(['secrets rotate -i batchn/secrets/example.yaml', 'secrets rotate -i --rm-age age1old… secrets.yaml']))
-    .action((file: string, opts: { inPlace: boolean; output?: string; addAge: string[]; rmAge: string[]; inputType?: string }) => {
-      setResult(rotate(ctx, { file, inPlace: opts.inPlace, addAge: opts.addAge, rmAge: opts.rmAge, ...pick(opts, ['output', 'inputType']) }));
-    });
+  if (wanted('rotate')) {
+    program
+      .command('rotate')
+      .description('re-encrypt with a new data key (needed after removing a recipient); output to stdout unless -i')
+      .argument('<file>', 'the file')
+      .option('-i, --in-place', 'replace the file', false)
+      .option('--output <file>', 'write here instead of stdout')
+      .option('--add-age <recipients>', 'comma-separated recipients to add to the first key group (repeatable)', collect, [])
+      .option('--rm-age <recipients>', 'comma-separated recipients to remove from every key group (repeatable)', collect, [])
+      .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+      .addHelpText('after', examples(['secrets rotate -i batchn/secrets/example.yaml', 'secrets rotate -i --rm-age age1old… secrets.yaml']))
+      .action((file: string, opts: { inPlace: boolean; output?: string; addAge: string[]; rmAge: string[]; inputType?: string }) => {
+        setResult(rotate(ctx, { file, inPlace: opts.inPlace, addAge: opts.addAge, rmAge: opts.rmAge, ...pick(opts, ['output', 'inputType']) }));
+      });
+  }
 
-  program
-    .command('rekey')
-    .description('sops updatekeys for the whole repository: re-wrap each file\'s data key for the recipients .sops.yaml names')
-    .argument('[files...]', 'files to rekey (default: every sops file a creation rule matches, under the config\'s directory)')
-    .option('-y, --yes', 'apply without asking', false)
-    .option('--rotate', 'also replace each file\'s data key (needed after removing a recipient)', false)
-    .option('--config <file>', 'the .sops.yaml to use')
-    .addHelpText(
-      'after',
-      examples([
-        'secrets rekey                 # after adding a host to .sops.yaml: shows the diff, asks once',
-        'secrets rekey -y --rotate     # after removing someone: new data keys',
-        '',
-        'Values, MAC and lastmodified are untouched (without --rotate): git diffs show only the sops block.',
-        'Files that cannot be opened are reported at the end; the others are still rekeyed.',
-      ]),
-    )
-    .action((files: string[], opts: { yes: boolean; rotate: boolean; config?: string }) => {
-      setResult(rekey(ctx, { files, yes: opts.yes, rotate: opts.rotate, ...pick(opts, ['config']) }));
-    });
+  if (wanted('rekey')) {
+    program
+      .command('rekey')
+      .description('sops updatekeys for the whole repository: re-wrap each file\'s data key for the recipients .sops.yaml names')
+      .argument('[files...]', 'files to rekey (default: every sops file a creation rule matches, under the config\'s directory)')
+      .option('-y, --yes', 'apply without asking', false)
+      .option('--rotate', 'also replace each file\'s data key (needed after removing a recipient)', false)
+      .option('--config <file>', 'the .sops.yaml to use')
+      .addHelpText(
+        'after',
+        examples([
+          'secrets rekey                 # after adding a host to .sops.yaml: shows the diff, asks once',
+          'secrets rekey -y --rotate     # after removing someone: new data keys',
+          '',
+          'Values, MAC and lastmodified are untouched (without --rotate): git diffs show only the sops block.',
+          'Files that cannot be opened are reported at the end; the others are still rekeyed.',
+        ]),
+      )
+      .action((files: string[], opts: { yes: boolean; rotate: boolean; config?: string }) => {
+        setResult(rekey(ctx, { files, yes: opts.yes, rotate: opts.rotate, ...pick(opts, ['config']) }));
+      });
+  }
 
-  const hosts = program
-    .command('hosts')
-    .description('add or remove a host\'s key in .sops.yaml, then rekey')
-    .addHelpText('after', examples(['secrets hosts add batchn --ssh-keyscan batchn.example.org', 'secrets hosts rm batchn -y']));
-  hosts
-    .command('add')
-    .description('add a host: its SSH host key (scanned, from a file) or age key, under keys: and in creation rules')
-    .argument('<name>', 'host name; the key gets the anchor &server_<name>')
-    .option('--ssh-keyscan <host>', 'scan the host\'s ed25519 key (its fingerprint must be confirmed)')
-    .option('--pubkey <file>', 'the host\'s ssh_host_ed25519_key.pub')
-    .option('--age <recipient>', 'an age1… recipient')
-    .option('--fingerprint <SHA256:…>', 'the expected fingerprint of the scanned key (no prompt)')
-    .option('--rule <n>', 'the creation rule (0-based) the host joins', (v: string) => Number.parseInt(v, 10))
-    .option('--path <file>', 'join every creation rule matching this path')
-    .option('-y, --yes', 'rekey without asking', false)
-    .option('--no-rekey', 'only edit .sops.yaml')
-    .option('--config <file>', 'the .sops.yaml to edit')
-    .addHelpText(
-      'after',
-      examples([
-        'secrets hosts add batchn --ssh-keyscan batchn.example.org',
-        'secrets hosts add batchn --pubkey hosts/batchn/ssh_host_ed25519_key.pub --path secrets/batchn.yaml -y',
-        '',
-        'Comments, anchors and layout of .sops.yaml are kept: one line is added under keys: and one per rule.',
-      ]),
-    )
-    .action((name: string, opts: { sshKeyscan?: string; pubkey?: string; age?: string; fingerprint?: string; rule?: number; path?: string; yes: boolean; rekey: boolean; config?: string }) => {
-      setResult(hostsAdd(ctx, { name, yes: opts.yes, rekey: opts.rekey, ...pick(opts, ['sshKeyscan', 'pubkey', 'age', 'fingerprint', 'rule', 'path', 'config']) }));
-    });
-  hosts
-    .command('rm')
-    .description('remove a host from .sops.yaml (its key and its place in every rule), then rekey')
-    .argument('<name>', 'host name')
-    .option('-y, --yes', 'rekey without asking', false)
-    .option('--no-rekey', 'only edit .sops.yaml')
-    .option('--config <file>', 'the .sops.yaml to edit')
-    .addHelpText('after', examples(['secrets hosts rm batchn -y && secrets rekey -y --rotate']))
-    .action((name: string, opts: { yes: boolean; rekey: boolean; config?: string }) => {
-      setResult(hostsRm(ctx, { name, yes: opts.yes, rekey: opts.rekey, ...pick(opts, ['config']) }));
-    });
+  if (wanted('hosts')) {
+    const hosts = program
+      .command('hosts')
+      .description('add or remove a host\'s key in .sops.yaml, then rekey')
+      .addHelpText('after', examples(['secrets hosts add batchn --ssh-keyscan batchn.example.org', 'secrets hosts rm batchn -y']));
+    hosts
+      .command('add')
+      .description('add a host: its SSH host key (scanned, from a file) or age key, under keys: and in creation rules')
+      .argument('<name>', 'host name; the key gets the anchor &server_<name>')
+      .option('--ssh-keyscan <host>', 'scan the host\'s ed25519 key (its fingerprint must be confirmed)')
+      .option('--pubkey <file>', 'the host\'s ssh_host_ed25519_key.pub')
+      .option('--age <recipient>', 'an age1… recipient')
+      .option('--fingerprint <SHA256:…>', 'the expected fingerprint of the scanned key (no prompt)')
+      .option('--rule <n>', 'the creation rule (0-based) the host joins', (v: string) => Number.parseInt(v, 10))
+      .option('--path <file>', 'join every creation rule matching this path')
+      .option('-y, --yes', 'rekey without asking', false)
+      .option('--no-rekey', 'only edit .sops.yaml')
+      .option('--config <file>', 'the .sops.yaml to edit')
+      .addHelpText(
+        'after',
+        examples([
+          'secrets hosts add batchn --ssh-keyscan batchn.example.org',
+          'secrets hosts add batchn --pubkey hosts/batchn/ssh_host_ed25519_key.pub --path secrets/batchn.yaml -y',
+          '',
+          'Comments, anchors and layout of .sops.yaml are kept: one line is added under keys: and one per rule.',
+        ]),
+      )
+      .action((name: string, opts: { sshKeyscan?: string; pubkey?: string; age?: string; fingerprint?: string; rule?: number; path?: string; yes: boolean; rekey: boolean; config?: string }) => {
+        setResult(hostsAdd(ctx, { name, yes: opts.yes, rekey: opts.rekey, ...pick(opts, ['sshKeyscan', 'pubkey', 'age', 'fingerprint', 'rule', 'path', 'config']) }));
+      });
+    hosts
+      .command('rm')
+      .description('remove a host from .sops.yaml (its key and its place in every rule), then rekey')
+      .argument('<name>', 'host name')
+      .option('-y, --yes', 'rekey without asking', false)
+      .option('--no-rekey', 'only edit .sops.yaml')
+      .option('--config <file>', 'the .sops.yaml to edit')
+      .addHelpText('after', examples(['secrets hosts rm batchn -y && secrets rekey -y --rotate']))
+      .action((name: string, opts: { yes: boolean; rekey: boolean; config?: string }) => {
+        setResult(hostsRm(ctx, { name, yes: opts.yes, rekey: opts.rekey, ...pick(opts, ['config']) }));
+      });
+  }
 
-  program
-    .command('check')
-    .description('CI check, no private key needed: files a rule matches are encrypted to exactly its recipients, and no secret key is committed')
-    .argument('[files...]', 'files to check (default: every file under the config\'s directory)')
-    .option('--json', 'machine-readable output', false)
-    .option('--allow-key <path>', 'a file or directory allowed to hold secret keys, e.g. test fixtures (repeatable)', collect, [])
-    .option('--config <file>', 'the .sops.yaml to use')
-    .addHelpText('after', examples(['secrets check', 'secrets check --json > report.json']))
-    .action((files: string[], opts: { json: boolean; allowKey: string[]; config?: string }) => {
-      setResult(check(ctx, { files, json: opts.json, allowKey: opts.allowKey, ...pick(opts, ['config']) }));
-    });
+  if (wanted('check')) {
+    program
+      .command('check')
+      .description('CI check, no private key needed: files a rule matches are encrypted to exactly its recipients, and no secret key is committed')
+      .argument('[files...]', 'files to check (default: every file under the config\'s directory)')
+      .option('--json', 'machine-readable output', false)
+      .option('--allow-key <path>', 'a file or directory allowed to hold secret keys, e.g. test fixtures (repeatable)', collect, [])
+      .option('--config <file>', 'the .sops.yaml to use')
+      .addHelpText('after', examples(['secrets check', 'secrets check --json > report.json']))
+      .action((files: string[], opts: { json: boolean; allowKey: string[]; config?: string }) => {
+        setResult(check(ctx, { files, json: opts.json, allowKey: opts.allowKey, ...pick(opts, ['config']) }));
+      });
+  }
 
-  program
-    .command('exec-env')
-    .description('run a command with the file\'s top-level values as environment variables (nothing written to disk)')
-    .argument('<file>', 'the encrypted file')
-    .argument('<command>', 'run with /bin/sh -c; its exit status is passed through')
-    .option('--pristine', 'do not inherit the current environment', false)
-    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
-    .addHelpText('after', examples(['secrets exec-env secrets.env \'./deploy.sh\'', 'secrets exec-env --pristine app.yaml \'env | sort\'']))
-    .action((file: string, command: string, opts: { pristine: boolean; inputType?: string }) => {
-      setResult(execEnv(ctx, { file, command, pristine: opts.pristine, ...pick(opts, ['inputType']) }));
-    });
+  if (wanted('exec-env')) {
+    program
+      .command('exec-env')
+      .description('run a command with the file\'s top-level values as environment variables (nothing written to disk)')
+      .argument('<file>', 'the encrypted file')
+      .argument('<command>', 'run with /bin/sh -c; its exit status is passed through')
+      .option('--pristine', 'do not inherit the current environment', false)
+      .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+      .addHelpText('after', examples(['secrets exec-env secrets.env \'./deploy.sh\'', 'secrets exec-env --pristine app.yaml \'env | sort\'']))
+      .action((file: string, command: string, opts: { pristine: boolean; inputType?: string }) => {
+        setResult(execEnv(ctx, { file, command, pristine: opts.pristine, ...pick(opts, ['inputType']) }));
+      });
+  }
 
-  program
-    .command('exec-file')
-    .description('run a command with the plaintext as a file: a FIFO in a private tmpfs directory ({} is its path)')
-    .argument('<file>', 'the encrypted file')
-    .argument('<command>', 'run with /bin/sh -c; {} is replaced by the plaintext\'s path')
-    .option('--no-fifo', 'a 0600 regular file instead of a FIFO (for programs that seek), still on tmpfs')
-    .option('--filename <name>', 'name of the plaintext file (default tmp-file)')
-    .option('--output-type <format>', 'format of the plaintext (default: the input type)')
-    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
-    .addHelpText('after', examples(['secrets exec-file app.yaml \'myapp --config {}\'', 'secrets exec-file --no-fifo --output-type json app.yaml \'jq .db {}\'']))
-    .action((file: string, command: string, opts: { fifo: boolean; filename?: string; outputType?: string; inputType?: string }) => {
-      setResult(execFile(ctx, { file, command, noFifo: !opts.fifo, ...pick(opts, ['filename', 'outputType', 'inputType']) }));
-    });
+  if (wanted('exec-file')) {
+    program
+      .command('exec-file')
+      .description('run a command with the plaintext as a file: a FIFO in a private tmpfs directory ({} is its path)')
+      .argument('<file>', 'the encrypted file')
+      .argument('<command>', 'run with /bin/sh -c; {} is replaced by the plaintext\'s path')
+      .option('--no-fifo', 'a 0600 regular file instead of a FIFO (for programs that seek), still on tmpfs')
+      .option('--filename <name>', 'name of the plaintext file (default tmp-file)')
+      .option('--output-type <format>', 'format of the plaintext (default: the input type)')
+      .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+      .addHelpText('after', examples(['secrets exec-file app.yaml \'myapp --config {}\'', 'secrets exec-file --no-fifo --output-type json app.yaml \'jq .db {}\'']))
+      .action((file: string, command: string, opts: { fifo: boolean; filename?: string; outputType?: string; inputType?: string }) => {
+        setResult(execFile(ctx, { file, command, noFifo: !opts.fifo, ...pick(opts, ['filename', 'outputType', 'inputType']) }));
+      });
+  }
 
-  program
-    .command('git-setup')
-    .description('make `git diff` show plaintext diffs of sops files to key holders (encrypted text to others)')
-    .option('--config <file>', 'the .sops.yaml to use')
-    .addHelpText('after', examples(['secrets git-setup && git diff HEAD~1 -- batchn/secrets/', '', 'Needs `secrets` on PATH: git runs `secrets textconv FILE`.']))
-    .action((opts: { config?: string }) => {
-      setResult(gitSetup(ctx, pick(opts, ['config'])));
-    });
+  if (wanted('git-setup')) {
+    program
+      .command('git-setup')
+      .description('make `git diff` show plaintext diffs of sops files to key holders (encrypted text to others)')
+      .option('--config <file>', 'the .sops.yaml to use')
+      .addHelpText('after', examples(['secrets git-setup && git diff HEAD~1 -- batchn/secrets/', '', 'Needs `secrets` on PATH: git runs `secrets textconv FILE`.']))
+      .action((opts: { config?: string }) => {
+        setResult(gitSetup(ctx, pick(opts, ['config'])));
+      });
+  }
 
-  program
-    .command('textconv', { hidden: true })
-    .description('print a sops file decrypted if a key opens it, else as it is (for git diff)')
-    .argument('<file>', 'the file')
-    .action((file: string) => {
-      setResult(textconv(ctx, { file }));
-    });
+  if (wanted('textconv')) {
+    program
+      .command('textconv', { hidden: true })
+      .description('print a sops file decrypted if a key opens it, else as it is (for git diff)')
+      .argument('<file>', 'the file')
+      .action((file: string) => {
+        setResult(textconv(ctx, { file }));
+      });
+  }
 
-  program
-    .command('completion')
-    .description('print a shell completion script')
-    .argument('<shell>', 'bash, zsh or fish')
-    .addHelpText('after', examples(['source <(secrets completion bash)', 'secrets completion fish > ~/.config/fish/completions/secrets.fish']))
-    .action((shell: string) => {
-      setResult(
-        (async () => {
-          ctx.stdout.write(completionScript(program, shell));
-          return 0;
-        })(),
-      );
-    });
+  if (wanted('completion')) {
+    program
+      .command('completion')
+      .description('print a shell completion script')
+      .argument('<shell>', 'bash, zsh or fish')
+      .addHelpText('after', examples(['source <(secrets completion bash)', 'secrets completion fish > ~/.config/fish/completions/secrets.fish']))
+      .action((shell: string) => {
+        setResult(
+          (async () => {
+            ctx.stdout.write((await import('./completion.js')).completionScript(program, shell));
+            return 0;
+          })(),
+        );
+      });
+  }
 
-  const agenix = program
-    .command('agenix')
-    .description('agenix\'s commands on .age files with a secrets.nix rules file (read without Nix)')
-    .addHelpText('after', examples(['secrets agenix edit secrets/wifi.age', 'secrets agenix decrypt -i ~/.ssh/id_ed25519 secrets/wifi.age', 'secrets agenix rekey', 'secrets agenix export --all --out secrets/agenix secrets/example.yaml']));
-  agenix
-    .command('decrypt')
-    .description('decrypt an .age file to stdout')
-    .argument('<file>', 'the .age file')
-    .option('-i, --identity <file>', 'identity file (repeatable; default: discovery, ~/.ssh keys included)', collect, [])
-    .option('-o, --output <file>', 'write here (mode 0600) instead of stdout')
-    .addHelpText('after', examples(['secrets agenix decrypt secret1.age', 'secrets agenix decrypt -i /etc/ssh/ssh_host_ed25519_key secret1.age']))
-    .action((file: string, opts: { identity: string[]; output?: string }) => {
-      setResult(agenixDecrypt(ctx, { file, identities: opts.identity, ...pick(opts, ['output']) }));
-    });
-  agenix
-    .command('edit')
-    .description('edit an .age file; it is encrypted to the publicKeys of its secrets.nix rule (armored if armor = true)')
-    .argument('<file>', 'the .age file (./x.age and x.age are the same, relative to the rules file)')
-    .option('--rules <file>', 'the rules file (default: $RULES, else secrets.nix next to the file or above)')
-    .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
-    .option('--editor <command>', 'editor; - reads the new plaintext from stdin')
-    .option('--allow-disk-tmp', 'allow the plaintext on a persistent disk when no tmpfs exists', false)
-    .addHelpText('after', examples(['secrets agenix edit secret1.age', 'printf hunter2 | secrets agenix edit --editor - passwordfile.age']))
-    .action((file: string, opts: { rules?: string; identity: string[]; editor?: string; allowDiskTmp: boolean }) => {
-      setResult(agenixEdit(ctx, { file, identities: opts.identity, allowDiskTmp: opts.allowDiskTmp, ...pick(opts, ['rules', 'editor']) }));
-    });
-  agenix
-    .command('rekey')
-    .description('re-encrypt the .age files whose recipients (or armor) differ from their rule; others stay byte-identical')
-    .argument('[files...]', 'only these files (default: every rule of the rules file)')
-    .option('--rules <file>', 'the rules file (default: $RULES, else secrets.nix here or above)')
-    .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
-    .option('-f, --force', 're-encrypt every file, changed or not (as agenix -r does)', false)
-    .option('-n, --dry-run', 'list what would be rekeyed and why; needs no key', false)
-    .addHelpText('after', examples(['secrets agenix rekey', 'secrets agenix rekey --dry-run', 'secrets agenix rekey -i ~/.ssh/id_ed25519 secrets/wifi.age']))
-    .action((files: string[], opts: { rules?: string; identity: string[]; force: boolean; dryRun: boolean }) => {
-      setResult(agenixRekey(ctx, { files, identities: opts.identity, force: opts.force, dryRun: opts.dryRun, ...pick(opts, ['rules']) }));
-    });
-  agenix
-    .command('export')
-    .description('write sops secrets as agenix .age files, encrypted to their .sops.yaml recipients, and a matching secrets.nix')
-    .argument('[files...]', 'sops files (default: every sops file a .sops.yaml rule matches)')
-    .option('--all', 'export every leaf (dotenv, INI and binary files are exported whole)', false)
-    .option('--key <path>', 'export this leaf: a/b or ["a"]["b"] (repeatable)', collect, [])
-    .option('--out <dir>', 'where the .age files go (default: the rules file\'s directory, else .)')
-    .option('--rules <file>', 'the secrets.nix to write (default: DIR/secrets.nix)')
-    .option('--host-key <file>', 'SSH public keys (.pub, known_hosts, ssh-keyscan output) to encrypt to natively in place of their age1 conversions (repeatable)', collect, [])
-    .option('--armor', 'write ASCII-armored files (and armor = true in the rules)', false)
-    .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
-    .option('--config <file>', 'the .sops.yaml to use')
-    .addHelpText('after', examples(['secrets agenix export --all --out secrets/agenix secrets/example.yaml', 'secrets agenix export --key myservice/my_subdir/my_secret --host-key hosts/batchn/ssh_host_ed25519_key.pub secrets/example.yaml']))
-    .action((files: string[], opts: { all: boolean; key: string[]; out?: string; rules?: string; hostKey: string[]; armor: boolean; identity: string[]; config?: string }) => {
-      setResult(agenixExport(ctx, { files, all: opts.all, keys: opts.key, hostKeys: opts.hostKey, armor: opts.armor, identities: opts.identity, ...pick(opts, ['out', 'rules', 'config']) }));
-    });
+  if (wanted('agenix')) {
+    const agenix = program
+      .command('agenix')
+      .description('agenix\'s commands on .age files with a secrets.nix rules file (read without Nix)')
+      .addHelpText('after', examples(['secrets agenix edit secrets/wifi.age', 'secrets agenix decrypt -i ~/.ssh/id_ed25519 secrets/wifi.age', 'secrets agenix rekey', 'secrets agenix export --all --out secrets/agenix secrets/example.yaml']));
+    agenix
+      .command('decrypt')
+      .description('decrypt an .age file to stdout')
+      .argument('<file>', 'the .age file')
+      .option('-i, --identity <file>', 'identity file (repeatable; default: discovery, ~/.ssh keys included)', collect, [])
+      .option('-o, --output <file>', 'write here (mode 0600) instead of stdout')
+      .addHelpText('after', examples(['secrets agenix decrypt secret1.age', 'secrets agenix decrypt -i /etc/ssh/ssh_host_ed25519_key secret1.age']))
+      .action((file: string, opts: { identity: string[]; output?: string }) => {
+        setResult(agenixDecrypt(ctx, { file, identities: opts.identity, ...pick(opts, ['output']) }));
+      });
+    agenix
+      .command('edit')
+      .description('edit an .age file; it is encrypted to the publicKeys of its secrets.nix rule (armored if armor = true)')
+      .argument('<file>', 'the .age file (./x.age and x.age are the same, relative to the rules file)')
+      .option('--rules <file>', 'the rules file (default: $RULES, else secrets.nix next to the file or above)')
+      .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
+      .option('--editor <command>', 'editor; - reads the new plaintext from stdin')
+      .option('--allow-disk-tmp', 'allow the plaintext on a persistent disk when no tmpfs exists', false)
+      .addHelpText('after', examples(['secrets agenix edit secret1.age', 'printf hunter2 | secrets agenix edit --editor - passwordfile.age']))
+      .action((file: string, opts: { rules?: string; identity: string[]; editor?: string; allowDiskTmp: boolean }) => {
+        setResult(agenixEdit(ctx, { file, identities: opts.identity, allowDiskTmp: opts.allowDiskTmp, ...pick(opts, ['rules', 'editor']) }));
+      });
+    agenix
+      .command('rekey')
+      .description('re-encrypt the .age files whose recipients (or armor) differ from their rule; others stay byte-identical')
+      .argument('[files...]', 'only these files (default: every rule of the rules file)')
+      .option('--rules <file>', 'the rules file (default: $RULES, else secrets.nix here or above)')
+      .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
+      .option('-f, --force', 're-encrypt every file, changed or not (as agenix -r does)', false)
+      .option('-n, --dry-run', 'list what would be rekeyed and why; needs no key', false)
+      .addHelpText('after', examples(['secrets agenix rekey', 'secrets agenix rekey --dry-run', 'secrets agenix rekey -i ~/.ssh/id_ed25519 secrets/wifi.age']))
+      .action((files: string[], opts: { rules?: string; identity: string[]; force: boolean; dryRun: boolean }) => {
+        setResult(agenixRekey(ctx, { files, identities: opts.identity, force: opts.force, dryRun: opts.dryRun, ...pick(opts, ['rules']) }));
+      });
+    agenix
+      .command('export')
+      .description('write sops secrets as agenix .age files, encrypted to their .sops.yaml recipients, and a matching secrets.nix')
+      .argument('[files...]', 'sops files (default: every sops file a .sops.yaml rule matches)')
+      .option('--all', 'export every leaf (dotenv, INI and binary files are exported whole)', false)
+      .option('--key <path>', 'export this leaf: a/b or ["a"]["b"] (repeatable)', collect, [])
+      .option('--out <dir>', 'where the .age files go (default: the rules file\'s directory, else .)')
+      .option('--rules <file>', 'the secrets.nix to write (default: DIR/secrets.nix)')
+      .option('--host-key <file>', 'SSH public keys (.pub, known_hosts, ssh-keyscan output) to encrypt to natively in place of their age1 conversions (repeatable)', collect, [])
+      .option('--armor', 'write ASCII-armored files (and armor = true in the rules)', false)
+      .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
+      .option('--config <file>', 'the .sops.yaml to use')
+      .addHelpText('after', examples(['secrets agenix export --all --out secrets/agenix secrets/example.yaml', 'secrets agenix export --key myservice/my_subdir/my_secret --host-key hosts/batchn/ssh_host_ed25519_key.pub secrets/example.yaml']))
+      .action((files: string[], opts: { all: boolean; key: string[]; out?: string; rules?: string; hostKey: string[]; armor: boolean; identity: string[]; config?: string }) => {
+        setResult(agenixExport(ctx, { files, all: opts.all, keys: opts.key, hostKeys: opts.hostKey, armor: opts.armor, identities: opts.identity, ...pick(opts, ['out', 'rules', 'config']) }));
+      });
+  }
 
-  const nix = program
-    .command('nix')
-    .description('Nix outputs for deploy tools')
-    .addHelpText('after', examples(['secrets nix sops --out nix/secrets.nix']));
-  nix
-    .command('sops')
-    .description('sops-nix declarations for every installable secret; what sops-nix cannot install is flagged (exit 1)')
-    .argument('[files...]', 'sops files (default: every sops file a .sops.yaml rule matches)')
-    .option('--out <file>', 'write the Nix fragment here; sopsFile paths are relative to it')
-    .option('--config <file>', 'the .sops.yaml to use')
-    .addHelpText('after', examples(['secrets nix sops batchn/secrets/example.yaml', 'secrets nix sops --out hosts/batchn/secrets.nix']))
-    .action((files: string[], opts: { out?: string; config?: string }) => {
-      setResult(nixSops(ctx, { files, ...pick(opts, ['out', 'config']) }));
-    });
+  if (wanted('nix')) {
+    const nix = program
+      .command('nix')
+      .description('Nix outputs for deploy tools')
+      .addHelpText('after', examples(['secrets nix sops --out nix/secrets.nix']));
+    nix
+      .command('sops')
+      .description('sops-nix declarations for every installable secret; what sops-nix cannot install is flagged (exit 1)')
+      .argument('[files...]', 'sops files (default: every sops file a .sops.yaml rule matches)')
+      .option('--out <file>', 'write the Nix fragment here; sopsFile paths are relative to it')
+      .option('--config <file>', 'the .sops.yaml to use')
+      .addHelpText('after', examples(['secrets nix sops batchn/secrets/example.yaml', 'secrets nix sops --out hosts/batchn/secrets.nix']))
+      .action((files: string[], opts: { out?: string; config?: string }) => {
+        setResult(nixSops(ctx, { files, ...pick(opts, ['out', 'config']) }));
+      });
+  }
 
-  program
-    .command('filestatus')
-    .description('print {"encrypted":true} or {"encrypted":false} for a file, like sops')
-    .argument('<file>', 'the file')
-    .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
-    .addHelpText('after', examples(['secrets filestatus batchn/secrets/example.yaml']))
-    .action((file: string, opts: { inputType?: string }) => {
-      setResult(filestatus(ctx, { file, ...pick(opts, ['inputType']) }));
-    });
+  if (wanted('filestatus')) {
+    program
+      .command('filestatus')
+      .description('print {"encrypted":true} or {"encrypted":false} for a file, like sops')
+      .argument('<file>', 'the file')
+      .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+      .addHelpText('after', examples(['secrets filestatus batchn/secrets/example.yaml']))
+      .action((file: string, opts: { inputType?: string }) => {
+        setResult(filestatus(ctx, { file, ...pick(opts, ['inputType']) }));
+      });
+  }
 
-  program
-    .command('identities')
-    .description('list the age identities decryption would use, and every place looked at (sops order)')
-    .option('--json', 'machine-readable output', false)
-    .addHelpText(
-      'after',
-      examples([
-        'secrets identities',
-        'SOPS_AGE_SSH_PRIVATE_KEY_FILE=/etc/ssh/ssh_host_ed25519_key secrets identities --json',
-        '',
-        'Secret keys are never printed: only where each identity came from and which recipients it opens.',
-      ]),
-    )
-    .action((opts: { json: boolean }) => {
-      setResult(identities(ctx, { json: opts.json }));
-    });
+  if (wanted('identities')) {
+    program
+      .command('identities')
+      .description('list the age identities decryption would use, and every place looked at (sops order)')
+      .option('--json', 'machine-readable output', false)
+      .addHelpText(
+        'after',
+        examples([
+          'secrets identities',
+          'SOPS_AGE_SSH_PRIVATE_KEY_FILE=/etc/ssh/ssh_host_ed25519_key secrets identities --json',
+          '',
+          'Secret keys are never printed: only where each identity came from and which recipients it opens.',
+        ]),
+      )
+      .action((opts: { json: boolean }) => {
+        setResult(identities(ctx, { json: opts.json }));
+      });
+  }
 
-  const age = program
-    .command('age')
-    .description('encrypt and decrypt age files (X25519, ssh-ed25519, ssh-rsa, post-quantum recipients)')
-    .addHelpText('after', examples(['secrets age encrypt -a -R ~/.ssh/id_ed25519.pub -o x.age x.txt', 'secrets age decrypt -i ~/.ssh/id_ed25519 x.age']));
-  age
-    .command('encrypt')
-    .description('encrypt a file to age recipients')
-    .argument('[file]', 'input file, - for stdin', '-')
-    .option('-r, --recipient <recipient>', 'an age1…, age1pq1…, ssh-ed25519 or ssh-rsa recipient (repeatable)', collect, [])
-    .option('-R, --recipients-file <file>', 'a file with one recipient per line (repeatable)', collect, [])
-    .option('-a, --armor', 'write PEM-armored output', false)
-    .option('-o, --output <file>', 'output file, - for stdout', '-')
-    .addHelpText(
-      'after',
-      examples([
-        'secrets age encrypt -r age1… -R /etc/ssh/ssh_host_ed25519_key.pub -o secret.age secret.txt',
-        'echo hello | secrets age encrypt -a -r "$(cat ~/.ssh/id_ed25519.pub)"',
-      ]),
-    )
-    .action((file: string, opts: { recipient: string[]; recipientsFile: string[]; armor: boolean; output: string }) => {
-      setResult(ageEncrypt(ctx, { input: file, output: opts.output, recipients: opts.recipient, recipientFiles: opts.recipientsFile, armor: opts.armor }));
-    });
-  age
-    .command('decrypt')
-    .description('decrypt an age file (armored or binary) with -i identities, or the identities sops would find')
-    .argument('[file]', 'input file, - for stdin', '-')
-    .option('-i, --identity <file>', 'identity file: keys.txt, an OpenSSH private key, or a passphrase-protected identity file (repeatable)', collect, [])
-    .option('-o, --output <file>', 'output file (written 0600), - for stdout', '-')
-    .addHelpText(
-      'after',
-      examples([
-        'secrets age decrypt -i ~/.ssh/id_ed25519 secrets/wifi.age',
-        'SOPS_AGE_KEY_FILE=~/keys.txt secrets age decrypt secret.age',
-        '',
-        'Without -i, identities are looked for where sops looks (see docs/keys.md). An SSH key also opens',
-        'files encrypted to its ssh-to-age recipient.',
-      ]),
-    )
-    .action((file: string, opts: { identity: string[]; output: string }) => {
-      setResult(ageDecrypt(ctx, { input: file, output: opts.output, identities: opts.identity }));
-    });
+  if (wanted('age')) {
+    const age = program
+      .command('age')
+      .description('encrypt and decrypt age files (X25519, ssh-ed25519, ssh-rsa, post-quantum recipients)')
+      .addHelpText('after', examples(['secrets age encrypt -a -R ~/.ssh/id_ed25519.pub -o x.age x.txt', 'secrets age decrypt -i ~/.ssh/id_ed25519 x.age']));
+    age
+      .command('encrypt')
+      .description('encrypt a file to age recipients')
+      .argument('[file]', 'input file, - for stdin', '-')
+      .option('-r, --recipient <recipient>', 'an age1…, age1pq1…, ssh-ed25519 or ssh-rsa recipient (repeatable)', collect, [])
+      .option('-R, --recipients-file <file>', 'a file with one recipient per line (repeatable)', collect, [])
+      .option('-a, --armor', 'write PEM-armored output', false)
+      .option('-o, --output <file>', 'output file, - for stdout', '-')
+      .addHelpText(
+        'after',
+        examples([
+          'secrets age encrypt -r age1… -R /etc/ssh/ssh_host_ed25519_key.pub -o secret.age secret.txt',
+          'echo hello | secrets age encrypt -a -r "$(cat ~/.ssh/id_ed25519.pub)"',
+        ]),
+      )
+      .action((file: string, opts: { recipient: string[]; recipientsFile: string[]; armor: boolean; output: string }) => {
+        setResult(ageEncrypt(ctx, { input: file, output: opts.output, recipients: opts.recipient, recipientFiles: opts.recipientsFile, armor: opts.armor }));
+      });
+    age
+      .command('decrypt')
+      .description('decrypt an age file (armored or binary) with -i identities, or the identities sops would find')
+      .argument('[file]', 'input file, - for stdin', '-')
+      .option('-i, --identity <file>', 'identity file: keys.txt, an OpenSSH private key, or a passphrase-protected identity file (repeatable)', collect, [])
+      .option('-o, --output <file>', 'output file (written 0600), - for stdout', '-')
+      .addHelpText(
+        'after',
+        examples([
+          'secrets age decrypt -i ~/.ssh/id_ed25519 secrets/wifi.age',
+          'SOPS_AGE_KEY_FILE=~/keys.txt secrets age decrypt secret.age',
+          '',
+          'Without -i, identities are looked for where sops looks (see docs/keys.md). An SSH key also opens',
+          'files encrypted to its ssh-to-age recipient.',
+        ]),
+      )
+      .action((file: string, opts: { identity: string[]; output: string }) => {
+        setResult(ageDecrypt(ctx, { input: file, output: opts.output, identities: opts.identity }));
+      });
+  }
 
   return program;
 }
@@ -525,14 +590,20 @@ export async function run(argv: readonly string[], ctx: Context): Promise<number
   let result: Promise<number> = Promise.resolve(EXIT.ok);
   let args = argv[0] === 'ssh-to-age' ? ['ssh-to-age', ...normalizeSshToAgeArgs(argv.slice(1))] : [...argv];
   try {
-    const program = buildProgram(ctx, (p) => {
-      result = p;
-    });
     // sops: a bare `sops FILE` edits it. Only for an existing file, so a mistyped command stays an error.
     const first = args[0];
-    if (first !== undefined && !first.startsWith('-') && first !== 'help' && !program.commands.some((c) => c.name() === first) && existsSync(resolve(ctx.cwd, first))) {
+    if (first !== undefined && !first.startsWith('-') && first !== 'help' && !COMMANDS.has(first) && existsSync(resolve(ctx.cwd, first))) {
       args = ['edit', ...args];
     }
+    // Completion and unknown commands (suggestions) need the whole tree.
+    const only = args[0] !== undefined && COMMANDS.has(args[0]) && args[0] !== 'completion' ? args[0] : undefined;
+    const program = buildProgram(
+      ctx,
+      (p) => {
+        result = p;
+      },
+      only,
+    );
     if (args.length === 0) {
       program.outputHelp({ error: true });
       return EXIT.generic;

@@ -126,6 +126,13 @@ export async function edit(ctx: Context, options: EditOptions): Promise<number> 
       printNote(ctx, 'secrets: file has not changed, exiting');
       return EXIT.fileHasNotBeenModified;
     }
+    // An empty result (everything deleted, or empty stdin without an editor) would replace the secrets
+    // with an empty file: never done silently.
+    if (doc.branches.length === 0) {
+      throw new SecretsError('SOPS_EMPTY_DOCUMENT', 'the edited file is empty: the encrypted file was left unchanged', {
+        hints: ['to delete the file, remove it (git rm); without a terminal, pipe the new content or set EDITOR'],
+      });
+    }
     await replaceIfUnchanged(target, updateSopsFile(target.opened, doc, { now: options.now ?? new Date() }));
     return 0;
   }

@@ -4,7 +4,8 @@
  * recipients (values, MAC and lastmodified untouched: the git diff touches only the `sops:` block).
  * `--rotate` also replaces the data key, which is what removing a recipient calls for.
  */
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstatSync, readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import {
   SecretsError,
@@ -20,6 +21,7 @@ import {
   storeFor,
   type AgeIdentity,
   type AgeRecipient,
+  type MapNode,
   type SopsConfig,
 } from '@secrets/core';
 import type { Context } from '../context.js';
@@ -70,12 +72,12 @@ export async function candidates(root: string, config: SopsConfig): Promise<stri
   return out.sort();
 }
 
-function isSopsFile(path: string, bytes: Uint8Array): boolean {
+/** The file's metadata block, or null when it is not a sops file. */
+function sopsMetadata(path: string, bytes: Uint8Array): MapNode | null {
   try {
-    storeFor(formatFromPath(path)).loadEncrypted(bytes);
-    return true;
+    return storeFor(formatFromPath(path)).loadEncrypted(bytes).metadata;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -120,13 +122,15 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
   for (const path of files) {
     const name = relative(ctx.cwd, path) || path;
     try {
-      if ((await lstat(path)).isSymbolicLink()) continue;
+      // Synchronous: hundreds of small reads, one after another, each a thread-pool round trip otherwise.
+      if (lstatSync(path).isSymbolicLink()) continue;
       const bytes = await readFileLimited(path, JSON.stringify(name));
-      if (!isSopsFile(path, bytes)) {
+      const node = sopsMetadata(path, bytes);
+      if (node === null) {
         if (options.files.length > 0) throw new SecretsError('SOPS_METADATA_NOT_FOUND', 'not a sops file');
         continue;
       }
-      const metadata = readMetadata(storeFor(formatFromPath(path)).loadEncrypted(bytes).metadata);
+      const metadata = readMetadata(node);
       const rule = matchCreationRule(config, path);
       const unusable = rule.keyGroups.flat().find((k) => k.type !== 'age');
       if (unusable) throw new SecretsError('CONFIG_INVALID', `its creation rule uses ${unusable.type} keys, which secrets cannot use yet`);
@@ -166,34 +170,33 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
         plans.length = 0;
       } else throw error;
     }
-    // Independent files: work on them concurrently; each is read, rekeyed in memory, written atomically.
+    // One file after the other: the work is CPU-bound and the writes are synchronous (see
+    // writeFileAtomic); in-flight files would only hold more memory.
     let done = 0;
     const progress = (): void => {
       if (ctx.stderr.isTTY) ctx.stderr.write(`\r\u001b[Krekeying: ${done}/${plans.length} files`);
     };
     progress();
-    await Promise.all(
-      plans.map(async (p) => {
-        const name = relative(ctx.cwd, p.path);
-        try {
-          const format = formatFromPath(p.path);
-          const next = options.rotate
-            ? await rotateSopsFile(await openSopsFile(p.bytes, { format, identities, passphrase: passphrasePrompt(ctx) }), { keyGroups: p.groups, now: options.now ?? new Date() })
-            : await rekeySopsFile(p.bytes, { format, identities, passphrase: passphrasePrompt(ctx), keyGroups: p.groups, shamirThreshold: p.threshold });
-          await withFileLock(p.path, async () => {
-            const now = new Uint8Array(await readFile(p.path));
-            if (Buffer.compare(now, p.bytes) !== 0) throw new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten (run rekey again)');
-            await writeFileAtomic(p.path, next);
-          });
-          if (!ctx.stderr.isTTY) printNote(ctx, `secrets: ${name} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
-        } catch (error) {
-          failures.push(`${name}: ${error instanceof SecretsError ? error.message : String(error)}`);
-        } finally {
-          done++;
-          progress();
-        }
-      }),
-    );
+    for (const p of plans) {
+      const name = relative(ctx.cwd, p.path);
+      try {
+        const format = formatFromPath(p.path);
+        const next = options.rotate
+          ? await rotateSopsFile(await openSopsFile(p.bytes, { format, identities, passphrase: passphrasePrompt(ctx) }), { keyGroups: p.groups, now: options.now ?? new Date() })
+          : await rekeySopsFile(p.bytes, { format, identities, passphrase: passphrasePrompt(ctx), keyGroups: p.groups, shamirThreshold: p.threshold });
+        await withFileLock(p.path, async () => {
+          const now = new Uint8Array(readFileSync(p.path));
+          if (Buffer.compare(now, p.bytes) !== 0) throw new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten (run rekey again)');
+          await writeFileAtomic(p.path, next);
+        });
+        if (!ctx.stderr.isTTY) printNote(ctx, `secrets: ${name} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
+      } catch (error) {
+        failures.push(`${name}: ${error instanceof SecretsError ? error.message : String(error)}`);
+      } finally {
+        done++;
+        progress();
+      }
+    }
     if (ctx.stderr.isTTY) ctx.stderr.write(`\r\u001b[K${plans.length - failures.length} of ${plans.length} files rekeyed\n`);
     if (!options.rotate && plans.some((p) => p.removed)) {
       printWarning(ctx, 'recipients were removed: they may still hold the data key of these files; run `secrets rekey --rotate` to replace it');

@@ -1,13 +1,15 @@
 /**
- * Telling armored age files from binary ones (C2SP age §"ASCII armor"). typage's `armor.decode` is
- * strict about the PEM block itself but does not detect armor; this file does, tolerating whitespace
- * around the block (as Go age and typage do) and CRLF line endings (typage converts them).
+ * age's ASCII armor (C2SP age §"ASCII armor"), a strict subset of PEM: detection, and encoding and
+ * decoding exactly as typage's `armor` module does them (same checks, same error texts), written out here
+ * so that reading a sops data key does not load typage.
  */
-import { armor } from 'age-encryption';
 import { SecretsError } from '../errors.js';
+import { fromBase64, toBase64 } from '../bytes.js';
 
 /** The armor's BEGIN line. */
 export const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
+const ARMOR_END = '-----END AGE ENCRYPTED FILE-----';
+
 /** Every binary age file starts with this (the version line's fixed part). */
 export const AGE_MAGIC = 'age-encryption.org/';
 
@@ -36,6 +38,37 @@ export function looksLikeBinaryAge(file: Uint8Array): boolean {
 }
 
 /**
+ * Armors a binary age file: 64-column padded base64 between the BEGIN and END lines, final newline.
+ *
+ * @param file - the binary age file
+ * @returns the armored text
+ */
+export function armorEncode(file: Uint8Array): string {
+  const lines = [`${ARMOR_BEGIN}\n`];
+  for (let i = 0; i < file.length; i += 48) lines.push(`${toBase64(file.subarray(i, i + 48))}\n`);
+  lines.push(`${ARMOR_END}\n`);
+  return lines.join('');
+}
+
+/**
+ * typage's `armor.decode`: surrounding whitespace ignored, CRLF accepted, otherwise strict (64-column
+ * lines, a last line of 4…64 characters, canonical padded base64).
+ *
+ * @throws Error with typage's texts: invalid header, invalid footer, invalid line length, invalid base64
+ */
+function armorDecode(text: string): Uint8Array {
+  const lines = text.trim().replaceAll('\r\n', '\n').split('\n');
+  if (lines.shift() !== ARMOR_BEGIN) throw new Error('invalid header');
+  if (lines.pop() !== ARMOR_END) throw new Error('invalid footer');
+  const last = lines.length - 1;
+  if (!lines.every((l, i) => (i === last ? l.length > 0 && l.length <= 64 && l.length % 4 === 0 : l.length === 64))) throw new Error('invalid line length');
+  if (!lines.every((l) => /^[A-Za-z0-9+/=]+$/.test(l))) throw new Error('invalid base64');
+  const bytes = fromBase64(lines.join(''), 'required');
+  if (bytes === null) throw new Error('invalid base64');
+  return bytes;
+}
+
+/**
  * Returns the binary age file, removing the armor when there is one.
  *
  * @param file - binary or armored bytes
@@ -46,9 +79,9 @@ export function toBinaryAgeFile(file: Uint8Array): Uint8Array {
   if (isArmored(file)) {
     let decoded: Uint8Array;
     try {
-      decoded = armor.decode(Buffer.from(file).toString('latin1'));
+      decoded = armorDecode(Buffer.from(file).toString('latin1'));
     } catch (error) {
-      // typage's armor messages are fixed strings ("invalid line length", …): safe to show.
+      // the armor messages are fixed strings ("invalid line length", …): safe to show.
       const reason = error instanceof Error && /^[a-z ]{1,40}$/i.test(error.message) ? ` (${error.message})` : '';
       throw new SecretsError('AGE_FILE_INVALID', `invalid age file: malformed ASCII armor${reason}`, {
         hints: ['armor is strict PEM: 64-column base64 lines, nothing else inside the BEGIN/END lines'],

@@ -1,30 +1,15 @@
 /**
- * Encryption to any mix of recipients: typage writes the header, MAC and STREAM payload; X25519 and
- * hybrid stanzas are typage's own, the SSH stanzas ours.
+ * `encryptAge`: the native path (`native.ts`) for X25519 and ssh-ed25519 recipients, else typage
+ * (`encrypt-typage.ts`), loaded on demand.
  */
-import { armor, Encrypter, type Recipient } from 'age-encryption';
 import { SecretsError } from '../errors.js';
-import { utf8 } from '../bytes.js';
+import { nativeEncrypt } from './native.js';
 import type { AgeRecipient } from './recipients.js';
-import { SshEd25519Recipient } from './ssh-ed25519.js';
-import { SshRsaRecipient } from './ssh-rsa.js';
 
 /** Options for {@link encryptAge}. */
 export interface EncryptAgeOptions {
   /** PEM-armor the output (`-----BEGIN AGE ENCRYPTED FILE-----`), as `age -a` does. */
   readonly armor?: boolean;
-}
-
-function toTypage(recipient: AgeRecipient): Recipient | string {
-  switch (recipient.kind) {
-    case 'ssh-ed25519':
-      return new SshEd25519Recipient(recipient.key);
-    case 'ssh-rsa':
-      return new SshRsaRecipient(recipient.key);
-    case 'x25519':
-    case 'hybrid':
-      return recipient.text; // typage's native implementations, validated by parseRecipient
-  }
 }
 
 /**
@@ -46,15 +31,8 @@ export async function encryptAge(plaintext: Uint8Array, recipients: readonly Age
       hints: ['encrypt to post-quantum recipients only, or to classic ones only'],
     });
   }
-  const e = new Encrypter();
-  let file: Uint8Array;
-  try {
-    // typage throws plain Errors for malformed strings (a hand-built AgeRecipient); ours throw SecretsError.
-    for (const r of recipients) e.addRecipient(toTypage(r));
-    file = await e.encrypt(plaintext);
-  } catch (error) {
-    if (error instanceof SecretsError) throw error;
-    throw new SecretsError('AGE_RECIPIENT_INVALID', 'invalid recipient: it could not wrap the file key', { cause: error });
-  }
-  return options.armor ? utf8(armor.encode(file)) : file;
+  const file = nativeEncrypt(plaintext, recipients, options.armor === true);
+  if (file !== null) return file;
+  const { encryptWithTypage } = await import('./encrypt-typage.js');
+  return encryptWithTypage(plaintext, recipients, options.armor === true);
 }

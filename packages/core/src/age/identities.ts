@@ -8,7 +8,6 @@
  * source. A source starting with `age-encryption.org/` or an armor line is a passphrase-protected
  * identity file (sops age/encrypted_keys.go).
  */
-import { identityToRecipient as typageIdentityToRecipient } from 'age-encryption';
 import { SecretsError, isSecretsError } from '../errors.js';
 import {
   ed25519PublicKeyToAgeRecipient,
@@ -173,7 +172,9 @@ export async function describeIdentity(identity: AgeIdentity): Promise<IdentityD
       return { kind, origin, recipients: [x25519RecipientOf(identity.secret) as string] };
     case 'hybrid':
       try {
-        return { kind, origin, recipients: [await typageIdentityToRecipient(identity.secret)] };
+        // typage derives it (ML-KEM); loaded only here.
+        const { identityToRecipient } = await import('age-encryption');
+        return { kind, origin, recipients: [await identityToRecipient(identity.secret)] };
       } catch (error) {
         throw new SecretsError('AGE_IDENTITY_INVALID', `${origin}: malformed post-quantum age identity`, { cause: error });
       }

@@ -4,8 +4,9 @@
  * ones and their ssh-to-age form, passphrase-protected identity files), explaining, when nothing opens a
  * file, which identity was tried and why it did not match.
  *
- * Built on `age-encryption` (typage) for the file format, X25519, hybrid, scrypt, STREAM and armor; the
- * SSH stanzas (not in typage) are ours, written from Go agessh's rules.
+ * X25519 and ssh-ed25519 files are written and read on `node:crypto` (`native.ts`); everything else, and
+ * every failure explained to the user, goes through `age-encryption` (typage), loaded on demand, with our
+ * SSH stanzas (not in typage) written from Go agessh's rules.
  *
  * @packageDocumentation
  */
@@ -18,4 +19,5 @@ export { isArmored } from './armor.js';
 export { sshTag } from './ssh-tag.js';
 export { generateX25519Identity, identityToRecipient } from './keys.js';
 export { SshEd25519Identity, SshEd25519Recipient } from './ssh-ed25519.js';
-export { SshRsaIdentity, SshRsaRecipient, MIN_RSA_BITS } from './ssh-rsa.js';
+export { SshRsaIdentity, SshRsaRecipient } from './ssh-rsa.js';
+export { MIN_RSA_BITS } from './rsa-size.js';

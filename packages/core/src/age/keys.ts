@@ -1,7 +1,6 @@
 /**
  * Key generation and identity → recipient derivation, the `age-keygen` and `age-keygen -y` of the layer.
  */
-import { generateX25519Identity as typageGenerateX25519Identity } from 'age-encryption';
 import { SecretsError } from '../errors.js';
 import { formatSshPublicKey } from '../ssh/index.js';
 import { describeIdentity, parseIdentities, type AgeIdentity } from './identities.js';
@@ -12,7 +11,8 @@ import { describeIdentity, parseIdentities, type AgeIdentity } from './identitie
  * @returns `AGE-SECRET-KEY-1…`; a secret. Use {@link identityToRecipient} for its `age1…` recipient
  */
 export async function generateX25519Identity(): Promise<string> {
-  return typageGenerateX25519Identity();
+  const { generateX25519Identity: generate } = await import('age-encryption');
+  return generate();
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { SecretsError } from '../errors.js';
 import { parseSshPublicKey, type SshEd25519PublicKey, type SshRsaPublicKey } from '../ssh/index.js';
-import { MIN_RSA_BITS, rsaKeyIsLargeEnough } from './ssh-rsa.js';
+import { MIN_RSA_BITS, rsaKeyIsLargeEnough } from './rsa-size.js';
 import { decodeX25519Recipient, isHybridRecipient } from './x25519.js';
 
 /** A parsed recipient; `text` is the input, trimmed, exactly as sops would store it. */

@@ -10,13 +10,14 @@ import { constants, createPrivateKey, createPublicKey, privateDecrypt, publicEnc
 import { Stanza, type Identity, type Recipient } from 'age-encryption';
 import { SecretsError } from '../errors.js';
 import type { SshRsaPrivateKey, SshRsaPublicKey } from '../ssh/index.js';
+import { MIN_RSA_BITS, rsaKeyIsLargeEnough } from './rsa-size.js';
 import { sshTag } from './ssh-tag.js';
+
+export { MIN_RSA_BITS, rsaKeyIsLargeEnough };
 
 /** The stanza type. */
 export const SSH_RSA_STANZA = 'ssh-rsa';
 const OAEP_LABEL = /* @__PURE__ */ Buffer.from('age-encryption.org/v1/ssh-rsa');
-/** agessh refuses RSA recipients below 2048 bits. */
-export const MIN_RSA_BITS = 2048;
 
 const b64url = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
 const toBigInt = (bytes: Uint8Array): bigint => (bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`));
@@ -24,17 +25,6 @@ const fromBigInt = (n: bigint): Uint8Array => {
   const hex = n.toString(16);
   return new Uint8Array(Buffer.from(hex.length % 2 === 1 ? `0${hex}` : hex, 'hex'));
 };
-
-/**
- * Whether a modulus is big enough for age. Go checks `pk.Size()*8 < 2048`, i.e. the modulus length
- * rounded up to whole bytes, so a 2047-bit modulus passes there and must pass here.
- *
- * @param bits - the modulus size in bits
- * @returns true when age accepts the key
- */
-export function rsaKeyIsLargeEnough(bits: number): boolean {
-  return Math.ceil(bits / 8) * 8 >= MIN_RSA_BITS;
-}
 
 /** A JWK private key from OpenSSH's integers; JWK also needs d mod (p-1) and d mod (q-1) (RFC 7518 §6.3.2). */
 function privateKeyObject(key: SshRsaPrivateKey): KeyObject {

@@ -1,7 +1,7 @@
 /**
  * The tag that links an ssh-ed25519 / ssh-rsa stanza to its key (Go agessh `sshFingerprint`).
  */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { createHash } from 'node:crypto';
 import { toBase64 } from '../bytes.js';
 
 /**
@@ -12,5 +12,5 @@ import { toBase64 } from '../bytes.js';
  * @returns the tag, e.g. `V3XmEA`
  */
 export function sshTag(wire: Uint8Array): string {
-  return toBase64(sha256(wire).subarray(0, 4), false);
+  return toBase64(createHash('sha256').update(wire).digest().subarray(0, 4), false);
 }

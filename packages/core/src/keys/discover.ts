@@ -5,8 +5,7 @@
  * This module and `config/` are the only code in core that reads the environment, the disk or runs
  * commands; all of that goes through {@link KeyEnvironment}, so tests can fake it.
  */
-import { execFile } from 'node:child_process';
-import { open } from 'node:fs/promises';
+import { openSync, closeSync, fstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_IDENTITY_SOURCE_BYTES, parseIdentities, type AgeIdentity } from '../age/index.js';
 import { SecretsError, isSecretsError } from '../errors.js';
@@ -59,34 +58,29 @@ export interface DiscoverOptions {
 
 /**
  * Reads an identity file of at most {@link MAX_IDENTITY_SOURCE_BYTES}: a larger regular file is refused
- * from its size before it is read (a keys.txt pointing at a huge file must not fill memory).
+ * from its size before it is read (a keys.txt pointing at a huge file must not fill memory). Synchronous:
+ * a few small files, each cheaper than a thread-pool round trip.
  */
 async function readIdentityFile(path: string): Promise<Uint8Array> {
-  const handle = await open(path, 'r');
+  const fd = openSync(path, 'r');
   try {
-    const info = await handle.stat();
+    const info = fstatSync(fd);
     if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     const tooLarge = (): SecretsError =>
       new SecretsError('LIMIT_EXCEEDED', `larger than ${MAX_IDENTITY_SOURCE_BYTES} bytes, too large for an identity file`, { details: { limit: 'identitySourceBytes' } });
     if (info.isFile() && info.size > MAX_IDENTITY_SOURCE_BYTES) throw tooLarge();
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, MAX_IDENTITY_SOURCE_BYTES + 1 - total));
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) break;
-      chunks.push(chunk.subarray(0, bytesRead));
-      total += bytesRead;
-      if (total > MAX_IDENTITY_SOURCE_BYTES) throw tooLarge();
-    }
-    return new Uint8Array(Buffer.concat(chunks, total));
+    const data = readFileSync(fd);
+    if (data.length > MAX_IDENTITY_SOURCE_BYTES) throw tooLarge();
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
-function defaultRunCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<Uint8Array> {
+async function defaultRunCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<Uint8Array> {
   const [file, ...args] = argv;
+  // Loaded here: only key commands need it, and every command discovers identities.
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     execFile(
       file as string,

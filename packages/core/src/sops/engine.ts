@@ -14,7 +14,7 @@ import { IvStash } from './iv-stash.js';
 import { MacHasher, encryptMac, macAad, verifyMac } from './mac.js';
 import { compileRules, type CryptRules } from './rules.js';
 import type { Document } from './tree.js';
-import { canonicalEncoding, decryptValue, encodePlaintext, encryptValue } from './value-cipher.js';
+import { decryptValue, encodePlaintext, encryptValue } from './value-cipher.js';
 import { walkDocument } from './walk.js';
 
 export { IvStash } from './iv-stash.js';
@@ -146,8 +146,7 @@ export function decryptDocument(doc: Document, options: DecryptDocumentOptions):
       if (result.kind === 'comment') throw new SecretsError('SOPS_VALUE_INVALID', `the value at ${JSON.stringify(aad)} is an encrypted comment`);
       // ToBytes of the decoded value; for a string (or raw bytes) exactly what was decrypted.
       mac.add(result.kind === 'string' || result.kind === 'bytes' ? decrypted.plaintext : encodePlaintext(result).bytes, true);
-      const canonical = canonicalEncoding(result, decrypted.plaintext);
-      if (canonical) stash.record(aad, canonical.type, canonical.bytes, decrypted.iv);
+      stash.record(aad, result, decrypted.plaintext, decrypted.iv);
       return result;
     },
     comment(comment, { aad, encrypted }) {
@@ -167,8 +166,7 @@ export function decryptDocument(doc: Document, options: DecryptDocumentOptions):
       else if (v.kind === 'bytes') text = new TextDecoder().decode(v.value); // not UTF-8: lossy, and not stashed
       else throw new SecretsError('SOPS_VALUE_INVALID', `the comment at ${JSON.stringify(aad)} decrypts to a ${v.kind}, not text`);
       const out = { ...comment, text };
-      const canonical = canonicalEncoding(out, decrypted.plaintext);
-      if (canonical) stash.record(aad, canonical.type, canonical.bytes, decrypted.iv);
+      stash.record(aad, out, decrypted.plaintext, decrypted.iv);
       return out;
     },
   });

@@ -9,12 +9,15 @@
  * Safety rules (stricter than sops):
  * - an entry is recorded only when re-encrypting the decoded value gives back exactly the decrypted bytes,
  *   so an IV is only ever reused for the same (key, AAD, plaintext) and the ciphertext is identical;
- * - entries are identified by an HMAC under a key derived from the data key, so the stash holds no
- *   plaintext, and under another data key (rotate) nothing matches: every value gets a fresh IV.
+ * - entries are identified by an HMAC under a key derived from the data key, and under another data key
+ *   (rotate) nothing matches: every value gets a fresh IV.
+ *
+ * The checks and HMACs run when the stash is first used: most callers only decrypt and never need it.
+ * Until then it refers to the decrypted values, which the opened file's document holds anyway.
  */
 import { createHmac } from 'node:crypto';
 import { utf8 } from '../bytes.js';
-import { IV_LENGTH, type EncType, type IvSource } from './value-cipher.js';
+import { IV_LENGTH, canonicalEncoding, encodePlaintext, type EncType, type IvSource, type Plaintext } from './value-cipher.js';
 
 const STASH_KEY_LABEL = 'secrets/sops iv stash v1';
 
@@ -33,12 +36,41 @@ function entryId(key: Buffer, aad: string, type: EncType, plaintext: Uint8Array)
   return h.update(plaintext).digest('base64');
 }
 
+/** A decrypted value as recorded; checked and hashed on first use of the stash. */
+interface Pending {
+  readonly aad: string;
+  readonly value: Plaintext;
+  /** What was decrypted; null for strings and bytes, which re-encode to exactly that by construction. */
+  readonly decrypted: Uint8Array | null;
+  readonly iv: Uint8Array;
+}
+
 /** IVs of values decrypted under one data key, to re-encrypt them to identical ciphertext. */
 export class IvStash {
   /** A stash with no entries: every encryption gets a fresh IV. */
-  static readonly EMPTY: IvStash = /* @__PURE__ */ new IvStash(new Map());
+  static readonly EMPTY: IvStash = /* @__PURE__ */ new IvStash(null, []);
+  private resolved: ReadonlyMap<string, Uint8Array> | undefined;
 
-  private constructor(private readonly entries: ReadonlyMap<string, Uint8Array>) {}
+  private constructor(
+    private key: Buffer | null,
+    private pending: readonly Pending[],
+  ) {}
+
+  private get entries(): ReadonlyMap<string, Uint8Array> {
+    if (this.resolved === undefined) {
+      const entries = new Map<string, Uint8Array>();
+      for (const p of this.pending) {
+        // Only when re-encrypting gives exactly the decrypted bytes (a decrypted `+5` re-encrypts as `5`).
+        const canonical = p.decrypted === null ? encodePlaintext(p.value) : canonicalEncoding(p.value, p.decrypted);
+        if (canonical && this.key) entries.set(entryId(this.key, p.aad, canonical.type, canonical.bytes), p.iv.slice());
+      }
+      this.resolved = entries;
+      this.pending = [];
+      this.key?.fill(0);
+      this.key = null;
+    }
+    return this.resolved;
+  }
 
   /** Number of recorded IVs. */
   get size(): number {
@@ -52,7 +84,7 @@ export class IvStash {
    * @returns a builder; call {@link IvStashBuilder.build} at the end
    */
   static builder(dataKey: Uint8Array): IvStashBuilder {
-    return new IvStashBuilder(stashKey(dataKey), (entries) => new IvStash(entries));
+    return new IvStashBuilder(stashKey(dataKey), (key, pending) => new IvStash(key, pending));
   }
 
   /**
@@ -64,7 +96,7 @@ export class IvStash {
    * @returns an {@link IvSource}
    */
   ivSource(dataKey: Uint8Array, random: (length: number) => Uint8Array): IvSource {
-    const key = this.entries.size > 0 ? stashKey(dataKey) : undefined;
+    const key = this.size > 0 ? stashKey(dataKey) : undefined;
     return (aad, type, plaintext) => {
       const iv = key === undefined ? undefined : this.entries.get(entryId(key, aad, type, plaintext));
       if (iv !== undefined) return iv.slice();
@@ -77,30 +109,33 @@ export class IvStash {
 
 /** Collects IVs during one decryption; see {@link IvStash.builder}. */
 export class IvStashBuilder {
-  private readonly entries = new Map<string, Uint8Array>();
+  private readonly pending: Pending[] = [];
 
   /** @internal */
   constructor(
     private readonly key: Buffer,
-    private readonly make: (entries: ReadonlyMap<string, Uint8Array>) => IvStash,
+    private readonly make: (key: Buffer, pending: readonly Pending[]) => IvStash,
   ) {}
 
   /**
-   * Records the IV of a decrypted value. Call it only with the bytes that re-encrypting the value would
-   * produce, and only when they equal what was decrypted (see `canonicalEncoding`).
+   * Records the IV of a decrypted value. It is reused only for a value that re-encrypts to exactly the
+   * bytes that were decrypted (see `canonicalEncoding`), which is checked when the stash is first used.
    *
    * @param aad - the value's AAD
-   * @param type - the type it re-encrypts as
-   * @param plaintext - its plaintext bytes
+   * @param value - the decoded value (after any conversion, e.g. to a comment)
+   * @param decrypted - the bytes that were decrypted
    * @param iv - the IV it was encrypted with; IVs of another length than sops' 32 bytes are ignored
    */
-  record(aad: string, type: EncType, plaintext: Uint8Array, iv: Uint8Array): void {
+  record(aad: string, value: Plaintext, decrypted: Uint8Array, iv: Uint8Array): void {
     if (iv.length !== IV_LENGTH) return;
-    this.entries.set(entryId(this.key, aad, type, plaintext), iv.slice());
+    // A string was decoded strictly and bytes are kept as they are: both re-encode to exactly what was
+    // decrypted, so their plaintext need not be kept (a large file's would double its memory).
+    const exact = value.kind === 'string' || value.kind === 'bytes';
+    this.pending.push({ aad, value, decrypted: exact ? null : decrypted, iv });
   }
 
   /** @returns the immutable stash */
   build(): IvStash {
-    return this.make(new Map(this.entries));
+    return this.make(this.key, [...this.pending]);
   }
 }

@@ -15,7 +15,7 @@ import { SecretsError } from '../errors.js';
 import { equalBytes, utf8 } from '../bytes.js';
 import type { IvStashBuilder } from './iv-stash.js';
 import { formatRfc3339, parseRfc3339 } from './rfc3339.js';
-import { canonicalEncoding, decryptValue, encryptValue, type IvSource } from './value-cipher.js';
+import { decryptValue, encryptValue, type IvSource } from './value-cipher.js';
 
 /** sops `MACOnlyEncryptedInitialization`: SHA-256("sops"), fed raw (32 bytes) before the values. */
 export const MAC_ONLY_ENCRYPTED_INIT: Uint8Array = /* @__PURE__ */ new Uint8Array(createHash('sha256').update('sops').digest());
@@ -99,8 +99,7 @@ export function verifyMac(stored: string, computedHex: string, dataKey: Uint8Arr
     const decrypted = decryptValue(stored, dataKey, aad);
     if (decrypted.value.kind !== 'string') throw new SecretsError('SOPS_VALUE_INVALID', 'the MAC is not a string');
     storedHex = decrypted.value.value;
-    const canonical = canonicalEncoding(decrypted.value, decrypted.plaintext);
-    if (stash && canonical) stash.record(aad, canonical.type, canonical.bytes, decrypted.iv);
+    stash?.record(aad, decrypted.value, decrypted.plaintext, decrypted.iv);
   } catch (error) {
     throw new SecretsError('SOPS_MAC_MISMATCH', 'mac mismatch: the MAC could not be decrypted (the metadata was changed or corrupted)', {
       hints: [MAC_HINT],

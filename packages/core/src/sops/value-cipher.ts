@@ -53,10 +53,10 @@ const ENC_RE = /^ENC\[AES256_GCM,data:([^\n]+),iv:([^\n]+),tag:([^\n]+),type:([^
  * Go `base64.StdEncoding.DecodeString`: standard alphabet, padding required, line breaks ignored,
  * non-zero trailing bits accepted (the decoder is not Strict).
  */
-function goBase64(text: string): Uint8Array | null {
-  const s = text.replace(/[\r\n]/g, '');
+function goBase64(text: string): Buffer | null {
+  const s = text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]/g, '') : text;
   if (s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s)) return null;
-  return new Uint8Array(Buffer.from(s, 'base64'));
+  return Buffer.from(s, 'base64');
 }
 
 /**
@@ -80,7 +80,7 @@ export function isEncValue(text: string): boolean {
 export function parseEncValue(text: string): EncValue {
   const m = ENC_RE.exec(text);
   if (!m) throw new SecretsError('SOPS_VALUE_INVALID', "value does not match sops' ENC[AES256_GCM,…] format");
-  const parts: Uint8Array[] = [];
+  const parts: Buffer[] = [];
   for (const [index, name] of [
     [1, 'data'],
     [2, 'iv'],
@@ -90,8 +90,10 @@ export function parseEncValue(text: string): EncValue {
     if (bytes === null) throw new SecretsError('SOPS_VALUE_INVALID', `encrypted value has invalid base64 in its ${name}`);
     parts.push(bytes);
   }
-  const [data, iv, tag] = parts as [Uint8Array, Uint8Array, Uint8Array];
-  return { data, iv, tag, type: m[4] as string };
+  const [data, iv, tag] = parts as [Buffer, Buffer, Buffer];
+  // The data as a view (it is large and short-lived); IV and tag as copies, since small Buffers share a
+  // pool whose 8 KiB they would keep alive (IVs are kept for the stash).
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), iv: Uint8Array.from(iv), tag: Uint8Array.from(tag), type: m[4] as string };
 }
 
 /**
@@ -354,8 +356,9 @@ export function sealEncValue(plaintext: Uint8Array, type: string, key: Uint8Arra
   if (iv.length !== IV_LENGTH) throw new SecretsError('INTERNAL', `IV must be ${IV_LENGTH} bytes, got ${iv.length}`);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(utf8(aad));
-  const data = new Uint8Array(Buffer.concat([cipher.update(plaintext), cipher.final()]));
-  return formatEncValue({ data, iv: iv.slice(), tag: new Uint8Array(cipher.getAuthTag()), type });
+  const data = cipher.update(plaintext);
+  cipher.final(); // GCM: nothing more to write
+  return formatEncValue({ data, iv, tag: cipher.getAuthTag(), type });
 }
 
 /**
@@ -370,13 +373,18 @@ export function sealEncValue(plaintext: Uint8Array, type: string, key: Uint8Arra
  */
 export function openEncValue(value: EncValue, key: Uint8Array, aad: string): Uint8Array | null {
   checkKey(key);
-  const sealed = Buffer.concat([value.data, value.tag]);
-  if (sealed.length < TAG_LENGTH || value.iv.length === 0) return null;
+  // sops always writes 16-byte tags; only other lengths need the concatenation.
+  const sealed = value.tag.length === TAG_LENGTH ? null : Buffer.concat([value.data, value.tag]);
+  const data = sealed ? sealed.subarray(0, Math.max(0, sealed.length - TAG_LENGTH)) : value.data;
+  const tag = sealed ? sealed.subarray(sealed.length - TAG_LENGTH) : value.tag;
+  if ((sealed && sealed.length < TAG_LENGTH) || value.iv.length === 0) return null;
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, value.iv);
     decipher.setAAD(utf8(aad));
-    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_LENGTH));
-    return new Uint8Array(Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_LENGTH)), decipher.final()]));
+    decipher.setAuthTag(tag);
+    const plaintext = decipher.update(data);
+    decipher.final(); // throws unless the tag matches
+    return new Uint8Array(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
   } catch {
     return null;
   }

@@ -6,7 +6,7 @@
  *   give a different string for the same key), bech32 with hrp `age-secret-key-`, then upper-cased.
  * Bech32 is BIP 173 (not bech32m), as age uses it.
  */
-import { sha512 } from '@noble/hashes/sha2.js';
+import { createHash } from 'node:crypto';
 import { bech32 } from '@scure/base';
 import { SecretsError } from '../errors.js';
 import { wipe } from '../bytes.js';
@@ -34,8 +34,9 @@ function modPow(base: bigint, exponent: bigint): bigint {
  * root. Like `BytesMontgomery`, 1/0 is taken as 0, so the identity gives u = 0.
  *
  * @returns 32 bytes little-endian, or null for an invalid point
+ * @internal
  */
-function edwardsToMontgomery(point: Uint8Array): Uint8Array | null {
+export function edwardsToMontgomery(point: Uint8Array): Uint8Array | null {
   let y = 0n;
   for (let i = 31; i >= 0; i--) y = (y << 8n) | BigInt(point[i] as number);
   y = (y & ((1n << 255n) - 1n)) % P;
@@ -89,7 +90,7 @@ export function sshPublicKeyToAgeRecipient(key: SshPublicKey): string {
  */
 export function ed25519SeedToX25519Scalar(seed: Uint8Array): Uint8Array {
   if (!(seed instanceof Uint8Array) || seed.length !== 32) throw new SecretsError('SSH_KEY_INVALID', 'an ed25519 seed must be 32 bytes');
-  const digest = sha512(seed);
+  const digest = new Uint8Array(createHash('sha512').update(seed).digest());
   const scalar = digest.slice(0, 32);
   wipe(digest);
   return scalar;

@@ -20,7 +20,8 @@ export {
   parseSshPublicKeyBlob,
   type KeyLine,
 } from './public-key.js';
-export { MAX_PRIVATE_KEY_BYTES, SUPPORTED_KEY_CIPHERS, decryptOpenSshPrivateKey, inspectOpenSshPrivateKey } from './private-key.js';
+export { MAX_PRIVATE_KEY_BYTES, SUPPORTED_KEY_CIPHERS, inspectOpenSshPrivateKey } from './envelope.js';
+export { decryptOpenSshPrivateKey } from './private-key.js';
 export {
   convertPublicKeys,
   ed25519PrivateKeyToAgeIdentity,

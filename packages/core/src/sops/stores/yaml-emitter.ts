@@ -75,7 +75,7 @@ const INDICATOR_START = new Set(Array.from('#,[]{}&*!|>\'"%@`', (ch) => ch.charC
 const FLOW_INDICATORS = new Set(Array.from(',?[]{}', (ch) => ch.charCodeAt(0)));
 
 /** What `yaml_emitter_analyze_scalar` finds out about a scalar. */
-interface Analysis {
+export interface Analysis {
   readonly multiline: boolean;
   readonly flowPlain: boolean;
   readonly blockPlain: boolean;
@@ -83,7 +83,33 @@ interface Analysis {
   readonly block: boolean;
 }
 
-function analyze(value: string): Analysis {
+// Shapes that make up almost all of a sops file (keys, ENC values, armored age blocks), whose analysis is
+// known without the character loop below; `analyzeScalar` gives the same answer for them.
+const SIMPLE = /^[A-Za-z0-9_/+=][A-Za-z0-9_./+=-]*$/;
+const ENC_VALUE = /^ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]*,tag:[A-Za-z0-9+/=]*,type:[a-z]+\]$/;
+const TOKEN_LINES = /^(?:[A-Za-z0-9+/=-]+(?: [A-Za-z0-9+/=-]+)*\n)+$/;
+const SIMPLE_ANALYSIS: Analysis = { multiline: false, flowPlain: true, blockPlain: true, single: true, block: true };
+const ENC_ANALYSIS: Analysis = { multiline: false, flowPlain: false, blockPlain: true, single: true, block: true };
+const LINES_ANALYSIS: Analysis = { multiline: true, flowPlain: false, blockPlain: false, single: true, block: true };
+
+/**
+ * `yaml_emitter_analyze_scalar`, with shortcuts for common shapes.
+ *
+ * @internal
+ */
+export function analyze(value: string): Analysis {
+  if (SIMPLE.test(value)) return SIMPLE_ANALYSIS;
+  if (value.startsWith('ENC[') && ENC_VALUE.test(value)) return ENC_ANALYSIS;
+  if (value.endsWith('\n') && TOKEN_LINES.test(value)) return LINES_ANALYSIS;
+  return analyzeScalar(value);
+}
+
+/**
+ * `yaml_emitter_analyze_scalar` character by character (exported for the tests of {@link analyze}).
+ *
+ * @internal
+ */
+export function analyzeScalar(value: string): Analysis {
   if (value.length === 0) return { multiline: false, flowPlain: false, blockPlain: true, single: true, block: false };
   let blockIndicators = false;
   let flowIndicators = false;
@@ -380,7 +406,9 @@ function utf8Length(s: string): number {
 
 /** go-yaml's emitter, restricted to the events sops produces (no anchors, aliases, flow content or folding). */
 class Emitter {
-  out = '';
+  /** The text so far, in pages: one string for a 50 MB file would be flattened into a second copy. */
+  private readonly pages: string[] = [];
+  private out = '';
   private readonly bestIndent: number;
   private column = 0;
   private indent = -1;
@@ -410,14 +438,19 @@ class Emitter {
     this.bestIndent = indent < 2 || indent > 9 ? 2 : indent;
   }
 
-  run(events: readonly Ev[]): string {
+  run(events: readonly Ev[]): string[] {
     this.events = events;
     for (this.pos = 0; this.pos < events.length; this.pos++) {
       const ev = events[this.pos]!;
       this.analyzeEvent(ev);
       this.dispatch(ev);
+      if (this.out.length >= 1 << 16) {
+        this.pages.push(this.out);
+        this.out = '';
+      }
     }
-    return this.out;
+    this.pages.push(this.out);
+    return this.pages;
   }
 
   private analyzeEvent(ev: Ev): void {
@@ -878,27 +911,32 @@ class Emitter {
   private writeLiteral(value: string): void {
     this.writeIndicator('|', true, false, false);
     // block scalar hints: an indentation indicator when the content starts with a space or a break, and
-    // the chomping indicator from the trailing breaks ("-" none, clip one, "+" more)
-    const cps = Array.from(value, (c) => c.codePointAt(0)!);
-    if (cps.length > 0 && (cps[0] === 0x20 || isBreak(cps[0]!))) this.writeIndicator(String(this.bestIndent), false, false, false);
+    // the chomping indicator from the trailing breaks ("-" none, clip one, "+" more). Breaks are BMP
+    // characters and surrogates are not breaks, so code units do here.
+    const n = value.length;
+    if (n > 0 && (value.charCodeAt(0) === 0x20 || isBreak(value.charCodeAt(0)))) this.writeIndicator(String(this.bestIndent), false, false, false);
     let chomp = '';
-    const n = cps.length;
-    if (n === 0 || !isBreak(cps[n - 1]!)) chomp = '-';
-    else if (n === 1 || isBreak(cps[n - 2]!)) chomp = '+';
+    if (n === 0 || !isBreak(value.charCodeAt(n - 1))) chomp = '-';
+    else if (n === 1 || isBreak(value.charCodeAt(n - 2))) chomp = '+';
     if (chomp) this.writeIndicator(chomp, false, false, false);
     this.processLineComment(true);
     this.whitespace = true;
     let breaks = true;
-    for (const ch of value) {
-      if (isBreak(ch.codePointAt(0)!)) {
-        this.writeBreak(ch);
+    // Line by line: the indentation before each line, then the line in one piece.
+    for (let i = 0; i < n; ) {
+      if (isBreak(value.charCodeAt(i))) {
+        this.writeBreak(value[i] as string);
         breaks = true;
-      } else {
-        if (breaks) this.writeIndent();
-        this.put(ch);
-        this.indention = false;
-        breaks = false;
+        i++;
+        continue;
       }
+      let j = i + 1;
+      while (j < n && !isBreak(value.charCodeAt(j))) j++;
+      if (breaks) this.writeIndent();
+      this.writeRun(value.slice(i, j));
+      this.indention = false;
+      breaks = false;
+      i = j;
     }
   }
 }
@@ -936,9 +974,10 @@ function internal(message: string): SecretsError {
  * before every document but the first, nothing at all for zero branches.
  *
  * @param indent - the go-yaml indentation (already defaulted: sops passes 4 unless configured)
+ * @returns the text, in pages (see {@link encodePages})
  */
-export function emitYamlDocuments(doc: Document, indent: number): string {
-  if (doc.branches.length === 0) return '';
+export function emitYamlDocuments(doc: Document, indent: number): string[] {
+  if (doc.branches.length === 0) return [];
   const events: Ev[] = [{ type: 'STREAM_START' }];
   for (const branch of doc.branches) {
     events.push({ type: 'DOC_START', head: '' });
@@ -953,9 +992,25 @@ export function emitYamlDocuments(doc: Document, indent: number): string {
  * Writes one value as `yaml.Marshal` does for sops' `EmitValue` (always go-yaml's default indentation 4):
  * a single document whose root is the value.
  */
-export function emitYamlValue(value: Value): string {
+export function emitYamlValue(value: Value): string[] {
   const events: Ev[] = [{ type: 'STREAM_START' }, { type: 'DOC_START', head: '' }];
   nodeEvents(valueToNode(value), '', events);
   events.push({ type: 'DOC_END', foot: '' }, { type: 'STREAM_END' });
   return new Emitter(4).run(events);
+}
+
+/**
+ * UTF-8 of text in pages, written straight into one buffer.
+ *
+ * @param pages - from {@link emitYamlDocuments} or {@link emitYamlValue}
+ * @returns the bytes
+ */
+export function encodePages(pages: readonly string[]): Uint8Array {
+  let length = 0;
+  for (const page of pages) length += Buffer.byteLength(page, 'utf8');
+  const out = new Uint8Array(length);
+  const encoder = new TextEncoder();
+  let offset = 0;
+  for (const page of pages) offset += encoder.encodeInto(page, out.subarray(offset)).written;
+  return out;
 }

@@ -19,21 +19,9 @@
  * @packageDocumentation
  */
 
-import {
-  Composer,
-  Lexer,
-  Parser,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  type Alias,
-  type Node as YamlNode,
-  type Pair,
-  type Scalar as YamlScalar,
-  type YAMLMap,
-  type YAMLSeq,
-} from 'yaml';
+import { createRequire } from 'node:module';
+import type * as YamlLib from 'yaml';
+import type { Alias, Node as YamlNode, Pair, Scalar as YamlScalar, YAMLMap, YAMLSeq } from 'yaml';
 import { SecretsError } from '../../errors.js';
 import type { Comment, Document, Entry, MapNode, Scalar, Value } from '../tree.js';
 import {
@@ -50,13 +38,28 @@ import {
   yamlParserReason,
 } from './common.js';
 import type { Store } from './store.js';
-import { emitYamlDocuments, emitYamlValue } from './yaml-emitter.js';
+import { emitYamlDocuments, emitYamlValue, encodePages } from './yaml-emitter.js';
+import { loadYamlFast } from './yaml-fast.js';
 import { ResolveError, resolveScalar, shortTag } from './yaml-resolve.js';
+
+let lib: typeof YamlLib | undefined;
+
+/**
+ * eemeli/yaml, for the full reader only, loaded on first use: the fast path reads sops' own output
+ * without it, so `secrets decrypt` does not pay for loading it. Synchronous (a store's API is), hence
+ * `require`, which gets the package's CommonJS build, the same one an `import` of it gets on Node.
+ */
+function yamlLib(): typeof YamlLib {
+  return (lib ??= createRequire(import.meta.url)('yaml') as typeof YamlLib);
+}
+const isAlias = (node: unknown): node is Alias => yamlLib().isAlias(node);
+const isMap = (node: unknown): node is YAMLMap => yamlLib().isMap(node);
+const isScalar = (node: unknown): node is YamlScalar => yamlLib().isScalar(node);
+const isSeq = (node: unknown): node is YAMLSeq => yamlLib().isSeq(node);
 
 /** sops `stores/yaml` default indentation. */
 export const YAML_DEFAULT_INDENT = 4;
 
-const encoder = /* @__PURE__ */ new TextEncoder();
 
 /**
  * Reads and writes YAML files as sops does.
@@ -96,7 +99,8 @@ export class YamlStore implements Store {
   loadPlain(bytes: Uint8Array): Document {
     checkInputSize(bytes, this.limits);
     const text = decodeYamlText(bytes);
-    return guardStack(() => new YamlLoader(text, this.limits).load());
+    // The common subset first; everything else (and every error) is the full reader's.
+    return loadYamlFast(text, this.limits.maxDepth) ?? loadYamlFull(text, this.limits);
   }
 
   /**
@@ -111,7 +115,7 @@ export class YamlStore implements Store {
 
   /** Writes documents as sops' YAML store does (go-yaml v3 encoder, `---` between documents). */
   emitPlain(doc: Document): Uint8Array {
-    return encoder.encode(guardStack(() => emitYamlDocuments(doc, this.indent)));
+    return encodePages(guardStack(() => emitYamlDocuments(doc, this.indent)));
   }
 
   /**
@@ -125,7 +129,7 @@ export class YamlStore implements Store {
 
   /** Writes one value as a YAML document (`yaml.Marshal`, so always indented by 4, as sops does). */
   emitValue(value: Value): Uint8Array {
-    return encoder.encode(guardStack(() => emitYamlValue(value)));
+    return encodePages(guardStack(() => emitYamlValue(value)));
   }
 }
 
@@ -143,6 +147,15 @@ function decodeYamlText(bytes: Uint8Array): string {
   }
   const text = decodeUtf8(bytes, 'YAML input');
   return text.startsWith('\ufeff') ? text.slice(1) : text;
+}
+
+/**
+ * The full reader alone (without the fast path), for tests comparing the two.
+ *
+ * @internal
+ */
+export function loadYamlFull(text: string, limits: ResolvedLimits): Document {
+  return guardStack(() => new YamlLoader(text, limits).load());
 }
 
 type Container = YAMLMap | YAMLSeq;
@@ -219,11 +232,11 @@ class YamlLoader {
   load(): Document {
     if (this.text.length === 0) return { branches: [] };
     this.checkFlowDepth();
-    const tokens = Array.from(new Parser().parse(this.text));
+    const tokens = Array.from(new (yamlLib().Parser)().parse(this.text));
     this.checkCstDepth(tokens);
     // Only the structure and the raw scalar text are taken from the parser (failsafe schema, no known-tag
     // handling such as !!omap or !!set); types are resolved with go-yaml's rules afterwards.
-    const composer = new Composer({ schema: 'failsafe', resolveKnownTags: false, uniqueKeys: false, merge: false, version: '1.2', keepSourceTokens: true });
+    const composer = new (yamlLib().Composer)({ schema: 'failsafe', resolveKnownTags: false, uniqueKeys: false, merge: false, version: '1.2', keepSourceTokens: true });
     const docs = Array.from(composer.compose(tokens, false, this.text.length));
     for (const doc of docs) {
       const err = doc.errors[0];
@@ -255,7 +268,7 @@ class YamlLoader {
     }
     if (brackets <= this.limits.maxDepth) return;
     let depth = 0;
-    for (const token of new Lexer().lex(this.text)) {
+    for (const token of new (yamlLib().Lexer)().lex(this.text)) {
       if (token === '[' || token === '{') {
         if (++depth > this.limits.maxDepth) throw depthError(this.limits);
       } else if (token === ']' || token === '}') {

@@ -1,0 +1,81 @@
+/**
+ * Bundles the built CLI (dist/main.js and @secrets/core's dist) into dist/cli.cjs plus chunks that load
+ * on demand (dist/chunks/): one per command, typage and noble only when the native age path cannot
+ * answer. Startup is most of a small command's time, and resolving, compiling and evaluating ~100 modules
+ * is most of startup. `yaml` stays external: core loads it synchronously with require() when its fast
+ * YAML reader declines, so it must be the package on disk (a dependency of this package for that reason).
+ * Each output file gets a V8 code cache (`<file>.cache`), which bin/secrets.js uses.
+ *
+ * Run by the root `build` script after tsc; bin/secrets.js loads the result.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+import { rolldown } from 'rolldown';
+
+// Module ids (paths) that go into the `common` chunk, and those kept out of it.
+const COMMON = /\/packages\/(core\/dist\/|cli\/dist\/(identities|io|output|context|exit-codes)\.js$)/;
+const LAZY = /\/(config|agenix|nix)\/|\/(decrypt-session|encrypt-typage|ssh-ed25519|ssh-rsa|private-key|bcrypt-pbkdf)\.js$/;
+const common = (id) => COMMON.test(id.replaceAll('\\', '/')) && !LAZY.test(id.replaceAll('\\', '/'));
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+
+/** commander requires child_process up front for executable subcommands, which we do not use. */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  transform(code, id) {
+    if (!/commander[\\/]lib[\\/]command\.js$/.test(id)) return null;
+    const eager = "const childProcess = require('node:child_process');";
+    if (!code.includes(eager)) throw new Error('commander changed: update the lazy-child-process plugin');
+    return code.replace(eager, "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };");
+  },
+};
+
+await rm(join(dist, 'chunks'), { recursive: true, force: true });
+const bundle = await rolldown({
+  input: { cli: `${dist}main.js` },
+  platform: 'node',
+  external: ['yaml'],
+  plugins: [lazyChildProcess],
+  logLevel: 'warn',
+});
+await bundle.write({
+  dir: dist,
+  // CommonJS: Node starts a CommonJS entry faster, and require() loads a chunk with less work than the
+  // ES module loader (resolution, linking); dynamic import() becomes a deferred require().
+  format: 'cjs',
+  // import() of node: builtins as require(): bin/secrets.js runs the files as vm scripts, which have no
+  // dynamic import hook.
+  dynamicImportInCjs: false,
+  entryFileNames: '[name].cjs',
+  chunkFileNames: 'chunks/[name]-[hash].cjs',
+  minify: true,
+  // Every module has a price at startup: what nearly every command needs goes into one chunk. Left out,
+  // to load only on demand: what imports yaml (config, agenix, nix), typage or noble.
+  codeSplitting: {
+    groups: [{ name: 'common', test: common }],
+  },
+});
+await bundle.close();
+
+// Code caches, compiled exactly as bin/secrets.js compiles (same wrapper, same file name).
+const outputs = [join(dist, 'cli.cjs'), ...(await readdir(join(dist, 'chunks'))).filter((f) => f.endsWith('.cjs')).map((f) => join(dist, 'chunks', f))];
+for (const file of outputs) {
+  if (/\bimport\(\s*[`'"]/.test(await readFile(file, 'utf8'))) throw new Error(`${file}: a dynamic import() survived bundling`);
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${await readFile(file, 'utf8')}\n});`, { filename: file });
+  await writeFile(`${file}.cache`, script.createCachedData());
+}
+
+// Warm the caches with what running a command compiles: decrypting the repository's example (with its
+// public throwaway key) runs the code every command shares: dispatch, identities, age, the YAML store.
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const example = join(root, 'examples/batchn/secrets/example.yaml');
+const key = join(root, 'examples/keys/admin_michael.agekey');
+if (existsSync(example) && existsSync(key)) {
+  const bin = fileURLToPath(new URL('../bin/secrets.js', import.meta.url));
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dist, SOPS_AGE_KEY_FILE: key, SECRETS_WRITE_CODE_CACHE: '1' };
+  const run = spawnSync(process.execPath, [bin, 'decrypt', example], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (run.status !== 0) throw new Error(`warming the code cache failed: ${run.stderr}`);
+}

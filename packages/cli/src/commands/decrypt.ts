@@ -1,0 +1,66 @@
+/**
+ * `secrets decrypt`: sops' command of the same name, thin over core. Exit statuses follow sops (100
+ * missing file, 128 no data key, 51 MAC mismatch, 91 bad tree path). Its own module so that it loads
+ * nothing `encrypt` needs (configuration, recipients).
+ */
+import { SecretsError, formatFromPath, getAtPath, isFormat, openSopsFile, parseTreePath, storeFor, type Format, type OpenedFile } from '@secrets/core';
+import type { Context } from '../context.js';
+import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
+import { readInput, writeOutput } from '../io.js';
+import { printWarning } from '../output.js';
+
+/** The format named by a `--input-type`/`--output-type` option, else the one the file name implies. */
+export function formatOption(name: string | undefined, path: string, flag: string): Format {
+  if (name === undefined) return formatFromPath(path);
+  if (!isFormat(name)) throw new SecretsError('USAGE', `unknown ${flag} ${JSON.stringify(name)}`, { hints: ['one of yaml, json, dotenv, ini, binary'] });
+  return name;
+}
+
+/** Options of `secrets decrypt`. */
+export interface DecryptOptions {
+  readonly file: string;
+  readonly inputType?: string;
+  readonly outputType?: string;
+  readonly extract?: string;
+  readonly ignoreMac: boolean;
+  readonly output?: string;
+  readonly identities: readonly string[];
+}
+
+/** Reads and decrypts the file; apart so that nothing keeps the encrypted bytes alive while emitting. */
+async function open(ctx: Context, options: DecryptOptions, format: Format): Promise<OpenedFile> {
+  const bytes = await readInput(ctx, options.file);
+  const { identities, places } = await loadIdentities(ctx, options.identities);
+  try {
+    return await openSopsFile(bytes, { format, identities, passphrase: passphrasePrompt(ctx), ignoreMac: options.ignoreMac });
+  } catch (error) {
+    throw withPlaces(error, places);
+  }
+}
+
+/**
+ * Runs `secrets decrypt`.
+ *
+ * @returns exit status
+ */
+export async function decrypt(ctx: Context, options: DecryptOptions): Promise<number> {
+  const inputFormat = formatOption(options.inputType, options.file, '--input-type');
+  const outputFormat = formatOption(options.outputType ?? options.inputType, options.file, '--output-type');
+  const path = options.extract === undefined ? undefined : parseTreePath(options.extract);
+  const opened = await open(ctx, options, inputFormat);
+  for (const w of opened.warnings) printWarning(ctx, w);
+  const store = storeFor(outputFormat);
+  let out: Uint8Array;
+  if (path) {
+    const value = getAtPath(opened.document, path);
+    // sops: a string is written raw without a newline; a mapping as a whole file; other values via EmitValue.
+    if (value.kind === 'string') out = new TextEncoder().encode(value.value);
+    else if (value.kind === 'map') out = store.emitPlain({ branches: [value] });
+    else out = store.emitValue(value);
+  } else {
+    out = store.emitPlain(opened.document);
+  }
+  await writeOutput(ctx, options.output ?? '-', out, { mode: 0o600 });
+  return 0;
+}
+
