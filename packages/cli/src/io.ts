@@ -219,3 +219,23 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, waitMs
     }
   }
 }
+
+/**
+ * Replaces `path` with `next` only if it still holds `expected`, the bytes it was read as. The compare and
+ * the rename happen under {@link withFileLock}, so a concurrent writer cannot slip in between.
+ *
+ * @returns false, having written nothing, when the file changed or vanished since it was read
+ */
+export async function replaceIfStill(path: string, expected: Uint8Array, next: Uint8Array): Promise<boolean> {
+  return withFileLock(path, async () => {
+    let current: Buffer;
+    try {
+      current = readFileSync(path);
+    } catch {
+      return false;
+    }
+    if (Buffer.compare(current, expected) !== 0) return false;
+    await writeFileAtomic(path, next);
+    return true;
+  });
+}

@@ -77,7 +77,8 @@ async function findRules(ctx: Context, start: string, explicit?: string): Promis
   throw new SecretsError('CONFIG_NOT_FOUND', 'no secrets.nix found here or above', { hints: ['pass --rules FILE or set RULES'] });
 }
 
-async function readLock(dir: string): Promise<{ lockPath: string; lock: Map<string, LockEntry>; lockText: string | null }> {
+/** `secrets.lock` in a rules file's directory (empty when there is none yet). */
+export async function readLock(dir: string): Promise<{ lockPath: string; lock: Map<string, LockEntry>; lockText: string | null }> {
   const lockPath = join(dir, 'secrets.lock');
   const lockText = await readFile(lockPath, 'utf8').catch(() => null);
   return { lockPath, lock: new Map(lockText === null ? [] : parseAgenixLock(lockText, lockPath)), lockText };
@@ -102,23 +103,33 @@ function nameFor(rules: { dir: string }, ctx: Context, file: string): string {
   return normalizeRuleName(relative(rules.dir, resolve(ctx.cwd, file)).split(sep).join('/'));
 }
 
+/** The rule named `name` (normalized), or an error listing the rules there are. */
+function ruleNamed(rules: Rules, name: string): AgenixRule {
+  const rule = rules.rules.find((r) => normalizeRuleName(r.name) === name);
+  if (!rule) throw new SecretsError('CONFIG_NO_MATCHING_RULE', `no rule for ${JSON.stringify(name)} in ${rules.path}`, { hints: [`rules: ${rules.rules.map((r) => r.name).join(', ')}`] });
+  return rule;
+}
+
 /** The rule for a file, matching names relative to the rules file's directory. */
 export async function ruleFor(ctx: Context, file: string, explicit?: string): Promise<{ rules: Rules; rule: AgenixRule; name: string }> {
   const rules = await loadRules(ctx, dirname(resolve(ctx.cwd, file)), explicit);
   const name = nameFor(rules, ctx, file);
-  const rule = rules.rules.find((r) => normalizeRuleName(r.name) === name);
-  if (!rule) throw new SecretsError('CONFIG_NO_MATCHING_RULE', `no rule for ${JSON.stringify(name)} in ${rules.path}`, { hints: [`rules: ${rules.rules.map((r) => r.name).join(', ')}`] });
+  const rule = ruleNamed(rules, name);
   if (rule.publicKeys.length === 0) throw new SecretsError('CONFIG_INVALID', `the rule for ${JSON.stringify(name)} has no publicKeys`);
   return { rules, rule, name };
 }
 
+/** What secrets.lock records of a file encrypted to `publicKeys`. */
+function lockEntry(publicKeys: readonly string[], bytes: Uint8Array): LockEntry {
+  return { recipients: recipientSetDigest(publicKeys.map((k) => parseRecipient(k))), sha256: fileDigest(bytes) };
+}
+
 /** Encrypts, writes atomically and records the file in the lock. */
 async function writeAgeFile(path: string, name: string, plaintext: Uint8Array, publicKeys: readonly string[], armor: boolean, lock: Map<string, LockEntry>): Promise<void> {
-  const recipients = publicKeys.map((k) => parseRecipient(k));
-  const bytes = await encryptAge(plaintext, recipients, { armor });
+  const bytes = await encryptAge(plaintext, publicKeys.map((k) => parseRecipient(k)), { armor });
   await mkdir(dirname(path), { recursive: true });
   await withFileLock(path, () => writeFileAtomic(path, bytes));
-  lock.set(name, { recipients: recipientSetDigest(recipients), sha256: fileDigest(bytes) });
+  lock.set(name, lockEntry(publicKeys, bytes));
 }
 
 /** Whether the file at `bytes` already is what its rule asks for (recipients and armor), and if not why. */
@@ -210,12 +221,7 @@ export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Pr
   const rules = await loadRules(ctx, start, options.rules);
   let selected: AgenixRule[] = [...rules.rules];
   if (options.files.length > 0) {
-    selected = options.files.map((f) => {
-      const name = nameFor(rules, ctx, f);
-      const rule = rules.rules.find((r) => normalizeRuleName(r.name) === name);
-      if (!rule) throw new SecretsError('CONFIG_NO_MATCHING_RULE', `no rule for ${JSON.stringify(name)} in ${rules.path}`);
-      return rule;
-    });
+    selected = options.files.map((f) => ruleNamed(rules, nameFor(rules, ctx, f)));
   }
   const identities = lazyIdentities(ctx, options.identities);
   const failures: string[] = [];
@@ -237,7 +243,7 @@ export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Pr
       const reason = options.force ? 'forced' : staleness(bytes, rule.publicKeys, rule.armor, rules.lock.get(name));
       if (reason === null) {
         current++;
-        if (!rules.lock.has(name)) rules.lock.set(name, { recipients: recipientSetDigest(rule.publicKeys.map((k) => parseRecipient(k))), sha256: fileDigest(bytes) });
+        if (!rules.lock.has(name)) rules.lock.set(name, lockEntry(rule.publicKeys, bytes));
         continue;
       }
       if (options.dryRun) {
@@ -430,7 +436,7 @@ export async function agenixExport(ctx: Context, options: AgenixExportOptions): 
         }
         if (same) {
           unchanged++;
-          if (!lockState.lock.has(name)) lockState.lock.set(name, { recipients: recipientSetDigest(publicKeys.map((k) => parseRecipient(k))), sha256: fileDigest(before) });
+          if (!lockState.lock.has(name)) lockState.lock.set(name, lockEntry(publicKeys, before));
           continue;
         }
       }

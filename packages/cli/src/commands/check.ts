@@ -10,12 +10,12 @@ import { basename, dirname, join, relative } from 'node:path';
 import {
   SecretsError,
   findConfig,
+  formatSshPublicKey,
   formatFromPath,
   inspectAgeHeader,
   loadConfig,
   matchCreationRule,
   normalizeRuleName,
-  parseAgenixLock,
   parseRecipient,
   parseSecretsNix,
   readMetadata,
@@ -23,12 +23,12 @@ import {
   sshTag,
   storeFor,
   type AgeRecipient,
-  type LockEntry,
   type MasterKey,
   type SopsConfig,
 } from '@secrets/core';
 import type { Context } from '../context.js';
 import { readFileLimited } from '../io.js';
+import { readLock } from './agenix.js';
 import { printWarning } from '../output.js';
 
 /** What one recipient can open. */
@@ -82,6 +82,22 @@ function ruleFor(config: SopsConfig, path: string): ReturnType<typeof matchCreat
   }
 }
 
+interface Tally {
+  readonly opens: string[];
+  readonly cannot: { file: string; reason: string }[];
+}
+
+/** Per-recipient tallies, created on first mention and kept in that order. */
+function tally(): { reports: Map<string, Tally>; report: (recipient: string) => Tally } {
+  const reports = new Map<string, Tally>();
+  const report = (recipient: string): Tally => {
+    let r = reports.get(recipient);
+    if (!r) reports.set(recipient, (r = { opens: [], cannot: [] }));
+    return r;
+  };
+  return { reports, report };
+}
+
 /** Runs `secrets check`. */
 export async function check(ctx: Context, options: { files: readonly string[]; json: boolean; allowKey: readonly string[]; config?: string }): Promise<number> {
   const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}) });
@@ -94,12 +110,7 @@ export async function check(ctx: Context, options: { files: readonly string[]; j
   if (!found && rulesFiles.length === 0) throw new SecretsError('CONFIG_NOT_FOUND', 'no .sops.yaml (searched from the working directory upward) and no secrets.nix below it');
   const allowed = options.allowKey.map((a) => join(ctx.cwd, a));
   const findings: Finding[] = [];
-  const reports = new Map<string, { opens: string[]; cannot: { file: string; reason: string }[] }>();
-  const report = (recipient: string): { opens: string[]; cannot: { file: string; reason: string }[] } => {
-    let r = reports.get(recipient);
-    if (!r) reports.set(recipient, (r = { opens: [], cannot: [] }));
-    return r;
-  };
+  const { reports, report } = tally();
   for (const rule of config.creationRules) for (const k of rule.keyGroups.flat()) if (k.type === 'age') report(k.recipient);
   let checked = 0;
   for (const path of all) {
@@ -192,12 +203,7 @@ export async function check(ctx: Context, options: { files: readonly string[]; j
  * for anonymous X25519 stanzas), and which recipient opens which file. Needs no key.
  */
 async function checkAgenix(ctx: Context, rulesFiles: readonly string[], config: SopsConfig, findings: Finding[]): Promise<{ checked: number; recipients: RecipientReport[] }> {
-  const reports = new Map<string, { opens: string[]; cannot: { file: string; reason: string }[] }>();
-  const report = (recipient: string): { opens: string[]; cannot: { file: string; reason: string }[] } => {
-    let r = reports.get(recipient);
-    if (!r) reports.set(recipient, (r = { opens: [], cannot: [] }));
-    return r;
-  };
+  const { reports, report } = tally();
   // An SSH key noted in .sops.yaml carries the name of the age1… line it was converted to.
   const names = new Map(config.names);
   for (const [age, ssh] of config.sshKeys) if (config.names.has(age)) names.set(ssh, config.names.get(age) as string);
@@ -208,9 +214,7 @@ async function checkAgenix(ctx: Context, rulesFiles: readonly string[], config: 
     let lock;
     try {
       rules = parseSecretsNix(await readFile(rulesPath, 'utf8'), rulesPath);
-      const lockPath = join(dirname(rulesPath), 'secrets.lock');
-      const lockText = await readFile(lockPath, 'utf8').catch(() => null);
-      lock = lockText === null ? new Map<string, LockEntry>() : parseAgenixLock(lockText, lockPath);
+      ({ lock } = await readLock(dirname(rulesPath)));
     } catch (error) {
       fail(rulesPath, error);
       continue;
@@ -234,7 +238,7 @@ async function checkAgenix(ctx: Context, rulesFiles: readonly string[], config: 
       const state = recipientState(stanzas, recipients, bytes, lock.get(name));
       if (!state.current && state.certain) findings.push({ file: shown, kind: 'recipients-differ', message: `recipients differ from its rule in ${relative(ctx.cwd, rulesPath) || rulesPath}: ${state.reason} (run secrets agenix rekey)` });
       for (const r of recipients) {
-        const entry = report(r.kind === 'ssh-ed25519' || r.kind === 'ssh-rsa' ? r.text.split(/\s+/).slice(0, 2).join(' ') : r.text);
+        const entry = report(r.kind === 'ssh-ed25519' || r.kind === 'ssh-rsa' ? formatSshPublicKey(r.key, false) : r.text);
         if (r.kind === 'ssh-ed25519' || r.kind === 'ssh-rsa') {
           if (stanzas.some((st) => st.type === r.kind && st.args[0] === sshTag(r.key.wire))) entry.opens.push(shown);
           else entry.cannot.push({ file: shown, reason: 'no stanza for this key yet: run secrets agenix rekey' });

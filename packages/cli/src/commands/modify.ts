@@ -3,10 +3,8 @@
  * it (MAC verified), computes the new bytes in memory and writes them atomically, keeping the file mode.
  * If the file changed on disk meanwhile, nothing is overwritten.
  */
-import { readFile } from 'node:fs/promises';
 import {
   SecretsError,
-  equalBytes,
   formatFromPath,
   isFormat,
   openSopsFile,
@@ -23,7 +21,7 @@ import {
 } from '@secrets/core';
 import type { Context } from '../context.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
-import { readInput, resolvePath, withFileLock, writeFileAtomic, writeOutput } from '../io.js';
+import { readInput, replaceIfStill, resolvePath, writeFileAtomic, writeOutput } from '../io.js';
 import { printWarning } from '../output.js';
 
 /** A file opened for modification. */
@@ -52,32 +50,20 @@ function badType(name: string): never {
   throw new SecretsError('USAGE', `unknown --input-type ${JSON.stringify(name)}`, { hints: ['one of yaml, json, dotenv, ini, binary'] });
 }
 
-/** Thrown inside the lock when the file changed since it was read, for callers that retry. */
-class ChangedOnDisk extends Error {}
-
 /**
- * Replaces a file atomically, unless it changed on disk since it was read. The compare and the rename
- * happen under {@link withFileLock}, so a concurrent writer cannot slip in between. On a change, with
- * `retry` nothing is written and false is returned (the caller re-reads and re-applies); without it the
- * new content, encrypted, is saved beside the file so no edit is lost, and an IO_WRITE error says where.
+ * Replaces a file atomically, unless it changed on disk since it was read ({@link replaceIfStill}: the
+ * compare and the rename under the file's lock). On a change, with `retry` nothing is written and false
+ * is returned (the caller re-reads and re-applies); without it the new content, encrypted, is saved beside
+ * the file so no edit is lost, and an IO_WRITE error says where.
  */
 export async function replaceIfUnchanged(target: OpenForWrite, next: Uint8Array, options: { retry?: boolean } = {}): Promise<boolean> {
-  try {
-    await withFileLock(target.path, async () => {
-      const current = await readFile(target.path).then((b) => new Uint8Array(b), () => null);
-      if (current === null || !equalBytes(current, target.bytes)) throw new ChangedOnDisk();
-      await writeFileAtomic(target.path, next);
-    });
-    return true;
-  } catch (error) {
-    if (!(error instanceof ChangedOnDisk)) throw error;
-    if (options.retry) return false;
-    const aside = `${target.path}.secrets-${new Date().toISOString().replace(/[:.]/g, '')}`;
-    await writeFileAtomic(aside, next, { mode: 0o600 });
-    throw new SecretsError('IO_WRITE', `${JSON.stringify(target.path)} changed on disk while it was open: not overwritten`, {
-      hints: [`your version, encrypted, is in ${aside}`, 'compare the two, then move the one to keep into place'],
-    });
-  }
+  if (await replaceIfStill(target.path, target.bytes, next)) return true;
+  if (options.retry) return false;
+  const aside = `${target.path}.secrets-${new Date().toISOString().replace(/[:.]/g, '')}`;
+  await writeFileAtomic(aside, next, { mode: 0o600 });
+  throw new SecretsError('IO_WRITE', `${JSON.stringify(target.path)} changed on disk while it was open: not overwritten`, {
+    hints: [`your version, encrypted, is in ${aside}`, 'compare the two, then move the one to keep into place'],
+  });
 }
 
 /**

@@ -4,7 +4,7 @@
  * recipients (values, MAC and lastmodified untouched: the git diff touches only the `sops:` block).
  * `--rotate` also replaces the data key, which is what removing a recipient calls for.
  */
-import { lstatSync, readFileSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import {
@@ -26,7 +26,7 @@ import {
 } from '@secrets/core';
 import type { Context } from '../context.js';
 import { loadIdentities, passphrasePrompt } from '../identities.js';
-import { readFileLimited, withFileLock, writeFileAtomic } from '../io.js';
+import { readFileLimited, replaceIfStill } from '../io.js';
 import { printError, printNote, printWarning, useColor } from '../output.js';
 
 /** Options of `secrets rekey`. */
@@ -184,11 +184,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
         const next = options.rotate
           ? await rotateSopsFile(await openSopsFile(p.bytes, { format, identities, passphrase: passphrasePrompt(ctx) }), { keyGroups: p.groups, now: options.now ?? new Date() })
           : await rekeySopsFile(p.bytes, { format, identities, passphrase: passphrasePrompt(ctx), keyGroups: p.groups, shamirThreshold: p.threshold });
-        await withFileLock(p.path, async () => {
-          const now = new Uint8Array(readFileSync(p.path));
-          if (Buffer.compare(now, p.bytes) !== 0) throw new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten (run rekey again)');
-          await writeFileAtomic(p.path, next);
-        });
+        if (!(await replaceIfStill(p.path, p.bytes, next))) throw new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten (run rekey again)');
         if (!ctx.stderr.isTTY) printNote(ctx, `secrets: ${name} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
       } catch (error) {
         failures.push(`${name}: ${error instanceof SecretsError ? error.message : String(error)}`);
