@@ -3,7 +3,7 @@
  * directory + fsync + rename) so that a crash leaves either the old or the new file, never a torn one.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsync, fsyncSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DEFAULT_MAX_INPUT_BYTES, SecretsError } from '@secrets/core';
 import type { Context } from './context.js';
@@ -94,18 +94,12 @@ export interface WriteOptions {
 }
 
 /**
- * Writes a whole file atomically: temp file beside the target (same filesystem, so rename is atomic),
- * fsync, then rename over the target. The target's mode is kept; a new file gets `options.mode`
- * (default 0666 minus umask, like Go's `os.Create`).
+ * Writes `data` to a new temp file beside `target` (same filesystem, so a rename is atomic), with the
+ * target's mode if it exists, else `options.mode` (default 0666 minus umask, like Go's `os.Create`).
  *
- * The system calls are synchronous: a command has nothing to overlap them with, and for the small files
- * of a repository a thread-pool round trip per call costs more than the call (rekey writes hundreds).
- *
- * @throws SecretsError IO_WRITE
+ * @returns the temp file's path and its still open descriptor, not yet synced
  */
-export async function writeFileAtomic(path: string, data: Uint8Array | string, options: WriteOptions = {}): Promise<void> {
-  const target = resolve(path);
-  // An existing file keeps its mode; a new one gets options.mode exactly, or 0666 minus umask (os.Create).
+function writeTemp(target: string, data: Uint8Array | string, options: WriteOptions): { temp: string; fd: number } {
   let mode = options.mode ?? 0o666;
   let exact = options.mode !== undefined;
   try {
@@ -115,26 +109,58 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
     // new file
   }
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
-    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    writeFileSync(fd, data);
+    // open()'s mode is filtered by the umask; a kept or requested mode must be applied exactly.
+    if (exact) fchmodSync(fd, mode);
+  } catch (error) {
+    closeSync(fd);
+    removeQuietly(temp);
+    throw error;
+  }
+  return { temp, fd };
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // never created, or already gone
+  }
+}
+
+function writeError(path: string, error: unknown): SecretsError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = code === 'EACCES' ? 'permission denied' : code === 'ENOENT' ? 'no such directory' : 'write failed';
+  return new SecretsError('IO_WRITE', `could not write ${JSON.stringify(path)}: ${why}`, { cause: error });
+}
+
+/**
+ * Writes a whole file atomically: temp file beside the target, fsync, then rename over the target. The
+ * target's mode is kept; a new file gets `options.mode` (default 0666 minus umask, like Go's `os.Create`).
+ *
+ * The system calls are synchronous: a command has nothing to overlap them with, and for the small files
+ * of a repository a thread-pool round trip per call costs more than the call (many files at once:
+ * {@link replaceAllIfStill}).
+ *
+ * @throws SecretsError IO_WRITE
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | string, options: WriteOptions = {}): Promise<void> {
+  const target = resolve(path);
+  let temp: string | undefined;
+  try {
+    const written = writeTemp(target, data, options);
+    temp = written.temp;
     try {
-      writeFileSync(fd, data);
-      // open()'s mode is filtered by the umask; a kept or requested mode must be applied exactly.
-      if (exact) fchmodSync(fd, mode);
-      fsyncSync(fd);
+      fsyncSync(written.fd);
     } finally {
-      closeSync(fd);
+      closeSync(written.fd);
     }
     renameSync(temp, target);
   } catch (error) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // never created
-    }
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'EACCES' ? 'permission denied' : code === 'ENOENT' ? 'no such directory' : 'write failed';
-    throw new SecretsError('IO_WRITE', `could not write ${JSON.stringify(path)}: ${why}`, { cause: error });
+    if (temp !== undefined) removeQuietly(temp);
+    throw writeError(path, error);
   }
 }
 
@@ -220,22 +246,88 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, waitMs
   }
 }
 
+/** One file for {@link replaceAllIfStill}: where, the bytes it was read as, and its new bytes. */
+export interface Replacement {
+  readonly path: string;
+  readonly expected: Uint8Array;
+  readonly next: Uint8Array;
+}
+
 /**
  * Replaces `path` with `next` only if it still holds `expected`, the bytes it was read as. The compare and
  * the rename happen under {@link withFileLock}, so a concurrent writer cannot slip in between.
  *
  * @returns false, having written nothing, when the file changed or vanished since it was read
+ * @throws SecretsError IO_WRITE
  */
 export async function replaceIfStill(path: string, expected: Uint8Array, next: Uint8Array): Promise<boolean> {
-  return withFileLock(path, async () => {
-    let current: Buffer;
+  const [result] = await replaceAllIfStill([{ path, expected, next }]);
+  if (result instanceof SecretsError) throw result;
+  return result === true;
+}
+
+function fsyncAsync(fd: number): Promise<void> {
+  return new Promise((done, fail) => fsync(fd, (error) => (error ? fail(error) : done())));
+}
+
+/**
+ * {@link replaceIfStill} for many files, durable at the cost of about one fsync instead of one per file
+ * (rekey writes hundreds): every new version is written to its temp file first, all of them are fsynced
+ * at once on the thread pool, where the filesystem commits them together, then each file is compared
+ * and renamed under its own lock. A crash before a rename leaves that file's old version (and a temp
+ * file holding ciphertext only).
+ *
+ * @param items - at most a few dozen at a time: each holds a descriptor until the fsyncs are done
+ * @returns per item, in order: true written, false changed or vanished since it was read (nothing
+ *   written), or the IO_WRITE error for that file
+ */
+export async function replaceAllIfStill(items: readonly Replacement[]): Promise<(boolean | SecretsError)[]> {
+  const results: (boolean | SecretsError)[] = items.map(() => false);
+  const fds = new Map<number, number>();
+  const temps: (string | null)[] = items.map((item, i) => {
+    let written: { temp: string; fd: number } | undefined;
     try {
-      current = readFileSync(path);
-    } catch {
-      return false;
+      written = writeTemp(resolve(item.path), item.next, {});
+      return written.temp;
+    } catch (error) {
+      results[i] = writeError(item.path, error);
+      return null;
+    } finally {
+      if (written) fds.set(i, written.fd);
     }
-    if (Buffer.compare(current, expected) !== 0) return false;
-    await writeFileAtomic(path, next);
-    return true;
   });
+  await Promise.all(
+    [...fds].map(async ([i, fd]) => {
+      try {
+        await fsyncAsync(fd);
+      } catch (error) {
+        results[i] = writeError((items[i] as Replacement).path, error);
+        removeQuietly(temps[i] as string);
+        temps[i] = null;
+      } finally {
+        closeSync(fd);
+      }
+    }),
+  );
+  for (const [i, item] of items.entries()) {
+    const temp = temps[i];
+    if (temp === null || temp === undefined) continue;
+    try {
+      results[i] = await withFileLock(item.path, async () => {
+        let current: Buffer;
+        try {
+          current = readFileSync(item.path);
+        } catch {
+          return false;
+        }
+        if (Buffer.compare(current, item.expected) !== 0) return false;
+        renameSync(temp, resolve(item.path));
+        return true;
+      });
+    } catch (error) {
+      results[i] = error instanceof SecretsError ? error : writeError(item.path, error);
+    }
+    if (results[i] !== true) removeQuietly(temp);
+  }
+  return results;
 }

@@ -26,7 +26,7 @@ import {
 } from '@secrets/core';
 import type { Context } from '../context.js';
 import { loadIdentities, passphrasePrompt } from '../identities.js';
-import { readFileLimited, replaceIfStill } from '../io.js';
+import { readFileLimited, replaceAllIfStill } from '../io.js';
 import { printError, printNote, printWarning, useColor } from '../output.js';
 
 /** Options of `secrets rekey`. */
@@ -48,6 +48,9 @@ interface Plan {
 }
 
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.direnv']);
+
+/** Files written per durability wait: enough to amortize it, few enough open descriptors and held outputs. */
+const WRITE_BATCH = 64;
 
 /** Every file under `root` that a creation rule matches (skipping .git, node_modules and symlinks such as nix's `result`). */
 export async function candidates(root: string, config: SopsConfig): Promise<string[]> {
@@ -170,29 +173,44 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
         plans.length = 0;
       } else throw error;
     }
-    // One file after the other: the work is CPU-bound and the writes are synchronous (see
-    // writeFileAtomic); in-flight files would only hold more memory.
+    // One file after the other (the work is CPU-bound: worker threads measured no faster on two cores,
+    // docs/benchmarks.md), written in batches: one durability wait per batch, not one fsync per file.
+    const passphrase = passphrasePrompt(ctx);
     let done = 0;
     const progress = (): void => {
       if (ctx.stderr.isTTY) ctx.stderr.write(`\r\u001b[Krekeying: ${done}/${plans.length} files`);
     };
+    const fail = (p: Plan, error: unknown): void => {
+      failures.push(`${relative(ctx.cwd, p.path)}: ${error instanceof SecretsError ? error.message : String(error)}`);
+    };
+    let batch: { plan: Plan; next: Uint8Array }[] = [];
+    const flush = async (): Promise<void> => {
+      const results = await replaceAllIfStill(batch.map(({ plan, next }) => ({ path: plan.path, expected: plan.bytes, next })));
+      for (const [i, { plan }] of batch.entries()) {
+        const result = results[i];
+        if (result === true) {
+          if (!ctx.stderr.isTTY) printNote(ctx, `secrets: ${relative(ctx.cwd, plan.path)} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
+        } else fail(plan, result === false ? new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten (run rekey again)') : result);
+      }
+      done += batch.length;
+      batch = [];
+      progress();
+    };
     progress();
     for (const p of plans) {
-      const name = relative(ctx.cwd, p.path);
       try {
         const format = formatFromPath(p.path);
         const next = options.rotate
-          ? await rotateSopsFile(await openSopsFile(p.bytes, { format, identities, passphrase: passphrasePrompt(ctx) }), { keyGroups: p.groups, now: options.now ?? new Date() })
-          : await rekeySopsFile(p.bytes, { format, identities, passphrase: passphrasePrompt(ctx), keyGroups: p.groups, shamirThreshold: p.threshold });
-        if (!(await replaceIfStill(p.path, p.bytes, next))) throw new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten (run rekey again)');
-        if (!ctx.stderr.isTTY) printNote(ctx, `secrets: ${name} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
+          ? await rotateSopsFile(await openSopsFile(p.bytes, { format, identities, passphrase }), { keyGroups: p.groups, now: options.now ?? new Date() })
+          : await rekeySopsFile(p.bytes, { format, identities, passphrase, keyGroups: p.groups, shamirThreshold: p.threshold });
+        batch.push({ plan: p, next });
       } catch (error) {
-        failures.push(`${name}: ${error instanceof SecretsError ? error.message : String(error)}`);
-      } finally {
+        fail(p, error);
         done++;
-        progress();
       }
+      if (batch.length >= WRITE_BATCH) await flush();
     }
+    await flush();
     if (ctx.stderr.isTTY) ctx.stderr.write(`\r\u001b[K${plans.length - failures.length} of ${plans.length} files rekeyed\n`);
     if (!options.rotate && plans.some((p) => p.removed)) {
       printWarning(ctx, 'recipients were removed: they may still hold the data key of these files; run `secrets rekey --rotate` to replace it');

@@ -1,0 +1,61 @@
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SecretsError } from '@secrets/core';
+import { replaceAllIfStill, replaceIfStill } from '../src/io.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function scratch(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'secrets-io-'));
+  dirs.push(dir);
+  return dir;
+}
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+describe('replaceAllIfStill', () => {
+  it('writes the unchanged files, skips a changed and a vanished one, keeps modes, and leaves no temp or lock file', async () => {
+    const dir = scratch();
+    const names = ['a', 'b', 'c', 'd'];
+    for (const n of names) writeFileSync(join(dir, n), `old ${n}!`, { mode: 0o640 });
+    chmodSync(join(dir, 'd'), 0o600);
+    writeFileSync(join(dir, 'b'), 'changed meanwhile!');
+    rmSync(join(dir, 'c'));
+    const results = await replaceAllIfStill(names.map((n) => ({ path: join(dir, n), expected: bytes(`old ${n}!`), next: bytes(`new ${n}!`) })));
+    expect(results).toEqual([true, false, false, true]);
+    expect(readFileSync(join(dir, 'a'), 'utf8')).toBe('new a!');
+    expect(readFileSync(join(dir, 'b'), 'utf8')).toBe('changed meanwhile!');
+    expect(readFileSync(join(dir, 'd'), 'utf8')).toBe('new d!');
+    expect(statSync(join(dir, 'a')).mode & 0o777).toBe(0o640);
+    expect(statSync(join(dir, 'd')).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir).sort()).toEqual(['a', 'b', 'd']);
+  });
+
+  it('reports a file it cannot write as that file’s IO_WRITE error and still writes the others', async () => {
+    const dir = scratch();
+    writeFileSync(join(dir, 'f'), 'old!');
+    const results = await replaceAllIfStill([
+      { path: join(dir, 'gone', 'f'), expected: bytes('old!'), next: bytes('new!') },
+      { path: join(dir, 'f'), expected: bytes('old!'), next: bytes('new!') },
+    ]);
+    expect(results[0]).toBeInstanceOf(SecretsError);
+    expect((results[0] as SecretsError).code).toBe('IO_WRITE');
+    expect((results[0] as SecretsError).message).toMatch(/no such directory/);
+    expect(results[1]).toBe(true);
+    expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('new!');
+  });
+
+  it('replaceIfStill is the one-file case', async () => {
+    const dir = scratch();
+    writeFileSync(join(dir, 'f'), 'old!');
+    expect(await replaceIfStill(join(dir, 'f'), bytes('other!'), bytes('new!'))).toBe(false);
+    expect(await replaceIfStill(join(dir, 'f'), bytes('old!'), bytes('new!'))).toBe(true);
+    expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('new!');
+    expect(readdirSync(dir)).toEqual(['f']);
+  });
+});
