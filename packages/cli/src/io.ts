@@ -249,7 +249,8 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, waitMs
 /** One file for {@link replaceAllIfStill}: where, the bytes it was read as, and its new bytes. */
 export interface Replacement {
   readonly path: string;
-  readonly expected: Uint8Array;
+  /** What the file held when it was read; null: it did not exist (and must still not). */
+  readonly expected: Uint8Array | null;
   readonly next: Uint8Array;
 }
 
@@ -257,10 +258,11 @@ export interface Replacement {
  * Replaces `path` with `next` only if it still holds `expected`, the bytes it was read as. The compare and
  * the rename happen under {@link withFileLock}, so a concurrent writer cannot slip in between.
  *
- * @returns false, having written nothing, when the file changed or vanished since it was read
+ * @param expected - the bytes it was read as, or null for a file that did not exist and must still not
+ * @returns false, having written nothing, when the file changed, vanished or appeared since it was read
  * @throws SecretsError IO_WRITE
  */
-export async function replaceIfStill(path: string, expected: Uint8Array, next: Uint8Array): Promise<boolean> {
+export async function replaceIfStill(path: string, expected: Uint8Array | null, next: Uint8Array): Promise<boolean> {
   const [result] = await replaceAllIfStill([{ path, expected, next }]);
   if (result instanceof SecretsError) throw result;
   return result === true;
@@ -314,13 +316,13 @@ export async function replaceAllIfStill(items: readonly Replacement[]): Promise<
     if (temp === null || temp === undefined) continue;
     try {
       results[i] = await withFileLock(item.path, async () => {
-        let current: Buffer;
+        let current: Buffer | null = null;
         try {
           current = readFileSync(item.path);
-        } catch {
-          return false;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false;
         }
-        if (Buffer.compare(current, item.expected) !== 0) return false;
+        if (current === null ? item.expected !== null : item.expected === null || Buffer.compare(current, item.expected) !== 0) return false;
         renameSync(temp, resolve(item.path));
         return true;
       });

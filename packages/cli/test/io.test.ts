@@ -50,6 +50,19 @@ describe('replaceAllIfStill', () => {
     expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('new!');
   });
 
+  it('expected null: creates a file that is still absent, refuses one that appeared', async () => {
+    const dir = scratch();
+    writeFileSync(join(dir, 'appeared'), 'someone else!');
+    const results = await replaceAllIfStill([
+      { path: join(dir, 'new'), expected: null, next: bytes('created!') },
+      { path: join(dir, 'appeared'), expected: null, next: bytes('ours!') },
+    ]);
+    expect(results).toEqual([true, false]);
+    expect(readFileSync(join(dir, 'new'), 'utf8')).toBe('created!');
+    expect(readFileSync(join(dir, 'appeared'), 'utf8')).toBe('someone else!');
+    expect(readdirSync(dir).sort()).toEqual(['appeared', 'new']);
+  });
+
   it('replaceIfStill is the one-file case', async () => {
     const dir = scratch();
     writeFileSync(join(dir, 'f'), 'old!');

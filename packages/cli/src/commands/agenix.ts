@@ -44,7 +44,8 @@ import {
 import type { Context } from '../context.js';
 import { editorCommand, makePrivateDir, onPath, readEdited, runEditor, writePrivateFile } from '../editor.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
-import { readFileLimited, readInput, withFileLock, writeFileAtomic, writeOutput } from '../io.js';
+import { readFileLimited, readInput, writeFileAtomic, writeOutput } from '../io.js';
+import { replaceIfUnchanged } from './modify.js';
 import { printError, printNote, printWarning } from '../output.js';
 import { candidates } from './rekey.js';
 
@@ -124,11 +125,23 @@ function lockEntry(publicKeys: readonly string[], bytes: Uint8Array): LockEntry 
   return { recipients: recipientSetDigest(publicKeys.map((k) => parseRecipient(k))), sha256: fileDigest(bytes) };
 }
 
-/** Encrypts, writes atomically and records the file in the lock. */
-async function writeAgeFile(path: string, name: string, plaintext: Uint8Array, publicKeys: readonly string[], armor: boolean, lock: Map<string, LockEntry>): Promise<void> {
+/**
+ * Encrypts, writes atomically unless the file changed since it was read (`target.bytes`, null when it did
+ * not exist), and records the file in the lock. On a change, an edit keeps the new version aside
+ * (replaceIfUnchanged); anything else fails for this file and can simply be run again.
+ */
+async function writeAgeFile(
+  target: { readonly path: string; readonly bytes: Uint8Array | null },
+  name: string,
+  plaintext: Uint8Array,
+  publicKeys: readonly string[],
+  armor: boolean,
+  lock: Map<string, LockEntry>,
+  keepAside = false,
+): Promise<void> {
   const bytes = await encryptAge(plaintext, publicKeys.map((k) => parseRecipient(k)), { armor });
-  await mkdir(dirname(path), { recursive: true });
-  await withFileLock(path, () => writeFileAtomic(path, bytes));
+  await mkdir(dirname(target.path), { recursive: true });
+  if (!(await replaceIfUnchanged(target, bytes, { retry: !keepAside }))) throw new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten (run again)');
   lock.set(name, lockEntry(publicKeys, bytes));
 }
 
@@ -168,10 +181,12 @@ export async function agenixEdit(ctx: Context, options: { file: string; rules?: 
   const path = resolve(ctx.cwd, options.file);
   const existed = await exists(path);
   let plaintext: Uint8Array = new Uint8Array();
+  let before: Uint8Array | null = null;
   if (existed) {
     const { identities, places } = await loadIdentities(ctx, options.identities);
     try {
-      plaintext = await decryptAge(await readFileLimited(path, JSON.stringify(options.file)), identities, { passphrase: passphrasePrompt(ctx) });
+      before = await readFileLimited(path, JSON.stringify(options.file));
+      plaintext = await decryptAge(before, identities, { passphrase: passphrasePrompt(ctx) });
     } catch (error) {
       throw withPlaces(error, places);
     }
@@ -194,7 +209,7 @@ export async function agenixEdit(ctx: Context, options: { file: string; rules?: 
     printNote(ctx, `secrets: ${options.file} wasn't changed, skipping re-encryption`);
     return 0;
   }
-  await writeAgeFile(path, name, edited, rule.publicKeys, rule.armor, rules.lock);
+  await writeAgeFile({ path, bytes: before }, name, edited, rule.publicKeys, rule.armor, rules.lock, true);
   await saveLock(ctx, rules);
   return 0;
 }
@@ -258,7 +273,7 @@ export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Pr
       } catch (error) {
         throw wrap(error);
       }
-      await writeAgeFile(path, name, plaintext, rule.publicKeys, rule.armor, rules.lock);
+      await writeAgeFile({ path, bytes }, name, plaintext, rule.publicKeys, rule.armor, rules.lock);
       printNote(ctx, `secrets: rekeyed ${shown} (${reason})`);
       rekeyed++;
     } catch (error) {
@@ -424,7 +439,10 @@ export async function agenixExport(ctx: Context, options: AgenixExportOptions): 
       const name = normalizeRuleName(relative(rulesDir, target).split(sep).join('/'));
       const armor = options.armor;
       entries.set(name, { name, publicKeys, armor });
-      const before = await readFileLimited(target, JSON.stringify(name)).catch(() => null);
+      const before = await readInput(ctx, target).catch((error: unknown) => {
+        if (error instanceof SecretsError && error.code === 'FILE_NOT_FOUND') return null;
+        throw error;
+      });
       if (before !== null) {
         let same = false;
         try {
@@ -440,7 +458,7 @@ export async function agenixExport(ctx: Context, options: AgenixExportOptions): 
           continue;
         }
       }
-      await writeAgeFile(target, name, leaf.plaintext, publicKeys, armor, lockState.lock);
+      await writeAgeFile({ path: target, bytes: before }, name, leaf.plaintext, publicKeys, armor, lockState.lock);
       written++;
     }
   }

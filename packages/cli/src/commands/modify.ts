@@ -52,11 +52,11 @@ function badType(name: string): never {
 
 /**
  * Replaces a file atomically, unless it changed on disk since it was read ({@link replaceIfStill}: the
- * compare and the rename under the file's lock). On a change, with `retry` nothing is written and false
- * is returned (the caller re-reads and re-applies); without it the new content, encrypted, is saved beside
- * the file so no edit is lost, and an IO_WRITE error says where.
+ * compare and the rename under the file's lock; `bytes` null: it did not exist). On a change, with
+ * `retry` nothing is written and false is returned (the caller re-reads and re-applies); without it the
+ * new content, encrypted, is saved beside the file so no edit is lost, and an IO_WRITE error says where.
  */
-export async function replaceIfUnchanged(target: OpenForWrite, next: Uint8Array, options: { retry?: boolean } = {}): Promise<boolean> {
+export async function replaceIfUnchanged(target: { readonly path: string; readonly bytes: Uint8Array | null }, next: Uint8Array, options: { retry?: boolean } = {}): Promise<boolean> {
   if (await replaceIfStill(target.path, target.bytes, next)) return true;
   if (options.retry) return false;
   const aside = `${target.path}.secrets-${new Date().toISOString().replace(/[:.]/g, '')}`;
