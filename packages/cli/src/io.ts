@@ -183,6 +183,44 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** The pid a lock file names, or null while it is being written (or for anything else). */
+function lockOwner(text: string): number | null {
+  const owner = Number.parseInt(text, 10);
+  return Number.isInteger(owner) && owner > 0 ? owner : null;
+}
+
+/** A takeover guard older than this was left by a waiter killed mid-takeover (which takes microseconds). */
+const STALE_GUARD_MS = 2_000;
+
+/**
+ * Removes `lock`, left by the dead process `owner`, unless another waiter got there first. Two waiters
+ * may both have read the dead pid: the second must not remove the lock the first has created since. So
+ * the removal happens under a guard file (O_EXCL), after reading the lock again: only a lock still naming
+ * the dead owner goes. A waiter that finds the guard taken just waits its turn.
+ *
+ * @internal exported for tests
+ */
+export function takeOverStaleLock(lock: string, owner: number): void {
+  const guard = `${lock}.takeover`;
+  try {
+    closeSync(openSync(guard, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
+  } catch {
+    try {
+      if (Date.now() - statSync(guard).mtimeMs > STALE_GUARD_MS) unlinkSync(guard);
+    } catch {
+      // released meanwhile
+    }
+    return;
+  }
+  try {
+    if (lockOwner(readFileSync(lock, 'utf8')) === owner) unlinkSync(lock);
+  } catch {
+    // gone meanwhile
+  } finally {
+    removeQuietly(guard);
+  }
+}
+
 /**
  * Runs `fn` holding an exclusive lock on `path`: a `.NAME.secrets-lock` file beside it, created with
  * O_EXCL and holding our pid. Every writer of ours takes it around its read-compare-write, so two
@@ -217,19 +255,15 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, waitMs
     } catch {
       // released meanwhile
     }
-    const owner = Number.parseInt(text, 10);
-    if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
+    const owner = lockOwner(text);
+    if (owner !== null && !processAlive(owner)) {
       // Its writer died without unlocking (SIGKILL, power loss): a rename either happened or not, so the
       // file itself is whole; the stale lock is all that is left.
-      try {
-        unlinkSync(lock);
-      } catch {
-        // another waiter took it over first
-      }
+      takeOverStaleLock(lock, owner);
       continue;
     }
     if (Date.now() > deadline) {
-      throw new SecretsError('IO_WRITE', `${JSON.stringify(path)} is being written by another secrets process${Number.isInteger(owner) ? ` (pid ${owner})` : ''}`, {
+      throw new SecretsError('IO_WRITE', `${JSON.stringify(path)} is being written by another secrets process${owner !== null ? ` (pid ${owner})` : ''}`, {
         hints: [`try again when it is done; if no such process runs, remove ${lock}`],
       });
     }

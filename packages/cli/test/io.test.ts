@@ -1,9 +1,10 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SecretsError } from '@secrets/core';
-import { replaceAllIfStill, replaceIfStill } from '../src/io.js';
+import { replaceAllIfStill, replaceIfStill, takeOverStaleLock, withFileLock } from '../src/io.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -70,5 +71,45 @@ describe('replaceAllIfStill', () => {
     expect(await replaceIfStill(join(dir, 'f'), bytes('old!'), bytes('new!'))).toBe(true);
     expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('new!');
     expect(readdirSync(dir)).toEqual(['f']);
+  });
+});
+
+describe('withFileLock and stale locks', () => {
+  /** The pid of a process that has exited. */
+  const deadPid = (): number => spawnSync(process.execPath, ['-e', '0']).pid as number;
+
+  it('takes over a lock left by a dead process', async () => {
+    const dir = scratch();
+    const lock = join(dir, '.f.secrets-lock');
+    writeFileSync(lock, `${deadPid()}\n`);
+    expect(await withFileLock(join(dir, 'f'), async () => readFileSync(lock, 'utf8'))).toBe(`${process.pid}\n`);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a takeover removes only a lock still naming the dead owner (another waiter may have locked since)', () => {
+    const dir = scratch();
+    const lock = join(dir, '.f.secrets-lock');
+    const dead = deadPid();
+    writeFileSync(lock, `${process.pid}\n`); // the other waiter's live lock, created after we read the dead pid
+    takeOverStaleLock(lock, dead);
+    expect(readFileSync(lock, 'utf8')).toBe(`${process.pid}\n`);
+    writeFileSync(lock, `${dead}\n`);
+    takeOverStaleLock(lock, dead);
+    expect(existsSync(lock)).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('waits for a waiter mid-takeover, and clears a guard left by a killed one', async () => {
+    const dir = scratch();
+    const lock = join(dir, '.f.secrets-lock');
+    const dead = deadPid();
+    writeFileSync(lock, `${dead}\n`);
+    writeFileSync(`${lock}.takeover`, '');
+    takeOverStaleLock(lock, dead); // a fresh guard: someone else is taking over
+    expect(readFileSync(lock, 'utf8')).toBe(`${dead}\n`);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(`${lock}.takeover`, old, old);
+    expect(await withFileLock(join(dir, 'f'), async () => 'locked!')).toBe('locked!');
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
