@@ -106,6 +106,15 @@ describe('limits through the CLI (256 MiB heap)', () => {
     expect(discovered.ms).toBeLessThan(15_000);
     // the same file as standard input: read up to the limit, then refused
     expectRefused(await cliWithStdinFile(['decrypt', '--input-type', 'yaml', '-'], big), /^secrets: error: standard input is too large: more than 67108864 bytes/m);
+    // configuration files (.sops.yaml, secrets.nix): 16 MiB
+    const repo = mkdtempSync(join(work, 'repo-'));
+    for (const name of ['.sops.yaml', 'secrets.nix']) {
+      closeSync(openSync(join(repo, name), 'w'));
+      truncateSync(join(repo, name), 1024 ** 3);
+    }
+    const tooLargeConfig = (name: string): RegExp => new RegExp(`^secrets: error: .*${name.replace('.', '\\.')} is 1073741824 bytes: configuration files are read up to 16777216 bytes$`, 'm');
+    expectRefused(await cli(['rekey', '-y', '--config', join(repo, '.sops.yaml')]), tooLargeConfig('.sops.yaml'));
+    expectRefused(await cli(['agenix', 'rekey', '--dry-run', '--rules', join(repo, 'secrets.nix')]), tooLargeConfig('secrets.nix'));
   });
 
   it('a 100 000-line keys.txt: refused over 1000 identities, correct within the limit', async () => {

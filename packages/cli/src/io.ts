@@ -3,9 +3,9 @@
  * directory + fsync + rename) so that a crash leaves either the old or the new file, never a torn one.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fstatSync, fsync, fsyncSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fsync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { DEFAULT_MAX_INPUT_BYTES, SecretsError } from '@secrets/core';
+import { DEFAULT_MAX_INPUT_BYTES, SecretsError, readFileCapped } from '@secrets/core';
 import type { Context } from './context.js';
 
 /**
@@ -35,33 +35,7 @@ export function tooLarge(shown: string, size: number | null, max: number): Secre
  * @throws the fs error (ENOENT, EISDIR, …) or SecretsError LIMIT_EXCEEDED
  */
 export async function readFileLimited(path: string, shown: string, max: number = MAX_INPUT_BYTES): Promise<Uint8Array> {
-  // Synchronous: a command has nothing to overlap a read with, and rekey reads hundreds of small files,
-  // for which a thread-pool round trip per call costs more than the call.
-  const fd = openSync(path, 'r');
-  try {
-    const info = fstatSync(fd);
-    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    if (info.isFile() && info.size > max) throw tooLarge(shown, info.size, max);
-    if (info.isFile()) {
-      // One buffer of the right size, returned as a view: no copy of a large file.
-      const data = readFileSync(fd);
-      if (data.length > max) throw tooLarge(shown, null, max); // grew while being read
-      return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, max + 1 - total));
-      const bytesRead = readSync(fd, chunk, 0, chunk.length, null);
-      if (bytesRead === 0) break;
-      chunks.push(chunk.subarray(0, bytesRead));
-      total += bytesRead;
-      if (total > max) throw tooLarge(shown, null, max); // a pipe or device: read up to the limit
-    }
-    return new Uint8Array(Buffer.concat(chunks, total));
-  } finally {
-    closeSync(fd);
-  }
+  return readFileCapped(path, max, (size) => tooLarge(shown, size, max));
 }
 
 /**

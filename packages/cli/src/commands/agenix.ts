@@ -4,7 +4,7 @@
  * cwd, which is what ragenix#160 and agenix#149 complain about), and `./x.age` and `x.age` are the same
  * file. `secrets.lock` beside the rules records what age headers cannot show (see core's recipient-state).
  */
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import {
   SecretsError,
@@ -28,6 +28,7 @@ import {
   parseAgenixLock,
   parseRecipient,
   parseSecretsNix,
+  readConfigFile,
   parseTreePath,
   getAtPath,
   recipientSetDigest,
@@ -60,6 +61,12 @@ interface Rules {
   readonly lockText: string | null;
 }
 
+/** A read failure of a rules or lock file as a SecretsError (LIMIT_EXCEEDED passes through). */
+function readError(path: string, error: unknown): SecretsError {
+  if (error instanceof SecretsError) return error;
+  return new SecretsError('IO_READ', `could not read ${path}`, { cause: error });
+}
+
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 const message = (error: unknown): string => (error instanceof SecretsError ? error.message : String(error));
 
@@ -81,13 +88,24 @@ async function findRules(ctx: Context, start: string, explicit?: string): Promis
 /** `secrets.lock` in a rules file's directory (empty when there is none yet). */
 export async function readLock(dir: string): Promise<{ lockPath: string; lock: Map<string, LockEntry>; lockText: string | null }> {
   const lockPath = join(dir, 'secrets.lock');
-  const lockText = await readFile(lockPath, 'utf8').catch(() => null);
+  let lockText: string | null = null;
+  try {
+    lockText = readConfigFile(lockPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw readError(lockPath, error);
+  }
   return { lockPath, lock: new Map(lockText === null ? [] : parseAgenixLock(lockText, lockPath)), lockText };
 }
 
 async function loadRules(ctx: Context, start: string, explicit?: string): Promise<Rules> {
   const path = await findRules(ctx, start, explicit);
-  const rules = parseSecretsNix(await readFile(path, 'utf8'), path);
+  let text: string;
+  try {
+    text = readConfigFile(path);
+  } catch (error) {
+    throw readError(path, error);
+  }
+  const rules = parseSecretsNix(text, path);
   return { path, dir: dirname(path), rules, ...(await readLock(dirname(path))) };
 }
 
@@ -366,7 +384,12 @@ export async function agenixExport(ctx: Context, options: AgenixExportOptions): 
   const out = resolve(ctx.cwd, options.out ?? (options.rules ? dirname(options.rules) : '.'));
   const rulesPath = resolve(ctx.cwd, options.rules ?? join(out, 'secrets.nix'));
   const rulesDir = dirname(rulesPath);
-  const previous = await readFile(rulesPath, 'utf8').catch(() => null);
+  let previous: string | null = null;
+  try {
+    previous = readConfigFile(rulesPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw readError(rulesPath, error);
+  }
   if (previous !== null && !previous.startsWith(`# ${GENERATED}`)) {
     throw new SecretsError('USAGE', `${relative(ctx.cwd, rulesPath)} was not written by secrets agenix export: not overwriting it`, { hints: ['pass --rules with another file name, or move the hand-written rules away'] });
   }

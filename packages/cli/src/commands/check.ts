@@ -18,6 +18,7 @@ import {
   normalizeRuleName,
   parseRecipient,
   parseSecretsNix,
+  readConfigFile,
   readMetadata,
   recipientState,
   sshTag,
@@ -213,7 +214,7 @@ async function checkAgenix(ctx: Context, rulesFiles: readonly string[], config: 
     let rules;
     let lock;
     try {
-      rules = parseSecretsNix(await readFile(rulesPath, 'utf8'), rulesPath);
+      rules = parseSecretsNix(readConfigFile(rulesPath), rulesPath);
       ({ lock } = await readLock(dirname(rulesPath)));
     } catch (error) {
       fail(rulesPath, error);

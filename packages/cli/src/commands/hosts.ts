@@ -5,8 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { SecretsError, addHost, convertPublicKeys, findConfig, findKeyOnLine, formatSshPublicKey, parseRecipient, removeHost, type RuleSelector } from '@secrets/core';
+import { SecretsError, addHost, convertPublicKeys, findConfig, findKeyOnLine, formatSshPublicKey, parseRecipient, readConfigFile, removeHost, type RuleSelector } from '@secrets/core';
 import type { Context } from '../context.js';
 import { readInput, writeFileAtomic } from '../io.js';
 import { printNote, printWarning } from '../output.js';
@@ -86,7 +85,7 @@ export async function hostsAdd(ctx: Context, options: HostsAddOptions): Promise<
   }
   const path = await configPath(ctx, options.config);
   const selector: RuleSelector = options.rule !== undefined ? { index: options.rule } : options.path !== undefined ? { path: options.path } : 'only';
-  const edit = addHost(await readFile(path, 'utf8'), options.name, recipient, selector, note);
+  const edit = addHost(readConfigFile(path), options.name, recipient, selector, note);
   await writeFileAtomic(path, edit.text);
   printNote(ctx, `secrets: added ${options.name} (${recipient}) to ${path}${edit.rules.length > 0 ? `, creation rule${edit.rules.length > 1 ? 's' : ''} ${edit.rules.join(', ')}` : ''}`);
   return offerRekey(ctx, options);
@@ -104,7 +103,7 @@ async function offerRekey(ctx: Context, options: { yes: boolean; rekey: boolean;
 /** Runs `secrets hosts rm`. */
 export async function hostsRm(ctx: Context, options: { name: string; yes: boolean; rekey: boolean; config?: string }): Promise<number> {
   const path = await configPath(ctx, options.config);
-  const edit = removeHost(await readFile(path, 'utf8'), options.name);
+  const edit = removeHost(readConfigFile(path), options.name);
   await writeFileAtomic(path, edit.text);
   printNote(ctx, `secrets: removed ${options.name} from ${path}`);
   printWarning(ctx, `${options.name} may still hold the data keys of files it could read: rekey with --rotate to replace them`);

@@ -6,9 +6,10 @@
  * config's tree, the file's own directory and its parents are searched too (sops#242, #1222: encrypting
  * from a parent directory finds no config) and the result says which config was used and why.
  */
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { SecretsError } from '../errors.js';
+import { readFileCapped } from '../keys/read-file.js';
 import { parseSopsConfig, redactSecretKeys, type CreationRule, type SopsConfig } from './schema.js';
 
 /** How a config was found. */
@@ -28,9 +29,27 @@ export interface ConfigFs {
   readonly readFile: (path: string) => Promise<string>;
 }
 
+/**
+ * The largest configuration file read (`.sops.yaml`; the CLI uses it for `secrets.nix` and `secrets.lock`
+ * too): 16 MiB, thousands of times a real one, so a runaway or hostile file is refused by its size.
+ */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads a configuration file of at most {@link MAX_CONFIG_BYTES} as UTF-8.
+ *
+ * @throws the fs error, or SecretsError LIMIT_EXCEEDED
+ */
+export function readConfigFile(path: string): string {
+  const bytes = readFileCapped(path, MAX_CONFIG_BYTES, (size) =>
+    new SecretsError('LIMIT_EXCEEDED', `${path} is ${size === null ? 'larger than the limit' : `${size} bytes`}: configuration files are read up to ${MAX_CONFIG_BYTES} bytes`, { details: { limit: 'configBytes', max: MAX_CONFIG_BYTES } }),
+  );
+  return new TextDecoder().decode(bytes);
+}
+
 const realFs: ConfigFs = {
   exists: (p) => access(p).then(() => true, () => false),
-  readFile: (p) => readFile(p, 'utf8'),
+  readFile: async (p) => readConfigFile(p),
 };
 
 /** Options for {@link findConfig}. */
@@ -112,6 +131,7 @@ export async function loadConfig(found: FoundConfig, fs: ConfigFs = realFs): Pro
   try {
     text = await fs.readFile(found.path);
   } catch (error) {
+    if (error instanceof SecretsError) throw error;
     throw new SecretsError('IO_READ', `could not read ${found.path}`, { cause: error });
   }
   return parseSopsConfig(text, found.path);

@@ -5,10 +5,10 @@
  * This module and `config/` are the only code in core that reads the environment, the disk or runs
  * commands; all of that goes through {@link KeyEnvironment}, so tests can fake it.
  */
-import { openSync, closeSync, fstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_IDENTITY_SOURCE_BYTES, parseIdentities, type AgeIdentity } from '../age/index.js';
 import { SecretsError, isSecretsError } from '../errors.js';
+import { readFileCapped } from './read-file.js';
 import { shellSplit } from './shlex.js';
 
 /** The environment variables sops reads for age identities (age/keysource.go constants). */
@@ -62,19 +62,7 @@ export interface DiscoverOptions {
  * a few small files, each cheaper than a thread-pool round trip.
  */
 async function readIdentityFile(path: string): Promise<Uint8Array> {
-  const fd = openSync(path, 'r');
-  try {
-    const info = fstatSync(fd);
-    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    const tooLarge = (): SecretsError =>
-      new SecretsError('LIMIT_EXCEEDED', `larger than ${MAX_IDENTITY_SOURCE_BYTES} bytes, too large for an identity file`, { details: { limit: 'identitySourceBytes' } });
-    if (info.isFile() && info.size > MAX_IDENTITY_SOURCE_BYTES) throw tooLarge();
-    const data = readFileSync(fd);
-    if (data.length > MAX_IDENTITY_SOURCE_BYTES) throw tooLarge();
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  } finally {
-    closeSync(fd);
-  }
+  return readFileCapped(path, MAX_IDENTITY_SOURCE_BYTES, () => new SecretsError('LIMIT_EXCEEDED', `larger than ${MAX_IDENTITY_SOURCE_BYTES} bytes, too large for an identity file`, { details: { limit: 'identitySourceBytes' } }));
 }
 
 async function defaultRunCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<Uint8Array> {
