@@ -293,49 +293,46 @@ function fsyncAsync(fd: number): Promise<void> {
  */
 export async function replaceAllIfStill(items: readonly Replacement[]): Promise<(boolean | SecretsError)[]> {
   const results: (boolean | SecretsError)[] = items.map(() => false);
-  const fds = new Map<number, number>();
-  const temps: (string | null)[] = items.map((item, i) => {
-    let written: { temp: string; fd: number } | undefined;
+  const written: { i: number; target: string; temp: string; fd: number }[] = [];
+  for (const [i, item] of items.entries()) {
+    const target = resolve(item.path);
     try {
-      written = writeTemp(resolve(item.path), item.next, {});
-      return written.temp;
+      written.push({ i, target, ...writeTemp(target, item.next, {}) });
     } catch (error) {
       results[i] = writeError(item.path, error);
-      return null;
-    } finally {
-      if (written) fds.set(i, written.fd);
     }
-  });
-  await Promise.all(
-    [...fds].map(async ([i, fd]) => {
+  }
+  const synced = await Promise.all(
+    written.map(async (w) => {
       try {
-        await fsyncAsync(fd);
+        await fsyncAsync(w.fd);
+        return true;
       } catch (error) {
-        results[i] = writeError((items[i] as Replacement).path, error);
-        removeQuietly(temps[i] as string);
-        temps[i] = null;
+        results[w.i] = writeError((items[w.i] as Replacement).path, error);
+        return false;
       } finally {
-        closeSync(fd);
+        closeSync(w.fd);
       }
     }),
   );
-  for (const [i, item] of items.entries()) {
-    const temp = temps[i];
-    if (temp === null || temp === undefined) continue;
-    try {
-      results[i] = await withFileLock(item.path, async () => {
-        let current: Buffer | null = null;
-        try {
-          current = readFileSync(item.path);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false;
-        }
-        if (current === null ? item.expected !== null : item.expected === null || Buffer.compare(current, item.expected) !== 0) return false;
-        renameSync(temp, resolve(item.path));
-        return true;
-      });
-    } catch (error) {
-      results[i] = error instanceof SecretsError ? error : writeError(item.path, error);
+  for (const [n, { i, target, temp }] of written.entries()) {
+    const item = items[i] as Replacement;
+    if (synced[n]) {
+      try {
+        results[i] = await withFileLock(item.path, async () => {
+          let current: Buffer | null = null;
+          try {
+            current = readFileSync(target);
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+          }
+          if (current === null ? item.expected !== null : item.expected === null || Buffer.compare(current, item.expected) !== 0) return false;
+          renameSync(temp, target);
+          return true;
+        });
+      } catch (error) {
+        results[i] = error instanceof SecretsError ? error : writeError(item.path, error);
+      }
     }
     if (results[i] !== true) removeQuietly(temp);
   }

@@ -61,10 +61,18 @@ interface Rules {
   readonly lockText: string | null;
 }
 
-/** A read failure of a rules or lock file as a SecretsError (LIMIT_EXCEEDED passes through). */
-function readError(path: string, error: unknown): SecretsError {
-  if (error instanceof SecretsError) return error;
-  return new SecretsError('IO_READ', `could not read ${path}`, { cause: error });
+/**
+ * A rules or lock file's text (readConfigFile: capped in size), or null when it does not exist. Other
+ * failures are SecretsErrors: IO_READ, or LIMIT_EXCEEDED as it is.
+ */
+function readRulesFile(path: string): string | null {
+  try {
+    return readConfigFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (error instanceof SecretsError) throw error;
+    throw new SecretsError('IO_READ', `could not read ${path}`, { cause: error });
+  }
 }
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
@@ -88,23 +96,14 @@ async function findRules(ctx: Context, start: string, explicit?: string): Promis
 /** `secrets.lock` in a rules file's directory (empty when there is none yet). */
 export async function readLock(dir: string): Promise<{ lockPath: string; lock: Map<string, LockEntry>; lockText: string | null }> {
   const lockPath = join(dir, 'secrets.lock');
-  let lockText: string | null = null;
-  try {
-    lockText = readConfigFile(lockPath);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw readError(lockPath, error);
-  }
+  const lockText = readRulesFile(lockPath);
   return { lockPath, lock: new Map(lockText === null ? [] : parseAgenixLock(lockText, lockPath)), lockText };
 }
 
 async function loadRules(ctx: Context, start: string, explicit?: string): Promise<Rules> {
   const path = await findRules(ctx, start, explicit);
-  let text: string;
-  try {
-    text = readConfigFile(path);
-  } catch (error) {
-    throw readError(path, error);
-  }
+  const text = readRulesFile(path);
+  if (text === null) throw new SecretsError('IO_READ', `could not read ${path}`);
   const rules = parseSecretsNix(text, path);
   return { path, dir: dirname(path), rules, ...(await readLock(dirname(path))) };
 }
@@ -384,12 +383,7 @@ export async function agenixExport(ctx: Context, options: AgenixExportOptions): 
   const out = resolve(ctx.cwd, options.out ?? (options.rules ? dirname(options.rules) : '.'));
   const rulesPath = resolve(ctx.cwd, options.rules ?? join(out, 'secrets.nix'));
   const rulesDir = dirname(rulesPath);
-  let previous: string | null = null;
-  try {
-    previous = readConfigFile(rulesPath);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw readError(rulesPath, error);
-  }
+  const previous = readRulesFile(rulesPath);
   if (previous !== null && !previous.startsWith(`# ${GENERATED}`)) {
     throw new SecretsError('USAGE', `${relative(ctx.cwd, rulesPath)} was not written by secrets agenix export: not overwriting it`, { hints: ['pass --rules with another file name, or move the hand-written rules away'] });
   }
