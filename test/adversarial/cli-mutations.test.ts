@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * A sample of mutated files through the real CLI process (`secrets decrypt`, `secrets age decrypt`,
  * `secrets ssh-to-age`): the exit status is the one documented for the error the library reports for the

@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * decryptAge's contract: per-identity isolation, lazy passphrases, identity files, post-quantum keys,
  * and one error code per kind of failure, always explained and never leaking keys or plaintext.

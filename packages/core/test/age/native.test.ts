@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * The node:crypto age path against typage (the full path): files written by one open with the other, for
  * X25519 and ssh-ed25519 recipients and multi-chunk payloads; the native decrypter answers only what it

@@ -6,6 +6,7 @@ import { formatSecretsNix, parseSecretsNix } from '../../src/agenix/secrets-nix.
 import { parseSopsConfig } from '../../src/config/schema.js';
 import { SecretsError } from '../../src/errors.js';
 import { readVector } from '../age/helpers.js';
+import { itShared } from '../../../../test/support/shared.js';
 
 const user1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL0idNvgGiucWgup/mP78zyC23uFjYq0evcWdjGQUaBH';
 const system1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPJDyIr/FSz1cJdcoW69R+NrWzwGK/+3gJpqD1t8L2zE';
@@ -13,7 +14,7 @@ const state = (file: Uint8Array, keys: readonly string[], entry?: Parameters<typ
   recipientState(inspectAgeHeader(file).stanzas, keys.map((k) => parseRecipient(k)), file, entry);
 
 describe('recipient state of .age files', () => {
-  it('ssh recipients are judged by their stanza tags alone (agenix vectors)', () => {
+  itShared('vectors', 'ssh recipients are judged by their stanza tags alone (agenix vectors)', () => {
     const secret1 = readVector('agenix/example/secret1.age');
     expect(state(secret1, [user1, system1])).toEqual({ current: true });
     expect(state(secret1, [system1, `${user1} renamed-comment`])).toEqual({ current: true });

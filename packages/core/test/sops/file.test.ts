@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * The sops engine against real sops files (../shared/vectors/sops-nix): decryption with the MAC verified,
  * the golden byte-for-byte reproduction, PGP-only files reported precisely, tampering detected.
@@ -11,8 +12,10 @@ import { createSopsFile, openSopsFile, reproduceSopsFile, updateSopsFile } from 
 import { shamirCombine, shamirSplit } from '../../src/sops/shamir.js';
 import { formatGoFloat } from '../../src/sops/value-cipher.js';
 import type { Document, MapNode, Value } from '../../src/sops/tree.js';
+import { sharedPath } from '../../../../test/support/shared.js';
+import { pathToFileURL } from 'node:url';
 
-const SHARED = new URL('../../../../../shared/vectors/sops-nix/', import.meta.url);
+const SHARED = pathToFileURL(`${sharedPath('vectors', 'sops-nix')}/`);
 const bytes = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(name, SHARED)));
 const text = (name: string): string => readFileSync(new URL(name, SHARED), 'utf8');
 const ageKeys = parseIdentities(text('age-keys.txt'), 'age-keys.txt');

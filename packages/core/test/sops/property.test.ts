@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * Properties of the whole engine: random trees through encrypt → decrypt are the identity in every
  * store; any tampering (a flipped character, swapped values, a removed key) is detected and releases no
@@ -12,8 +13,10 @@ import { createSopsFile, openSopsFile, rekeySopsFile, rotateSopsFile } from '../
 import { readMetadata, writeMetadata } from '../../src/sops/metadata.js';
 import { storeFor, type Format } from '../../src/sops/stores/store.js';
 import type { Comment, Document, Entry, MapNode, Value } from '../../src/sops/tree.js';
+import { sharedPath } from '../../../../test/support/shared.js';
+import { pathToFileURL } from 'node:url';
 
-const SHARED = new URL('../../../../../shared/vectors/', import.meta.url);
+const SHARED = pathToFileURL(`${sharedPath('vectors')}/`);
 const text = (p: string): string => readFileSync(new URL(p, SHARED), 'utf8');
 const identities = parseIdentities(text('sops-nix/age-keys.txt'), 'age-keys.txt');
 const recipient = parseRecipient('age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw');

@@ -1,9 +1,11 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { storeFor, type Format } from '../../../src/sops/stores/store.js';
 import type { MapNode } from '../../../src/sops/tree.js';
+import { sharedPath } from '../../../../../test/support/shared.js';
 
-const dir = '/work/shared/vectors/sops-nix/';
+const dir = `${sharedPath('vectors', 'sops-nix')}/`;
 const read = (name: string): Uint8Array => new Uint8Array(readFileSync(dir + name));
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
