@@ -97,6 +97,19 @@ function lexCode(state: LexState, start: number, depth: number): { tokens: Token
     if (ch === '}' && depth > 0 && braces === 0) return { tokens: [...tokens, { t: 'eof', at: i }], end: i + 1 };
     if (ch === '{' || text.startsWith('${', i)) braces++;
     if (ch === '}') braces--;
+    // Fast paths: a name not followed by a path or URI character, or a lone punctuation character.
+    const idLength = /[a-zA-Z_]/.test(ch) ? matchAt(ID, text, i) : 0;
+    if (idLength > 0 && !'./+:'.includes(text[i + idLength] ?? '')) {
+      const v = text.slice(i, i + idLength);
+      tokens.push({ t: KEYWORDS.has(v) ? 'kw' : 'id', v, at: i });
+      i += idLength;
+      continue;
+    }
+    if (';=[](){},@?'.includes(ch) && text[i + 1] !== '=') {
+      tokens.push({ t: 'op', v: ch, at: i });
+      i++;
+      continue;
+    }
     if (matchAt(PATH_SEG_INTERP, text, i) > 0) throw needsNix(src, i, 'a path with ${…} in it');
     // Longest match wins; on a tie the earlier rule (keyword/operator, ID, INT, FLOAT, PATH, HPATH, SPATH, URI).
     const op = OPERATORS.find((o) => text.startsWith(o, i)) ?? (SINGLE.has(ch) ? ch : '');

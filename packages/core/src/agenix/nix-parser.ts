@@ -245,10 +245,7 @@ class Parser {
 
   private app(): Node {
     let f = this.select();
-    while (this.startsSimple(this.peek())) {
-      const at = this.peek().at;
-      f = this.node(at, { k: 'app', f, arg: this.select() });
-    }
+    while (this.startsSimple(this.peek())) f = this.node(f.at, { k: 'app', f, arg: this.select() });
     return f;
   }
 
@@ -263,7 +260,7 @@ class Parser {
         this.next();
         def = this.select();
       }
-      return this.node(t.at, { k: 'select', e, path, def });
+      return this.node(e.at, { k: 'select', e, path, def });
     }
     if (this.is(t, 'or')) {
       this.next(); // `f or`: a call of a function named `or` (parser.y's backwards compatibility)

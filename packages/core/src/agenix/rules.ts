@@ -207,7 +207,8 @@ function rulesFromNixOutput(output: { type: string; rules?: unknown }, path: str
 export async function classifySecretsNix(text: string, path: string, options: AgenixRulesOptions = {}): Promise<SecretsNixVerdict> {
   if (isJsonRules(text)) {
     try {
-      return { kind: 'rules', rules: parseAgenixRulesJson(text, path), via: 'json' };
+      const rules = parseAgenixRulesJson(text, path);
+      return rules.length === 0 ? { kind: 'not-rules', reason: 'it is an empty attribute set' } : { kind: 'rules', rules, via: 'json' };
     } catch (error) {
       return { kind: 'not-rules', reason: (error as Error).message };
     }
