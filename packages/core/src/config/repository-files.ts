@@ -37,10 +37,10 @@ export function repositoryFileReader(root: string): (path: string) => string {
     realRoot ??= realpathSync(root);
     const real = realpathSync(path);
     const rel = relative(realRoot, real);
-    if (rel.startsWith('..') || isAbsolute(rel)) throw new SecretsError('CONFIG_INVALID', 'it leads outside the repository (through a symlink)');
+    if (rel.startsWith('..') || isAbsolute(rel)) throw new SecretsError('CONFIG_INVALID', 'leads outside the repository (through a symlink)');
     const info = statSync(real);
     if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    if (!info.isFile()) throw new SecretsError('CONFIG_INVALID', 'it is not a regular file');
+    if (!info.isFile()) throw new SecretsError('CONFIG_INVALID', 'is not a regular file');
     return readConfigFile(real);
   };
 }
