@@ -130,6 +130,7 @@ export {
   readAgenixRules,
   readRulesStatic,
   classifySecretsNix,
+  classifySecretsNixStatic,
   parseAgenixRulesJson,
   isJsonRules,
   type AgenixRules,

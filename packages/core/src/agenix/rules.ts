@@ -188,8 +188,13 @@ function nixArgs(options: AgenixRulesOptions, path: string): Parameters<typeof e
 }
 
 function rulesFromNixOutput(output: { type: string; rules?: unknown }, path: string): AgenixRule[] {
-  if (output.type !== 'set') throw new SecretsError('CONFIG_INVALID', `${path}: the rules must be an attribute set, not a ${output.type === 'lambda' ? 'function' : output.type}`);
-  return rulesFromJson(output.rules, path);
+  // Not the shape of rules at all (details.notRules): classifySecretsNix says `not-rules`, not `unreadable`.
+  const notRules = (what: string): SecretsError => new SecretsError('CONFIG_INVALID', `${path}: ${what}`, { details: { notRules: true } });
+  if (output.type !== 'set') throw notRules(`the rules must be an attribute set, not a ${output.type === 'lambda' ? 'function' : output.type}`);
+  const rules = (output.rules ?? {}) as Record<string, unknown>;
+  const other = Object.keys(rules).find((name) => rules[name] === null);
+  if (other !== undefined) throw notRules(`${quoteName(other)} must be an attribute set with publicKeys`);
+  return rulesFromJson(rules, path);
 }
 
 /**
@@ -205,6 +210,31 @@ function rulesFromNixOutput(output: { type: string; rules?: unknown }, path: str
  * @returns the verdict; never throws for the file's content
  */
 export async function classifySecretsNix(text: string, path: string, options: AgenixRulesOptions = {}): Promise<SecretsNixVerdict> {
+  const mode = options.nix ?? 'auto';
+  const alone = classifySecretsNixStatic(text, path, options);
+  // Nix decides what the static reader could not (auto), or every Nix file it could read too (always).
+  const nixUsable = mode !== 'never' && options.nixOptions !== undefined;
+  const wantNix =
+    mode === 'always' ? alone.kind === 'unreadable' || (alone.kind === 'rules' && alone.via === 'static') : alone.kind === 'unreadable' && isNeedsNix(alone.error);
+  if (!nixUsable || !wantNix) return alone;
+  try {
+    const read = await readAgenixRules(text, path, options);
+    return { kind: 'rules', ...read };
+  } catch (error) {
+    const e = error instanceof SecretsError ? error : new SecretsError('INTERNAL', `${path}: unexpected error`, { cause: error });
+    if (e.details['notRules'] === true) return { kind: 'not-rules', reason: e.message };
+    return { kind: 'unreadable', error: e, looksLikeRules: alone.kind !== 'unreadable' || alone.looksLikeRules };
+  }
+}
+
+/**
+ * {@link classifySecretsNix} without Nix: synchronous and pure (files only through `options.readFile`),
+ * for a repository walk over an injected file-system view. A file that needs an evaluator is `unreadable`
+ * with `details.needsNix` on its error, and `looksLikeRules` when its shape is that of rules.
+ *
+ * @returns the verdict; never throws for the file's content
+ */
+export function classifySecretsNixStatic(text: string, path: string, options: StaticRulesOptions = {}): SecretsNixVerdict {
   if (isJsonRules(text)) {
     try {
       const rules = parseAgenixRulesJson(text, path);
@@ -216,8 +246,7 @@ export async function classifySecretsNix(text: string, path: string, options: Ag
   const shape = staticShape(text, path, options);
   if (shape.kind === 'not-rules') return shape;
   try {
-    const read = await readAgenixRules(text, path, options);
-    return { kind: 'rules', ...read };
+    return { kind: 'rules', rules: readRulesStatic(text, path, options), via: 'static' };
   } catch (error) {
     const e = error instanceof SecretsError ? error : new SecretsError('INTERNAL', `${path}: unexpected error`, { cause: error });
     return { kind: 'unreadable', error: e, looksLikeRules: shape.kind === 'rules-shaped' };

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ProcessRunner, evaluateWithNix, nixErrorSummary } from '../../src/agenix/nix-instantiate.js';
-import { readAgenixRules, readRulesStatic } from '../../src/agenix/rules.js';
+import { classifySecretsNix, readAgenixRules, readRulesStatic } from '../../src/agenix/rules.js';
 import { repositoryFileReader } from '../../src/config/repository-files.js';
 import { SecretsError } from '../../src/errors.js';
 import { runProcess } from '../../src/keys/run-process.js';
@@ -70,6 +70,16 @@ describe.runIf(HAVE_NIX || IN_CI)('the real nix-instantiate', () => {
     const file = write('fn/secrets.nix', 'let keys = [ "age1a" "age1b" ]; in builtins.listToAttrs (map (n: { name = n; value = { publicKeys = keys; armor = n == "b.age"; }; }) [ "a.age" "b.age" ])');
     const read = await readAgenixRules(readFileSync(file, 'utf8'), 'secrets.nix', { file, root: dir, nixOptions });
     expect(read).toEqual({ via: 'nix', rules: [{ name: 'a.age', publicKeys: ['age1a', 'age1b'], armor: false }, { name: 'b.age', publicKeys: ['age1a', 'age1b'], armor: true }] });
+  });
+
+  it('classifySecretsNix asks Nix what the static reader cannot decide: rules made by a function, a set made by one that is not rules', async () => {
+    const rules = write('c1/secrets.nix', 'builtins.listToAttrs (map (n: { name = n; value = { publicKeys = [ "age1a" ]; }; }) [ "a.age" ])');
+    expect(await classifySecretsNix(readFileSync(rules, 'utf8'), 'c1/secrets.nix', { file: rules, root: dir, nixOptions })).toEqual({ kind: 'rules', via: 'nix', rules: [{ name: 'a.age', publicKeys: ['age1a'], armor: false }] });
+    const other = write('c2/secrets.nix', 'builtins.listToAttrs (map (n: { name = n; value = { sopsFile = "x"; }; }) [ "a" ])');
+    const verdict = await classifySecretsNix(readFileSync(other, 'utf8'), 'c2/secrets.nix', { file: other, root: dir, nixOptions });
+    expect(verdict).toEqual({ kind: 'not-rules', reason: 'c2/secrets.nix: "a" must be an attribute set with publicKeys' });
+    const module = write('c3/secrets.nix', 'let f = x: x; in f ({ config, ... }: { })');
+    expect(await classifySecretsNix(readFileSync(module, 'utf8'), 'c3/secrets.nix', { file: module, root: dir, nixOptions })).toEqual({ kind: 'not-rules', reason: 'c3/secrets.nix: the rules must be an attribute set, not a function' });
   });
 
   it('refuses what a hostile repository could reach: files outside it (symlinks too), <nixpkgs>, getEnv', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifySecretsNix, readAgenixRules, readRulesStatic } from '../../src/agenix/rules.js';
+import { classifySecretsNix, classifySecretsNixStatic, readAgenixRules, readRulesStatic } from '../../src/agenix/rules.js';
 import { SecretsError } from '../../src/errors.js';
 
 const K1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL0idNvgGiucWgup/mP78zyC23uFjYq0evcWdjGQUaBH';
@@ -137,6 +137,14 @@ describe('classifySecretsNix: is this secrets.nix agenix rules?', () => {
     const v = await classify(text);
     expect(v.kind).toBe('not-rules');
     expect(v.kind === 'not-rules' && v.reason).toMatch(reason);
+  });
+
+  it('classifySecretsNixStatic: the same verdicts, synchronously, with needsNix on what Nix could decide', () => {
+    const v = classifySecretsNixStatic('let f = x: x; in { "a.age" = f { publicKeys = [ ]; }; }', 'secrets.nix', repo({}));
+    expect(v.kind).toBe('unreadable');
+    expect(v.kind === 'unreadable' && [v.looksLikeRules, v.error.details['needsNix']]).toEqual([false, true]);
+    expect(classifySecretsNixStatic(`{ "a.age".publicKeys = [ "${K1}" ]; }`, 'secrets.nix')).toEqual({ kind: 'rules', via: 'static', rules: [{ name: 'a.age', publicKeys: [K1], armor: false }] });
+    expect(classifySecretsNixStatic('{ pkgs, ... }: { }', 'secrets.nix').kind).toBe('not-rules');
   });
 
   it('JSON rules are rules', async () => {
