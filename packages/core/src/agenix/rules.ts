@@ -55,7 +55,7 @@ export type SecretsNixVerdict =
   | { readonly kind: 'not-rules'; readonly reason: string }
   | { readonly kind: 'unreadable'; readonly error: SecretsError; readonly looksLikeRules: boolean };
 
-const describe = (v: Value): string => (v.t === 'attrs' ? 'a set' : v.t === 'lambda' || v.t === 'primop' ? 'a function' : `a ${v.t}`);
+const describe = (v: Value): string => (v.t === 'attrs' || v.t === 'builtins' ? 'a set' : v.t === 'lambda' || v.t === 'primop' ? 'a function' : `a ${v.t}`);
 
 function rootValue(ev: NixEvaluator, src: SourceFile): { top: Thunk; value: Value } {
   const top = ev.evalFile(src);
