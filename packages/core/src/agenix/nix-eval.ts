@@ -16,6 +16,8 @@ import { type SourceFile, needsNix, nixError, quoteName } from './nix-source.js'
 export interface NixReadLimits {
   /** Expression nesting in a file (and `${…}` nesting in strings). */
   readonly maxDepth: number;
+  /** Tokens over every file read (what a file costs in memory before anything is evaluated). */
+  readonly maxTokens: number;
   /** Nested evaluations (a chain of bindings each using the next). */
   readonly maxEvalDepth: number;
   /** Evaluation steps over the whole read. */
@@ -33,6 +35,7 @@ export interface NixReadLimits {
 /** The default limits (documented in docs/security.md). */
 export const DEFAULT_NIX_READ_LIMITS: NixReadLimits = {
   maxDepth: 200,
+  maxTokens: 1_000_000,
   maxEvalDepth: 1000,
   maxSteps: 1_000_000,
   maxListLength: 100_000,
@@ -110,14 +113,16 @@ export class NixEvaluator {
   private bytes = 0;
   private reads = 0;
   private readonly files = new Map<string, Thunk>();
+  private readonly tokens: { left: number };
 
   constructor(private readonly context: NixReadContext = {}) {
     this.limits = { ...DEFAULT_NIX_READ_LIMITS, ...context.limits };
+    this.tokens = { left: this.limits.maxTokens };
   }
 
   /** The (unevaluated) value of a file's text. */
   evalFile(src: SourceFile): Thunk {
-    const node = parseNix(src, this.limits.maxDepth);
+    const node = parseNix(src, this.limits.maxDepth, this.tokens);
     return new Thunk(node, null);
   }
 

@@ -41,6 +41,13 @@ function matchAt(re: RegExp, text: string, i: number): number {
 interface LexState {
   readonly src: SourceFile;
   readonly maxDepth: number;
+  /** Tokens still allowed, over every file of one read (a 16 MiB file must not become 8M objects). */
+  readonly budget: { left: number };
+}
+
+function add(state: LexState, tokens: Token[], token: Token): void {
+  if (--state.budget.left < 0) throw nixError(state.src, token.at, 'more tokens than the limit', 'LIMIT_EXCEEDED');
+  tokens.push(token);
 }
 
 /**
@@ -48,10 +55,11 @@ interface LexState {
  *
  * @param src - the file
  * @param maxDepth - how deep `${…}` may nest inside strings
+ * @param budget - how many more tokens may be made (decremented)
  * @returns the tokens, ending with `eof`
  */
-export function lexNix(src: SourceFile, maxDepth: number): Token[] {
-  const { tokens } = lexCode({ src, maxDepth }, 0, 0);
+export function lexNix(src: SourceFile, maxDepth: number, budget: { left: number }): Token[] {
+  const { tokens } = lexCode({ src, maxDepth, budget }, 0, 0);
   return tokens;
 }
 
@@ -81,7 +89,7 @@ function lexCode(state: LexState, start: number, depth: number): { tokens: Token
     }
     if (ch === '"') {
       const s = lexString(state, i + 1, depth);
-      tokens.push({ t: 'str', indented: false, parts: s.parts, at: i });
+      add(state, tokens, { t: 'str', indented: false, parts: s.parts, at: i });
       i = s.end;
       continue;
     }
@@ -90,7 +98,7 @@ function lexCode(state: LexState, start: number, depth: number): { tokens: Token
       while (text[j] === ' ') j++;
       const body = text[j] === '\n' ? j + 1 : i + 2; // ''(\ *\n)? is part of the opening
       const s = lexIndented(state, body, depth);
-      tokens.push({ t: 'str', indented: true, parts: s.parts, at: i });
+      add(state, tokens, { t: 'str', indented: true, parts: s.parts, at: i });
       i = s.end;
       continue;
     }
@@ -101,12 +109,12 @@ function lexCode(state: LexState, start: number, depth: number): { tokens: Token
     const idLength = /[a-zA-Z_]/.test(ch) ? matchAt(ID, text, i) : 0;
     if (idLength > 0 && !'./+:'.includes(text[i + idLength] ?? '')) {
       const v = text.slice(i, i + idLength);
-      tokens.push({ t: KEYWORDS.has(v) ? 'kw' : 'id', v, at: i });
+      add(state, tokens, { t: KEYWORDS.has(v) ? 'kw' : 'id', v, at: i });
       i += idLength;
       continue;
     }
     if (';=[](){},@?'.includes(ch) && text[i + 1] !== '=') {
-      tokens.push({ t: 'op', v: ch, at: i });
+      add(state, tokens, { t: 'op', v: ch, at: i });
       i++;
       continue;
     }
@@ -133,11 +141,11 @@ function lexCode(state: LexState, start: number, depth: number): { tokens: Token
       throw nixError(src, i + v.length, 'path has a trailing slash');
     }
     if ((kind === 'path' || kind === 'hpath') && text.startsWith('${', i + v.length)) throw needsNix(src, i, 'a path with ${…} in it');
-    tokens.push({ t: kind as 'id', v, at: i });
+    add(state, tokens, { t: kind as 'id', v, at: i });
     i += v.length;
   }
   if (depth > 0) throw nixError(src, start, 'unterminated ${');
-  tokens.push({ t: 'eof', at: text.length });
+  add(state, tokens, { t: 'eof', at: text.length });
   return { tokens, end: i };
 }
 
@@ -189,8 +197,12 @@ function lexIndented(state: LexState, start: number, depth: number): { parts: St
   const text = state.src.text;
   const raw: StringPart[] = [];
   let i = start;
+  const part = (p: StringPart): void => {
+    if (--state.budget.left < 0) throw nixError(state.src, p.at, 'more tokens than the limit', 'LIMIT_EXCEEDED');
+    raw.push(p);
+  };
   const special = (s: string, n: number): void => {
-    raw.push({ text: s, indentation: false, at: i });
+    part({ text: s, indentation: false, at: i });
     i += n;
   };
   for (;;) {
@@ -218,7 +230,7 @@ function lexIndented(state: LexState, start: number, depth: number): { parts: St
         else if (c === "'" && n !== undefined && n !== "'" && n !== '$') i += 2;
         else break;
       }
-      if (i > at) raw.push({ text: text.slice(at, i), indentation: true, at });
+      if (i > at) part({ text: text.slice(at, i), indentation: true, at });
       else special(text[i] as string, 1); // a lone $ or '
     }
   }

@@ -37,11 +37,12 @@ const NOT_POWER = 7;
  *
  * @param src - the file
  * @param maxDepth - how deep expressions may nest
+ * @param budget - tokens still allowed in this read (decremented)
  * @returns the expression
  * @throws SecretsError with `file:line:column`
  */
-export function parseNix(src: SourceFile, maxDepth: number): Node {
-  const tokens = lexNix(src, maxDepth);
+export function parseNix(src: SourceFile, maxDepth: number, budget: { left: number } = { left: Number.MAX_SAFE_INTEGER }): Node {
+  const tokens = lexNix(src, maxDepth, budget);
   const node = new Parser(src, tokens, maxDepth).file();
   checkScopes(node, maxDepth);
   return node;

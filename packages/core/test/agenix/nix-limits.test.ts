@@ -45,6 +45,8 @@ describe('secrets.nix limits', () => {
     ['interpolations nested 5,000 deep', `{ "x.age".publicKeys = [ ${'"${'.repeat(5000)}"x"${'}"'.repeat(5000)} ]; }`, /strings nest deeper than 200 levels/],
     ['a let chain 200,000 long', `let a0 = "k"; ${Array.from({ length: 200_000 }, (_, i) => `a${i + 1} = a${i};`).join(' ')} in { "x.age".publicKeys = [ a200000 ]; }`, /evaluation nests deeper than 1000 levels/],
     ['a set of 200,000 attributes', `{ "x.age".publicKeys = builtins.attrValues { ${Array.from({ length: 200_000 }, (_, i) => `k${i} = "v";`).join(' ')} }; }`, /a list or set of 200000 elements is over the limit of 100000/],
+    ['a list of 2,000,000 names (tokens are capped before anything is parsed)', `{ "x.age".publicKeys = [ ${'a '.repeat(2_000_000)}]; }`, /more tokens than the limit/],
+    ["an ''indented string'' of 1,000,000 escapes", `{ "x.age".publicKeys = [ ''${"''$".repeat(1_000_000)}'' ]; }`, /more tokens than the limit/],
     ['lambdas nested 100,000 deep', `${'x: '.repeat(100_000)}{ }`, /expressions nest deeper than 200 levels/],
   ])('%s: a clean limit error, no stack overflow', (_name, text, message) => {
     const e = thrown(() => read(text));
