@@ -131,6 +131,7 @@ export {
   readRulesStatic,
   classifySecretsNix,
   classifySecretsNixStatic,
+  secretsNixRecipientNames,
   parseAgenixRulesJson,
   isJsonRules,
   type AgenixRules,

@@ -126,6 +126,25 @@ export class NixEvaluator {
     return new Thunk(node, null);
   }
 
+  /**
+   * The `let` bindings a file starts with (through nested `let`s), unevaluated: what the file calls its
+   * values, for naming recipients.
+   */
+  topBindings(file: Thunk): Map<string, Thunk> {
+    const out = new Map<string, Thunk>();
+    let node = file.node;
+    let env: Env | null = file.env;
+    while (node?.k === 'let') {
+      const vars = new Map<string, Thunk>();
+      const inner: Env = { vars, withScope: null, parent: env };
+      for (const [name, def] of node.binds.attrs) vars.set(name, new Thunk(def.node, def.inherited ? env : inner));
+      for (const [name, thunk] of vars) out.set(name, thunk);
+      node = node.body;
+      env = inner;
+    }
+    return out;
+  }
+
   /** Evaluates a thunk to weak head normal form. */
   force(thunk: Thunk): Value {
     if (thunk.value) return thunk.value;

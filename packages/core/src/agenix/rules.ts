@@ -273,3 +273,40 @@ function staticShape(text: string, path: string, options: StaticRulesOptions): {
     return { kind: 'unknown' };
   }
 }
+
+/**
+ * The names a `secrets.nix` gives its recipients: each string bound by its leading `let` (`alice = "ssh-…"`),
+ * or inside a bound set (`users = { alice = …; }` → `users.alice`, `keys = import ./keys.nix` →
+ * `keys.bob`), two levels deep. The first name wins. For naming recipients in output the way the
+ * repository names them; read statically, never throws (what cannot be read has no name).
+ *
+ * @param text - the file
+ * @param path - how messages name it
+ * @param options - as {@link readRulesStatic}
+ * @returns recipient text → name
+ */
+export function secretsNixRecipientNames(text: string, path: string, options: StaticRulesOptions = {}): Map<string, string> {
+  const names = new Map<string, string>();
+  const ev = new NixEvaluator(options);
+  let bindings: Map<string, Thunk>;
+  try {
+    bindings = ev.topBindings(ev.evalFile(sourceOf(text, path, options)));
+  } catch {
+    return names;
+  }
+  const visit = (name: string, thunk: Thunk, depth: number): void => {
+    let value: Value;
+    try {
+      value = ev.force(thunk);
+    } catch {
+      return;
+    }
+    if (value.t === 'string') {
+      if (!names.has(value.v)) names.set(value.v, name);
+    } else if (value.t === 'attrs' && depth < 2) {
+      for (const [key, inner] of value.v) visit(`${name}.${key}`, inner, depth + 1);
+    }
+  };
+  for (const [name, thunk] of bindings) visit(name, thunk, 0);
+  return names;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifySecretsNix, classifySecretsNixStatic, readAgenixRules, readRulesStatic } from '../../src/agenix/rules.js';
+import { classifySecretsNix, classifySecretsNixStatic, readAgenixRules, readRulesStatic, secretsNixRecipientNames } from '../../src/agenix/rules.js';
 import { SecretsError } from '../../src/errors.js';
 
 const K1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL0idNvgGiucWgup/mP78zyC23uFjYq0evcWdjGQUaBH';
@@ -164,5 +164,21 @@ describe('rules as JSON (nix eval --json output)', () => {
     });
     await expect(readAgenixRules('{"a.age":{"publicKeys":"k"}}', 'rules.json')).rejects.toThrow('rules.json: "a.age".publicKeys must be a list of strings');
     await expect(readAgenixRules('{"a.age":{"publicKeys":[],"armor":1}}', 'rules.json')).rejects.toThrow('"a.age".armor must be true or false');
+  });
+});
+
+describe('secretsNixRecipientNames: recipients named as the repository names them', () => {
+  it('let bindings, bound sets two levels deep, imported sets; the first name wins; what needs Nix has none', () => {
+    const files = { '/repo/secrets/keys.nix': `{ bob = "${K2}"; }` };
+    const text = `let
+  alice = "${K1}";
+  again = "${K1}";
+  users = { carol = "k3"; nested = { dave = "k4"; }; };
+  keys = import ./keys.nix;
+  fn = map (x: x) [ ];
+  all = [ alice ];
+in { "a.age".publicKeys = all; }`;
+    expect(Object.fromEntries(secretsNixRecipientNames(text, 'secrets.nix', repo(files)))).toEqual({ [K1]: 'alice', k3: 'users.carol', k4: 'users.nested.dave', [K2]: 'keys.bob' });
+    expect(secretsNixRecipientNames('{ not nix', 'secrets.nix').size).toBe(0);
   });
 });
