@@ -3,19 +3,25 @@
  * given as JSON (`--rules rules.json`), through the real CLI.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runProcess, SHARED } from './support/cli.js';
 
 const HAVE_NIX = spawnSync('nix-instantiate', ['--version']).status === 0;
 const USER1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL0idNvgGiucWgup/mP78zyC23uFjYq0evcWdjGQUaBH';
 const SYSTEM1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPJDyIr/FSz1cJdcoW69R+NrWzwGK/+3gJpqD1t8L2zE';
 
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 /** The agenix example in a fresh git repository (its secrets.nix, read by us: 5 rules, user1/system1). */
 function exampleRepo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'secrets-rules-'));
+  made.push(dir);
   cpSync(join(SHARED, 'vectors/agenix/example'), dir, { recursive: true });
   mkdirSync(join(dir, '.git'));
   return dir;

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { findRepositoryRoot, repositoryFileReader } from '../../src/config/repository-files.js';
 import { runProcess } from '../../src/keys/run-process.js';
 
@@ -16,6 +16,7 @@ describe('files a rules file may read', () => {
   symlinkSync('/dev/zero', join(root, 'zero'));
   execFileSync('mkfifo', [join(root, 'fifo')]);
   const read = repositoryFileReader(root);
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('the repository is the nearest directory with .git', () => {
     expect(findRepositoryRoot(join(root, 'hosts/web'))).toBe(root);
