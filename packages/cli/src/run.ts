@@ -78,6 +78,11 @@ function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]
   return out;
 }
 
+/** `--nix` → always, `--no-nix` → never, neither → auto (Nix only for what the static reader cannot read). */
+function nixMode(flag: boolean | undefined): 'auto' | 'never' | 'always' {
+  return flag === undefined ? 'auto' : flag ? 'always' : 'never';
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -432,7 +437,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
   if (wanted('agenix')) {
     const agenix = program
       .command('agenix')
-      .description('agenix\'s commands on .age files with a secrets.nix rules file (read without Nix)')
+      .description('agenix\'s commands on .age files with a secrets.nix rules file (read without Nix; nix-instantiate for what needs it)')
       .addHelpText('after', examples(['secrets agenix edit secrets/wifi.age', 'secrets agenix decrypt -i ~/.ssh/id_ed25519 secrets/wifi.age', 'secrets agenix rekey', 'secrets agenix export --all --out secrets/agenix secrets/example.yaml']));
     agenix
       .command('decrypt')
@@ -448,25 +453,29 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .command('edit')
       .description('edit an .age file; it is encrypted to the publicKeys of its secrets.nix rule (armored if armor = true)')
       .argument('<file>', 'the .age file (./x.age and x.age are the same, relative to the rules file)')
-      .option('--rules <file>', 'the rules file (default: $RULES, else secrets.nix next to the file or above)')
+      .option('--rules <file>', 'the rules file, Nix or JSON (default: $RULES, else secrets.nix next to the file or above)')
+      .option('--nix', 'evaluate the rules with nix-instantiate, as agenix does (default: only what the static reader cannot read)')
+      .option('--no-nix', 'never run Nix: forms that need it are an error')
       .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
       .option('--editor <command>', 'editor; - reads the new plaintext from stdin')
       .option('--allow-disk-tmp', 'allow the plaintext on a persistent disk when no tmpfs exists', false)
       .addHelpText('after', examples(['secrets agenix edit secret1.age', 'printf hunter2 | secrets agenix edit --editor - passwordfile.age']))
-      .action((file: string, opts: { rules?: string; identity: string[]; editor?: string; allowDiskTmp: boolean }) => {
-        setResult(agenixEdit(ctx, { file, identities: opts.identity, allowDiskTmp: opts.allowDiskTmp, ...pick(opts, ['rules', 'editor']) }));
+      .action((file: string, opts: { rules?: string; nix?: boolean; identity: string[]; editor?: string; allowDiskTmp: boolean }) => {
+        setResult(agenixEdit(ctx, { file, identities: opts.identity, allowDiskTmp: opts.allowDiskTmp, nix: nixMode(opts.nix), ...pick(opts, ['rules', 'editor']) }));
       });
     agenix
       .command('rekey')
       .description('re-encrypt the .age files whose recipients (or armor) differ from their rule; others stay byte-identical')
       .argument('[files...]', 'only these files (default: every rule of the rules file)')
-      .option('--rules <file>', 'the rules file (default: $RULES, else secrets.nix here or above)')
+      .option('--rules <file>', 'the rules file, Nix or JSON (default: $RULES, else secrets.nix here or above)')
+      .option('--nix', 'evaluate the rules with nix-instantiate, as agenix does (default: only what the static reader cannot read)')
+      .option('--no-nix', 'never run Nix: forms that need it are an error')
       .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
       .option('-f, --force', 're-encrypt every file, changed or not (as agenix -r does)', false)
       .option('-n, --dry-run', 'list what would be rekeyed and why; needs no key', false)
-      .addHelpText('after', examples(['secrets agenix rekey', 'secrets agenix rekey --dry-run', 'secrets agenix rekey -i ~/.ssh/id_ed25519 secrets/wifi.age']))
-      .action((files: string[], opts: { rules?: string; identity: string[]; force: boolean; dryRun: boolean }) => {
-        setResult(agenixRekey(ctx, { files, identities: opts.identity, force: opts.force, dryRun: opts.dryRun, ...pick(opts, ['rules']) }));
+      .addHelpText('after', examples(['secrets agenix rekey', 'secrets agenix rekey --dry-run', 'secrets agenix rekey --rules rules.json --dry-run', 'secrets agenix rekey -i ~/.ssh/id_ed25519 secrets/wifi.age']))
+      .action((files: string[], opts: { rules?: string; nix?: boolean; identity: string[]; force: boolean; dryRun: boolean }) => {
+        setResult(agenixRekey(ctx, { files, identities: opts.identity, force: opts.force, dryRun: opts.dryRun, nix: nixMode(opts.nix), ...pick(opts, ['rules']) }));
       });
     agenix
       .command('export')

@@ -17,7 +17,6 @@ import {
   matchCreationRule,
   normalizeRuleName,
   parseRecipient,
-  parseSecretsNix,
   readConfigFile,
   readMetadata,
   recipientState,
@@ -29,7 +28,7 @@ import {
 } from '@secrets/core';
 import type { Context } from '../context.js';
 import { readFileLimited } from '../io.js';
-import { readLock } from './agenix.js';
+import { readLock, readRules } from './agenix.js';
 import { printWarning } from '../output.js';
 
 /** What one recipient can open. */
@@ -214,7 +213,7 @@ async function checkAgenix(ctx: Context, rulesFiles: readonly string[], config: 
     let rules;
     let lock;
     try {
-      rules = parseSecretsNix(readConfigFile(rulesPath), rulesPath);
+      ({ rules } = await readRules(ctx, rulesPath, readConfigFile(rulesPath)));
       ({ lock } = await readLock(dirname(rulesPath)));
     } catch (error) {
       fail(rulesPath, error);
