@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { openSync, closeSync, writeSync } from 'node:fs';
 import { SecretsError } from '@secrets/core';
+import { Interrupted } from './cleanup.js';
 
 /** A writable stream as commands see it. */
 export interface Output {
@@ -114,7 +115,7 @@ async function ttyPrompt(question: string, options: { secret: boolean }): Promis
           }
           if (ch === '\u0003') {
             process.stderr.write('\n');
-            reject(new Error('interrupted'));
+            reject(new Interrupted('SIGINT'));
             return;
           }
           if (ch === '\u007f' || ch === '\b') {

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { isSecretsError } from '@secrets/core';
+import { Interrupted } from './cleanup.js';
 import type { Context } from './context.js';
 import { exitCodeFor, EXIT } from './exit-codes.js';
 import { printError } from './output.js';
@@ -621,6 +622,8 @@ function handleError(ctx: Context, error: unknown): number {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
     return error.exitCode === 0 ? EXIT.ok : EXIT.generic;
   }
+  // Ctrl+C at a prompt, or a signal during an edit: the user's own doing, so a quiet 128 + signal number.
+  if (error instanceof Interrupted) return error.status;
   if (isSecretsError(error)) {
     printError(ctx, error.message, error.hints);
     return exitCodeFor(error.code);
