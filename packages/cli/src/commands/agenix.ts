@@ -48,7 +48,7 @@ import { makePrivateDir, readEdited, runEditor, writePrivateFile } from '../edit
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
 import { readFileLimited, readInput, writeFileAtomic, writeOutput } from '../io.js';
 import { replaceIfUnchanged } from './modify.js';
-import { printError, printNote, printWarning } from '../output.js';
+import { escapeControl, printError, printNote, printWarning } from '../output.js';
 import { candidates } from './rekey.js';
 
 /** A rules file with its lock. */
@@ -294,7 +294,7 @@ export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Pr
         continue;
       }
       if (options.dryRun) {
-        ctx.stdout.write(`would rekey ${shown}: ${reason}\n`);
+        ctx.stdout.write(`${escapeControl(`would rekey ${shown}: ${reason}`)}\n`);
         rekeyed++;
         continue;
       }
