@@ -111,4 +111,21 @@ describe('signals', () => {
       session.close();
     }
   });
+
+  it.skipIf(!tmux && process.env['CI'] !== 'true')('Ctrl+C at a passphrase prompt (inside decryption) is a quiet exit 130 too', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'secrets-tmux-'));
+    expect(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'correct horse', '-f', join(scratch, 'id')]).status).toBe(0);
+    const recipient = readFileSync(join(scratch, 'id.pub'), 'utf8').trim();
+    expect((await runInProcess(['age', 'encrypt', '-r', recipient, '-o', join(scratch, 'x.age')], { stdin: 'x' })).status).toBe(0);
+    const session = new TmuxSession(scratch, `'${process.execPath}' '${CLI_BIN}' age decrypt -i id x.age`, scratch, { PATH: process.env['PATH'] ?? '', HOME: scratch, TERM: 'xterm' });
+    try {
+      await session.waitFor('passphrase');
+      session.press('C-c');
+      const { status, screen } = await session.exitStatus();
+      expect(status, screen).toBe(130);
+      expect(screen).not.toContain('error');
+    } finally {
+      session.close();
+    }
+  });
 });

@@ -72,6 +72,16 @@ function install(): void {
 }
 
 /**
+ * Ends the process as `signal` would have, from anywhere (Ctrl+C read as a key at a prompt, where core
+ * code between the prompt and the command might otherwise wrap it into an error): every registered
+ * cleanup runs, then exit with 128 + the signal's number, quietly.
+ */
+export function exitInterrupted(signal: NodeJS.Signals): never {
+  runCleanups();
+  process.exit(signalStatus(signal));
+}
+
+/**
  * Registers `cleanup` to run if a signal ends the process (or it exits) before `unregister` is called.
  *
  * @returns unregister: call it once the thing is cleaned up (or kept) in the normal course

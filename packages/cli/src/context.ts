@@ -5,7 +5,7 @@
 import { homedir } from 'node:os';
 import { openSync, closeSync, writeSync } from 'node:fs';
 import { SecretsError } from '@secrets/core';
-import { Interrupted } from './cleanup.js';
+import { exitInterrupted } from './cleanup.js';
 
 /** A writable stream as commands see it. */
 export interface Output {
@@ -104,7 +104,7 @@ async function ttyPrompt(question: string, options: { secret: boolean }): Promis
   process.stderr.write(question);
   try {
     tty.setRawMode(true);
-    return await new Promise<string>((resolve, reject) => {
+    return await new Promise<string>((resolve) => {
       let answer = '';
       tty.on('data', (data: Buffer) => {
         for (const ch of data.toString('utf8')) {
@@ -114,9 +114,11 @@ async function ttyPrompt(question: string, options: { secret: boolean }): Promis
             return;
           }
           if (ch === '\u0003') {
+            // Ctrl+C in raw mode is a key, not a signal: act as the signal would (a quiet 130, after
+            // removing temp files, locks and private dirs), with the terminal restored first.
             process.stderr.write('\n');
-            reject(new Interrupted('SIGINT'));
-            return;
+            tty.setRawMode(false);
+            exitInterrupted('SIGINT');
           }
           if (ch === '\u007f' || ch === '\b') {
             answer = answer.slice(0, -1);
