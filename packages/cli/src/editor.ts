@@ -133,6 +133,8 @@ export async function runEditor(ctx: Context, plan: EditorPlan, file: string, pr
   }
   if (result.interrupted !== null) throw new Interrupted(result.interrupted);
   if (result.code === 0) return;
+  // Ctrl+C that ended the editor itself (code --wait, a script): the user's way out, a quiet 130.
+  if (result.signal === 'SIGINT') throw new Interrupted('SIGINT');
   const how = result.signal ? `signal ${result.signal}` : `status ${childStatus(result)}`;
   throw new SecretsError('USAGE', `editor ${shown} exited with ${how}`, { details: { editor: true } });
 }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { editorPlan, hardeningArgs, identifyEditor } from '../src/editor-command.js';
 import { makePrivateDir, readEdited, runEditor, writePrivateFile } from '../src/editor.js';
 import type { Context } from '../src/context.js';
@@ -68,6 +68,7 @@ describe('editor command', () => {
   const bin = mkdtempSync(join(tmpdir(), 'secrets-editor-bin-'));
   const withPath = (env: Record<string, string>): Context => ctx({ PATH: `${bin}:${process.env['PATH'] ?? ''}`, ...env });
   const vim = spawnSync('sh', ['-c', 'command -v vim'], { encoding: 'utf8' }).stdout.trim();
+  afterAll(() => rmSync(bin, { recursive: true, force: true }));
   const fakeNano = join(bin, 'nano');
   writeFileSync(fakeNano, '#!/bin/sh\necho " GNU nano, version 7.2"\n', { mode: 0o755 });
 
@@ -127,7 +128,6 @@ describe('editor command', () => {
       await expect(runEditor(ctx({ PATH: process.env['PATH'] ?? '' }), { argv: ['false'], kind: null, warning: null }, file, dir.path)).rejects.toThrow(/exited with status 1/);
     } finally {
       dir.remove();
-      rmSync(bin, { recursive: true, force: true });
     }
   });
 });
