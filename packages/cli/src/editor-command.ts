@@ -132,7 +132,9 @@ export function editorPlan(ctx: Context, override?: string): EditorPlan {
   }
   const [program, ...args] = words as [string, ...string[]];
   const kind = identifyEditor(program, ctx.env, ctx.cwd);
-  if (kind !== null) return { argv: [program, ...hardeningArgs(kind), ...args], kind, warning: null };
+  // gvim and mvim fork into the background unless told not to: the edit would end before it began.
+  const foreground = kind === 'vim' && /^[gm]vim$|^gview$/.test(basename(program)) ? ['-f'] : [];
+  if (kind !== null) return { argv: [program, ...foreground, ...hardeningArgs(kind), ...args], kind, warning: null };
   const name = basename(program);
   return {
     argv: [program, ...args],

@@ -88,6 +88,7 @@ describe('editor command', () => {
     expect(hardeningArgs('nvim').join(' ')).toContain('shada= shadafile=NONE');
     expect(editorPlan(withPath({ EDITOR: '/usr/bin/nvim -p' })).argv).toEqual(['/usr/bin/nvim', ...hardeningArgs('nvim'), '-p']);
     expect(hardeningArgs('nano')).toEqual(['--ignorercfiles']);
+    expect(editorPlan(withPath({ EDITOR: 'gvim' })).argv).toEqual(['gvim', '-f', ...hardeningArgs('vim')]); // stays in the foreground
   });
 
   it.skipIf(vim === '')('recognises vim by what it is: a link named editor, vim.basic, a vi wrapper (by --version)', () => {
