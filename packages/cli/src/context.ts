@@ -5,7 +5,7 @@
 import { homedir } from 'node:os';
 import { openSync, closeSync, writeSync } from 'node:fs';
 import { SecretsError } from '@secrets/core';
-import { exitInterrupted } from './cleanup.js';
+import { exitInterrupted, onInterrupt } from './cleanup.js';
 
 /** A writable stream as commands see it. */
 export interface Output {
@@ -102,6 +102,8 @@ async function ttyPrompt(question: string, options: { secret: boolean }): Promis
   const fd = openSync('/dev/tty', 'r');
   const tty = new ReadStream(fd);
   process.stderr.write(question);
+  // A SIGTERM (or a SIGINT sent with kill) while we wait must not leave the terminal in raw mode.
+  const restore = onInterrupt(() => tty.setRawMode(false));
   try {
     tty.setRawMode(true);
     return await new Promise<string>((resolve) => {
@@ -130,6 +132,7 @@ async function ttyPrompt(question: string, options: { secret: boolean }): Promis
       });
     });
   } finally {
+    restore();
     tty.setRawMode(false);
     tty.destroy();
     try {
