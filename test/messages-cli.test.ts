@@ -43,6 +43,20 @@ describe('messages', () => {
     expect(r.stdout).toContain('secrets/x\\nok: 9 encrypted files match .sops.yaml\\n.yaml');
   });
 
+  it('rekey prints a recipient from hostile metadata escaped, so it cannot fake a "+++" line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'secrets-msg-'));
+    const host = 'age1c4ug68scj9xkkqvn4lncxn4nlzh8urj0srfy6uszpnh34g9wfq9smtsmfl';
+    writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - path_regex: secrets/.*\n    age: ${admin},${host}\n`);
+    mkdirSync(join(dir, 'secrets'));
+    expect((await runInProcess(['edit', '--editor', '-', 'secrets/x.yaml'], { cwd: dir, stdin: 'a: 1\n' })).status).toBe(0);
+    writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - path_regex: secrets/.*\n    age: ${admin}\n`);
+    const file = join(dir, 'secrets/x.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(`recipient: ${host}`, `recipient: "${host}\\n  +++ age1forged"`));
+    const r = await runInProcess(['rekey'], { cwd: dir, env: { SOPS_AGE_KEY_FILE: join(REPO_ROOT, 'examples/keys/admin_michael.agekey') } });
+    expect(r.stdout).toContain(`  --- ${host}\\n  +++ age1forged`);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('  +++'))).toEqual([]);
+  });
+
   it('escapeControl escapes C0, DEL, C1 and the Unicode line separators, and nothing else', () => {
     expect(escapeControl('a\nb\r\tc\u001b[31md\u007f\u009b\u2028é')).toBe('a\\nb\\r\\tc\\x1b[31md\\x7f\\x9b\\u2028é');
   });
