@@ -198,6 +198,26 @@ export async function writeOutput(ctx: Context, path: string, data: Uint8Array |
 }
 
 /**
+ * Gives the written `temp` the name `candidate` unless that name exists (EEXIST). Where hard links are
+ * not supported, the name is taken with O_EXCL and written directly.
+ */
+function claim(temp: string, candidate: string, data: Uint8Array, mode: number): void {
+  try {
+    linkSync(temp, candidate);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error;
+    const fd = openSync(candidate, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    try {
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/**
  * Writes `data` to a new file beside `path`, named after it with a stamp before its extension
  * (`app.yaml` → `app.secrets-20260101T120000Z.yaml`, then `…-2.yaml`, …): the extension is kept so
  * `secrets decrypt` reads it as the same format. The name is taken atomically (link(2) fails on an
@@ -219,7 +239,7 @@ export function writeBesideExclusive(path: string, data: Uint8Array, mode: numbe
     for (let n = 1; ; n++) {
       const candidate = `${stem}.secrets-${stamp}${n === 1 ? '' : `-${n}`}${ext}`;
       try {
-        linkSync(written.temp, candidate);
+        claim(written.temp, candidate, data, mode);
         return candidate;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 10_000) throw error;
