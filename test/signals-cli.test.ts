@@ -35,15 +35,18 @@ const wait = async (until: () => boolean): Promise<void> => {
 };
 
 describe('signals', () => {
-  it('SIGTERM during an edit is passed on to the editor, whose file still exists until it has exited', async () => {
+  it.each([
+    ['TERM', 143],
+    ['HUP', 129],
+  ])('SIG%s during an edit is passed on to the editor, whose file still exists until it has exited', async (signal, status) => {
     const dir = await repo();
     const shm = mkdtempSync(join('/dev/shm', 'secrets-signal-test-'));
     const mark = join(dir, 'mark');
     // $PPID is secrets: the editor asks for the signal itself, then sees what is left when it arrives.
-    const editor = script(dir, 'editor.sh', `f="$1"\ntrap 'if [ -f "$f" ]; then echo present > ${mark}; else echo gone > ${mark}; fi; exit 0' TERM\nkill -TERM $PPID\ni=0; while [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done\necho never > ${mark}`);
+    const editor = script(dir, 'editor.sh', `f="$1"\ntrap 'if [ -f "$f" ]; then echo present > ${mark}; else echo gone > ${mark}; fi; exit 0' ${signal}\nkill -${signal} $PPID\ni=0; while [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done\necho never > ${mark}`);
     const before = readFileSync(join(dir, 'secrets/app.yaml'));
     const r = await runProcess(['edit', 'secrets/app.yaml'], { cwd: dir, env: { ...env, EDITOR: editor, SECRETS_TMPDIR: shm } });
-    expect(r.status).toBe(143);
+    expect(r.status).toBe(status);
     expect(r.stderr).not.toContain('error');
     expect(readFileSync(mark, 'utf8').trim()).toBe('present');
     expect(readdirSync(shm)).toEqual([]); // removed once the editor had exited
