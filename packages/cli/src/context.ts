@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { openSync, closeSync, writeSync } from 'node:fs';
 import { SecretsError } from '@secrets/core';
+import { exitInterrupted, onInterrupt } from './cleanup.js';
 
 /** A writable stream as commands see it. */
 export interface Output {
@@ -101,9 +102,11 @@ async function ttyPrompt(question: string, options: { secret: boolean }): Promis
   const fd = openSync('/dev/tty', 'r');
   const tty = new ReadStream(fd);
   process.stderr.write(question);
+  // A SIGTERM (or a SIGINT sent with kill) while we wait must not leave the terminal in raw mode.
+  const restore = onInterrupt(() => tty.setRawMode(false));
   try {
     tty.setRawMode(true);
-    return await new Promise<string>((resolve, reject) => {
+    return await new Promise<string>((resolve) => {
       let answer = '';
       tty.on('data', (data: Buffer) => {
         for (const ch of data.toString('utf8')) {
@@ -113,9 +116,11 @@ async function ttyPrompt(question: string, options: { secret: boolean }): Promis
             return;
           }
           if (ch === '\u0003') {
+            // Ctrl+C in raw mode is a key, not a signal: act as the signal would (a quiet 130, after
+            // removing temp files, locks and private dirs), with the terminal restored first.
             process.stderr.write('\n');
-            reject(new Error('interrupted'));
-            return;
+            tty.setRawMode(false);
+            exitInterrupted('SIGINT');
           }
           if (ch === '\u007f' || ch === '\b') {
             answer = answer.slice(0, -1);
@@ -127,6 +132,7 @@ async function ttyPrompt(question: string, options: { secret: boolean }): Promis
       });
     });
   } finally {
+    restore();
     tty.setRawMode(false);
     tty.destroy();
     try {

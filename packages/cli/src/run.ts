@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { isSecretsError } from '@secrets/core';
+import { Interrupted } from './cleanup.js';
 import type { Context } from './context.js';
 import { exitCodeFor, EXIT } from './exit-codes.js';
 import { printError } from './output.js';
@@ -232,7 +233,10 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'EDITOR="code --wait" secrets edit secrets.yaml',
           'printf \'db_password: hunter2\\n\' | secrets edit --editor - batchn/secrets/new.yaml',
           '',
-          'Exit status 200 when nothing changed (as sops). vim and neovim run without swap, undo, backup or viminfo.',
+          'Exit status 200 when nothing changed (as sops). vim and neovim (also as vi, editor, vim.basic…) run',
+          'without swap, undo, backup or viminfo/shada files whatever the vimrc says; nano without its nanorc',
+          '(no backups, no history); any other editor after a warning naming what it may write.',
+          'SIGTERM/SIGHUP during an edit reach the editor first; nothing is written (exit 143/129).',
         ]),
       )
       .action((file: string, opts: { inputType?: string; ignoreMac: boolean; editor?: string; allowDiskTmp: boolean; config?: string }) => {
@@ -391,7 +395,15 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--filename <name>', 'name of the plaintext file (default tmp-file)')
       .option('--output-type <format>', 'format of the plaintext (default: the input type)')
       .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
-      .addHelpText('after', examples(['secrets exec-file app.yaml \'myapp --config {}\'', 'secrets exec-file --no-fifo --output-type json app.yaml \'jq .db {}\'']))
+      .addHelpText(
+        'after',
+        examples([
+          'secrets exec-file app.yaml \'myapp --config {}\'',
+          'secrets exec-file --no-fifo --output-type json app.yaml \'jq .db {}\'',
+          '',
+          'The exit status is the command\'s; SIGTERM and SIGHUP are passed on to it.',
+        ]),
+      )
       .action((file: string, command: string, opts: { fifo: boolean; filename?: string; outputType?: string; inputType?: string }) => {
         setResult(execFile(ctx, { file, command, noFifo: !opts.fifo, ...pick(opts, ['filename', 'outputType', 'inputType']) }));
       });
@@ -459,7 +471,16 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
       .option('--editor <command>', 'editor; - reads the new plaintext from stdin')
       .option('--allow-disk-tmp', 'allow the plaintext on a persistent disk when no tmpfs exists', false)
-      .addHelpText('after', examples(['secrets agenix edit secret1.age', 'printf hunter2 | secrets agenix edit --editor - passwordfile.age']))
+      .addHelpText(
+        'after',
+        examples([
+          'secrets agenix edit secret1.age',
+          'printf hunter2 | secrets agenix edit passwordfile.age',
+          '',
+          'As agenix: stdin that is not a terminal is the new content, whatever EDITOR says (--editor runs one).',
+          'An editor that saved nothing creates no file; empty content never replaces a secret.',
+        ]),
+      )
       .action((file: string, opts: { rules?: string; nix?: boolean; identity: string[]; editor?: string; allowDiskTmp: boolean }) => {
         setResult(agenixEdit(ctx, { file, identities: opts.identity, allowDiskTmp: opts.allowDiskTmp, nix: nixMode(opts.nix), ...pick(opts, ['rules', 'editor']) }));
       });
@@ -630,6 +651,8 @@ function handleError(ctx: Context, error: unknown): number {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
     return error.exitCode === 0 ? EXIT.ok : EXIT.generic;
   }
+  // Ctrl+C at a prompt, or a signal during an edit: the user's own doing, so a quiet 128 + signal number.
+  if (error instanceof Interrupted) return error.status;
   if (isSecretsError(error)) {
     printError(ctx, error.message, error.hints);
     return exitCodeFor(error.code);

@@ -48,11 +48,12 @@ import {
   type Value,
 } from '@secrets/core';
 import type { Context } from '../context.js';
-import { editorCommand, makePrivateDir, onPath, readEdited, runEditor, writePrivateFile } from '../editor.js';
+import { editorPlan } from '../editor-command.js';
+import { makePrivateDir, readEdited, runEditor, writePrivateFile } from '../editor.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
 import { readFileLimited, readInput, writeFileAtomic, writeOutput } from '../io.js';
 import { replaceIfUnchanged } from './modify.js';
-import { printError, printNote, printWarning } from '../output.js';
+import { escapeControl, printError, printNote, printWarning } from '../output.js';
 import { candidates } from './rekey.js';
 
 /** A rules file with its lock. */
@@ -226,15 +227,18 @@ export async function agenixEdit(ctx: Context, options: { file: string; rules?: 
       throw withPlaces(error, places);
     }
   }
+  // As agenix does (`[ -t 0 ] || EDITOR='cp -- /dev/stdin'`): stdin that is not a terminal is the new
+  // content, whatever EDITOR says; only an explicit --editor runs an editor then.
+  const fromStdin = options.editor === '-' || (options.editor === undefined && !ctx.stdin.isTTY);
   let edited: Uint8Array;
-  if (options.editor === '-' || (options.editor === undefined && !ctx.env['EDITOR'] && !ctx.stdin.isTTY)) {
+  if (fromStdin) {
     edited = await readInput(ctx, '-');
   } else {
-    const argv = editorCommand(options.editor ? { ...ctx, env: { ...ctx.env, SOPS_EDITOR: options.editor } } : ctx, onPath(ctx.env));
+    const plan = editorPlan(ctx, options.editor);
     const dir = makePrivateDir(ctx, options.allowDiskTmp);
     try {
       const tmp = writePrivateFile(dir, basename(options.file).replace(/\.age$/, ''), plaintext);
-      await runEditor(argv, tmp, ctx.env);
+      await runEditor(ctx, plan, tmp, dir.path);
       edited = await readEdited(tmp);
     } finally {
       dir.remove();
@@ -243,6 +247,17 @@ export async function agenixEdit(ctx: Context, options: { file: string; rules?: 
   if (existed && equalBytes(edited, plaintext)) {
     printNote(ctx, `secrets: ${options.file} wasn't changed, skipping re-encryption`);
     return 0;
+  }
+  // An editor that saved nothing (or an empty pipe) is not a new secret: agenix leaves a file it did not
+  // see written alone, and an empty value silently replacing a secret would be a loss.
+  if (edited.length === 0) {
+    if (!existed && !fromStdin) {
+      printNote(ctx, `secrets: ${options.file} wasn't created (the editor saved nothing)`);
+      return 0;
+    }
+    throw new SecretsError('SOPS_EMPTY_DOCUMENT', `the new content of ${JSON.stringify(options.file)} is empty: ${existed ? 'the file was left unchanged' : 'nothing was written'}`, {
+      hints: ['to delete a secret, remove the file and its rule; without a terminal, pipe the new content'],
+    });
   }
   await writeAgeFile({ path, bytes: before }, name, edited, rule.publicKeys, rule.armor, rules.lock, true);
   await saveLock(ctx, rules);
@@ -298,7 +313,7 @@ export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Pr
         continue;
       }
       if (options.dryRun) {
-        ctx.stdout.write(`would rekey ${shown}: ${reason}\n`);
+        ctx.stdout.write(`${escapeControl(`would rekey ${shown}: ${reason}`)}\n`);
         rekeyed++;
         continue;
       }
