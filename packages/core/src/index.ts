@@ -68,7 +68,7 @@ export {
 } from './age/index.js';
 
 // Identity discovery (reads env, disk, runs commands: injectable)
-export { readFileCapped } from './keys/read-file.js';
+export { readFileCapped, type ReadCappedOptions } from './keys/read-file.js';
 export {
   describePlaces,
   discoverIdentities,

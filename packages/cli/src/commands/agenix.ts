@@ -348,7 +348,7 @@ function leavesOf(node: MapNode, path: string[], emit: (v: Value) => Uint8Array,
 async function hostKeys(ctx: Context, files: readonly string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const file of files) {
-    const text = Buffer.from(await readInput(ctx, file)).toString('utf8');
+    const text = Buffer.from(await readInput(ctx, file, { streams: true })).toString('utf8');
     let found = 0;
     for (const line of text.split('\n')) {
       if (line.trimStart().startsWith('#')) continue;
