@@ -6,6 +6,7 @@
  * without a writer never ends, so the old behaviour shows as a timed-out test.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,5 +161,20 @@ describe('lock files are never followed', () => {
     // No temp file left behind.
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     expect((await runProcess(['set', 'app.yaml', '["db"]', '"new"'], { cwd: dir, env })).status).toBe(0);
+  });
+});
+
+describe('secrets.lock under parallel writers', () => {
+  it('parallel agenix edit of different files: every file ends up in secrets.lock, with its own digest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'secrets-dos-'));
+    const names = Array.from({ length: 6 }, (_, i) => `s${i}.age`);
+    writeFileSync(join(dir, 'secrets.nix'), `let admin = "${adminRecipient}"; in {\n${names.map((n) => `  "${n}".publicKeys = [ admin ];\n`).join('')}}\n`);
+    for (let round = 0; round < 3; round++) {
+      const runs = names.map((n) => runProcess(['agenix', 'edit', '--editor', '-', n], { cwd: dir, env, stdin: `value ${round} of ${n}\n` }));
+      for (const r of await Promise.all(runs)) expect([r.status, r.stderr.replace(/^secrets: wrote secrets\.lock .*\n/, '')]).toEqual([0, '']);
+      const lock = JSON.parse(readFileSync(join(dir, 'secrets.lock'), 'utf8')) as { files: Record<string, { sha256: string }> };
+      expect(Object.keys(lock.files).sort()).toEqual(names);
+      for (const n of names) expect(lock.files[n]?.sha256).toBe(createHash('sha256').update(readFileSync(join(dir, n))).digest('hex'));
+    }
   });
 });

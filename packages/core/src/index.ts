@@ -129,6 +129,7 @@ export { parseSecretsNix, normalizeRuleName, formatSecretsNix, type AgenixRule, 
 export {
   fileDigest,
   formatAgenixLock,
+  mergeAgenixLock,
   parseAgenixLock,
   recipientSetDigest,
   recipientState,
