@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * `secrets agenix decrypt|edit` on the real agenix example (copied to a temp dir), checked with Debian age.
  */

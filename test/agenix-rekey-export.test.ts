@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * `secrets agenix rekey` on the agenix and ragenix vectors and `secrets agenix export` of a sops tree,
  * all through the real CLI process; every written file is opened by Debian's `age` with each key.

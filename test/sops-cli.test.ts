@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { decryptSops } from 'sops-age';
 import { describe, expect, it } from 'vitest';
 import { grammarViolations, REPO_ROOT, runProcess, SHARED } from './support/cli.js';
+import { itShared } from './support/shared.js';
 
 const vectors = join(SHARED, 'vectors/sops-nix');
 const example = join(REPO_ROOT, 'examples/batchn/secrets/example.yaml');
@@ -42,7 +43,7 @@ describe('secrets decrypt', () => {
     expect(host.stdout).toBe(EXAMPLE_PLAIN);
   });
 
-  it('a real sops 3.7 file opens with its age key; --output-type json; --extract', async () => {
+  itShared('vectors', 'a real sops 3.7 file opens with its age key; --output-type json; --extract', async () => {
     const env = { SOPS_AGE_KEY_FILE: join(vectors, 'age-keys.txt') };
     const file = join(vectors, 'secrets.yaml');
     expect((await runProcess(['decrypt', file], { env })).stdout).toBe('test_key: test_value\na_list:\n    - e1\n    - e3\nnested:\n    test:\n        file: another value\n');
@@ -52,7 +53,7 @@ describe('secrets decrypt', () => {
     expect((await runProcess(['decrypt', '--extract', '["nested"]', file], { env })).stdout).toBe('test:\n    file: another value\n');
   });
 
-  it('exit codes: 100 missing file, 91 bad path, 128 no key (with the whole story), 51 tampered', async () => {
+  itShared('vectors', 'exit codes: 100 missing file, 91 bad path, 128 no key (with the whole story), 51 tampered', async () => {
     expect((await runProcess(['decrypt', join(work, 'nope.yaml')])).status).toBe(100);
     expect((await runProcess(['decrypt', '--extract', 'bad', example], { env: { SOPS_AGE_KEY_FILE: adminKey } })).status).toBe(91);
 
@@ -74,7 +75,7 @@ describe('secrets decrypt', () => {
     expect(forced.status).toBe(0);
   });
 
-  it('PGP-only files: exit 128 naming the PGP key that would be needed', async () => {
+  itShared('vectors', 'PGP-only files: exit 128 naming the PGP key that would be needed', async () => {
     const r = await runProcess(['decrypt', join(vectors, 'secrets.json')], { env: { SOPS_AGE_KEY_FILE: adminKey } });
     expect(r.status).toBe(128);
     expect(r.stderr).toContain('pgp 7FB89715AADA920D65D25E63F9BA9DEBD03F57C0: pgp keys cannot be used by secrets yet');

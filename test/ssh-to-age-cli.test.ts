@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * `secrets ssh-to-age` against every entry of ssh-to-age's own vectors (../shared/vectors/ssh-to-age),
  * through the built CLI as a real process: exact stdout, exact stderr notes, exit codes, file modes,

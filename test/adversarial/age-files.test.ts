@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * age files, binary and armored (agenix, ragenix with X25519 + ssh-ed25519 + ssh-rsa + grease stanzas, and
  * our own), mutated: the header reader and armor decoder fail cleanly, and decryption with identities that

@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * A sample of mutated files through the real CLI process (`secrets decrypt`, `secrets age decrypt`,
  * `secrets ssh-to-age`): the exit status is the one documented for the error the library reports for the
@@ -44,7 +45,7 @@ const write = (ext: string, bytes: Uint8Array): string => {
 };
 
 /** The status the library's own outcome maps to (0 on success). */
-async function expectedStatus(fn: () => Promise<unknown> | unknown): Promise<number> {
+async function expectedStatus(fn: () => unknown): Promise<number> {
   try {
     await fn();
     return 0;

@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * Text configuration files, mutated: `.sops.yaml` (parse, rule matching, the hosts add/rm editor),
  * agenix `secrets.nix` and age identity files (keys.txt). Each parses or fails with a clean SecretsError;

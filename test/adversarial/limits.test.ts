@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * Resource limits through the real CLI, each process run with a 256 MiB heap (`--max-old-space-size`):
  * a YAML alias bomb, nesting at and over the 100-level limit, a 1 GiB (sparse) file as a file and as

@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * Whole encrypted sops files, mutated (every format, real sops/sops-nix files and our own), opened with
  * identities that open the originals: the result is the original plaintext (every authenticated leaf

@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * Every sops store (YAML, JSON, dotenv, INI, binary) fed mutations of valid plaintext and encrypted
  * files of every format: each load returns a tree or throws a clean SecretsError, in bounded time, and

@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * OpenSSH key files mutated as whole text files (line and chunk edits, splices between keys), on top of
  * the byte-level fuzzing of the decoded body in packages/core/test/ssh/fuzz.test.ts: public key lines,

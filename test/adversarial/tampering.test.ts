@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * Tampering with sops files (YAML and JSON, every value type): each byte of every ENC value's data, IV
  * and tag, of the MAC, and of the age file wrapping the data key; values swapped, moved, dropped, added;

@@ -5,10 +5,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { run, type Context } from '../../packages/cli/src/index.js';
+import { SHARED_ROOT } from './shared.js';
 
 /** Repository root (…/main) and the shared folder beside it. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
+export const SHARED = `${SHARED_ROOT}/`;
 export const CLI_BIN = fileURLToPath(new URL('../../packages/cli/bin/secrets.js', import.meta.url));
 
 /** What a CLI run produced. */

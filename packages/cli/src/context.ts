@@ -40,7 +40,7 @@ export interface Context {
 }
 
 function streamOutput(stream: NodeJS.WriteStream): Output {
-  return { isTTY: stream.isTTY === true, write: (chunk) => void stream.write(chunk) };
+  return { isTTY: stream.isTTY, write: (chunk) => void stream.write(chunk) };
 }
 
 const PAUSE = /* @__PURE__ */ new Int32Array(new SharedArrayBuffer(4));
@@ -55,7 +55,7 @@ function fdOutput(fd: 1 | 2, stream: () => NodeJS.WriteStream): Output {
   let closed = false;
   return {
     get isTTY() {
-      return stream().isTTY === true;
+      return stream().isTTY;
     },
     write(chunk) {
       if (closed) return;
@@ -156,7 +156,7 @@ export function processContext(): Context {
     // A getter: touching process.stdin sets up a stream (and loads its modules), which most commands never read.
     stdin: {
       get isTTY() {
-        return process.stdin.isTTY === true;
+        return process.stdin.isTTY;
       },
       readAll: (maxBytes) => readStream(process.stdin, maxBytes),
     },

@@ -43,7 +43,7 @@ function installSignalHandlers(): void {
 
 function isMemoryBacked(path: string): boolean {
   try {
-    return MEMORY_FS.has(Number(statfsSync(path).type));
+    return MEMORY_FS.has(statfsSync(path).type);
   } catch {
     return false;
   }
@@ -172,7 +172,7 @@ export function editorCommand(ctx: Context, onPath: (program: string) => boolean
 export function runEditor(argv: readonly string[], file: string, env: Readonly<Record<string, string | undefined>>): Promise<void> {
   const [program, ...args] = argv as [string, ...string[]];
   return new Promise((resolve, reject) => {
-    const child = spawn(program, [...args, file], { stdio: 'inherit', env: env as NodeJS.ProcessEnv });
+    const child = spawn(program, [...args, file], { stdio: 'inherit', env: env });
     child.on('error', () => reject(new SecretsError('USAGE', `could not run editor ${JSON.stringify(program)}`, { details: { editor: true } })));
     child.on('exit', (code, signal) => {
       if (code === 0) resolve();

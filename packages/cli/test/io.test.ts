@@ -76,7 +76,7 @@ describe('replaceAllIfStill', () => {
 
 describe('withFileLock and stale locks', () => {
   /** The pid of a process that has exited. */
-  const deadPid = (): number => spawnSync(process.execPath, ['-e', '0']).pid as number;
+  const deadPid = (): number => spawnSync(process.execPath, ['-e', '0']).pid;
 
   it('takes over a lock left by a dead process', async () => {
     const dir = scratch();

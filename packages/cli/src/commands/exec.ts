@@ -50,7 +50,7 @@ function envValue(key: string, value: Value): string {
 
 function run(command: string, env: Record<string, string | undefined>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', command], { stdio: 'inherit', env: env as NodeJS.ProcessEnv });
+    const child = spawn('/bin/sh', ['-c', command], { stdio: 'inherit', env: env });
     child.on('error', () => reject(new SecretsError('USAGE', 'could not run /bin/sh')));
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1)));
   });
@@ -104,7 +104,7 @@ export async function execFile(ctx: Context, options: ExecFileOptions): Promise<
       return await run(command, { ...ctx.env });
     }
     // A FIFO holds nothing at rest: the plaintext exists only in the pipe while the command reads it.
-    const made = spawnSync('mkfifo', ['-m', '600', path], { env: ctx.env as NodeJS.ProcessEnv });
+    const made = spawnSync('mkfifo', ['-m', '600', path], { env: ctx.env });
     if (made.status !== 0) throw new SecretsError('IO_WRITE', 'could not create a FIFO', { hints: ['use --no-fifo'] });
     const child = run(command, { ...ctx.env });
     const writer = createWriteStream(path);
@@ -115,6 +115,7 @@ export async function execFile(ctx: Context, options: ExecFileOptions): Promise<
     });
     writer.end(plaintext);
     const status = await child;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the open callback meanwhile
     if (!done) {
       // The writer's open() blocks until a reader appears; if the command never read, be that reader
       // for a moment so the open completes, then close: the plaintext is dropped, not stored.

@@ -27,7 +27,7 @@ export interface HostsAddOptions {
 
 function keyscan(ctx: Context, host: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('ssh-keyscan', ['-t', 'ed25519', host], { timeout: 30_000, env: ctx.env as NodeJS.ProcessEnv }, (error, stdout) => {
+    execFile('ssh-keyscan', ['-t', 'ed25519', host], { timeout: 30_000, env: ctx.env }, (error, stdout) => {
       if (error && !stdout) reject(new SecretsError('IO_READ', `ssh-keyscan ${host} failed`, { hints: ['check the host name and that ssh-keyscan (openssh-client) is installed'] }));
       else resolve(stdout);
     });

@@ -74,7 +74,7 @@ function selectRules(doc: Document, selector: RuleSelector): YAMLMap[] {
   }
   const chosen = maps.filter((r) => {
     const re = r.get('path_regex');
-    return re === undefined || re === null ? true : compileRe2(String(re)).test(selector.path);
+    return re === undefined || re === null ? true : compileRe2(typeof re === 'string' ? re : JSON.stringify(re)).test(selector.path);
   });
   if (chosen.length === 0) throw new SecretsError('CONFIG_NO_MATCHING_RULE', `no creation rule matches ${JSON.stringify(selector.path)}`);
   return chosen;
@@ -89,7 +89,7 @@ function ageListOf(doc: Document, rule: YAMLMap): YAMLSeq {
     if (!isMap(first)) throw new SecretsError('CONFIG_INVALID', 'key_groups[0] is not a mapping');
     holder = first;
   }
-  const age = holder.get('age', true) as Node | undefined;
+  const age = holder.get('age', true) as Node | null | undefined;
   if (age === undefined || age === null || (isScalar(age) && (age.value === null || age.value === ''))) {
     const seq = doc.createNode([]) as YAMLSeq;
     holder.set('age', seq);
@@ -194,7 +194,7 @@ export function addHost(text: string, name: string, recipient: string, selector:
   // Fallback: the document model (reformats the file in its dominant sequence style).
   let keysNode = doc.get('keys', true);
   if (keysNode === undefined || keysNode === null) {
-    keysNode = doc.createNode([]) as YAMLSeq;
+    keysNode = doc.createNode([]);
     (doc.contents as YAMLMap).items.unshift(doc.createPair('keys', keysNode));
   }
   if (!existing) {
@@ -225,7 +225,10 @@ export function removeHost(text: string, name: string): ConfigEdit {
     rules.items.forEach((rule, i) => {
       const found: Node[] = [];
       const visit = (node: unknown): void => {
-        if (isSeq(node)) for (const item of node.items) item instanceof Alias && item.source === anchor ? found.push(item) : visit(item);
+        if (isSeq(node)) for (const item of node.items) {
+          if (item instanceof Alias && item.source === anchor) found.push(item);
+          else visit(item);
+        }
         else if (isMap(node)) for (const p of node.items) visit(p.value);
       };
       visit(rule);

@@ -4,9 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { SecretsError } from '../../src/errors.js';
+import { lazyShared, sharedPath } from '../../../../test/support/shared.js';
+import { pathToFileURL } from 'node:url';
 
 /** `<repo>/../shared/vectors/`, from this file's location (`<repo>/packages/core/test/age/`). */
-export const VECTORS = new URL('../../../../../shared/vectors/', import.meta.url);
+export const VECTORS = pathToFileURL(`${sharedPath('vectors')}/`);
 
 /** A vector file's bytes. */
 export const readVector = (path: string): Uint8Array => new Uint8Array(readFileSync(new URL(path, VECTORS)));
@@ -19,7 +21,7 @@ export interface Expected {
   ragenix: { files: { file: string; plaintext: string; stanzas: string[] }[] };
 }
 /** expected.json, parsed. */
-export const expected = JSON.parse(vectorText('expected.json')) as Expected;
+export const expected = lazyShared(() => JSON.parse(vectorText('expected.json')) as Expected);
 
 /** The data key sops-nix's secrets.yaml and secrets-native-ssh.yaml wrap (hex). */
 export const SOPS_NIX_DATA_KEY = 'b9152942b7105527fd1fb9e2d9a1ee9bd03a7bb8edea26d311fda1a2e85056b2';

@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * Recipient and identity parsing (sops' rules), key helpers, and the strict header reader.
  */

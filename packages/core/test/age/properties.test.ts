@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * Properties (fast-check): encrypt → decrypt is the identity for any payload and any mix of recipient
  * kinds; mutating a file never yields plaintext from a wrong key and only ever throws SecretsError;

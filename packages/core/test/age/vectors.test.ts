@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * Real age files written by other tools (agenix, ragenix, sops), opened with each listed key alone, and
  * refused with a full explanation by keys they are not for.

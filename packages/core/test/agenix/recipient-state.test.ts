@@ -6,6 +6,7 @@ import { formatSecretsNix, parseSecretsNix } from '../../src/agenix/secrets-nix.
 import { parseSopsConfig } from '../../src/config/schema.js';
 import { SecretsError } from '../../src/errors.js';
 import { readVector } from '../age/helpers.js';
+import { itShared } from '../../../../test/support/shared.js';
 
 const user1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL0idNvgGiucWgup/mP78zyC23uFjYq0evcWdjGQUaBH';
 const system1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPJDyIr/FSz1cJdcoW69R+NrWzwGK/+3gJpqD1t8L2zE';
@@ -13,7 +14,7 @@ const state = (file: Uint8Array, keys: readonly string[], entry?: Parameters<typ
   recipientState(inspectAgeHeader(file).stanzas, keys.map((k) => parseRecipient(k)), file, entry);
 
 describe('recipient state of .age files', () => {
-  it('ssh recipients are judged by their stanza tags alone (agenix vectors)', () => {
+  itShared('vectors', 'ssh recipients are judged by their stanza tags alone (agenix vectors)', () => {
     const secret1 = readVector('agenix/example/secret1.age');
     expect(state(secret1, [user1, system1])).toEqual({ current: true });
     expect(state(secret1, [system1, `${user1} renamed-comment`])).toEqual({ current: true });
@@ -25,7 +26,7 @@ describe('recipient state of .age files', () => {
   });
 
   it('X25519 stanzas are anonymous: current only when secrets.lock vouches for this file and this set', async () => {
-    const [ra, rb] = await Promise.all([generateX25519Identity(), generateX25519Identity()].map(async (i) => identityToRecipient(await i)));
+    const [ra = '', rb = ''] = await Promise.all([generateX25519Identity(), generateX25519Identity()].map(async (i) => identityToRecipient(await i)));
     const file = await encryptAge(new TextEncoder().encode('x!'), [parseRecipient(ra), parseRecipient(user1)]);
     const entry = { recipients: recipientSetDigest([ra, user1].map((k) => parseRecipient(k))), sha256: fileDigest(file) };
     expect(state(file, [ra, user1], entry)).toEqual({ current: true });

@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { normalizeRuleName, parseSecretsNix } from '../../src/agenix/secrets-nix.js';
 import { SecretsError } from '../../src/errors.js';
+import { pathToFileURL } from 'node:url';
+import { itShared, sharedPath } from '../../../../test/support/shared.js';
 
-const SHARED = new URL('../../../../../shared/vectors/', import.meta.url);
+const SHARED = pathToFileURL(`${sharedPath('vectors')}/`);
 const text = (p: string): string => readFileSync(new URL(p, SHARED), 'utf8');
 
 describe('secrets.nix without Nix', () => {
-  it('reads agenix example/secrets.nix: let bindings, nested attribute paths, armor', () => {
+  itShared('vectors', 'reads agenix example/secrets.nix: let bindings, nested attribute paths, armor', () => {
     const rules = parseSecretsNix(text('agenix/example/secrets.nix'), 'secrets.nix');
     const user1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL0idNvgGiucWgup/mP78zyC23uFjYq0evcWdjGQUaBH';
     const system1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPJDyIr/FSz1cJdcoW69R+NrWzwGK/+3gJpqD1t8L2zE';
@@ -20,7 +22,7 @@ describe('secrets.nix without Nix', () => {
     ]);
   });
 
-  it('reads ragenix secrets.nix: extra attributes are fine', () => {
+  itShared('vectors', 'reads ragenix secrets.nix: extra attributes are fine', () => {
     const rules = parseSecretsNix(text('ragenix/secrets.nix'), 'secrets.nix');
     expect(rules.map((r) => [r.name, r.publicKeys.length])).toEqual([
       ['root.passwd.age', 3],

@@ -1,10 +1,13 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { describePlaces, discoverIdentities, userConfigDir, type KeyEnvironment } from '../../src/keys/discover.js';
 import { shellSplit } from '../../src/keys/shlex.js';
 import { SecretsError } from '../../src/errors.js';
+import { sharedPath } from '../../../../test/support/shared.js';
+import { pathToFileURL } from 'node:url';
 
-const SHARED = new URL('../../../../../shared/vectors/', import.meta.url);
+const SHARED = pathToFileURL(`${sharedPath('vectors')}/`);
 const AGE_KEYS = readFileSync(new URL('sops-nix/age-keys.txt', SHARED), 'utf8');
 const SSH_KEY = readFileSync(new URL('sops-nix/ssh-ed25519-key', SHARED), 'utf8');
 const RAGENIX_KEY = readFileSync(new URL('ragenix/keys/key.txt', SHARED), 'utf8');

@@ -1,9 +1,12 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { sopsNixDeclarations } from '../../src/nix/sops-nix.js';
 import { storeFor, type Format } from '../../src/sops/stores/store.js';
+import { sharedPath } from '../../../../test/support/shared.js';
+import { pathToFileURL } from 'node:url';
 
-const SHARED = new URL('../../../../../shared/vectors/', import.meta.url);
+const SHARED = pathToFileURL(`${sharedPath('vectors')}/`);
 const load = (name: string, format: Format, nixPath = `./${name}`) => ({
   nixPath,
   format,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { keyName, opaqueKey, readMetadata, writeMetadata, writeMetadataCurrentLayout, type Metadata } from '../../src/sops/metadata.js';
 import type { MapNode, Value } from '../../src/sops/tree.js';
 import { e, failure, fromJs, loadYamlVector, map, sopsNixFile, str } from './tree-helpers.js';
+import { itShared } from '../../../../test/support/shared.js';
 
 
 /** The key layout of a tree: keys at every level, sequences shown by their first element. */
@@ -14,7 +15,7 @@ function layout(v: Value): unknown {
 const AGE = (recipient: string, enc = 'ENC'): Record<string, string> => ({ recipient, enc });
 
 describe('reading every layout', () => {
-  it('sops 3.7.1 (struct order, empty kms/gcp_kms/azure_kv/hc_vault lists)', () => {
+  itShared('vectors', 'sops 3.7.1 (struct order, empty kms/gcp_kms/azure_kv/hc_vault lists)', () => {
     const { metadata: node } = loadYamlVector('sops-nix/secrets.yaml');
     const m = readMetadata(node);
     expect(m.keyGroups.length).toBe(1);
@@ -29,13 +30,13 @@ describe('reading every layout', () => {
     expect(m.mac).toMatch(/^ENC\[AES256_GCM,/);
   });
 
-  it('sops 3.13.3 (sorted): writing the model gives the same tree back', () => {
+  itShared('vectors', 'sops 3.13.3 (sorted): writing the model gives the same tree back', () => {
     const { metadata: node } = loadYamlVector('sops-nix/secrets-native-ssh.yaml');
     const m = readMetadata(node);
     expect(writeMetadataCurrentLayout(m)).toEqual(node);
   });
 
-  it('sops 3.5 JSON with null lists', () => {
+  itShared('vectors', 'sops 3.5 JSON with null lists', () => {
     const json = JSON.parse(sopsNixFile('secrets.json').content) as { sops: unknown };
     const m = readMetadata(fromJs(json.sops) as MapNode);
     expect(m.keyGroups[0]?.map((k) => k.type)).toEqual(['pgp']);
@@ -83,7 +84,7 @@ describe('reading every layout', () => {
 });
 
 describe('writing', () => {
-  it('an unchanged 3.7 block is written back verbatim; a changed one in the 3.13 layout', () => {
+  itShared('vectors', 'an unchanged 3.7 block is written back verbatim; a changed one in the 3.13 layout', () => {
     const { metadata: node } = loadYamlVector('sops-nix/secrets.yaml');
     const m = readMetadata(node);
     expect(writeMetadata(m)).toBe(node);

@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * Properties of the whole engine: random trees through encrypt → decrypt are the identity in every
  * store; any tampering (a flipped character, swapped values, a removed key) is detected and releases no
@@ -12,8 +13,10 @@ import { createSopsFile, openSopsFile, rekeySopsFile, rotateSopsFile } from '../
 import { readMetadata, writeMetadata } from '../../src/sops/metadata.js';
 import { storeFor, type Format } from '../../src/sops/stores/store.js';
 import type { Comment, Document, Entry, MapNode, Value } from '../../src/sops/tree.js';
+import { sharedPath } from '../../../../test/support/shared.js';
+import { pathToFileURL } from 'node:url';
 
-const SHARED = new URL('../../../../../shared/vectors/', import.meta.url);
+const SHARED = pathToFileURL(`${sharedPath('vectors')}/`);
 const text = (p: string): string => readFileSync(new URL(p, SHARED), 'utf8');
 const identities = parseIdentities(text('sops-nix/age-keys.txt'), 'age-keys.txt');
 const recipient = parseRecipient('age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw');
@@ -119,14 +122,13 @@ const get = (v: Value, path: readonly (string | number)[]): Value => path.reduce
 
 describe('tampering is always detected, and no plaintext is released', () => {
   const store = storeFor('yaml');
-  async function expectRejected(original: Document, metadata: MapNode, tampered: Document): Promise<void> {
+  async function expectRejected(_original: Document, metadata: MapNode, tampered: Document): Promise<void> {
     const bytes = store.emitEncrypted(tampered, metadata);
     const outcome = await openSopsFile(bytes, { format: 'yaml', identities }).then(
       () => 'opened',
       (e: unknown) => (e instanceof SecretsError ? e.code : `unexpected ${String(e)}`),
     );
     expect(['SOPS_VALUE_INVALID', 'SOPS_MAC_MISMATCH']).toContain(outcome);
-    void original;
   }
   const encrypted = fc.asyncProperty(tree(false), fc.nat(), fc.nat(), fc.integer({ min: 0, max: 2 }), async (root, a, b, mode) => {
     const file = await createSopsFile({ branches: [root] }, { format: 'yaml', keyGroups: [[recipient]], now });

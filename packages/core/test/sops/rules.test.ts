@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * The six encryption-selection rules, each on the same file: which values end up in plaintext.
  */
@@ -8,8 +9,9 @@ import { SecretsError } from '../../src/errors.js';
 import { createSopsFile, openSopsFile } from '../../src/sops/file.js';
 import type { CryptRules } from '../../src/sops/rules.js';
 import { storeFor } from '../../src/sops/stores/store.js';
+import { sharedPath } from '../../../../test/support/shared.js';
 
-const identities = parseIdentities(readFileSync(new URL('../../../../../shared/vectors/sops-nix/age-keys.txt', import.meta.url), 'utf8'), 'k');
+const identities = parseIdentities(readFileSync(sharedPath('vectors', 'sops-nix/age-keys.txt'), 'utf8'), 'k');
 const recipient = parseRecipient('age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw');
 const SOURCE = `# top comment
 name: app!

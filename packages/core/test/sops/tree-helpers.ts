@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { SecretsError } from '../../src/errors.js';
 import type { Comment, Document, Entry, MapNode, Scalar, SeqNode, Value } from '../../src/sops/tree.js';
+import { sharedPath } from '../../../../test/support/shared.js';
+import { pathToFileURL } from 'node:url';
 
 export const str = (value: string): Scalar => ({ kind: 'string', value });
 export const int = (value: bigint | number): Scalar => ({ kind: 'int', value: BigInt(value) });
@@ -33,7 +35,7 @@ export function toJs(value: Value): unknown {
     case 'map':
       return Object.fromEntries(value.items.filter((i): i is Entry => i.kind === 'entry').map((i) => [i.key, toJs(i.value)]));
     case 'seq':
-      return value.items.filter((i) => i.kind !== 'comment').map((i) => toJs(i as Value));
+      return value.items.filter((i) => i.kind !== 'comment').map((i) => toJs(i));
     case 'null':
       return null;
     case 'bytes':
@@ -43,7 +45,7 @@ export function toJs(value: Value): unknown {
   }
 }
 
-export const SHARED = new URL('../../../../../shared/vectors/', import.meta.url);
+export const SHARED = pathToFileURL(`${sharedPath('vectors')}/`);
 export const vectorText = (path: string): string => readFileSync(new URL(path, SHARED), 'utf8');
 
 /** An encrypted YAML vector split into data tree and metadata tree (via the `yaml` package, not our store). */

@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * Ground truth: files written by real sops (Mic92/sops-nix test assets, ../shared/vectors), opened with
  * their known data keys. Every ENC value decrypts with the AAD sops used, the MAC recomputes, and an

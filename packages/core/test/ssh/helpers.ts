@@ -6,10 +6,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SecretsError } from '../../src/errors.js';
 import { WireWriter } from '../../src/ssh/wire.js';
+import { sharedPath } from '../../../../test/support/shared.js';
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../vectors/ssh/', import.meta.url));
-/** /work/shared/vectors, next to the repository root. */
-export const SHARED_DIR = fileURLToPath(new URL('../../../../../shared/vectors/', import.meta.url));
+/** ../shared/vectors, next to the repository root. */
+export const SHARED_DIR = `${sharedPath('vectors')}/`;
 
 /** Reads a fixture of test/vectors/ssh as text. */
 export function fixture(name: string): string {

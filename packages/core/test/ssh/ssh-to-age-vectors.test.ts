@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 /**
  * Every entry of the shared ssh-to-age vectors (/work/shared/vectors/ssh-to-age/vectors.json), compared as
  * exact strings: stdout lines and the "skipped key" notes. Negative vectors map to our error codes or to our

@@ -3,7 +3,8 @@
  * extraction/insertion rules of sops `stores.ExtractMetadata`/`stores.SerializeMetadata`, and a byte-wise
  * string order (Go compares strings as UTF-8 bytes).
  *
- * @internal
+ * Internal to the library: not exported from the package entry. (Not tagged internal: on a file header
+ * that tag makes `stripInternal` drop the import below it from the typings.)
  */
 
 import { SecretsError, type ErrorCode } from '../../errors.js';
@@ -145,7 +146,7 @@ export function yamlParserReason(message: string): string {
 
 /** Whether a string is free of lone surrogates (i.e. can be written as UTF-8 without loss). */
 export function isWellFormed(s: string): boolean {
-  // eslint-disable-next-line no-control-regex
+   
   return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
 }
 

@@ -10,7 +10,8 @@
  * runs, errors included. Scalars are typed by the same {@link resolveScalar}, and comments are placed by
  * the same rule the full reader applies to whole-line comments (see `placeComments` there).
  *
- * @internal
+ * Internal to the library: not exported from the package entry. (Not tagged internal: on a file header
+ * that tag makes `stripInternal` drop the import below it from the typings.)
  */
 import type { Comment, Document, Entry, MapNode, SeqNode, Value } from '../tree.js';
 import { resolveScalar } from './yaml-resolve.js';
@@ -40,6 +41,8 @@ function ownAll(value: Value): Value {
   return value;
 }
 
+// DECLINE is a sentinel thrown without a stack (the fast path must stay cheap); it never leaves this module.
+/* eslint-disable @typescript-eslint/only-throw-error */
 const noBinary = (): string => {
   throw DECLINE; // only an explicit !!binary tag gets here, and tags are declined
 };
@@ -324,7 +327,7 @@ class FastReader {
     const slots = new Map<Box, Map<number, Comment[]>>();
     const put = (box: Box, index: number, text: string): void => {
       let bySlot = slots.get(box);
-      if (!bySlot) slots.set(box, (bySlot = new Map()));
+      if (!bySlot) slots.set(box, (bySlot = new Map<number, Comment[]>()));
       const list = bySlot.get(index);
       if (list) list.push({ kind: 'comment', text });
       else bySlot.set(index, [{ kind: 'comment', text }]);

@@ -4,6 +4,7 @@ import { BinaryStore } from '../../../src/sops/stores/binary.js';
 import { DotenvStore } from '../../../src/sops/stores/dotenv.js';
 import { IniStore } from '../../../src/sops/stores/ini.js';
 import { bool, bytes, c, doc, e, emit, float, int, load, map, nul, secretsError, seq, str, text, time } from './helpers.js';
+import { itShared, sharedPath } from '../../../../../test/support/shared.js';
 
 const dotenv = new DotenvStore();
 const ini = new IniStore();
@@ -84,8 +85,8 @@ describe('dotenv store (sops semantics)', () => {
     );
   });
 
-  it('writes the sorted (sops 3.13) order for metadata it did not load itself', () => {
-    const file = new Uint8Array(readFileSync('/work/shared/vectors/sops-nix/secrets.env'));
+  itShared('vectors', 'writes the sorted (sops 3.13) order for metadata it did not load itself', () => {
+    const file = new Uint8Array(readFileSync(sharedPath('vectors', 'sops-nix/secrets.env')));
     const { document, metadata } = dotenv.loadEncrypted(file);
     const copy = JSON.parse(JSON.stringify(metadata));
     const keys = text(dotenv.emitEncrypted(document, copy))

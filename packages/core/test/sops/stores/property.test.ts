@@ -1,3 +1,4 @@
+// @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -5,6 +6,7 @@ import { isSecretsError } from '../../../src/errors.js';
 import { FORMATS, storeFor } from '../../../src/sops/stores/store.js';
 import type { Comment, Document, Entry, MapNode, Scalar, SeqNode, Value } from '../../../src/sops/tree.js';
 import { bytes } from './helpers.js';
+import { sharedPath } from '../../../../../test/support/shared.js';
 
 const numRuns = process.env.SLOW ? 1000 : 50;
 const wellFormed = (s: string): boolean => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
@@ -287,13 +289,13 @@ describe('property: emitPlain → loadPlain is the identity', () => {
 
 const seeds: Record<string, Uint8Array[]> = {
   yaml: [
-    ...['secrets.yaml', 'secrets-native-ssh.yaml'].map((f) => new Uint8Array(readFileSync(`/work/shared/vectors/sops-nix/${f}`))),
+    ...['secrets.yaml', 'secrets-native-ssh.yaml'].map((f) => new Uint8Array(readFileSync(sharedPath('vectors', 'sops-nix', f)))),
     bytes('a: &x [1, {b: "c"}, !!binary aGk=]\nd: *x\n# c\ne: |\n  lit\n---\n? [k]\n: v\n<<: *x\n'),
   ],
-  json: [new Uint8Array(readFileSync('/work/shared/vectors/sops-nix/secrets.json')), bytes('{"a": [1, 2.5e-3, "\\u00e9"], "b": {"c": null}}')],
-  binary: [new Uint8Array(readFileSync('/work/shared/vectors/sops-nix/secrets.bin'))],
-  dotenv: [new Uint8Array(readFileSync('/work/shared/vectors/sops-nix/secrets.env'))],
-  ini: [new Uint8Array(readFileSync('/work/shared/vectors/sops-nix/secrets.ini')), bytes('k = """a\nb"""\n[s]\nx: `y;z` ; c\n')],
+  json: [new Uint8Array(readFileSync(sharedPath('vectors', 'sops-nix/secrets.json'))), bytes('{"a": [1, 2.5e-3, "\\u00e9"], "b": {"c": null}}')],
+  binary: [new Uint8Array(readFileSync(sharedPath('vectors', 'sops-nix/secrets.bin')))],
+  dotenv: [new Uint8Array(readFileSync(sharedPath('vectors', 'sops-nix/secrets.env')))],
+  ini: [new Uint8Array(readFileSync(sharedPath('vectors', 'sops-nix/secrets.ini'))), bytes('k = """a\nb"""\n[s]\nx: `y;z` ; c\n')],
 };
 
 const SPECIAL = Array.from('\n\r\t "\'`#;:=[]{}&*!|>-?,%@\\\u0000', (c) => c.charCodeAt(0)).concat([0xff, 0xc3, 0xe2, 0x80]);
