@@ -205,7 +205,7 @@ function readLockText(lock: string): string | null {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
     if (code === 'ELOOP') throw foreignLock(lock, 'a symbolic link');
-    if (error instanceof SecretsError && error.code === 'IO_READ') throw foreignLock(lock, String(error.details.kind ?? 'not a regular file'));
+    if (error instanceof SecretsError && error.code === 'IO_READ') throw foreignLock(lock, typeof error.details.kind === 'string' ? error.details.kind : 'not a regular file');
     if (error instanceof SecretsError) throw error;
     throw foreignLock(lock, 'it cannot be read');
   }
