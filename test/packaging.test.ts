@@ -89,7 +89,7 @@ describe('the CLI tarball installed alone', () => {
     const secrets = join(prefix, 'bin/secrets');
     const version = spawnSync(secrets, ['--version'], { cwd: scratch, encoding: 'utf8' });
     expect(version.stdout.trim()).toBe('0.1.0');
-    // decrypt loads the YAML store and the package's one dependency, yaml, from the install.
+    // decrypt loads the YAML store and the package's dependencies (yaml, re2js) from the install.
     const decrypted = spawnSync(secrets, ['decrypt', '--extract', '["example_key"]', join(REPO_ROOT, 'examples/batchn/secrets/example.yaml')], {
       cwd: scratch,
       encoding: 'utf8',

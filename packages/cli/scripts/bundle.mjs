@@ -2,8 +2,9 @@
  * Bundles the built CLI (dist/main.js and @secrets/core's dist) into dist/cli.cjs plus chunks that load
  * on demand (dist/chunks/): one per command, typage and noble only when the native age path cannot
  * answer. Startup is most of a small command's time, and resolving, compiling and evaluating ~100 modules
- * is most of startup. `yaml` stays external: core loads it synchronously with require() when its fast
- * YAML reader declines, so it must be the package on disk (a dependency of this package for that reason).
+ * is most of startup. `yaml` and `re2js` stay external: core loads them synchronously with require(), yaml when
+ * its fast YAML reader declines and re2js for the first regex, so they must be packages on disk (dependencies
+ * of this package for that reason).
  * Each output file gets a V8 code cache (`<file>.cache`), which bin/secrets.js uses.
  *
  * Run by the root `build` script after tsc; bin/secrets.js loads the result.
@@ -37,7 +38,7 @@ await rm(join(dist, 'chunks'), { recursive: true, force: true });
 const bundle = await rolldown({
   input: { cli: `${dist}main.js` },
   platform: 'node',
-  external: ['yaml'],
+  external: ['yaml', 're2js'],
   plugins: [lazyChildProcess],
   logLevel: 'warn',
 });

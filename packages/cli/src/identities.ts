@@ -30,7 +30,7 @@ export async function loadIdentities(ctx: Context, files: readonly string[], rec
   let places: IdentityPlace[] = [];
   if (files.length > 0) {
     for (const file of files) {
-      const found = parseIdentities(await readInput(ctx, file, MAX_IDENTITY_SOURCE_BYTES), file);
+      const found = parseIdentities(await readInput(ctx, file, { max: MAX_IDENTITY_SOURCE_BYTES, streams: true }), file);
       identities.push(...found);
       places.push({ place: file, status: 'loaded', count: found.length });
     }

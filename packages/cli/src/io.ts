@@ -3,7 +3,7 @@
  * directory + fsync + rename) so that a crash leaves either the old or the new file, never a torn one.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, fsyncSync, linkSync, lstatSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { DEFAULT_MAX_INPUT_BYTES, SecretsError, readFileCapped } from '@secrets/core';
 import { onInterrupt } from './cleanup.js';
@@ -29,29 +29,44 @@ export function tooLarge(shown: string, size: number | null, max: number): Secre
   });
 }
 
-/**
- * Reads a whole file of at most `max` bytes. A regular file over the limit is refused from its size,
- * before anything is read; a pipe or device is read up to the limit.
- *
- * @throws the fs error (ENOENT, EISDIR, …) or SecretsError LIMIT_EXCEEDED
- */
-export async function readFileLimited(path: string, shown: string, max: number = MAX_INPUT_BYTES): Promise<Uint8Array> {
-  return readFileCapped(path, max, (size) => tooLarge(shown, size, max));
+/** How an input may be read: its size limit, and whether a pipe or device is acceptable. */
+export interface ReadInputOptions {
+  /** The most bytes read (default {@link MAX_INPUT_BYTES}). */
+  readonly max?: number;
+  /**
+   * Accept a FIFO or character device (`<(…)`, `/dev/stdin`): only for inputs the user names for
+   * themselves (identities, recipients, plaintext, values). Files a repository provides (sops and age
+   * files, configuration) must be regular files.
+   */
+  readonly streams?: boolean;
 }
 
 /**
- * Reads a file, or standard input for `-`, of at most `max` bytes (default {@link MAX_INPUT_BYTES}).
+ * Reads a whole file of at most `max` bytes. A regular file over the limit is refused from its size,
+ * before anything is read; a FIFO or device is refused unless `streams`, then read up to the limit.
+ *
+ * @throws the fs error (ENOENT, EISDIR, …) or SecretsError LIMIT_EXCEEDED / IO_READ
+ */
+export async function readFileLimited(path: string, shown: string, options: ReadInputOptions = {}): Promise<Uint8Array> {
+  const max = options.max ?? MAX_INPUT_BYTES;
+  return readFileCapped(path, max, (size) => tooLarge(shown, size, max), { shown, streams: options.streams ?? false });
+}
+
+/**
+ * Reads a file, or standard input for `-`, of at most `options.max` bytes (default
+ * {@link MAX_INPUT_BYTES}). A FIFO or device is refused unless `options.streams`.
  *
  * @throws SecretsError FILE_NOT_FOUND / IO_READ / LIMIT_EXCEEDED
  */
-export async function readInput(ctx: Context, path: string, max: number = MAX_INPUT_BYTES): Promise<Uint8Array> {
+export async function readInput(ctx: Context, path: string, options: ReadInputOptions = {}): Promise<Uint8Array> {
+  const max = options.max ?? MAX_INPUT_BYTES;
   if (path === '-') {
     const bytes = await ctx.stdin.readAll(max);
     if (bytes.length > max) throw tooLarge('standard input', null, max);
     return bytes;
   }
   try {
-    return await readFileLimited(resolvePath(ctx, path), JSON.stringify(path), max);
+    return await readFileLimited(resolvePath(ctx, path), JSON.stringify(path), options);
   } catch (error) {
     if (error instanceof SecretsError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -271,6 +286,39 @@ function lockOwner(text: string): number | null {
   return Number.isInteger(owner) && owner > 0 ? owner : null;
 }
 
+/** A lock holds a pid and a newline: anything longer was not written by us. */
+const MAX_LOCK_BYTES = 32;
+
+function foreignLock(lock: string, what: string): SecretsError {
+  return new SecretsError('IO_WRITE', `${JSON.stringify(lock)} is not a lock secrets wrote: ${what}`, {
+    hints: ['it may have been committed or planted; remove it if no secrets process is running'],
+  });
+}
+
+/**
+ * A lock file's text, or null when it is gone. Read with O_NOFOLLOW and capped: a lock is a small regular
+ * file we created with O_EXCL, so a symbolic link (say a committed one to /dev/zero), a FIFO, a device or
+ * a large file is someone else's and is refused, never followed or read to its end.
+ *
+ * @throws SecretsError IO_WRITE for a lock that is not one of ours
+ */
+function readLockText(lock: string): string | null {
+  try {
+    const bytes = readFileCapped(lock, MAX_LOCK_BYTES, () => foreignLock(lock, `larger than ${MAX_LOCK_BYTES} bytes`), { noFollow: true });
+    const text = new TextDecoder().decode(bytes);
+    // Empty: being written (create and write are two calls). Anything but a pid: not ours.
+    if (text !== '' && !/^[1-9][0-9]*\n?$/.test(text)) throw foreignLock(lock, 'it does not hold a process id');
+    return text;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP') throw foreignLock(lock, 'a symbolic link');
+    if (error instanceof SecretsError && error.code === 'IO_READ') throw foreignLock(lock, typeof error.details.kind === 'string' ? error.details.kind : 'not a regular file');
+    if (error instanceof SecretsError) throw error;
+    throw foreignLock(lock, 'it cannot be read');
+  }
+}
+
 /** A takeover guard older than this was left by a waiter killed mid-takeover (which takes microseconds). */
 const STALE_GUARD_MS = 2_000;
 
@@ -295,9 +343,9 @@ export function takeOverStaleLock(lock: string, owner: number): void {
     return;
   }
   try {
-    if (lockOwner(readFileSync(lock, 'utf8')) === owner) unlinkSync(lock);
+    if (lockOwner(readLockText(lock) ?? '') === owner) unlinkSync(lock);
   } catch {
-    // gone meanwhile
+    // gone meanwhile, or replaced by something the next read refuses
   } finally {
     removeQuietly(guard);
   }
@@ -331,13 +379,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, waitMs
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST') throw new SecretsError('IO_WRITE', `could not lock ${JSON.stringify(path)}: ${code === 'EACCES' ? 'permission denied' : 'lock failed'}`, { cause: error });
     }
-    let text = '';
-    try {
-      text = readFileSync(lock, 'utf8');
-    } catch {
-      // released meanwhile
-    }
-    const owner = lockOwner(text);
+    const owner = lockOwner(readLockText(lock) ?? '');
     if (owner !== null && !processAlive(owner)) {
       // Its writer died without unlocking (SIGKILL, power loss): a rename either happened or not, so the
       // file itself is whole; the stale lock is all that is left.
@@ -411,9 +453,10 @@ interface Write {
 /** Whether the file at `target` still holds `expected` (null: still does not exist; undefined: anything goes). */
 function stillHolds(target: string, expected: Uint8Array | null | undefined): boolean {
   if (expected === undefined) return true;
-  let current: Buffer | null = null;
+  let current: Uint8Array | null = null;
   try {
-    current = readFileSync(target);
+    // Never more than the expected bytes: a longer file, a FIFO or a device has changed.
+    current = readFileCapped(target, expected?.length ?? 0, () => new Error('changed'));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false;
   }

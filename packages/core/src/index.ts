@@ -47,6 +47,7 @@ export {
   inspectAgeHeader,
   isArmored,
   looksSecret,
+  MAX_AGE_STANZAS,
   MIN_RSA_BITS,
   MAX_IDENTITIES_PER_SOURCE,
   MAX_IDENTITY_SOURCE_BYTES,
@@ -58,6 +59,7 @@ export {
   SshEd25519Recipient,
   SshRsaIdentity,
   SshRsaRecipient,
+  type ParseHeaderOptions,
   type AgeIdentity,
   type AgeRecipient,
   type DecryptAgeOptions,
@@ -68,7 +70,7 @@ export {
 } from './age/index.js';
 
 // Identity discovery (reads env, disk, runs commands: injectable)
-export { readFileCapped } from './keys/read-file.js';
+export { readFileCapped, type ReadCappedOptions } from './keys/read-file.js';
 export {
   describePlaces,
   discoverIdentities,
@@ -119,7 +121,7 @@ export { isEncValue } from './sops/value-cipher.js';
 export { parseSopsConfig, type ConfigKey, type ConfigPosition, type CreationRule, type SopsConfig, type StoresConfig } from './config/schema.js';
 export { findConfig, loadConfig, matchCreationRule, pathForRules, readConfigFile, MAX_CONFIG_BYTES, type ConfigFs, type ConfigSource, type FindConfigOptions, type FoundConfig } from './config/find.js';
 export { addHost, removeHost, type ConfigEdit, type RuleSelector } from './config/edit.js';
-export { compileRe2 } from './re2.js';
+export { compileRe2, re2ErrorReason, MAX_RE2_PROGRAM_SIZE, type Re2Regex, type Re2ErrorReason } from './re2.js';
 
 // Nix
 export { sopsNixDeclarations, type SopsNixInput, type SopsNixOutput, type SopsNixProblem } from './nix/sops-nix.js';
@@ -147,6 +149,7 @@ export { findRepositoryRoot, repositoryFileReader } from './config/repository-fi
 export {
   fileDigest,
   formatAgenixLock,
+  mergeAgenixLock,
   parseAgenixLock,
   recipientSetDigest,
   recipientState,

@@ -52,7 +52,7 @@ function parseRecipientsFile(text: string, origin: string): AgeRecipient[] {
 export async function ageEncrypt(ctx: Context, options: AgeEncryptOptions): Promise<number> {
   const recipients: AgeRecipient[] = options.recipients.map((r) => parseRecipient(r));
   for (const file of options.recipientFiles) {
-    recipients.push(...parseRecipientsFile(Buffer.from(await readInput(ctx, file)).toString('utf8'), file));
+    recipients.push(...parseRecipientsFile(Buffer.from(await readInput(ctx, file, { streams: true })).toString('utf8'), file));
   }
   if (recipients.length === 0) {
     throw new SecretsError('USAGE', 'no recipients', { hints: ['give at least one -r RECIPIENT or -R FILE'] });
@@ -61,7 +61,7 @@ export async function ageEncrypt(ctx: Context, options: AgeEncryptOptions): Prom
     // age: "refusing to output binary to the terminal"
     throw new SecretsError('USAGE', 'refusing to write binary to the terminal', { hints: ['use -a for armored output, or -o FILE'] });
   }
-  const plaintext = await readInput(ctx, options.input);
+  const plaintext = await readInput(ctx, options.input, { streams: true });
   const file = await encryptAge(plaintext, recipients, { armor: options.armor });
   await writeOutput(ctx, options.output, file);
   return 0;

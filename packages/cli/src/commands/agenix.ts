@@ -7,6 +7,7 @@
 import { access, mkdir } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import {
+  MAX_CONFIG_BYTES,
   SecretsError,
   decryptAge,
   encryptAge,
@@ -15,6 +16,7 @@ import {
   findConfig,
   findKeyOnLine,
   formatAgenixLock,
+  mergeAgenixLock,
   formatFromPath,
   formatSecretsNix,
   formatSshPublicKey,
@@ -51,7 +53,7 @@ import type { Context } from '../context.js';
 import { editorPlan } from '../editor-command.js';
 import { makePrivateDir, readEdited, runEditor, writePrivateFile } from '../editor.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
-import { readFileLimited, readInput, writeFileAtomic, writeOutput } from '../io.js';
+import { readFileLimited, readInput, replaceIfStill, writeFileAtomic, writeOutput } from '../io.js';
 import { replaceIfUnchanged } from './modify.js';
 import { escapeControl, printError, printNote, printWarning } from '../output.js';
 import { candidates } from './rekey.js';
@@ -127,11 +129,46 @@ async function loadRules(ctx: Context, start: string, explicit?: string, nix?: N
   return { path, dir: dirname(path), rules, ...(await readLock(dirname(path))) };
 }
 
-/** Writes `secrets.lock` when its content changed; says so the first time, since it belongs in git. */
+/** The bytes of a file in a rules directory, or null when it does not exist (capped, regular files only). */
+async function readIfExists(path: string, max?: number): Promise<Uint8Array | null> {
+  try {
+    return await readFileLimited(path, JSON.stringify(path), max === undefined ? {} : { max });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/** How often a lock write is tried again when another writer got in between (each try is a few ms). */
+const LOCK_WRITE_TRIES = 50;
+
+/**
+ * Writes this run's changes to `secrets.lock` when there are any; says so the first time, since it belongs
+ * in git. Other `secrets agenix` runs may have written it since it was read: their entries are kept, ours
+ * merged in (mergeAgenixLock), and the write goes through replaceIfStill, tried again on a race.
+ */
 async function saveLock(ctx: Context, state: { lockPath: string; lock: Map<string, LockEntry>; lockText: string | null }): Promise<void> {
-  const text = formatAgenixLock(state.lock);
-  if (text === state.lockText) return;
-  await writeFileAtomic(state.lockPath, text);
+  if (formatAgenixLock(state.lock) === state.lockText) return;
+  const original = state.lockText === null ? new Map<string, LockEntry>() : parseAgenixLock(state.lockText, state.lockPath);
+  const dir = dirname(state.lockPath);
+  const digestNow = async (name: string): Promise<string | null> => {
+    const bytes = await readIfExists(join(dir, ...name.split('/')));
+    return bytes === null ? null : fileDigest(bytes);
+  };
+  for (let attempt = 1; ; attempt++) {
+    const bytes = await readIfExists(state.lockPath, MAX_CONFIG_BYTES);
+    const currentText = bytes === null ? null : new TextDecoder().decode(bytes);
+    const current = currentText === null ? new Map<string, LockEntry>() : parseAgenixLock(currentText, state.lockPath);
+    const digests = new Map<string, string | null>();
+    for (const [name, entry] of state.lock) {
+      const before = original.get(name);
+      if (before?.recipients !== entry.recipients || before.sha256 !== entry.sha256) digests.set(name, await digestNow(name));
+    }
+    const text = formatAgenixLock(mergeAgenixLock(current, original, state.lock, (name) => digests.get(name) ?? null));
+    if (text === currentText) return;
+    if (await replaceIfStill(state.lockPath, bytes, new TextEncoder().encode(text))) break;
+    if (attempt >= LOCK_WRITE_TRIES) throw new SecretsError('IO_WRITE', `${JSON.stringify(state.lockPath)} kept changing while it was written: not updated`, { hints: ['run the command again'] });
+  }
   if (state.lockText === null) printNote(ctx, `secrets: wrote ${relative(ctx.cwd, state.lockPath) || state.lockPath} (the recipients of each file; commit it beside the rules)`);
 }
 
@@ -382,7 +419,7 @@ function leavesOf(node: MapNode, path: string[], emit: (v: Value) => Uint8Array,
 async function hostKeys(ctx: Context, files: readonly string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const file of files) {
-    const text = Buffer.from(await readInput(ctx, file)).toString('utf8');
+    const text = Buffer.from(await readInput(ctx, file, { streams: true })).toString('utf8');
     let found = 0;
     for (const line of text.split('\n')) {
       if (line.trimStart().startsWith('#')) continue;

@@ -5,7 +5,7 @@
  * its `.sops.yaml` anchor), which files that key opens on its own: a host missing from a file it needs is
  * sops-nix's "0 successful groups required, got 0" at activation, caught here instead.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import {
   SecretsError,
@@ -116,7 +116,14 @@ export async function check(ctx: Context, options: { files: readonly string[]; j
   for (const path of all) {
     const name = relative(ctx.cwd, path) || path;
     if ((await stat(path)).size > MAX_SCAN) continue;
-    const bytes = new Uint8Array(await readFile(path));
+    let bytes: Uint8Array;
+    try {
+      // Capped and regular files only: a named link to /dev/zero or a FIFO is a finding, not a hang.
+      bytes = await readFileLimited(path, JSON.stringify(name));
+    } catch (error) {
+      findings.push({ file: name, kind: 'unreadable', message: error instanceof SecretsError ? error.message : 'cannot be read' });
+      continue;
+    }
     const rule = path === found?.path ? null : ruleFor(config, path);
     let metadata = null;
     try {
@@ -224,8 +231,14 @@ async function checkAgenix(ctx: Context, rulesFiles: readonly string[], config: 
       const name = normalizeRuleName(rule.name);
       const file = join(dirname(rulesPath), name);
       const shown = relative(ctx.cwd, file) || file;
-      const bytes = await readFileLimited(file, JSON.stringify(shown)).catch(() => null);
-      if (bytes === null) continue; // not created yet: agenix builds without it until it is declared
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFileLimited(file, JSON.stringify(shown));
+      } catch (error) {
+        // Not created yet: agenix builds without it until it is declared. A device or FIFO is a finding.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') fail(file, error);
+        continue;
+      }
       let recipients: AgeRecipient[];
       let stanzas;
       try {

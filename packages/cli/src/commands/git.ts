@@ -3,9 +3,8 @@
  * holds a key, and the encrypted text to everyone else (textconv falls back to the file as it is).
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, relative } from 'node:path';
-import { SecretsError, discoverIdentities, findConfig, formatFromPath, loadConfig, matchCreationRule, openSopsFile, storeFor } from '@secrets/core';
+import { SecretsError, discoverIdentities, findConfig, formatFromPath, loadConfig, matchCreationRule, openSopsFile, readConfigFile, storeFor } from '@secrets/core';
 import type { Context } from '../context.js';
 import { readInput, writeFileAtomic } from '../io.js';
 import { printNote } from '../output.js';
@@ -64,7 +63,13 @@ export async function gitSetup(ctx: Context, options: { config?: string }): Prom
   await git(ctx, top, ['config', `diff.${DRIVER}.textconv`, 'secrets textconv']);
   await git(ctx, top, ['config', `diff.${DRIVER}.cachetextconv`, 'false']);
   const attributes = join(top, '.gitattributes');
-  const current = await readFile(attributes, 'utf8').catch(() => '');
+  // Capped, regular files only (a committed link to /dev/zero is refused); only a missing file is empty.
+  let current = '';
+  try {
+    current = readConfigFile(attributes);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error instanceof SecretsError ? error : new SecretsError('IO_READ', `could not read ${JSON.stringify(attributes)}`, { cause: error });
+  }
   const lines = [...patterns].sort().map((p) => `${p} diff=${DRIVER}`).filter((l) => !current.split('\n').includes(l));
   if (lines.length > 0) await writeFileAtomic(attributes, `${current}${current === '' || current.endsWith('\n') ? '' : '\n'}${lines.join('\n')}\n`);
   printNote(ctx, `secrets: git diff now decrypts ${patterns.size === 0 ? 'nothing yet (no tracked sops files)' : [...patterns].sort().join(', ')}; people without a key see the encrypted text`);

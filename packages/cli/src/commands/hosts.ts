@@ -65,7 +65,7 @@ export async function hostsAdd(ctx: Context, options: HostsAddOptions): Promise<
   if (options.age !== undefined) {
     recipient = parseRecipient(options.age).text;
   } else {
-    const text = options.pubkey !== undefined ? Buffer.from(await readInput(ctx, options.pubkey)).toString('utf8') : await keyscan(ctx, options.sshKeyscan as string);
+    const text = options.pubkey !== undefined ? Buffer.from(await readInput(ctx, options.pubkey, { streams: true })).toString('utf8') : await keyscan(ctx, options.sshKeyscan as string);
     const line = text.split('\n').find((l) => /\bssh-ed25519\s/.test(l) && !l.trimStart().startsWith('#'));
     if (!line) throw new SecretsError('SSH_KEY_INVALID', 'no ssh-ed25519 host key found', { hints: ['sops-nix hosts decrypt with their ed25519 host key'] });
     if (options.sshKeyscan !== undefined) {

@@ -116,7 +116,7 @@ export async function setValue(ctx: Context, options: SetOptions): Promise<numbe
   let text: string;
   if (options.valueStdin) text = Buffer.from(await readInput(ctx, '-')).toString('utf8');
   else if (options.value === undefined) throw new SecretsError('USAGE', 'missing VALUE', { hints: ['secrets set FILE PATH VALUE, or --value-stdin'] });
-  else if (options.valueFile) text = Buffer.from(await readInput(ctx, options.value)).toString('utf8');
+  else if (options.valueFile) text = Buffer.from(await readInput(ctx, options.value, { streams: true })).toString('utf8');
   else text = options.value;
   const value = jsonValue(text);
   await modifyWithRetry(ctx, options.file, options.inputType, (target) => {

@@ -55,7 +55,7 @@ export async function sshToAge(ctx: Context, options: SshToAgeOptions): Promise<
       hints: ['give the key with -i FILE'],
     });
   }
-  const text = Buffer.from(await readInput(ctx, options.input)).toString('utf8');
+  const text = Buffer.from(await readInput(ctx, options.input, { streams: true })).toString('utf8');
 
   if (!options.privateKey) {
     const { recipients, skipped } = convertPublicKeys(text);

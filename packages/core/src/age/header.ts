@@ -44,13 +44,37 @@ export interface ParsedHeader {
 const invalid = (why: string): SecretsError => new SecretsError('AGE_FILE_INVALID', `invalid age file: ${why}`);
 
 /**
+ * The most stanzas an age header may have. A real file has one per recipient: the largest in our corpus
+ * of public NixOS repositories has 3, and a sops `enc` block always 1. Each stanza costs about an X25519
+ * exchange per identity tried (nothing in an X25519 stanza says whom it is for), so without a cap a
+ * header of 100 000 bogus stanzas kept a decryption busy for minutes.
+ */
+export const MAX_AGE_STANZAS = 1000;
+
+/** Options of {@link parseAgeHeader}. */
+export interface ParseHeaderOptions {
+  /** The most stanzas accepted (default {@link MAX_AGE_STANZAS}). */
+  readonly maxStanzas?: number;
+}
+
+function tooManyStanzas(max: number): SecretsError {
+  return new SecretsError('LIMIT_EXCEEDED', `the age header has more than ${max} recipient stanzas`, {
+    hints: ['a real file has one per recipient; this one was made to waste time'],
+    details: { limit: 'ageStanzas', max },
+  });
+}
+
+/**
  * Parses the header of a binary age file, strictly.
  *
  * @param binary - the binary age file (see {@link toBinaryAgeFile})
+ * @param options - the stanza limit
  * @returns the stanzas and the header's length
- * @throws SecretsError AGE_FILE_INVALID naming what is wrong (never quoting the file)
+ * @throws SecretsError AGE_FILE_INVALID naming what is wrong (never quoting the file); LIMIT_EXCEEDED for
+ *   more than {@link MAX_AGE_STANZAS} (or `options.maxStanzas`) stanzas
  */
-export function parseAgeHeader(binary: Uint8Array): ParsedHeader {
+export function parseAgeHeader(binary: Uint8Array, options: ParseHeaderOptions = {}): ParsedHeader {
+  const maxStanzas = options.maxStanzas ?? MAX_AGE_STANZAS;
   let pos = 0;
   const nextLine = (): string | null => {
     const end = binary.indexOf(LF, pos);
@@ -81,6 +105,7 @@ export function parseAgeHeader(binary: Uint8Array): ParsedHeader {
       return { stanzas, length: pos };
     }
     if (!line.startsWith('->')) throw invalid('unexpected line in the header');
+    if (stanzas.length >= maxStanzas) throw tooManyStanzas(maxStanzas);
     const args = line.startsWith('-> ') ? line.slice(3).split(' ') : [];
     if (args.length === 0 || !args.every((a) => VCHARS.test(a))) throw invalid('malformed stanza line');
     const parts: Uint8Array[] = [];
@@ -113,11 +138,13 @@ export function parseAgeHeader(binary: Uint8Array): ParsedHeader {
  * tag). Parses strictly: a malformed header is an error, not a partial list.
  *
  * @param file - the age file, binary or armored
+ * @param options - the stanza limit
  * @returns the stanzas' types and arguments, in file order
- * @throws SecretsError AGE_FILE_INVALID when the file is not a well-formed age file
+ * @throws SecretsError AGE_FILE_INVALID when the file is not a well-formed age file; LIMIT_EXCEEDED for
+ *   too many stanzas
  */
-export function inspectAgeHeader(file: Uint8Array): { stanzas: StanzaInfo[] } {
-  const { stanzas } = parseAgeHeader(toBinaryAgeFile(file));
+export function inspectAgeHeader(file: Uint8Array, options: ParseHeaderOptions = {}): { stanzas: StanzaInfo[] } {
+  const { stanzas } = parseAgeHeader(toBinaryAgeFile(file), options);
   return { stanzas: stanzas.map((s) => ({ type: s.type, args: [...s.args] })) };
 }
 

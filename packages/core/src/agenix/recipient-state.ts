@@ -103,6 +103,28 @@ export function formatAgenixLock(lock: AgenixLock): string {
   return `${JSON.stringify({ comment, version: LOCK_VERSION, files }, null, 2)}\n`;
 }
 
+/**
+ * What a writer records in `secrets.lock` that is being written by others too: the current lock with
+ * this writer's own changes applied. Its changes are the entries of `ours` that differ from `original`
+ * (the lock as this writer read it); each is applied only while its file still has the recorded digest,
+ * so a file rewritten by someone else since keeps their entry. Everything else stays as `current` has it.
+ *
+ * @param current - the lock as it is now
+ * @param original - the lock as this writer read it
+ * @param ours - the lock as this writer updated it
+ * @param digestNow - the file's {@link fileDigest} now, or null when it is gone
+ * @returns the lock to write
+ */
+export function mergeAgenixLock(current: AgenixLock, original: AgenixLock, ours: AgenixLock, digestNow: (name: string) => string | null): Map<string, LockEntry> {
+  const merged = new Map(current);
+  for (const [name, entry] of ours) {
+    const before = original.get(name);
+    if (before !== undefined && before.recipients === entry.recipients && before.sha256 === entry.sha256) continue;
+    if (digestNow(name) === entry.sha256) merged.set(name, entry);
+  }
+  return merged;
+}
+
 /** The verdict on one file. */
 export type RecipientState =
   | { readonly current: true }

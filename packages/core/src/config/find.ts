@@ -36,9 +36,10 @@ export interface ConfigFs {
 export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
 /**
- * Reads a configuration file of at most {@link MAX_CONFIG_BYTES} as UTF-8.
+ * Reads a configuration file of at most {@link MAX_CONFIG_BYTES} as UTF-8. It must be a regular file (or
+ * a link to one): a repository's link to a device or FIFO is refused, never read.
  *
- * @throws the fs error, or SecretsError LIMIT_EXCEEDED
+ * @throws the fs error, SecretsError LIMIT_EXCEEDED, or IO_READ for a FIFO or device
  */
 export function readConfigFile(path: string): string {
   const bytes = readFileCapped(path, MAX_CONFIG_BYTES, (size) =>

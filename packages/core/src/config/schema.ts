@@ -8,7 +8,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, typ
 import { parseRecipient } from '../age/index.js';
 import { ed25519PublicKeyToAgeRecipient, parseSshPublicKey } from '../ssh/index.js';
 import { SecretsError } from '../errors.js';
-import { compileRe2 } from '../re2.js';
+import { compileRe2, type Re2Regex } from '../re2.js';
 import type { CryptRules } from '../sops/rules.js';
 import { yamlParserReason } from '../sops/stores/common.js';
 
@@ -30,8 +30,8 @@ export interface CreationRule extends CryptRules {
   readonly position: ConfigPosition;
   /** The rule's `path_regex` source, or null for a catch-all rule. */
   readonly pathRegex: string | null;
-  /** The compiled regex (RE2 semantics translated), or null for a catch-all rule. */
-  readonly regex: RegExp | null;
+  /** The compiled regex (RE2, linear-time matching), or null for a catch-all rule. */
+  readonly regex: Re2Regex | null;
   /** Key groups, in order; one group when the rule uses top-level key fields. */
   readonly keyGroups: readonly (readonly ConfigKey[])[];
   readonly shamirThreshold: number;

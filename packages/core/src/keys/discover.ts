@@ -58,11 +58,13 @@ export interface DiscoverOptions {
 
 /**
  * Reads an identity file of at most {@link MAX_IDENTITY_SOURCE_BYTES}: a larger regular file is refused
- * from its size before it is read (a keys.txt pointing at a huge file must not fill memory). Synchronous:
- * a few small files, each cheaper than a thread-pool round trip.
+ * from its size before it is read (a keys.txt pointing at a huge file must not fill memory). A pipe is
+ * read up to the limit: the user's own setting may name one (`SOPS_AGE_KEY_FILE=<(…)`). Synchronous: a
+ * few small files, each cheaper than a thread-pool round trip.
  */
 async function readIdentityFile(path: string): Promise<Uint8Array> {
-  return readFileCapped(path, MAX_IDENTITY_SOURCE_BYTES, () => new SecretsError('LIMIT_EXCEEDED', `larger than ${MAX_IDENTITY_SOURCE_BYTES} bytes, too large for an identity file`, { details: { limit: 'identitySourceBytes' } }));
+  const tooLarge = (): SecretsError => new SecretsError('LIMIT_EXCEEDED', `larger than ${MAX_IDENTITY_SOURCE_BYTES} bytes, too large for an identity file`, { details: { limit: 'identitySourceBytes' } });
+  return readFileCapped(path, MAX_IDENTITY_SOURCE_BYTES, tooLarge, { streams: true });
 }
 
 async function defaultRunCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<Uint8Array> {

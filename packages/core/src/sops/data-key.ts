@@ -202,7 +202,8 @@ export async function recoverDataKey(
           continue;
         }
       } catch (error) {
-        if (!isSecretsError(error)) throw error;
+        // A limit ends the recovery: it is about the file, not this key.
+        if (!isSecretsError(error) || error.code === 'LIMIT_EXCEEDED') throw error;
         reason = error.message;
       }
       keys.push({ ...attempt, status: 'failed', reason });

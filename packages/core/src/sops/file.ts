@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { SecretsError, isSecretsError } from '../errors.js';
 import { utf8 } from '../bytes.js';
-import { decryptAge, encryptAge, parseRecipient, type AgeIdentity, type AgeRecipient, type PassphraseRequest } from '../age/index.js';
+import { decryptAge, encryptAge, inspectAgeHeader, parseRecipient, type AgeIdentity, type AgeRecipient, type PassphraseRequest } from '../age/index.js';
 import { generateDataKey, recoverDataKey, wrapDataKey, type KeyWrapper } from './data-key.js';
 import { decryptDocument, encryptDocument, type IvStash } from './engine.js';
 import { readMetadata, writeMetadata, type AgeKey, type MasterKey, type Metadata } from './metadata.js';
@@ -54,11 +54,21 @@ export interface OpenedFile {
 const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
 
 /**
+ * The most age stanzas tried in one sops file, over all its `enc` blocks. sops writes one stanza per
+ * block (age/keysource.go encrypts to a single recipient) and a real file has a few dozen keys (51 at
+ * most in our corpus); every stanza costs about an X25519 exchange per identity, so a file with
+ * thousands of bogus stanzas, in one block or spread over many keys, is refused instead.
+ */
+export const MAX_SOPS_STANZAS = 1000;
+
+/**
  * The age layer behind the data key code: one armored age file per recipient (age/keysource.go
- * MasterKey.Encrypt), decryption with the given identities and, on failure, what was tried.
+ * MasterKey.Encrypt), decryption with the given identities and, on failure, what was tried. Unwrapping
+ * stops with LIMIT_EXCEEDED once the `enc` blocks tried hold more than {@link MAX_SOPS_STANZAS} stanzas.
  */
 function ageKeyWrapper(identities: readonly AgeIdentity[], passphrase?: OpenOptions['passphrase'], recipients: readonly AgeRecipient[] = []): KeyWrapper {
   let firstError: SecretsError | undefined;
+  let stanzaBudget = MAX_SOPS_STANZAS;
   return {
     async wrap(recipient, secret) {
       const parsed = recipients.find((r) => r.text === recipient) ?? parseRecipient(recipient);
@@ -66,7 +76,17 @@ function ageKeyWrapper(identities: readonly AgeIdentity[], passphrase?: OpenOpti
     },
     async unwrap(enc) {
       try {
-        return await decryptAge(utf8(enc), identities, passphrase ? { passphrase } : {});
+        const file = utf8(enc);
+        try {
+          stanzaBudget -= inspectAgeHeader(file, { maxStanzas: stanzaBudget }).stanzas.length;
+        } catch (error) {
+          if (!isSecretsError(error) || error.code !== 'LIMIT_EXCEEDED') throw error;
+          throw new SecretsError('LIMIT_EXCEEDED', `the file's enc blocks hold more than ${MAX_SOPS_STANZAS} age stanzas (sops writes one per key)`, {
+            hints: ['a real sops file has one stanza per key and a few dozen keys; this one was made to waste time'],
+            details: { limit: 'sopsStanzas', max: MAX_SOPS_STANZAS },
+          });
+        }
+        return await decryptAge(file, identities, passphrase ? { passphrase } : {});
       } catch (error) {
         if (!isSecretsError(error)) throw error;
         firstError ??= error;

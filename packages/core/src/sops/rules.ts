@@ -19,7 +19,7 @@
  * `mac_only_encrypted` does not select anything; it only changes the MAC (see `mac.ts`).
  */
 import { SecretsError } from '../errors.js';
-import { compileRe2, re2ErrorReason } from '../re2.js';
+import { compileRe2, re2ErrorReason, type Re2Regex } from '../re2.js';
 
 /** The encryption-selection settings of a file (stored in its metadata) or of a creation rule. */
 export interface CryptRules {
@@ -116,12 +116,12 @@ export interface CompileRulesOptions {
   /**
    * What to do with a regex that RE2 itself rejects: `throw` (default; right when encrypting), or
    * `never-match`, which is what sops does (`regexp.Match` errors are ignored), right when decrypting a
-   * file whose metadata holds such a regex. A valid RE2 regex that cannot be translated always throws.
+   * file whose metadata holds such a regex. A regex over the size limit (`MAX_RE2_PROGRAM_SIZE`) always throws.
    */
   readonly invalidRegex?: 'throw' | 'never-match';
 }
 
-const NEVER = /[^\s\S]/u;
+const NEVER: Re2Regex = { source: '', test: () => false };
 
 /**
  * Compiles rules into a {@link Selector}.
@@ -129,11 +129,11 @@ const NEVER = /[^\s\S]/u;
  * @param rules - the settings; {@link normalizeRules} is applied
  * @param options - invalid-regex policy
  * @returns the selector
- * @throws SecretsError SOPS_RULES_CONFLICT, CONFIG_INVALID (a bad or untranslatable regex, naming the field)
+ * @throws SecretsError SOPS_RULES_CONFLICT, CONFIG_INVALID (a bad or oversized regex, naming the field)
  */
 export function compileRules(rules: CryptRules, options: CompileRulesOptions = {}): Selector {
   const r = normalizeRules(rules);
-  const re = (name: RuleName): RegExp | undefined => {
+  const re = (name: RuleName): Re2Regex | undefined => {
     const source = r[name];
     if (source === undefined) return undefined;
     try {

@@ -134,8 +134,10 @@ describe('rule settings', () => {
     expect(() => compileRules({ unencryptedRegex: '(a' })).toThrow(/unencrypted_regex: invalid regular expression/);
     const selector = compileRules({ unencryptedRegex: '(a' }, { invalidRegex: 'never-match' });
     expect(selector.shouldEncrypt(['(a'], [[]], false)).toBe(true);
-    // A valid RE2 pattern JavaScript cannot express is an error either way.
-    expect(() => compileRules({ unencryptedRegex: '\\C' }, { invalidRegex: 'never-match' })).toThrow(/unsupported/);
+    // Go rejects \C too: never matching, like any other syntax error.
+    expect(compileRules({ unencryptedRegex: '\\C' }, { invalidRegex: 'never-match' }).shouldEncrypt(['C'], [[]], false)).toBe(true);
+    // A pattern over our size limit is an error either way (Go would compile it; sops would match).
+    expect(() => compileRules({ unencryptedRegex: 'a{1000}'.repeat(20) }, { invalidRegex: 'never-match' })).toThrow(/unencrypted_regex: regular expression too large/);
   });
 
   it('a file written with an invalid regex still opens', () => {
