@@ -18,8 +18,7 @@ import {
   SecretsError,
   createSopsFile,
   findConfig,
-  formatFromPath,
-  isFormat,
+  formatFor,
   loadConfig,
   matchCreationRule,
   parseRecipient,
@@ -112,7 +111,7 @@ async function edited(ctx: Context, options: EditOptions, format: Format, plaint
  * @returns 0 when written, 200 when nothing changed
  */
 export async function edit(ctx: Context, options: EditOptions): Promise<number> {
-  const format: Format = options.inputType === undefined ? formatFromPath(options.file) : isFormat(options.inputType) ? options.inputType : formatFromPath(options.file);
+  const format: Format = formatFor(options.file, options.inputType);
   const path = resolvePath(ctx, options.file);
   const exists = await access(path).then(
     () => true,
