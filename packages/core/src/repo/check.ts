@@ -12,7 +12,7 @@ import { readMetadata, type Metadata } from '../sops/metadata.js';
 import { formatFromPath, storeFor, DEFAULT_MAX_INPUT_BYTES } from '../sops/stores/store.js';
 import { decideRulesFile, planAgenixRekey, readAgenixLock, rulesCandidates, type RulesDecision } from './agenix.js';
 import { configResolver, walkRepository, SOPS_CONFIG_NAME } from './discover.js';
-import { addSopsConfigNames, canonicalRecipient, recipientLabel, secretsNixKeyNames, type RecipientNames } from './names.js';
+import { addSopsConfigNames, nameOf, recipientLabel, secretsNixKeyNames, type RecipientNames } from './names.js';
 import { fileKeyGroups, matchRule, recipientDiff, ruleKeyGroups, type RuleMatch } from './targets.js';
 import { readConfigText, type RepoView } from './view.js';
 
@@ -117,7 +117,7 @@ class Tally {
   }
   reports(names: RecipientNames, note?: (r: string) => string | undefined): RecipientReport[] {
     return [...this.byRecipient].map(([recipient, r]) => {
-      const name = names.get(canonicalRecipient(recipient)) ?? null;
+      const name = nameOf(names, recipient);
       const extra = note?.(recipient);
       return { name, label: recipientLabel(names, recipient), recipient, opens: r.opens, cannot: r.cannot, ...(extra ? { note: extra } : {}) };
     });
@@ -213,7 +213,7 @@ export function checkRepository(view: RepoView, options: CheckOptions): CheckRep
     }
     if (metadata) {
       checked++;
-      if (!match) findings.push({ file: shown(path), kind: 'no-rule', message: config ? `a sops file no creation rule of ${shown(config.path)} reaches: it cannot be rekeyed` : 'a sops file with no .sops.yaml above it: no rule says who may open it' });
+      if (!match) findings.push({ file: shown(path), kind: 'no-rule', message: config ? `a sops file no creation rule of ${config.path} reaches: it cannot be rekeyed` : 'a sops file with no .sops.yaml above it: no rule says who may open it' });
       else compareSops(shown(path), metadata, match, names, sopsTally, findings);
       continue;
     }
@@ -292,7 +292,7 @@ function checkAgenix(view: RepoView, decisions: readonly RulesDecision[], names:
       findings.push({ file: shown(d.path), kind: 'unreadable', message: error instanceof SecretsError ? error.message : 'secrets.lock cannot be read' });
       continue;
     }
-    for (const item of planAgenixRekey(view, d.path, d.rules, lock)) {
+    for (const item of planAgenixRekey(view, d.path, d.rules, lock, { names })) {
       const file = shown(item.path);
       const state = item.state;
       if (state.status === 'missing') continue; // not created yet: agenix builds without it until it is declared

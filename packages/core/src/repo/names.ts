@@ -129,7 +129,11 @@ function sshComment(recipient: string): string | null {
  * @param recipient - the recipient string
  */
 export function nameOf(names: ReadonlyMap<string, string>, recipient: string): string | null {
-  return names.get(canonicalRecipient(recipient)) ?? sshComment(recipient);
+  const named = names.get(canonicalRecipient(recipient));
+  if (named !== undefined) return named;
+  // `pgp:FINGERPRINT` and the like: the anchor names the value (`- &misterio 7088C742…`).
+  const typed = /^(pgp|kms|gcp_kms|azure_kv|hc_vault|hckms):(.+)$/.exec(recipient);
+  return (typed ? names.get(typed[2] as string) : undefined) ?? sshComment(recipient);
 }
 
 /**
