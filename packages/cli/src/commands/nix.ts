@@ -3,6 +3,7 @@
  * sops-nix could not install flagged now instead of at activation time. Needs no key. A thin layer over
  * core's `planSopsNix` and `sopsNixDeclarations`.
  */
+import { mkdir } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { findConfig, planSopsNix, sopsNixDeclarations } from '@secrets/core';
 import type { Context } from '../context.js';
@@ -28,6 +29,8 @@ export async function nixSops(ctx: Context, options: { files: readonly string[];
     ...(options.inputType !== undefined ? { inputType: options.inputType } : {}),
   });
   const { nix, problems } = sopsNixDeclarations(plan.inputs);
+  // The host's directory may not exist yet (docs/getting-started.md writes hosts/batchn/secrets.nix first).
+  if (options.out !== undefined) await mkdir(base, { recursive: true });
   await writeOutput(ctx, options.out ?? '-', nix);
   for (const u of plan.unreadable) printWarning(ctx, `${relative(ctx.cwd, u.path) || u.path}: not declared: ${u.error.message}`);
   for (const p of problems) printWarning(ctx, `${p.file}: ${JSON.stringify(p.key)}: ${p.reason}`);
