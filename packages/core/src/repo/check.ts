@@ -164,7 +164,7 @@ export function checkRepository(view: RepoView, options: CheckOptions): CheckRep
     if (path === null) return null;
     if (!loaded.has(path)) {
       try {
-        const config = parseSopsConfig(readConfigText(view, path), shown(path));
+        const config = parseSopsConfig(readConfigText(view, path), path);
         loaded.set(path, config);
         warnings.push(...config.warnings);
         addSopsConfigNames(names, config);
@@ -213,8 +213,8 @@ export function checkRepository(view: RepoView, options: CheckOptions): CheckRep
     }
     if (metadata) {
       checked++;
-      if (!match) findings.push({ file: shown(path), kind: 'no-rule', message: config ? `a sops file no creation rule of ${config.path} reaches: it cannot be rekeyed` : 'a sops file with no .sops.yaml above it: no rule says who may open it' });
-      else compareSops(shown(path), metadata, match, names, sopsTally, findings);
+      if (!match) findings.push({ file: shown(path), kind: 'no-rule', message: config ? `a sops file no creation rule of ${shown(config.path)} reaches: it cannot be rekeyed` : 'a sops file with no .sops.yaml above it: no rule says who may open it' });
+      else compareSops(shown(path), shown(match.config.path), metadata, match, names, sopsTally, findings);
       continue;
     }
     if (match?.explicit && !ageFile) findings.push({ file: shown(path), kind: 'not-encrypted', message: 'a creation rule matches it, but it is not encrypted' });
@@ -253,7 +253,7 @@ function linkFinding(view: RepoView, name: string, path: string, kind: string | 
 }
 
 /** One sops file against its rule: the recipient diff, and who opens it on their own. */
-function compareSops(name: string, metadata: Metadata, match: RuleMatch, names: RecipientNames, tally: Tally, findings: Finding[]): void {
+function compareSops(name: string, configName: string, metadata: Metadata, match: RuleMatch, names: RecipientNames, tally: Tally, findings: Finding[]): void {
   const have = fileKeyGroups(metadata.keyGroups);
   const want = ruleKeyGroups(match.rule);
   // Alone, a key opens a file when it sits in as many groups as the Shamir threshold asks for (sops).
@@ -274,7 +274,7 @@ function compareSops(name: string, metadata: Metadata, match: RuleMatch, names: 
   findings.push({
     file: name,
     kind: 'recipients-differ',
-    message: `recipients differ from creation rule ${match.rule.index} of ${match.config.path}${added.length ? `; missing: ${added.join(', ')}` : ''}${removed.length ? `; not in .sops.yaml: ${removed.join(', ')}` : ''}${groups} (run secrets rekey)`,
+    message: `recipients differ from creation rule ${match.rule.index} of ${configName}${added.length ? `; missing: ${added.join(', ')}` : ''}${removed.length ? `; not in .sops.yaml: ${removed.join(', ')}` : ''}${groups} (run secrets rekey)`,
   });
 }
 

@@ -3,7 +3,7 @@
  * creation rule of its nearest `.sops.yaml`, and the per-group recipient diff. Applying a plan to one
  * file (unwrap the data key, wrap it for the new groups) is the caller's: it needs identities.
  */
-import { basename, relative } from 'node:path';
+import { basename } from 'node:path';
 import { parseRecipient, type AgeRecipient } from '../age/index.js';
 import { SecretsError } from '../errors.js';
 import { parseSopsConfig, type SopsConfig } from '../config/schema.js';
@@ -80,7 +80,7 @@ export function planRekey(view: RepoView, options: RekeyPlanOptions): RekeyPlan 
     if (at === null) return null;
     if (!configs.has(at)) {
       try {
-        const config = parseSopsConfig(readConfigText(view, at), relative(options.root, at) || at);
+        const config = parseSopsConfig(readConfigText(view, at), at);
         warnings.push(...config.warnings);
         configs.set(at, config);
       } catch (error) {
