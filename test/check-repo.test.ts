@@ -79,7 +79,7 @@ describe('rules and files', () => {
     expect(report.recipients.map((r) => [r.label, r.opens.length, r.cannot.length])).toEqual([['admin', 1, 0], ['batchn', 1, 0], ['yubikey', 0, 1], ['alice', 0, 1]]);
     // rekey cannot encrypt to them: that file fails alone, with the reason
     const plan = planRekey(repo, { root: '/r' });
-    expect(plan.failures.map((f) => f.error.message)).toEqual(['its creation rule uses pgp keys, which secrets cannot use yet']);
+    expect(plan.failures.map((f) => f.error.message)).toEqual(['creation rule 0 uses pgp keys, which secrets cannot use yet']);
   });
 });
 

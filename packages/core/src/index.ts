@@ -148,6 +148,7 @@ export {
   matchRule,
   recipientDiff,
   ruleKeyGroups,
+  ruleRecipients,
   type GroupDiff,
   type RecipientDiff,
   type RuleMatch,

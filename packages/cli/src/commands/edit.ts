@@ -19,9 +19,9 @@ import {
   createSopsFile,
   findConfig,
   formatFor,
+  ruleRecipients,
   loadConfig,
   matchCreationRule,
-  parseRecipient,
   pickCryptRules,
   storeFor,
   updateSopsFile,
@@ -147,10 +147,7 @@ export async function edit(ctx: Context, options: EditOptions): Promise<number> 
   const config = await loadConfig(found);
   for (const w of config.warnings) printWarning(ctx, w);
   const rule = matchCreationRule(config, path);
-  const unusable = rule.keyGroups.flat().find((k) => k.type !== 'age');
-  if (unusable) throw new SecretsError('CONFIG_INVALID', `creation rule ${rule.index} uses ${unusable.type} keys, which secrets cannot use yet`);
-  if (rule.keyGroups.length === 0) throw new SecretsError('CONFIG_INVALID', `creation rule ${rule.index} in ${config.path} has no keys`);
-  const keyGroups = rule.keyGroups.map((g) => g.map((k) => parseRecipient(k.type === 'age' ? k.recipient : '')));
+  const keyGroups = ruleRecipients(rule, config.path);
   const doc = await edited(ctx, options, format, exampleTree(format), options.file);
   if (doc === null) {
     printNote(ctx, 'secrets: file has not changed, exiting');

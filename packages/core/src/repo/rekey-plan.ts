@@ -4,13 +4,13 @@
  * file (unwrap the data key, wrap it for the new groups) is the caller's: it needs identities.
  */
 import { basename } from 'node:path';
-import { parseRecipient, type AgeRecipient } from '../age/index.js';
+import type { AgeRecipient } from '../age/index.js';
 import { SecretsError } from '../errors.js';
 import { parseSopsConfig, type SopsConfig } from '../config/schema.js';
 import { readMetadata } from '../sops/metadata.js';
 import { DEFAULT_MAX_INPUT_BYTES, storeFor, type Format } from '../sops/stores/store.js';
 import { configResolver, walkRepository, SOPS_CONFIG_NAME } from './discover.js';
-import { fileKeyGroups, formatFor, matchRule, recipientDiff, ruleKeyGroups, type RecipientDiff, type RuleMatch } from './targets.js';
+import { fileKeyGroups, formatFor, matchRule, recipientDiff, ruleKeyGroups, ruleRecipients, type RecipientDiff, type RuleMatch } from './targets.js';
 import { readConfigText, type RepoView } from './view.js';
 
 /** What rekeying one file means. */
@@ -134,9 +134,7 @@ export function planRekey(view: RepoView, options: RekeyPlanOptions): RekeyPlan 
         upToDate.push(path);
         continue;
       }
-      const unusable = match.rule.keyGroups.flat().find((k) => k.type !== 'age');
-      if (unusable) throw new SecretsError('CONFIG_INVALID', `its creation rule uses ${unusable.type} keys, which secrets cannot use yet`);
-      const recipients = wanted.map((g) => g.map((r) => parseRecipient(r)));
+      const recipients = ruleRecipients(match.rule, match.config.path);
       items.push({ path, bytes, format, match, current, wanted, diff, recipients, threshold: Math.min(metadata.shamirThreshold, wanted.length) });
     } catch (error) {
       failures.push({ path, error: asError(error) });

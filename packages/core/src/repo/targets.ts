@@ -7,6 +7,7 @@
  * key type this library cannot use (an age plugin recipient such as `age1yubikey1…`, a PGP fingerprint)
  * is still compared, shown and counted, and never aborts a key-free command.
  */
+import { parseRecipient, type AgeRecipient } from '../age/index.js';
 import { SecretsError } from '../errors.js';
 import type { CreationRule, ConfigKey, SopsConfig } from '../config/schema.js';
 import { pathForRules } from '../config/find.js';
@@ -118,4 +119,23 @@ export function recipientDiff(current: readonly (readonly string[])[], wanted: r
   }
   const removed = groups.some((g) => g.removed.length > 0);
   return { groups, changed: current.length !== wanted.length || removed || groups.some((g) => g.added.length > 0), removed };
+}
+
+/**
+ * What a new or rekeyed file is encrypted to under a rule: its key groups as age recipients. The one
+ * place that refuses keys this tool cannot encrypt to (PGP, KMS…, age plugins), for every command.
+ *
+ * @param rule - a creation rule
+ * @param configPath - its config, for messages
+ * @returns one recipient list per key group
+ * @throws SecretsError CONFIG_INVALID for a key type that is not age, or a rule without keys;
+ *   AGE_RECIPIENT_INVALID for an age recipient that cannot be used (a plugin)
+ */
+export function ruleRecipients(rule: CreationRule, configPath: string): AgeRecipient[][] {
+  const unusable = rule.keyGroups.flat().find((k) => k.type !== 'age');
+  if (unusable) {
+    throw new SecretsError('CONFIG_INVALID', `creation rule ${rule.index} uses ${unusable.type} keys, which secrets cannot use yet`, { hints: ['use age recipients (age1… or ssh-ed25519 …) in this rule'] });
+  }
+  if (rule.keyGroups.length === 0) throw new SecretsError('CONFIG_INVALID', `creation rule ${rule.index} in ${configPath} has no keys`);
+  return rule.keyGroups.map((g) => g.map((k) => parseRecipient(configKeyString(k))));
 }
