@@ -125,3 +125,25 @@ describe('check cannot be bypassed (issue 13), through the CLI on real files', (
     expect([r.status, r.stdout]).toEqual([1, 'secrets/zero.yaml: a symbolic link to "/dev/zero" where a secret belongs: check does not follow links; commit the file itself\n1 problem found\n']);
   });
 });
+
+describe('nix sops carries on past unreadable files', () => {
+  const work = mkdtempSync(join(tmpdir(), 'secrets-nix-sops-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('reports each unreadable file by name and still declares the others', async () => {
+    mkdirSync(join(work, 'hosts'));
+    writeFileSync(join(work, 'hosts/a.yaml'), EXAMPLE);
+    writeFileSync(join(work, 'hosts/b.yaml'), EXAMPLE);
+    writeFileSync(join(work, 'hosts/broken.yaml'), 'sops:\n  mac: [\n');
+    writeFileSync(join(work, 'hosts/plain.yaml'), 'password: x\n');
+    const r = await runProcess(['nix', 'sops', 'hosts/broken.yaml', 'hosts/a.yaml', 'hosts/plain.yaml', 'hosts/b.yaml'], { cwd: work });
+    expect(r.status).toBe(1);
+    const unreadable = r.stderr.split('\n').filter((l) => l.includes(': not declared:'));
+    expect(unreadable.map((w) => w.split(': not declared:')[0])).toEqual(['secrets: warning: hosts/broken.yaml', 'secrets: warning: hosts/plain.yaml']);
+    expect(r.stderr).not.toContain('already declared');
+    // the same key names in a second (per-host) file are not a warning: one declaration, one comment
+    expect(r.stdout).toContain('  sops.secrets."hello" = { sopsFile = ./hosts/a.yaml; key = "hello"; format = "yaml"; };\n');
+    expect(r.stdout).toContain('  # sops.secrets."hello" is also in ./hosts/b.yaml (declared above for ./hosts/a.yaml): declare it in that host\'s module\n');
+  });
+});
+
