@@ -8,6 +8,7 @@ import { access, mkdir } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import {
   SecretsError,
+  ageFileState,
   decideRulesFile,
   decryptAge,
   exportRecipients,
@@ -24,8 +25,6 @@ import {
   formatSecretsNix,
   formatSshPublicKey,
   ed25519PublicKeyToAgeRecipient,
-  inspectAgeHeader,
-  isArmored,
   loadConfig,
   matchCreationRule,
   normalizeRuleName,
@@ -37,7 +36,6 @@ import {
   parseTreePath,
   getAtPath,
   recipientSetDigest,
-  recipientState,
   storeFor,
   type AgeIdentity,
   type AgenixRule,
@@ -177,12 +175,10 @@ async function writeAgeFile(
   lock.set(name, lockEntry(publicKeys, bytes));
 }
 
-/** Whether the file at `bytes` already is what its rule asks for (recipients and armor), and if not why. */
-function staleness(bytes: Uint8Array, publicKeys: readonly string[], armor: boolean, entry: LockEntry | undefined): string | null {
-  const state = recipientState(inspectAgeHeader(bytes).stanzas, publicKeys.map((k) => parseRecipient(k)), bytes, entry);
-  if (!state.current) return state.reason;
-  if (isArmored(bytes) !== armor) return armor ? 'the rule asks for armor' : 'the rule no longer asks for armor';
-  return null;
+/** Whether the file at `bytes` already is what its rule asks for (recipients and armor), and if not why (core's ageFileState). */
+function staleness(bytes: Uint8Array, publicKeys: readonly string[], armor: boolean, name: string, lock: ReadonlyMap<string, LockEntry>): string | null {
+  const state = ageFileState(bytes, publicKeys.map((k) => parseRecipient(k)), armor, lock, name);
+  return state.status === 'stale' ? state.reason : null;
 }
 
 /** Identities loaded on first use: unchanged files need none. */
@@ -466,7 +462,7 @@ export async function agenixExport(ctx: Context, options: AgenixExportOptions): 
       if (before !== null) {
         let same = false;
         try {
-          if (staleness(before, publicKeys, armor, lockState.lock.get(name)) === null) {
+          if (staleness(before, publicKeys, armor, name, lockState.lock) === null) {
             same = equalBytes(await decryptAge(before, ids, { passphrase: passphrasePrompt(ctx) }), leaf.plaintext);
           }
         } catch {

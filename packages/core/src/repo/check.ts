@@ -199,10 +199,11 @@ export function checkRepository(view: RepoView, options: CheckOptions): CheckRep
     }
     let metadata: Metadata | null = null;
     let ageFile = false;
+    let bytes: Uint8Array | null = null;
     try {
       const size = view.size(path);
       if (size <= DEFAULT_MAX_INPUT_BYTES) {
-        const bytes = view.read(path, DEFAULT_MAX_INPUT_BYTES);
+        bytes = view.read(path, DEFAULT_MAX_INPUT_BYTES);
         ageFile = isAgeFile(bytes);
         metadata = ageFile ? null : sopsMetadataOf(path, bytes);
       } else if (match?.explicit) {
@@ -219,7 +220,8 @@ export function checkRepository(view: RepoView, options: CheckOptions): CheckRep
     }
     if (match?.explicit && !ageFile) findings.push({ file: shown(path), kind: 'not-encrypted', message: 'a creation rule matches it, but it is not encrypted' });
     if (ageFile || allowed.some((a) => path === a || path.startsWith(`${a}/`))) continue;
-    const hit = scanForSecretKey(view.chunks(path));
+    // Read once when it fit; a larger file is streamed.
+    const hit = scanForSecretKey(bytes !== null ? [bytes] : view.chunks(path));
     if (hit) findings.push({ file: shown(path), kind: 'secret-key', message: `line ${hit.line} holds ${hit.what}` });
   }
   for (const path of [...(walked?.symlinks ?? []), ...(walked?.others ?? [])]) {
