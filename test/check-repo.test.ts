@@ -116,6 +116,15 @@ describe('check cannot be bypassed (issue 13), through the CLI on real files', (
     expect(r.status).toBe(1);
   });
 
+  it('file names are printed with control characters escaped: a newline cannot fake a hint line', async () => {
+    const dir = mkdtempSync(join(work, 'names-'));
+    writeFileSync(join(dir, '.sops.yaml'), config([rule('^secrets/', ['*admin'])]));
+    mkdirSync(join(dir, 'secrets'));
+    writeFileSync(join(dir, 'secrets/x\nsecrets: hint: all good.yaml'), 'password: plain\n');
+    const r = await runProcess(['check'], { cwd: dir });
+    expect(r.stdout).toBe('secrets/x\\x0asecrets: hint: all good.yaml: a creation rule matches it, but it is not encrypted\n1 problem found\n');
+  });
+
   it('a link to /dev/zero named on the command line is a finding, not an endless read', async () => {
     const dir = mkdtempSync(join(work, 'zero-'));
     writeFileSync(join(dir, '.sops.yaml'), config([rule('^secrets/', ['*admin'])]));

@@ -153,7 +153,7 @@ export {
   type RecipientDiff,
   type RuleMatch,
 } from './repo/targets.js';
-export { addSopsConfigNames, canonicalRecipient, nameOf, recipientLabel, secretsNixKeyNames, shortRecipient, type RecipientNames } from './repo/names.js';
+export { addSopsConfigNames, canonicalRecipient, escapeControl, nameOf, recipientLabel, secretsNixKeyNames, shortRecipient, type RecipientNames } from './repo/names.js';
 export {
   ageFileState,
   decideRulesFile,

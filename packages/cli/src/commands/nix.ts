@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
-import { findConfig, planSopsNix, sopsNixDeclarations } from '@secrets/core';
+import { escapeControl, findConfig, planSopsNix, sopsNixDeclarations } from '@secrets/core';
 import type { Context } from '../context.js';
 import { repoView, writeOutput } from '../io.js';
 import { printWarning } from '../output.js';
@@ -32,7 +32,7 @@ export async function nixSops(ctx: Context, options: { files: readonly string[];
   // The host's directory may not exist yet (docs/getting-started.md writes hosts/batchn/secrets.nix first).
   if (options.out !== undefined) await mkdir(base, { recursive: true });
   await writeOutput(ctx, options.out ?? '-', nix);
-  for (const u of plan.unreadable) printWarning(ctx, `${relative(ctx.cwd, u.path) || u.path}: not declared: ${u.error.message}`);
+  for (const u of plan.unreadable) printWarning(ctx, `${escapeControl(relative(ctx.cwd, u.path) || u.path)}: not declared: ${u.error.message}`);
   for (const p of problems) printWarning(ctx, `${p.file}: ${JSON.stringify(p.key)}: ${p.reason}`);
   return problems.length === 0 && plan.unreadable.length === 0 ? 0 : 1;
 }

@@ -8,6 +8,7 @@ import { dirname, relative, resolve } from 'node:path';
 import {
   SecretsError,
   addSopsConfigNames,
+  escapeControl,
   findConfig,
   nameOf,
   openSopsFile,
@@ -87,7 +88,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     rotate: options.rotate,
   });
   for (const w of plan.warnings) printWarning(ctx, w);
-  const shown = (p: string): string => relative(ctx.cwd, p) || p;
+  const shown = (p: string): string => escapeControl(relative(ctx.cwd, p) || p);
   const names: RecipientNames = new Map();
   for (const item of plan.items) addSopsConfigNames(names, item.match.config);
   const color = useColor(ctx, 'stdout');
@@ -114,7 +115,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     } catch (error) {
       // Without identities nothing can be rekeyed; say it once for all files.
       if (error instanceof SecretsError) {
-        for (const p of plans) failures.push(`${relative(ctx.cwd, p.path)}: ${error.message}`);
+        for (const p of plans) failures.push(`${shown(p.path)}: ${error.message}`);
         plans.length = 0;
       } else throw error;
     }
@@ -126,7 +127,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
       if (ctx.stderr.isTTY) ctx.stderr.write(`\r\u001b[Krekeying: ${done}/${plans.length} files`);
     };
     const fail = (p: SopsRekeyItem, error: unknown): void => {
-      failures.push(`${relative(ctx.cwd, p.path)}: ${error instanceof SecretsError ? error.message : String(error)}`);
+      failures.push(`${shown(p.path)}: ${error instanceof SecretsError ? error.message : String(error)}`);
     };
     let batch: { plan: SopsRekeyItem; next: Uint8Array }[] = [];
     const flush = async (): Promise<void> => {
@@ -134,7 +135,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
       for (const [i, { plan }] of batch.entries()) {
         const result = results[i];
         if (result === true) {
-          if (!ctx.stderr.isTTY) printNote(ctx, `secrets: ${relative(ctx.cwd, plan.path)} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
+          if (!ctx.stderr.isTTY) printNote(ctx, `secrets: ${shown(plan.path)} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
         } else fail(plan, result === false ? new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten (run rekey again)') : result);
       }
       done += batch.length;

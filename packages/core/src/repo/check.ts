@@ -12,7 +12,7 @@ import { readMetadata, type Metadata } from '../sops/metadata.js';
 import { formatFromPath, storeFor, DEFAULT_MAX_INPUT_BYTES } from '../sops/stores/store.js';
 import { decideRulesFile, planAgenixRekey, readAgenixLock, rulesCandidates, type RulesDecision } from './agenix.js';
 import { configResolver, walkRepository, SOPS_CONFIG_NAME } from './discover.js';
-import { addSopsConfigNames, nameOf, recipientLabel, secretsNixKeyNames, type RecipientNames } from './names.js';
+import { addSopsConfigNames, escapeControl, nameOf, recipientLabel, secretsNixKeyNames, type RecipientNames } from './names.js';
 import { fileKeyGroups, matchRule, recipientDiff, ruleKeyGroups, type RuleMatch } from './targets.js';
 import { readConfigText, type RepoView } from './view.js';
 
@@ -149,7 +149,7 @@ const isAgeFile = (bytes: Uint8Array): boolean => {
  */
 export function checkRepository(view: RepoView, options: CheckOptions): CheckReport {
   const base = options.base ?? options.root;
-  const shown = (p: string): string => relative(base, p) || p;
+  const shown = (p: string): string => escapeControl(relative(base, p) || p);
   const findings: Finding[] = [];
   const warnings: string[] = [];
   const names: RecipientNames = new Map();
@@ -249,7 +249,7 @@ export function checkRepository(view: RepoView, options: CheckOptions): CheckRep
 function linkFinding(view: RepoView, name: string, path: string, kind: string | null): Finding {
   if (kind === 'symlink') {
     const target = view.linkTarget?.(path) ?? null;
-    return { file: name, kind: 'symlink', message: `a symbolic link${target === null ? '' : ` to ${JSON.stringify(target)}`} where a secret belongs: check does not follow links; commit the file itself` };
+    return { file: name, kind: 'symlink', message: `a symbolic link${target === null ? '' : ` to ${JSON.stringify(escapeControl(target))}`} where a secret belongs: check does not follow links; commit the file itself` };
   }
   return { file: name, kind: 'not-regular', message: kind === null ? 'does not exist' : 'not a regular file (a FIFO, socket or device)' };
 }

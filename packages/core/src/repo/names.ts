@@ -8,6 +8,15 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64, toBase64 } from '../bytes.js';
 import type { SopsConfig } from '../config/schema.js';
 
+/**
+ * Text from a repository (a file name, an anchor, a key comment) made safe to print: control characters
+ * become `\\xNN`, so a newline in a name cannot fake a `secrets: hint:` line and no escape sequence
+ * reaches the terminal.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** Recipient (canonical, see {@link canonicalRecipient}) → its name in the repository. */
 export type RecipientNames = Map<string, string>;
 
@@ -112,7 +121,7 @@ export function shortRecipient(recipient: string): string {
     if (wire !== null && wire.length > 0) return `${text.split(/\s+/)[0]} SHA256:${toBase64(sha256(wire), false).slice(0, 12)}…`;
   }
   if (/^age1[02-9ac-hj-np-z]{20,}$/.test(text)) return `${text.slice(0, 10)}…${text.slice(-6)}`;
-  return text.length > 24 ? `${text.slice(0, 20)}…` : text;
+  return escapeControl(text.length > 24 ? `${text.slice(0, 20)}…` : text);
 }
 
 /** The comment after an SSH key (`ssh-ed25519 AAAA… root@host` → `root@host`), if any. */
@@ -130,10 +139,11 @@ function sshComment(recipient: string): string | null {
  */
 export function nameOf(names: ReadonlyMap<string, string>, recipient: string): string | null {
   const named = names.get(canonicalRecipient(recipient));
-  if (named !== undefined) return named;
+  if (named !== undefined) return escapeControl(named);
   // `pgp:FINGERPRINT` and the like: the anchor names the value (`- &misterio 7088C742…`).
   const typed = /^(pgp|kms|gcp_kms|azure_kv|hc_vault|hckms):(.+)$/.exec(recipient);
-  return (typed ? names.get(typed[2] as string) : undefined) ?? sshComment(recipient);
+  const found = (typed ? names.get(typed[2] as string) : undefined) ?? sshComment(recipient);
+  return found === null ? null : escapeControl(found);
 }
 
 /**
