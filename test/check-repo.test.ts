@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkRepository, memoryView, planRekey, planSopsNix, type MemoryEntry } from '@secrets/core';
+import { checkRepository, encryptAge, memoryView, parseRecipient, planRekey, planSopsNix, type MemoryEntry } from '@secrets/core';
 import { REPO_ROOT, runProcess } from './support/cli.js';
 
 const EXAMPLE = readFileSync(join(REPO_ROOT, 'examples/batchn/secrets/example.yaml'));
@@ -67,6 +67,14 @@ describe('rules and files', () => {
       ['other/a.yaml', 'no-rule'],
       ['secrets/plain.yaml', 'not-encrypted'],
     ]);
+  });
+
+  it('an .age file no agenix rule names is reported; the named ones are checked', async () => {
+    const ageFile = await encryptAge(text('x'), [parseRecipient(HOST)]);
+    const repo = view({ '/r/secrets/secrets.nix': `{ "a.age".publicKeys = [ "${HOST}" ]; }\n`, '/r/secrets/a.age': ageFile, '/r/secrets/old/b.age': ageFile });
+    const report = checkRepository(repo, { root: '/r' });
+    expect(report.findings).toEqual([{ file: 'secrets/old/b.age', kind: 'no-rule', message: 'an .age file no rule of secrets/secrets.nix names: agenix cannot rekey it' }]);
+    expect(report.agenixChecked).toBe(1);
   });
 
   it('an age plugin recipient and a PGP key are compared as strings: no abort, named in the finding', () => {

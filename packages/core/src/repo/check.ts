@@ -230,6 +230,13 @@ export function checkRepository(view: RepoView, options: CheckOptions): CheckRep
     if (secretPath) findings.push(linkFinding(view, shown(path), path, view.kind(path)));
   }
 
+  // An .age file below a rules file that no rule names cannot be rekeyed by agenix.
+  const rulesDirs = decisions.filter((d) => d.kind === 'rules').map((d) => dirname(d.path));
+  for (const path of walked?.files ?? []) {
+    if (!path.endsWith('.age') || ageTargets.has(path)) continue;
+    const owner = rulesDirs.filter((d) => path.startsWith(`${d}/`)).sort((a, b) => b.length - a.length)[0];
+    if (owner !== undefined) findings.push({ file: shown(path), kind: 'no-rule', message: `an .age file no rule of ${shown(`${owner}/secrets.nix`)} names: agenix cannot rekey it` });
+  }
   const agenix = checkAgenix(view, decisions, names, shown, findings);
   const sshNote = (r: string): string | undefined =>
     // sops-nix#824: sops-nix converts host keys to X25519 identities; a native ssh stanza needs more.
