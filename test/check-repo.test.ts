@@ -61,6 +61,12 @@ describe('rules and files', () => {
     expect([report.checked, report.findings]).toEqual([1, []]);
   });
 
+  it('a directory named on the command line is walked like the root', () => {
+    const repo = view({ '/r/.sops.yaml': config([rule('^secrets/', ['*admin', '*batchn'])]), '/r/secrets/a.yaml': EXAMPLE, '/r/secrets/plain.yaml': 'x: 1\n', '/r/other/b.txt': 'b\n' });
+    const report = checkRepository(repo, { root: '/r', files: ['/r/secrets'] });
+    expect([report.checked, report.findings.map((f) => f.file)]).toEqual([1, ['secrets/plain.yaml']]);
+  });
+
   it('a sops file no rule reaches is reported; a plaintext file a path_regex names is too', () => {
     const repo = view({ '/r/.sops.yaml': config([rule('^secrets/', ['*admin', '*batchn'])]), '/r/other/a.yaml': EXAMPLE, '/r/secrets/plain.yaml': 'password: x\n' });
     expect(checkRepository(repo, { root: '/r' }).findings.map((f) => [f.file, f.kind])).toEqual([

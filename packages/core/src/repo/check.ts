@@ -153,8 +153,12 @@ export function checkRepository(view: RepoView, options: CheckOptions): CheckRep
   const findings: Finding[] = [];
   const warnings: string[] = [];
   const names: RecipientNames = new Map();
-  const walked = options.files ? null : walkRepository(view, options.root);
-  const files = options.files ?? walked?.files ?? [];
+  // Named directories are walked like the root; named files are taken as they are (a link is a finding).
+  const dirs = options.files ? options.files.filter((f) => view.kind(f) === 'dir') : [options.root];
+  const walks = dirs.map((d) => walkRepository(view, d));
+  const walked = walks.length === 0 ? null : { files: walks.flatMap((w) => w.files), symlinks: walks.flatMap((w) => w.symlinks), others: walks.flatMap((w) => w.others) };
+  const named = options.files?.filter((f) => view.kind(f) !== 'dir') ?? [];
+  const files = options.files ? [...named, ...(walked?.files ?? [])] : (walked?.files ?? []);
 
   // Configs: the nearest .sops.yaml of each file (or the one named), parsed once.
   const loaded = new Map<string, SopsConfig | null>();
@@ -181,7 +185,7 @@ export function checkRepository(view: RepoView, options: CheckOptions): CheckRep
 
   // agenix rules: named ones, else the secrets.nix files beside .age files that read as rules.
   const decisions: RulesDecision[] = (options.rules ?? []).map((p) => decideRulesFile(view, p, true));
-  if (!options.rules?.length) for (const p of rulesCandidates(walked ? walked.files : files)) decisions.push(decideRulesFile(view, p, false));
+  if (!options.rules?.length) for (const p of rulesCandidates(files)) decisions.push(decideRulesFile(view, p, false));
   const rulesFiles = decisions.filter((d) => d.kind !== 'not-rules').map((d) => d.path);
   for (const d of decisions) if (d.kind === 'unreadable') findings.push({ file: shown(d.path), kind: 'unreadable', message: `agenix rules that cannot be read: ${d.error.message}` });
   const ageTargets = new Set<string>();
@@ -190,7 +194,7 @@ export function checkRepository(view: RepoView, options: CheckOptions): CheckRep
   let checked = 0;
   const allowed = options.allowKey ?? [];
   for (const path of files) {
-    const kind = options.files ? view.kind(path) : 'file';
+    const kind = named.includes(path) ? view.kind(path) : 'file';
     const config = basename(path) === SOPS_CONFIG_NAME ? null : configOf(path);
     const match: RuleMatch | null = config ? matchRule(config, path) : null;
     if (kind !== 'file') {
