@@ -61,6 +61,12 @@ describe('rules and files', () => {
     expect([report.checked, report.findings]).toEqual([1, []]);
   });
 
+  it('a .sops.yaml that cannot be read is one finding; the files under it are not judged against it', () => {
+    const repo = view({ '/r/.sops.yaml': 'creation_rules: [\n', '/r/secrets/a.yaml': EXAMPLE });
+    const report = checkRepository(repo, { root: '/r' });
+    expect(report.findings.map((f) => [f.file, f.kind])).toEqual([['.sops.yaml', 'unreadable']]);
+  });
+
   it('a directory named on the command line is walked like the root', () => {
     const repo = view({ '/r/.sops.yaml': config([rule('^secrets/', ['*admin', '*batchn'])]), '/r/secrets/a.yaml': EXAMPLE, '/r/secrets/plain.yaml': 'x: 1\n', '/r/other/b.txt': 'b\n' });
     const report = checkRepository(repo, { root: '/r', files: ['/r/secrets'] });

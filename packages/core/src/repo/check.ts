@@ -218,6 +218,9 @@ export function checkRepository(view: RepoView, options: CheckOptions): CheckRep
     }
     if (metadata) {
       checked++;
+      // Under a .sops.yaml that cannot be read (already a finding), no rule can be judged.
+      const configPath = basename(path) === SOPS_CONFIG_NAME ? null : resolve(path);
+      if (!match && configPath !== null && loaded.get(configPath) === null) continue;
       if (!match) findings.push({ file: shown(path), kind: 'no-rule', message: config ? `a sops file no creation rule of ${shown(config.path)} reaches: it cannot be rekeyed` : 'a sops file with no .sops.yaml above it: no rule says who may open it' });
       else compareSops(shown(path), shown(match.config.path), metadata, match, names, sopsTally, findings);
       continue;
