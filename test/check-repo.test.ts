@@ -176,3 +176,27 @@ describe('nix sops carries on past unreadable files', () => {
   });
 });
 
+describe('nested .sops.yaml through the CLI: rekey at the root', () => {
+  const work = mkdtempSync(join(tmpdir(), 'secrets-nested-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('rekeys each file to its own config\'s rule and says so per file; check then passes', async () => {
+    const env = { SOPS_AGE_KEY_FILE: join(REPO_ROOT, 'examples/keys/admin_michael.agekey') };
+    for (const d of ['macs/secrets', 'infra/secrets']) mkdirSync(join(work, d), { recursive: true });
+    writeFileSync(join(work, 'macs/.sops.yaml'), config([rule('secrets/', ['*admin'])]));
+    writeFileSync(join(work, 'infra/.sops.yaml'), config([rule('secrets/', ['*admin', '*batchn'])]));
+    writeFileSync(join(work, 'macs/secrets/a.yaml'), EXAMPLE);
+    writeFileSync(join(work, 'infra/secrets/b.yaml'), EXAMPLE);
+    const before = readFileSync(join(work, 'infra/secrets/b.yaml'));
+    expect((await runProcess(['check'], { cwd: work })).status).toBe(1);
+    const r = await runProcess(['rekey', '-y'], { cwd: work, env });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('macs/secrets/a.yaml:\n  Group 1\n      admin (');
+    expect(r.stdout).toContain(`  --- batchn (${HOST})`);
+    expect(r.stderr).toContain('infra/secrets/b.yaml already up to date');
+    expect(readFileSync(join(work, 'infra/secrets/b.yaml'))).toEqual(before);
+    const ok = await runProcess(['check'], { cwd: work });
+    expect([ok.status, ok.stdout.split('\n').at(-2)]).toEqual([0, 'ok: 2 encrypted files match infra/.sops.yaml, macs/.sops.yaml']);
+  });
+});
+
