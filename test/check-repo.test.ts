@@ -18,6 +18,7 @@ const EXAMPLE = readFileSync(join(REPO_ROOT, 'examples/batchn/secrets/example.ya
 const ADMIN = 'age1a9pr2h0ta2yshs45sezwdukhajq3yqewpyewfsuzg3xk48gfugks3qshup';
 const HOST = 'age1c4ug68scj9xkkqvn4lncxn4nlzh8urj0srfy6uszpnh34g9wfq9smtsmfl';
 const PLUGIN = `age1yubikey1q${'qpzry9x8gf2tvdw0s3jn54khce6mua7l'.repeat(2).slice(0, 58)}`;
+const ED_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL0idNvgGiucWgup/mP78zyC23uFjYq0evcWdjGQUaBH';
 const FAKE_KEY = `AGE-SECRET-KEY-1${'QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L'.repeat(2).slice(0, 58)}`;
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -87,6 +88,17 @@ describe('rules and files', () => {
     const report = checkRepository(repo, { root: '/r' });
     expect(report.findings).toEqual([{ file: 'secrets/old/b.age', kind: 'no-rule', message: 'an .age file no rule of secrets/secrets.nix names: agenix cannot rekey it' }]);
     expect(report.agenixChecked).toBe(1);
+  });
+
+  it('an age plugin recipient in agenix rules does not make its file unreadable: the other keys are judged', async () => {
+    const ageFile = await encryptAge(text('x'), [parseRecipient(`${ED_KEY}`)]);
+    const repo = view({ '/r/s/secrets.nix': `let\n  alice = "${ED_KEY}";\n  yubi = "${PLUGIN}";\nin { "a.age".publicKeys = [ alice yubi ]; }\n`, '/r/s/a.age': ageFile });
+    const report = checkRepository(repo, { root: '/r' });
+    expect([report.findings, report.agenixChecked]).toEqual([[], 1]);
+    expect(report.agenixRecipients.map((r) => [r.label, r.opens, r.cannot.map((c) => c.reason)])).toEqual([
+      ['alice', ['s/a.age'], []],
+      ['yubi', [], ['cannot tell: age plugin stanzas do not name their key']],
+    ]);
   });
 
   it('an age plugin recipient and a PGP key are compared as strings: no abort, named in the finding', () => {

@@ -158,6 +158,7 @@ export {
   ageFileState,
   decideRulesFile,
   exportRecipients,
+  isPluginRecipient,
   type ExportRecipients,
   planAgenixRekey,
   readAgenixLock,

@@ -10,7 +10,7 @@ import { SecretsError } from '../errors.js';
 import { parseSopsConfig, type SopsConfig } from '../config/schema.js';
 import { readMetadata, type Metadata } from '../sops/metadata.js';
 import { formatFromPath, storeFor, DEFAULT_MAX_INPUT_BYTES } from '../sops/stores/store.js';
-import { decideRulesFile, planAgenixRekey, readAgenixLock, rulesCandidates, type RulesDecision } from './agenix.js';
+import { decideRulesFile, isPluginRecipient, planAgenixRekey, readAgenixLock, rulesCandidates, type RulesDecision } from './agenix.js';
 import { configResolver, walkRepository, SOPS_CONFIG_NAME } from './discover.js';
 import { addSopsConfigNames, escapeControl, nameOf, recipientLabel, secretsNixKeyNames, type RecipientNames } from './names.js';
 import { fileKeyGroups, matchRule, recipientDiff, ruleKeyGroups, type RuleMatch } from './targets.js';
@@ -319,6 +319,10 @@ function checkAgenix(view: RepoView, decisions: readonly RulesDecision[], names:
       checked++;
       if (state.status === 'stale' && state.certain) findings.push({ file, kind: 'recipients-differ', message: `recipients differ from its rule in ${shown(d.path)}: ${state.reason} (run secrets agenix rekey)` });
       for (const key of item.rule.publicKeys) {
+        if (isPluginRecipient(key)) {
+          tally.of(key).cannot.push({ file, reason: 'cannot tell: age plugin stanzas do not name their key' });
+          continue;
+        }
         const r = parseRecipient(key);
         const entry = tally.of(r.kind === 'ssh-ed25519' || r.kind === 'ssh-rsa' ? formatSshPublicKey(r.key, false) : r.text);
         if (r.kind === 'ssh-ed25519' || r.kind === 'ssh-rsa') {
