@@ -286,10 +286,10 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
     program
       .command('rekey')
       .description('sops updatekeys for the whole repository: re-wrap each file\'s data key for the recipients .sops.yaml names')
-      .argument('[files...]', 'files to rekey (default: every sops file a creation rule matches, under the config\'s directory)')
+      .argument('[files...]', 'files to rekey (default: every sops file under the config\'s directory, or the working directory, each against the rule of its nearest .sops.yaml)')
       .option('-y, --yes', 'apply without asking', false)
       .option('--rotate', 'also replace each file\'s data key (needed after removing a recipient)', false)
-      .option('--config <file>', 'the .sops.yaml to use')
+      .option('--config <file>', 'one .sops.yaml for every file (default: each file\'s nearest .sops.yaml, as sops finds it from there)')
       .addHelpText(
         'after',
         examples([
@@ -459,7 +459,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .command('edit')
       .description('edit an .age file; it is encrypted to the publicKeys of its secrets.nix rule (armored if armor = true)')
       .argument('<file>', 'the .age file (./x.age and x.age are the same, relative to the rules file)')
-      .option('--rules <file>', 'the rules file (default: $RULES, else secrets.nix next to the file or above)')
+      .option('--rules <file>', 'the rules file (default: $RULES, else the nearest secrets.nix next to the file or above that holds publicKeys rules)')
       .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
       .option('--editor <command>', 'editor; - reads the new plaintext from stdin')
       .option('--allow-disk-tmp', 'allow the plaintext on a persistent disk when no tmpfs exists', false)
@@ -471,7 +471,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .command('rekey')
       .description('re-encrypt the .age files whose recipients (or armor) differ from their rule; others stay byte-identical')
       .argument('[files...]', 'only these files (default: every rule of the rules file)')
-      .option('--rules <file>', 'the rules file (default: $RULES, else secrets.nix here or above)')
+      .option('--rules <file>', 'the rules file (default: $RULES, else the nearest secrets.nix here or above that holds publicKeys rules)')
       .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
       .option('-f, --force', 're-encrypt every file, changed or not (as agenix -r does)', false)
       .option('-n, --dry-run', 'list what would be rekeyed and why; needs no key', false)
