@@ -163,7 +163,6 @@ export {
   planAgenixRekey,
   readAgenixLock,
   rulesCandidates,
-  MAX_RULES_BYTES,
   type AgenixFileState,
   type AgenixPlanItem,
   type RulesDecision,

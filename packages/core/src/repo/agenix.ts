@@ -15,9 +15,6 @@ import { SecretsError } from '../errors.js';
 import type { CreationRule } from '../config/schema.js';
 import { readConfigText, type RepoView } from './view.js';
 
-/** The largest rules or lock file read (as `.sops.yaml`: 16 MiB). */
-export const MAX_RULES_BYTES = 16 * 1024 * 1024;
-
 /** The decision on one candidate rules file. */
 export type RulesDecision =
   | { readonly kind: 'rules'; readonly path: string; readonly rules: readonly AgenixRule[]; readonly text: string }
