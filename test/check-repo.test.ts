@@ -90,6 +90,14 @@ describe('rules and files', () => {
     expect(report.agenixChecked).toBe(1);
   });
 
+  it('a link where an agenix file belongs is one finding', () => {
+    const repo = memoryView(new Map<string, MemoryEntry>([
+      ['/r/s/secrets.nix', text(`{ "a.age".publicKeys = [ "${ED_KEY}" ]; }\n`)],
+      ['/r/s/a.age', { link: '/etc/shadow' }],
+    ]));
+    expect(checkRepository(repo, { root: '/r' }).findings.map((f) => [f.file, f.kind])).toEqual([['s/a.age', 'symlink']]);
+  });
+
   it('an age plugin recipient in agenix rules does not make its file unreadable: the other keys are judged', async () => {
     const ageFile = await encryptAge(text('x'), [parseRecipient(`${ED_KEY}`)]);
     const repo = view({ '/r/s/secrets.nix': `let\n  alice = "${ED_KEY}";\n  yubi = "${PLUGIN}";\nin { "a.age".publicKeys = [ alice yubi ]; }\n`, '/r/s/a.age': ageFile });

@@ -185,7 +185,7 @@ export function checkRepository(view: RepoView, options: CheckOptions): CheckRep
 
   // agenix rules: named ones, else the secrets.nix files beside .age files that read as rules.
   const decisions: RulesDecision[] = (options.rules ?? []).map((p) => decideRulesFile(view, p, true));
-  if (!options.rules?.length) for (const p of rulesCandidates(files)) decisions.push(decideRulesFile(view, p, false));
+  if (!options.rules?.length) for (const p of rulesCandidates([...files, ...(walked?.symlinks ?? [])])) decisions.push(decideRulesFile(view, p, false));
   const rulesFiles = decisions.filter((d) => d.kind !== 'not-rules').map((d) => d.path);
   for (const d of decisions) if (d.kind === 'unreadable') findings.push({ file: shown(d.path), kind: 'unreadable', message: `agenix rules that cannot be read: ${d.error.message}` });
   const ageTargets = new Set<string>();
@@ -248,12 +248,20 @@ export function checkRepository(view: RepoView, options: CheckOptions): CheckRep
   const sshNote = (r: string): string | undefined =>
     // sops-nix#824: sops-nix converts host keys to X25519 identities; a native ssh stanza needs more.
     r.startsWith('ssh-') ? 'a native SSH recipient: sops-nix opens it only with sops.environment.SOPS_AGE_SSH_PRIVATE_KEY_FILE set; hosts usually get the ssh-to-age age1… form' : undefined;
+  // A link where an agenix file belongs is seen by the walk and by its rule: say it once.
+  const seen = new Set<string>();
+  const unique = findings.filter((f) => {
+    const key = `${f.kind}\u0000${f.file}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   return {
     configs: [...loaded.keys()],
     rulesFiles,
     checked: checked + agenix.checked,
     agenixChecked: agenix.checked,
-    findings,
+    findings: unique,
     recipients: sopsTally.reports(names, sshNote),
     agenixRecipients: agenix.recipients,
     warnings,
