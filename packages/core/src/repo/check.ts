@@ -238,11 +238,11 @@ export function checkRepository(view: RepoView, options: CheckOptions): CheckRep
   }
 
   // An .age file below a rules file that no rule names cannot be rekeyed by agenix.
-  const rulesDirs = decisions.filter((d) => d.kind === 'rules').map((d) => dirname(d.path));
+  const rulesPaths = decisions.filter((d) => d.kind === 'rules').map((d) => d.path);
   for (const path of walked?.files ?? []) {
     if (!path.endsWith('.age') || ageTargets.has(path)) continue;
-    const owner = rulesDirs.filter((d) => path.startsWith(`${d}/`)).sort((a, b) => b.length - a.length)[0];
-    if (owner !== undefined) findings.push({ file: shown(path), kind: 'no-rule', message: `an .age file no rule of ${shown(`${owner}/secrets.nix`)} names: agenix cannot rekey it` });
+    const owner = rulesPaths.filter((r) => path.startsWith(`${dirname(r)}/`)).sort((a, b) => b.length - a.length)[0];
+    if (owner !== undefined) findings.push({ file: shown(path), kind: 'no-rule', message: `an .age file no rule of ${shown(owner)} names: agenix cannot rekey it` });
   }
   const agenix = checkAgenix(view, decisions, names, shown, findings);
   const sshNote = (r: string): string | undefined =>
