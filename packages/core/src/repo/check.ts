@@ -140,6 +140,118 @@ const isAgeFile = (bytes: Uint8Array): boolean => {
   return head.startsWith(AGE_MAGIC) || head.startsWith('-----BEGIN AGE ENCRYPTED FILE-----');
 };
 
+/** What the steps of one check share. */
+interface CheckRun {
+  readonly view: RepoView;
+  readonly shown: (p: string) => string;
+  readonly findings: Finding[];
+  readonly names: RecipientNames;
+  readonly tally: Tally;
+  /** The config path a file belongs to (nearest, or the one named). */
+  readonly resolve: (file: string) => string | null;
+  /** Parsed configs by path; null for one that cannot be read (already a finding). */
+  readonly loaded: Map<string, SopsConfig | null>;
+  readonly allowed: readonly string[];
+}
+
+/** The parsed config a file belongs to, parsed once; a config that cannot be read is one finding. */
+function configOf(run: CheckRun, file: string, warnings: string[]): SopsConfig | null {
+  const path = run.resolve(file);
+  if (path === null) return null;
+  if (!run.loaded.has(path)) {
+    try {
+      const config = parseSopsConfig(readConfigText(run.view, path), path);
+      run.loaded.set(path, config);
+      warnings.push(...config.warnings);
+      addSopsConfigNames(run.names, config);
+    } catch (error) {
+      run.loaded.set(path, null);
+      run.findings.push({ file: run.shown(path), kind: 'unreadable', message: error instanceof SecretsError ? error.message : 'cannot be read' });
+    }
+  }
+  return run.loaded.get(path) ?? null;
+}
+
+/**
+ * One regular file: a sops file against its rule; plaintext where a `path_regex` expects a secret; a
+ * secret key anywhere (read once when it fits, streamed when larger).
+ *
+ * @returns whether it was a sops file (checked)
+ */
+function checkFile(run: CheckRun, path: string, config: SopsConfig | null): boolean {
+  const { view, shown, findings } = run;
+  const match: RuleMatch | null = config ? matchRule(config, path) : null;
+  let metadata: Metadata | null = null;
+  let ageFile = false;
+  let bytes: Uint8Array | null = null;
+  try {
+    const size = view.size(path);
+    if (size <= DEFAULT_MAX_INPUT_BYTES) {
+      bytes = view.read(path, DEFAULT_MAX_INPUT_BYTES);
+      ageFile = isAgeFile(bytes);
+      metadata = ageFile ? null : sopsMetadataOf(path, bytes);
+    } else if (match?.explicit) {
+      findings.push({ file: shown(path), kind: 'unreadable', message: `${size} bytes: larger than any sops file this tool reads (${DEFAULT_MAX_INPUT_BYTES} bytes)` });
+    }
+  } catch (error) {
+    if (match?.explicit) findings.push({ file: shown(path), kind: 'unreadable', message: `cannot be read as a sops file: ${error instanceof SecretsError ? error.message : 'unknown error'}` });
+  }
+  if (metadata) {
+    const configPath = basename(path) === SOPS_CONFIG_NAME ? null : run.resolve(path);
+    // Under a .sops.yaml that cannot be read (already a finding), no rule can be judged.
+    if (!match && configPath !== null && run.loaded.get(configPath) === null) return true;
+    if (!match) findings.push({ file: shown(path), kind: 'no-rule', message: config ? `a sops file no creation rule of ${shown(config.path)} reaches: it cannot be rekeyed` : 'a sops file with no .sops.yaml above it: no rule says who may open it' });
+    else compareSops(shown(path), shown(match.config.path), metadata, match, run.names, run.tally, findings);
+    return true;
+  }
+  if (match?.explicit && !ageFile) findings.push({ file: shown(path), kind: 'not-encrypted', message: 'a creation rule matches it, but it is not encrypted' });
+  if (ageFile || run.allowed.some((a) => path === a || path.startsWith(`${a}/`))) return false;
+  const hit = scanForSecretKey(bytes !== null ? [bytes] : view.chunks(path));
+  if (hit) findings.push({ file: shown(path), kind: 'secret-key', message: `line ${hit.line} holds ${hit.what}` });
+  return false;
+}
+
+/** The agenix rules files: the named ones, else every `secrets.nix` beside `.age` files that reads as rules. */
+function agenixRules(run: CheckRun, named: readonly string[] | undefined, candidates: readonly string[]): RulesDecision[] {
+  const decisions: RulesDecision[] = (named ?? []).map((p) => decideRulesFile(run.view, p, true));
+  if (!named?.length) for (const p of rulesCandidates(candidates)) decisions.push(decideRulesFile(run.view, p, false));
+  for (const d of decisions) if (d.kind === 'unreadable') run.findings.push({ file: run.shown(d.path), kind: 'unreadable', message: `agenix rules that cannot be read: ${d.error.message}` });
+  return decisions;
+}
+
+/**
+ * What the walk found besides regular files, and agenix files without a rule: a link or special file
+ * where a secret belongs (a `path_regex` names it, or it is an agenix file) is a finding; an `.age`
+ * file below a rules file that no rule names cannot be rekeyed.
+ */
+function checkLinksAndAgeFiles(run: CheckRun, walked: { files: readonly string[]; special: readonly string[] }, decisions: readonly RulesDecision[], warnings: string[]): void {
+  const rulesPaths = decisions.filter((d) => d.kind === 'rules').map((d) => d.path);
+  const ageTargets = new Set<string>();
+  for (const d of decisions) if (d.kind === 'rules') for (const r of d.rules) ageTargets.add(`${dirname(d.path)}/${r.name.replace(/^\.\//, '')}`);
+  const ownerOf = (path: string): string | undefined => rulesPaths.filter((r) => path.startsWith(`${dirname(r)}/`)).sort((a, b) => b.length - a.length)[0];
+  for (const path of walked.special) {
+    const config = configOf(run, path, warnings);
+    const secretPath = (config !== null && matchRule(config, path)?.explicit === true) || ageTargets.has(path) || (path.endsWith('.age') && ownerOf(path) !== undefined);
+    if (secretPath) run.findings.push(linkFinding(run.view, run.shown(path), path, run.view.kind(path)));
+  }
+  for (const path of walked.files) {
+    if (!path.endsWith('.age') || ageTargets.has(path)) continue;
+    const owner = ownerOf(path);
+    if (owner !== undefined) run.findings.push({ file: run.shown(path), kind: 'no-rule', message: `an .age file no rule of ${run.shown(owner)} names: agenix cannot rekey it` });
+  }
+}
+
+/** Findings without repeats: a link where an agenix file belongs is seen by the walk and by its rule. */
+function uniqueFindings(findings: readonly Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.kind}\u0000${f.file}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 /**
  * Checks a repository (or some of its files).
  *
@@ -149,120 +261,45 @@ const isAgeFile = (bytes: Uint8Array): boolean => {
  */
 export function checkRepository(view: RepoView, options: CheckOptions): CheckReport {
   const base = options.base ?? options.root;
-  const shown = (p: string): string => escapeControl(relative(base, p) || p);
-  const findings: Finding[] = [];
-  const warnings: string[] = [];
-  const names: RecipientNames = new Map();
   // Named directories are walked like the root; named files are taken as they are (a link is a finding).
-  const dirs = options.files ? options.files.filter((f) => view.kind(f) === 'dir') : [options.root];
-  const walks = dirs.map((d) => walkRepository(view, d));
-  const walked = walks.length === 0 ? null : { files: walks.flatMap((w) => w.files), symlinks: walks.flatMap((w) => w.symlinks), others: walks.flatMap((w) => w.others) };
+  const walks = (options.files ? options.files.filter((f) => view.kind(f) === 'dir') : [options.root]).map((d) => walkRepository(view, d));
+  const walkedFiles = walks.flatMap((w) => w.files);
+  const special = walks.flatMap((w) => [...w.symlinks, ...w.others]);
   const named = options.files?.filter((f) => view.kind(f) !== 'dir') ?? [];
-  const files = options.files ? [...named, ...(walked?.files ?? [])] : (walked?.files ?? []);
-
-  // Configs: the nearest .sops.yaml of each file (or the one named), parsed once.
-  const loaded = new Map<string, SopsConfig | null>();
-  const resolve = options.config !== undefined ? () => options.config as string : configResolver((p) => view.kind(p) === 'file');
-  const configOf = (file: string): SopsConfig | null => {
-    const path = resolve(file);
-    if (path === null) return null;
-    if (!loaded.has(path)) {
-      try {
-        const config = parseSopsConfig(readConfigText(view, path), path);
-        loaded.set(path, config);
-        warnings.push(...config.warnings);
-        addSopsConfigNames(names, config);
-      } catch (error) {
-        loaded.set(path, null);
-        findings.push({ file: shown(path), kind: 'unreadable', message: error instanceof SecretsError ? error.message : 'cannot be read' });
-      }
-    }
-    return loaded.get(path) ?? null;
+  const files = [...named, ...walkedFiles];
+  const run: CheckRun = {
+    view,
+    shown: (p) => escapeControl(relative(base, p) || p),
+    findings: [],
+    names: new Map(),
+    tally: new Tally(),
+    resolve: options.config !== undefined ? () => options.config as string : configResolver((p) => view.kind(p) === 'file'),
+    loaded: new Map(),
+    allowed: options.allowKey ?? [],
   };
-  const sopsTally = new Tally();
-  for (const file of files) configOf(file);
-  for (const config of loaded.values()) for (const rule of config?.creationRules ?? []) for (const r of ruleKeyGroups(rule).flat()) sopsTally.of(r);
-
-  // agenix rules: named ones, else the secrets.nix files beside .age files that read as rules.
-  const decisions: RulesDecision[] = (options.rules ?? []).map((p) => decideRulesFile(view, p, true));
-  if (!options.rules?.length) for (const p of rulesCandidates([...files, ...(walked?.symlinks ?? [])])) decisions.push(decideRulesFile(view, p, false));
-  const rulesFiles = decisions.filter((d) => d.kind !== 'not-rules').map((d) => d.path);
-  for (const d of decisions) if (d.kind === 'unreadable') findings.push({ file: shown(d.path), kind: 'unreadable', message: `agenix rules that cannot be read: ${d.error.message}` });
-  const ageTargets = new Set<string>();
-  for (const d of decisions) if (d.kind === 'rules') for (const r of d.rules) ageTargets.add(`${dirname(d.path)}/${r.name.replace(/^\.\//, '')}`);
+  const warnings: string[] = [];
+  for (const file of files) configOf(run, file, warnings);
+  for (const config of run.loaded.values()) for (const rule of config?.creationRules ?? []) for (const r of ruleKeyGroups(rule).flat()) run.tally.of(r);
+  const decisions = agenixRules(run, options.rules, [...files, ...special]);
 
   let checked = 0;
-  const allowed = options.allowKey ?? [];
   for (const path of files) {
     const kind = named.includes(path) ? view.kind(path) : 'file';
-    const config = basename(path) === SOPS_CONFIG_NAME ? null : configOf(path);
-    const match: RuleMatch | null = config ? matchRule(config, path) : null;
-    if (kind !== 'file') {
-      findings.push(linkFinding(view, shown(path), path, kind));
-      continue;
-    }
-    let metadata: Metadata | null = null;
-    let ageFile = false;
-    let bytes: Uint8Array | null = null;
-    try {
-      const size = view.size(path);
-      if (size <= DEFAULT_MAX_INPUT_BYTES) {
-        bytes = view.read(path, DEFAULT_MAX_INPUT_BYTES);
-        ageFile = isAgeFile(bytes);
-        metadata = ageFile ? null : sopsMetadataOf(path, bytes);
-      } else if (match?.explicit) {
-        findings.push({ file: shown(path), kind: 'unreadable', message: `${size} bytes: larger than any sops file this tool reads (${DEFAULT_MAX_INPUT_BYTES} bytes)` });
-      }
-    } catch (error) {
-      if (match?.explicit) findings.push({ file: shown(path), kind: 'unreadable', message: `cannot be read as a sops file: ${error instanceof SecretsError ? error.message : 'unknown error'}` });
-    }
-    if (metadata) {
-      checked++;
-      // Under a .sops.yaml that cannot be read (already a finding), no rule can be judged.
-      const configPath = basename(path) === SOPS_CONFIG_NAME ? null : resolve(path);
-      if (!match && configPath !== null && loaded.get(configPath) === null) continue;
-      if (!match) findings.push({ file: shown(path), kind: 'no-rule', message: config ? `a sops file no creation rule of ${shown(config.path)} reaches: it cannot be rekeyed` : 'a sops file with no .sops.yaml above it: no rule says who may open it' });
-      else compareSops(shown(path), shown(match.config.path), metadata, match, names, sopsTally, findings);
-      continue;
-    }
-    if (match?.explicit && !ageFile) findings.push({ file: shown(path), kind: 'not-encrypted', message: 'a creation rule matches it, but it is not encrypted' });
-    if (ageFile || allowed.some((a) => path === a || path.startsWith(`${a}/`))) continue;
-    // Read once when it fit; a larger file is streamed.
-    const hit = scanForSecretKey(bytes !== null ? [bytes] : view.chunks(path));
-    if (hit) findings.push({ file: shown(path), kind: 'secret-key', message: `line ${hit.line} holds ${hit.what}` });
+    if (kind !== 'file') run.findings.push(linkFinding(view, run.shown(path), path, kind));
+    else if (checkFile(run, path, basename(path) === SOPS_CONFIG_NAME ? null : configOf(run, path, warnings))) checked++;
   }
-  for (const path of [...(walked?.symlinks ?? []), ...(walked?.others ?? [])]) {
-    const config = configOf(path);
-    const secretPath = (config !== null && matchRule(config, path)?.explicit === true) || ageTargets.has(path) || (path.endsWith('.age') && rulesFiles.some((r) => path.startsWith(`${dirname(r)}/`)));
-    if (secretPath) findings.push(linkFinding(view, shown(path), path, view.kind(path)));
-  }
-
-  // An .age file below a rules file that no rule names cannot be rekeyed by agenix.
-  const rulesPaths = decisions.filter((d) => d.kind === 'rules').map((d) => d.path);
-  for (const path of walked?.files ?? []) {
-    if (!path.endsWith('.age') || ageTargets.has(path)) continue;
-    const owner = rulesPaths.filter((r) => path.startsWith(`${dirname(r)}/`)).sort((a, b) => b.length - a.length)[0];
-    if (owner !== undefined) findings.push({ file: shown(path), kind: 'no-rule', message: `an .age file no rule of ${shown(owner)} names: agenix cannot rekey it` });
-  }
-  const agenix = checkAgenix(view, decisions, names, shown, findings);
+  checkLinksAndAgeFiles(run, { files: walkedFiles, special }, decisions, warnings);
+  const agenix = checkAgenix(view, decisions, run.names, run.shown, run.findings);
   const sshNote = (r: string): string | undefined =>
     // sops-nix#824: sops-nix converts host keys to X25519 identities; a native ssh stanza needs more.
     r.startsWith('ssh-') ? 'a native SSH recipient: sops-nix opens it only with sops.environment.SOPS_AGE_SSH_PRIVATE_KEY_FILE set; hosts usually get the ssh-to-age age1… form' : undefined;
-  // A link where an agenix file belongs is seen by the walk and by its rule: say it once.
-  const seen = new Set<string>();
-  const unique = findings.filter((f) => {
-    const key = `${f.kind}\u0000${f.file}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
   return {
-    configs: [...loaded.keys()],
-    rulesFiles,
+    configs: [...run.loaded.keys()],
+    rulesFiles: decisions.filter((d) => d.kind !== 'not-rules').map((d) => d.path),
     checked: checked + agenix.checked,
     agenixChecked: agenix.checked,
-    findings: unique,
-    recipients: sopsTally.reports(names, sshNote),
+    findings: uniqueFindings(run.findings),
+    recipients: run.tally.reports(run.names, sshNote),
     agenixRecipients: agenix.recipients,
     warnings,
   };
