@@ -220,3 +220,17 @@ describe('nested .sops.yaml through the CLI: rekey at the root', () => {
   });
 });
 
+
+describe('format selection from --input-type is one function', () => {
+  it('decrypt, edit, set and filestatus refuse an unknown format with the same message', async () => {
+    const file = join(REPO_ROOT, 'examples/batchn/secrets/example.yaml');
+    const runs = await Promise.all([
+      ['decrypt', '--input-type', 'yml', file],
+      ['edit', '--input-type', 'yml', file],
+      ['set', '--input-type', 'yml', file, '["a"]', '"b"'],
+      ['filestatus', '--input-type', 'yml', file],
+    ].map((args) => runProcess(args, { env: { EDITOR: 'false' } })));
+    for (const r of runs) expect(r.stderr.split('\n')[0]).toBe('secrets: error: unknown --input-type "yml"');
+    expect(readFileSync(file)).toEqual(EXAMPLE);
+  });
+});
