@@ -50,6 +50,11 @@ describe('nested .sops.yaml: each file belongs to the nearest one above it', () 
     expect(plan.failures).toEqual([]);
   });
 
+  it('nix sops does not call a Nix module that mentions sops an unreadable sops file', () => {
+    const module = view({ '/m/hosts/x/secrets.nix': '{ config, ... }: {\n  sops.secrets.mac = { sopsFile = ./x.yaml; };\n  system.stateVersion = "24.05";\n}\n', '/m/broken.yaml': 'a: 1\nsops:\n  mac: [\n' });
+    expect(planSopsNix(module, { root: '/m', base: '/m' }).unreadable.map((u) => u.path)).toEqual(['/m/broken.yaml']);
+  });
+
   it('nix sops declares the files of every config', () => {
     expect(planSopsNix(repo, { root: '/r', base: '/r' }).inputs.map((i) => i.nixPath)).toEqual(['./infra/secrets/b.yaml', './macs/secrets/a.yaml']);
   });

@@ -7,6 +7,7 @@
  * `sops:` recipients, the secrets.nix bindings and each age header's stanza tags, computed as
  * base64(sha256(key)[:4]) per the age spec), not by running this tool.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkRepository, decideRulesFile, planAgenixRekey, planSopsNix, readAgenixLock, secretsNixKeyNames, sopsNixDeclarations, type CheckReport } from '@secrets/core';
@@ -108,6 +109,22 @@ describe.skipIf(skip !== null)(title('real-world corpus in core (in-memory view 
     expect(unreached).toContain('vars/per-machine/bernie/openssh/ssh.id_ed25519/secret');
     expect(unreached).toContain('openwrt/secrets.yml');
     expect(mic92.findings[0]?.message).toBe('a sops file no creation rule of .sops.yaml reaches: it cannot be rekeyed');
+  });
+
+  it('no secrets.nix that PROVENANCE lists as not agenix rules is taken for rules or reported', () => {
+    let listed = 0;
+    for (const repo of corpusRepositories()) {
+      const provenance = readFileSync(join(CORPUS as string, repo, 'PROVENANCE'), 'utf8');
+      const line = provenance.split('\n').find((l) => l.startsWith('secrets.nix files that are NOT agenix rules'));
+      const notRules = line === undefined ? [] : (line.split(': ')[1] ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
+      listed += notRules.length;
+      const report = checkRepository(corpusView(repo), { root: MOUNT });
+      for (const path of notRules) {
+        expect(report.rulesFiles).not.toContain(`${MOUNT}/${path}`);
+        expect(report.findings.map((f) => f.file)).not.toContain(path);
+      }
+    }
+    expect(listed).toBe(5); // Baughn 1, linyinfeng 1, oddlama 3
   });
 
   it('non-rules secrets.nix files are neither rules nor findings, even beside .age files', () => {

@@ -89,8 +89,12 @@ export function planSopsNix(view: RepoView, options: SopsNixPlanOptions): SopsNi
   return { inputs, unreadable };
 }
 
-/** A sops metadata block's own fields, as sops writes them in every format. */
+/**
+ * Whether a file that failed to load carries a sops metadata block the way sops writes one in each format
+ * (a top-level `sops:` in YAML, `"sops": {` in JSON, `sops_mac=` in dotenv, `[sops]` in INI): then it is a
+ * broken sops file worth reporting; a Nix module that merely mentions sops is not.
+ */
 function looksLikeSops(bytes: Uint8Array): boolean {
   const text = Buffer.from(bytes.subarray(0, 1 << 20)).toString('latin1');
-  return /\bsops\b/.test(text) && /\b(mac|lastmodified)\b/.test(text) && /\bversion\b/.test(text);
+  return /(^|\n)sops:[ \t]*\r?\n/.test(text) || /"sops"\s*:\s*\{/.test(text) || /(^|\n)sops_mac=/.test(text) || /(^|\n)\[sops\]/.test(text);
 }
