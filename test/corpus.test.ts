@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkRepository, decideRulesFile, planAgenixRekey, planSopsNix, readAgenixLock, secretsNixKeyNames, sopsNixDeclarations, type CheckReport } from '@secrets/core';
+import { checkRepository, decideRulesFile, planAgenixRekey, planRekey, planSopsNix, readAgenixLock, secretsNixKeyNames, sopsNixDeclarations, type CheckReport } from '@secrets/core';
 import { CORPUS, MOUNT, corpusMissing, corpusRepositories, corpusView } from './support/corpus.js';
 import { runProcess } from './support/cli.js';
 
@@ -135,6 +135,23 @@ describe.skipIf(skip !== null)(title('real-world corpus in core (in-memory view 
     expect([report.rulesFiles, report.findings]).toEqual([[], []]);
     expect(decideRulesFile(view, `${MOUNT}/hosts/ward/secrets/secrets.nix`, false).kind).toBe('not-rules');
   });
+
+  // rekey's plan needs no key: the same facts as check's (files to rekey = recipients differ; files no
+  // rule reaches are left alone); rules with PGP keys fail only for files that would change.
+  const REKEY: Record<string, { items: string[]; upToDate: number; unreached: number }> = {
+    'Mic92+dotfiles': { items: [], upToDate: 0, unreached: 321 },
+    'Misterio77+nix-config': { items: [], upToDate: 5, unreached: 0 },
+    'TUM-DSE+doctor-cluster-config': { items: ['docs/hosts/craig.sops', 'hosts/adric.cfg.sops'], upToDate: 42, unreached: 0 },
+    'badele+nix-homelab': { items: [], upToDate: 0, unreached: 177 },
+    'linyinfeng+dotfiles': { items: [], upToDate: 11, unreached: 2 },
+  };
+  for (const [repo, want] of Object.entries(REKEY)) {
+    it(`rekey plan: ${repo}`, () => {
+      const plan = planRekey(corpusView(repo), { root: MOUNT });
+      expect(plan.items.map((i) => i.path.slice(MOUNT.length + 1))).toEqual(want.items);
+      expect([plan.upToDate.length, plan.unreached.length, plan.failures]).toEqual([want.upToDate, want.unreached, []]);
+    });
+  }
 
   for (const [repo, want] of Object.entries(NIX)) {
     it(`nix sops: ${repo}`, () => {
