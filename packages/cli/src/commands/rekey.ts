@@ -94,7 +94,12 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
   const color = useColor(ctx, 'stdout');
   const failures: string[] = plan.failures.map((f) => `${shown(f.path)}: ${f.error.message}`);
   for (const path of plan.upToDate) printNote(ctx, `secrets: ${shown(path)} already up to date`);
-  for (const path of plan.unreached) printWarning(ctx, `${shown(path)}: a sops file no creation rule reaches: not rekeyed (secrets check reports it)`);
+  if (plan.unreached.length > 0) {
+    // One line, not one per file: a clan repository keeps hundreds of sops files outside .sops.yaml's rules.
+    const some = plan.unreached.slice(0, 3).map(shown).join(', ');
+    const n = plan.unreached.length;
+    printWarning(ctx, `${n} sops file${n === 1 ? '' : 's'} no creation rule reaches, not rekeyed: ${some}${n > 3 ? ', …' : ''} (secrets check lists them)`);
+  }
   const plans = [...plan.items];
 
   if (plans.length > 0) {
