@@ -15,6 +15,14 @@ import { CORPUS, MOUNT, corpusMissing, corpusRepositories, corpusView } from './
 import { runProcess } from './support/cli.js';
 
 const skip = corpusMissing();
+
+describe('corpus availability', () => {
+  it('a missing corpus skips with one line, and fails under CI=true', () => {
+    expect(corpusMissing(null, {})).toBe('../shared/corpus is absent: the real-world corpus tests are skipped');
+    expect(() => corpusMissing(null, { CI: 'true' })).toThrow('../shared/corpus is missing, and CI=true requires it');
+    expect(corpusMissing('/somewhere', { CI: 'true' })).toBeNull();
+  });
+});
 const title = (name: string): string => (skip === null ? name : `${name} (skipped: ${skip})`);
 
 /** What `check` must report for each repository: sops and agenix files checked, and the findings. */

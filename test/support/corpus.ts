@@ -12,9 +12,9 @@ import { SHARED } from './cli.js';
 export const CORPUS: string | null = existsSync(join(SHARED, 'corpus/README.md')) ? join(SHARED, 'corpus') : null;
 
 /** Why corpus tests are skipped, or null when they run. Under CI=true a missing corpus is a failure. */
-export function corpusMissing(): string | null {
-  if (CORPUS !== null) return null;
-  if (process.env['CI'] === 'true') throw new Error('../shared/corpus is missing, and CI=true requires it');
+export function corpusMissing(corpus: string | null = CORPUS, env: Readonly<Record<string, string | undefined>> = process.env): string | null {
+  if (corpus !== null) return null;
+  if (env['CI'] === 'true') throw new Error('../shared/corpus is missing, and CI=true requires it');
   return '../shared/corpus is absent: the real-world corpus tests are skipped';
 }
 
