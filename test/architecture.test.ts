@@ -35,7 +35,7 @@ const layerOf = (file: string): string => {
 
 // Which core folders each layer may import from. Root files (errors.ts, bytes.ts, index.ts) are shared.
 const ALLOWED: Record<string, readonly string[]> = {
-  '(root)': ['ssh', 'age', 'sops', 'keys', 'config', 'agenix', 'nix', '(root)'],
+  '(root)': ['ssh', 'age', 'sops', 'keys', 'config', 'agenix', 'nix', 'repo', '(root)'],
   ssh: ['ssh', '(root)'],
   age: ['age', 'ssh', '(root)'],
   sops: ['sops', 'age', 'ssh', '(root)'],
@@ -43,6 +43,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   config: ['config', 'sops', 'age', 'ssh', 'keys', '(root)'],
   agenix: ['agenix', 'sops', 'age', 'ssh', '(root)'],
   nix: ['nix', 'sops', '(root)'],
+  // Pure functions over an injected file-system view: imports config's parsing, never the disk.
+  repo: ['repo', 'config', 'agenix', 'nix', 'sops', 'age', 'ssh', '(root)'],
 };
 const SIDE_EFFECT_MODULES = /^node:(fs|fs\/promises|child_process|os|process)$/;
 

@@ -30,7 +30,7 @@ describe('interactive paths', () => {
     const before = readFileSync(join(dir, 'secrets/a.yaml'), 'utf8');
     const no = await runInProcess(['rekey'], { cwd: dir, env, promptAnswers: ['maybe', 'n'] });
     expect(no.status).toBe(0);
-    expect(no.stdout.match(/\+\+\+ age1c4ug/g)).toHaveLength(2); // one diff per file, one question
+    expect(no.stdout.match(/\+\+\+ server_batchn \(age1c4ug/g)).toHaveLength(2); // one diff per file (the host by its anchor), one question
     expect(readFileSync(join(dir, 'secrets/a.yaml'), 'utf8')).toBe(before);
     const yes = await runInProcess(['rekey'], { cwd: dir, env, promptAnswers: ['y'] });
     expect(yes.status).toBe(0);

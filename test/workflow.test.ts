@@ -66,7 +66,7 @@ creation_rules:
     const before = readFileSync(join(repo, file), 'utf8');
     const rekeyed = await runProcess(['rekey', '-y'], { cwd: repo, env: asAdmin });
     expect(rekeyed.status).toBe(0);
-    expect(rekeyed.stdout).toContain(`+++ ${hostRecipient}`);
+    expect(rekeyed.stdout).toContain(`+++ server_batchn (${hostRecipient})`); // named by its .sops.yaml anchor
     const after = readFileSync(join(repo, file), 'utf8');
     expect(after.split('sops:')[0]).toBe(before.split('sops:')[0]); // values untouched: only the sops block changed
 
@@ -83,7 +83,7 @@ creation_rules:
     writeFileSync(join(repo, '.sops.yaml'), readFileSync(join(repo, '.sops.yaml'), 'utf8').replace('      - *admin_michael\n', ''));
     const rotated = await runProcess(['rekey', '-y', '--rotate'], { cwd: repo, env: asAdmin });
     expect(rotated.status).toBe(0);
-    expect(rotated.stdout).toContain(`--- ${admin}`);
+    expect(rotated.stdout).toContain(`--- admin_michael (${admin})`);
     expect((await runProcess(['decrypt', file], { cwd: repo, env: asAdmin })).status).toBe(128);
     expect((await runProcess(['decrypt', file], { cwd: repo, env: asHost })).stdout).toBe(plain);
     expect((await runProcess(['check'], { cwd: repo })).status).toBe(0);

@@ -17,7 +17,7 @@ export default class SummaryReporter implements Reporter {
         if (state === 'passed') passed++;
         else if (state === 'failed') failed++;
         else skipped++;
-        if (state === 'skipped' && test.name.includes('skipped: needs ../shared/')) reasons.push(`${module.moduleId.replace(`${process.cwd()}/`, '')} > ${test.fullName}`);
+        if (state === 'skipped' && test.fullName.includes('skipped: needs ../shared/')) reasons.push(`${module.moduleId.replace(`${process.cwd()}/`, '')} > ${test.fullName}`);
       }
       // A file that failed to load has no tests but must count as a failure.
       if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed++;

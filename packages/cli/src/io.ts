@@ -3,9 +3,9 @@
  * directory + fsync + rename) so that a crash leaves either the old or the new file, never a torn one.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, fsyncSync, linkSync, lstatSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { DEFAULT_MAX_INPUT_BYTES, SecretsError, readFileCapped } from '@secrets/core';
+import { DEFAULT_MAX_INPUT_BYTES, SecretsError, readFileCapped, type EntryKind, type RepoView } from '@secrets/core';
 import { onInterrupt } from './cleanup.js';
 import type { Context } from './context.js';
 
@@ -509,4 +509,71 @@ async function replaceAll(items: readonly Write[], options: WriteOptions): Promi
     release();
   }
   return results;
+}
+
+/** Opens a regular file for reading without following a final link and without blocking on a FIFO. */
+function openRegular(path: string): number {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new SecretsError('IO_READ', `${JSON.stringify(path)} is not a regular file`);
+  }
+  return fd;
+}
+
+const kindOf = (s: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): EntryKind => (s.isFile() ? 'file' : s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : 'other');
+
+/**
+ * The real file system as core's {@link RepoView}: links are never followed, FIFOs and devices are never
+ * read, every read is capped, and files of any size can be scanned in pieces.
+ */
+export function repoView(): RepoView {
+  return {
+    list: (dir) => readdirSync(dir, { withFileTypes: true }).map((e) => ({ name: e.name, kind: kindOf(e) })),
+    kind: (path) => {
+      try {
+        return kindOf(lstatSync(path));
+      } catch {
+        return null;
+      }
+    },
+    size: (path) => lstatSync(path).size,
+    read: (path, max) => {
+      const fd = openRegular(path);
+      try {
+        const size = fstatSync(fd).size;
+        if (size > max) throw tooLarge(JSON.stringify(path), size, max);
+        const buffer = Buffer.alloc(size);
+        let got = 0;
+        while (got < size) {
+          const n = readSync(fd, buffer, got, size - got, null);
+          if (n === 0) break;
+          got += n;
+        }
+        return new Uint8Array(buffer.buffer, buffer.byteOffset, got);
+      } finally {
+        closeSync(fd);
+      }
+    },
+    *chunks(path) {
+      const fd = openRegular(path);
+      try {
+        const buffer = Buffer.alloc(1 << 20);
+        for (;;) {
+          const n = readSync(fd, buffer, 0, buffer.length, null);
+          if (n === 0) return;
+          yield new Uint8Array(buffer.subarray(0, n));
+        }
+      } finally {
+        closeSync(fd);
+      }
+    },
+    linkTarget: (path) => {
+      try {
+        return readlinkSync(path);
+      } catch {
+        return null;
+      }
+    },
+  };
 }

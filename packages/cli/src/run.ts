@@ -295,10 +295,10 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
     program
       .command('rekey')
       .description('sops updatekeys for the whole repository: re-wrap each file\'s data key for the recipients .sops.yaml names')
-      .argument('[files...]', 'files to rekey (default: every sops file a creation rule matches, under the config\'s directory)')
+      .argument('[files...]', 'files to rekey (default: every sops file under the config\'s directory, or the working directory, each against the rule of its nearest .sops.yaml)')
       .option('-y, --yes', 'apply without asking', false)
       .option('--rotate', 'also replace each file\'s data key (needed after removing a recipient)', false)
-      .option('--config <file>', 'the .sops.yaml to use')
+      .option('--config <file>', 'one .sops.yaml for every file (default: each file\'s nearest .sops.yaml, as sops finds it from there)')
       .addHelpText(
         'after',
         examples([
@@ -360,14 +360,25 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
   if (wanted('check')) {
     program
       .command('check')
-      .description('CI check, no private key needed: files a rule matches are encrypted to exactly its recipients, and no secret key is committed')
-      .argument('[files...]', 'files to check (default: every file under the config\'s directory)')
+      .description('CI check, no private key needed: every sops file against the rule of its nearest .sops.yaml, every agenix file against its rules, no plaintext where a rule expects a secret, no secret key or link committed')
+      .argument('[files...]', 'files to check (default: every file under the config\'s directory, or the working directory)')
       .option('--json', 'machine-readable output', false)
       .option('--allow-key <path>', 'a file or directory allowed to hold secret keys, e.g. test fixtures (repeatable)', collect, [])
-      .option('--config <file>', 'the .sops.yaml to use')
-      .addHelpText('after', examples(['secrets check', 'secrets check --json > report.json']))
-      .action((files: string[], opts: { json: boolean; allowKey: string[]; config?: string }) => {
-        setResult(check(ctx, { files, json: opts.json, allowKey: opts.allowKey, ...pick(opts, ['config']) }));
+      .option('--config <file>', 'one .sops.yaml for every file (default: each file\'s nearest .sops.yaml, as sops finds it from there)')
+      .option('--rules <file>', 'the agenix rules file (default: $RULES, else each secrets.nix beside .age files that holds publicKeys rules)')
+      .addHelpText(
+        'after',
+        [
+          '',
+          'Findings: a sops file no creation rule reaches (it cannot be rekeyed); recipients that differ from the',
+          'rule (named by .sops.yaml anchors and secrets.nix bindings); a plaintext file a rule\'s path_regex names',
+          '(a rule without path_regex governs sops files but does not demand that every file be one); a secret key',
+          'anywhere, in a file of any size; a symbolic link or special file where a secret belongs.',
+          examples(['secrets check', 'secrets check --json > report.json']),
+        ].join('\n'),
+      )
+      .action((files: string[], opts: { json: boolean; allowKey: string[]; config?: string; rules?: string }) => {
+        setResult(check(ctx, { files, json: opts.json, allowKey: opts.allowKey, ...pick(opts, ['config', 'rules']) }));
       });
   }
 
@@ -465,7 +476,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .command('edit')
       .description('edit an .age file; it is encrypted to the publicKeys of its secrets.nix rule (armored if armor = true)')
       .argument('<file>', 'the .age file (./x.age and x.age are the same, relative to the rules file)')
-      .option('--rules <file>', 'the rules file, Nix or JSON (default: $RULES, else secrets.nix next to the file or above)')
+      .option('--rules <file>', 'the rules file, Nix or JSON (default: $RULES, else the nearest secrets.nix next to the file or above that holds publicKeys rules)')
       .option('--nix', 'evaluate the rules with nix-instantiate, as agenix does (default: only what the static reader cannot read)')
       .option('--no-nix', 'never run Nix: forms that need it are an error')
       .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
@@ -488,7 +499,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .command('rekey')
       .description('re-encrypt the .age files whose recipients (or armor) differ from their rule; others stay byte-identical')
       .argument('[files...]', 'only these files (default: every rule of the rules file)')
-      .option('--rules <file>', 'the rules file, Nix or JSON (default: $RULES, else secrets.nix here or above)')
+      .option('--rules <file>', 'the rules file, Nix or JSON (default: $RULES, else the nearest secrets.nix here or above that holds publicKeys rules)')
       .option('--nix', 'evaluate the rules with nix-instantiate, as agenix does (default: only what the static reader cannot read)')
       .option('--no-nix', 'never run Nix: forms that need it are an error')
       .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
@@ -523,11 +534,20 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .addHelpText('after', examples(['secrets nix sops --out nix/secrets.nix']));
     nix
       .command('sops')
-      .description('sops-nix declarations for every installable secret; what sops-nix cannot install is flagged (exit 1)')
-      .argument('[files...]', 'sops files (default: every sops file a .sops.yaml rule matches)')
+      .description('sops-nix declarations for every installable secret; what sops-nix cannot install, and every file that cannot be read, is reported (exit 1) and the rest still declared')
+      .argument('[files...]', 'sops files (default: every sops file below the .sops.yaml\'s directory, or the working directory)')
       .option('--out <file>', 'write the Nix fragment here; sopsFile paths are relative to it')
-      .option('--config <file>', 'the .sops.yaml to use')
-      .addHelpText('after', examples(['secrets nix sops batchn/secrets/example.yaml', 'secrets nix sops --out hosts/batchn/secrets.nix']))
+      .option('--config <file>', 'the .sops.yaml whose directory is scanned')
+      .addHelpText(
+        'after',
+        [
+          '',
+          'Whole-file secrets (binary, dotenv, INI) are named by their file name, or by their directory where that is',
+          'how the repository names them (clan: sops/secrets/NAME/secret; vars/…/GENERATOR/FILE/secret → GENERATOR/FILE).',
+          'A key name that several files give (one file per host) is declared once; the others are noted as comments.',
+          examples(['secrets nix sops batchn/secrets/example.yaml', 'secrets nix sops --out hosts/batchn/secrets.nix']),
+        ].join('\n'),
+      )
       .action((files: string[], opts: { out?: string; config?: string }) => {
         setResult(nixSops(ctx, { files, ...pick(opts, ['out', 'config']) }));
       });

@@ -157,3 +157,38 @@ export {
   type LockEntry,
   type RecipientState,
 } from './agenix/recipient-state.js';
+
+// Repositories: discovery, rules to targets, check, rekey/agenix/sops-nix plans over an injected view
+export { memoryView, readConfigText, type EntryKind, type MemoryEntry, type RepoEntry, type RepoView } from './repo/view.js';
+export { configResolver, walkRepository, SKIPPED_DIRECTORIES, SOPS_CONFIG_NAME, type RepositoryFiles } from './repo/discover.js';
+export {
+  configKeyString,
+  fileKeyGroups,
+  formatFor,
+  masterKeyString,
+  matchRule,
+  recipientDiff,
+  ruleKeyGroups,
+  ruleRecipients,
+  type GroupDiff,
+  type RecipientDiff,
+  type RuleMatch,
+} from './repo/targets.js';
+export { escapeControl } from './escape.js';
+export { addSopsConfigNames, canonicalRecipient, nameOf, recipientLabel, secretsNixKeyNames, shortRecipient, type RecipientNames } from './repo/names.js';
+export {
+  ageFileState,
+  decideRulesFile,
+  exportRecipients,
+  isPluginRecipient,
+  type ExportRecipients,
+  planAgenixRekey,
+  readAgenixLock,
+  rulesCandidates,
+  type AgenixFileState,
+  type AgenixPlanItem,
+  type RulesDecision,
+} from './repo/agenix.js';
+export { checkRepository, scanForSecretKey, type CheckOptions, type CheckReport, type Finding, type RecipientReport } from './repo/check.js';
+export { planRekey, sopsFilesWithRules, type RekeyPlan, type RekeyPlanOptions, type SopsRekeyItem } from './repo/rekey-plan.js';
+export { planSopsNix, wholeFileSecretName, type SopsNixPlan, type SopsNixPlanOptions } from './repo/nix-plan.js';

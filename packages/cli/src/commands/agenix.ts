@@ -9,7 +9,13 @@ import { basename, dirname, extname, join, relative, resolve, sep } from 'node:p
 import {
   MAX_CONFIG_BYTES,
   SecretsError,
+  ageFileState,
+  decideRulesFile,
   decryptAge,
+  exportRecipients,
+  planAgenixRekey,
+  secretsNixKeyNames,
+  sopsFilesWithRules,
   encryptAge,
   equalBytes,
   fileDigest,
@@ -21,8 +27,6 @@ import {
   formatSecretsNix,
   formatSshPublicKey,
   ed25519PublicKeyToAgeRecipient,
-  inspectAgeHeader,
-  isArmored,
   loadConfig,
   matchCreationRule,
   normalizeRuleName,
@@ -39,7 +43,6 @@ import {
   parseTreePath,
   getAtPath,
   recipientSetDigest,
-  recipientState,
   storeFor,
   type AgeIdentity,
   type AgenixRule,
@@ -53,16 +56,17 @@ import type { Context } from '../context.js';
 import { editorPlan } from '../editor-command.js';
 import { makePrivateDir, readEdited, runEditor, writePrivateFile } from '../editor.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
-import { readFileLimited, readInput, replaceIfStill, writeFileAtomic, writeOutput } from '../io.js';
+import { readFileLimited, readInput, replaceIfStill, repoView, writeFileAtomic, writeOutput } from '../io.js';
 import { replaceIfUnchanged } from './modify.js';
 import { escapeControl, printError, printNote, printWarning } from '../output.js';
-import { candidates } from './rekey.js';
 
 /** A rules file with its lock. */
 interface Rules {
   readonly path: string;
   readonly dir: string;
   readonly rules: readonly AgenixRule[];
+  /** The rules file's text (for the names of its keys). */
+  readonly text: string;
   readonly lockPath: string;
   readonly lock: Map<string, LockEntry>;
   /** The lock's text as read (null: no lock yet), to write it only when it changed. */
@@ -86,19 +90,28 @@ function readRulesFile(path: string): string | null {
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 const message = (error: unknown): string => (error instanceof SecretsError ? error.message : String(error));
 
-/** The rules file: `--rules`, `$RULES`, else `secrets.nix` in `start` or a parent directory. */
+/**
+ * The rules file: `--rules`, `$RULES`, else the nearest `secrets.nix` in `start` or a parent directory
+ * that is agenix rules (core's decideRulesFile: an ordinary NixOS module of that name is passed over).
+ */
 async function findRules(ctx: Context, start: string, explicit?: string): Promise<string> {
   const named = explicit ?? ctx.env['RULES'];
   if (named) return resolve(ctx.cwd, named);
   let dir = start;
+  let passed: string | null = null;
   for (let i = 0; i < 100; i++) {
     const candidate = join(dir, 'secrets.nix');
-    if (await exists(candidate)) return candidate;
+    if (await exists(candidate)) {
+      const decision = decideRulesFile(repoView(), candidate, false);
+      if (decision.kind !== 'not-rules') return candidate;
+      passed ??= candidate;
+    }
     const parent = dirname(dir);
     if (parent === dir) break;
     dir = parent;
   }
-  throw new SecretsError('CONFIG_NOT_FOUND', 'no secrets.nix found here or above', { hints: ['pass --rules FILE or set RULES'] });
+  const hints = passed === null ? ['pass --rules FILE or set RULES'] : [`${relative(ctx.cwd, passed) || passed} is not agenix rules (no attribute set of publicKeys)`, 'pass --rules FILE or set RULES'];
+  throw new SecretsError('CONFIG_NOT_FOUND', 'no agenix rules (secrets.nix) found here or above', { hints });
 }
 
 /** `secrets.lock` in a rules file's directory (empty when there is none yet). */
@@ -126,7 +139,7 @@ async function loadRules(ctx: Context, start: string, explicit?: string, nix?: N
   const text = readRulesFile(path);
   if (text === null) throw new SecretsError('IO_READ', `could not read ${path}`);
   const { rules } = await readRules(ctx, path, text, nix);
-  return { path, dir: dirname(path), rules, ...(await readLock(dirname(path))) };
+  return { path, dir: dirname(path), rules, text, ...(await readLock(dirname(path))) };
 }
 
 /** The bytes of a file in a rules directory, or null when it does not exist (capped, regular files only). */
@@ -218,12 +231,10 @@ async function writeAgeFile(
   lock.set(name, lockEntry(publicKeys, bytes));
 }
 
-/** Whether the file at `bytes` already is what its rule asks for (recipients and armor), and if not why. */
-function staleness(bytes: Uint8Array, publicKeys: readonly string[], armor: boolean, entry: LockEntry | undefined): string | null {
-  const state = recipientState(inspectAgeHeader(bytes).stanzas, publicKeys.map((k) => parseRecipient(k)), bytes, entry);
-  if (!state.current) return state.reason;
-  if (isArmored(bytes) !== armor) return armor ? 'the rule asks for armor' : 'the rule no longer asks for armor';
-  return null;
+/** Whether the file at `bytes` already is what its rule asks for (recipients and armor), and if not why (core's ageFileState). */
+function staleness(bytes: Uint8Array, publicKeys: readonly string[], armor: boolean, name: string, lock: ReadonlyMap<string, LockEntry>): string | null {
+  const state = ageFileState(bytes, publicKeys.map((k) => parseRecipient(k)), armor, lock, name);
+  return state.status === 'stale' ? state.reason : null;
 }
 
 /** Identities loaded on first use: unchanged files need none. */
@@ -322,47 +333,41 @@ export interface AgenixRekeyOptions {
 export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Promise<number> {
   const start = options.files[0] !== undefined ? dirname(resolve(ctx.cwd, options.files[0])) : ctx.cwd;
   const rules = await loadRules(ctx, start, options.rules, options.nix);
-  let selected: AgenixRule[] = [...rules.rules];
-  if (options.files.length > 0) {
-    selected = options.files.map((f) => ruleNamed(rules, nameFor(rules, ctx, f)));
-  }
+  const selected = options.files.length > 0 ? options.files.map((f) => ruleNamed(rules, nameFor(rules, ctx, f))) : [...rules.rules];
   const identities = lazyIdentities(ctx, options.identities);
   const failures: string[] = [];
   let rekeyed = 0;
   let current = 0;
   let missing = 0;
-  for (const rule of selected) {
-    const name = normalizeRuleName(rule.name);
-    const path = join(rules.dir, name);
-    const shown = relative(ctx.cwd, path) || path;
+  for (const item of planAgenixRekey(repoView(), rules.path, selected, rules.lock, { force: options.force, names: secretsNixKeyNames(rules.text) })) {
+    const shown = relative(ctx.cwd, item.path) || item.path;
+    const state = item.state;
     try {
-      if (!(await exists(path))) {
+      if (state.status === 'missing') {
         printNote(ctx, `secrets: does not exist, skipped: ${shown}`);
         missing++;
         continue;
       }
-      if (rule.publicKeys.length === 0) throw new SecretsError('CONFIG_INVALID', 'its rule has no publicKeys');
-      const bytes = await readFileLimited(path, JSON.stringify(shown));
-      const reason = options.force ? 'forced' : staleness(bytes, rule.publicKeys, rule.armor, rules.lock.get(name));
-      if (reason === null) {
+      if (state.status === 'unreadable') throw state.error;
+      if (state.status === 'current') {
         current++;
-        if (!rules.lock.has(name)) rules.lock.set(name, lockEntry(rule.publicKeys, bytes));
+        if (!rules.lock.has(item.name)) rules.lock.set(item.name, lockEntry(item.rule.publicKeys, state.bytes));
         continue;
       }
       if (options.dryRun) {
-        ctx.stdout.write(`${escapeControl(`would rekey ${shown}: ${reason}`)}\n`);
+        ctx.stdout.write(`${escapeControl(`would rekey ${shown}: ${state.reason}`)}\n`);
         rekeyed++;
         continue;
       }
       const { identities: ids, wrap } = await identities();
       let plaintext: Uint8Array;
       try {
-        plaintext = await decryptAge(bytes, ids, { passphrase: passphrasePrompt(ctx) });
+        plaintext = await decryptAge(state.bytes, ids, { passphrase: passphrasePrompt(ctx) });
       } catch (error) {
         throw wrap(error);
       }
-      await writeAgeFile({ path, bytes }, name, plaintext, rule.publicKeys, rule.armor, rules.lock);
-      printNote(ctx, `secrets: rekeyed ${shown} (${reason})`);
+      await writeAgeFile({ path: item.path, bytes: state.bytes }, item.name, plaintext, item.rule.publicKeys, item.rule.armor, rules.lock);
+      printNote(ctx, `secrets: rekeyed ${shown} (${state.reason})`);
       rekeyed++;
     } catch (error) {
       failures.push(`${shown}: ${message(error)}`);
@@ -448,7 +453,7 @@ export async function agenixExport(ctx: Context, options: AgenixExportOptions): 
   if (!found) throw new SecretsError('CONFIG_NOT_FOUND', 'no .sops.yaml found (searched from the working directory upward)', { hints: ['the recipients come from its creation rules'] });
   const config = await loadConfig(found);
   for (const w of config.warnings) printWarning(ctx, w);
-  const files = options.files.length > 0 ? options.files.map((f) => resolve(ctx.cwd, f)) : await candidates(dirname(found.path), config);
+  const files = options.files.length > 0 ? options.files.map((f) => resolve(ctx.cwd, f)) : sopsFilesWithRules(repoView(), dirname(found.path), found.path).map((f) => f.path);
   if (files.length === 0) throw new SecretsError('USAGE', 'no sops files to export', { hints: ['name them: secrets agenix export --all secrets/*.yaml'] });
 
   const out = resolve(ctx.cwd, options.out ?? (options.rules ? dirname(options.rules) : '.'));
@@ -477,16 +482,10 @@ export async function agenixExport(ctx: Context, options: AgenixExportOptions): 
   for (const file of files) {
     const shownFile = relative(ctx.cwd, file) || file;
     const rule = matchCreationRule(config, file);
-    const publicKeys: string[] = [];
-    for (const key of rule.keyGroups.flat()) {
-      if (key.type !== 'age') {
-        printWarning(ctx, `${shownFile}: ${key.type} keys are not age recipients; agenix files cannot be encrypted to them`);
-        continue;
-      }
-      const recipient = native.get(key.recipient) ?? key.recipient;
-      if (recipient === key.recipient && parseRecipient(recipient).kind === 'x25519') unconverted.add(key.recipient);
-      if (!publicKeys.includes(recipient)) publicKeys.push(recipient);
-    }
+    const plan = exportRecipients(rule, native);
+    for (const type of plan.skippedTypes) printWarning(ctx, `${shownFile}: ${type} keys are not age recipients; agenix files cannot be encrypted to them`);
+    for (const r of plan.unconverted) unconverted.add(r);
+    const publicKeys = [...plan.publicKeys];
     if (publicKeys.length === 0) throw new SecretsError('CONFIG_INVALID', `${shownFile}: its creation rule ${rule.index} has no age recipients`);
 
     const { identities: ids, wrap } = await identities();
@@ -534,7 +533,7 @@ export async function agenixExport(ctx: Context, options: AgenixExportOptions): 
       if (before !== null) {
         let same = false;
         try {
-          if (staleness(before, publicKeys, armor, lockState.lock.get(name)) === null) {
+          if (staleness(before, publicKeys, armor, name, lockState.lock) === null) {
             same = equalBytes(await decryptAge(before, ids, { passphrase: passphrasePrompt(ctx) }), leaf.plaintext);
           }
         } catch {

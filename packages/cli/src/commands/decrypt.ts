@@ -3,17 +3,15 @@
  * missing file, 128 no data key, 51 MAC mismatch, 91 bad tree path). Its own module so that it loads
  * nothing `encrypt` needs (configuration, recipients).
  */
-import { SecretsError, formatFromPath, getAtPath, isFormat, openSopsFile, parseTreePath, storeFor, type Format, type OpenedFile } from '@secrets/core';
+import { formatFor, getAtPath, openSopsFile, parseTreePath, storeFor, type Format, type OpenedFile } from '@secrets/core';
 import type { Context } from '../context.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
 import { readInput, writeOutput } from '../io.js';
 import { printWarning } from '../output.js';
 
-/** The format named by a `--input-type`/`--output-type` option, else the one the file name implies. */
+/** The format named by a `--input-type`/`--output-type` option, else the one the file name implies (core's formatFor). */
 export function formatOption(name: string | undefined, path: string, flag: string): Format {
-  if (name === undefined) return formatFromPath(path);
-  if (!isFormat(name)) throw new SecretsError('USAGE', `unknown ${flag} ${JSON.stringify(name)}`, { hints: ['one of yaml, json, dotenv, ini, binary'] });
-  return name;
+  return formatFor(path, name, flag);
 }
 
 /** Options of `secrets decrypt`. */

@@ -18,11 +18,10 @@ import {
   SecretsError,
   createSopsFile,
   findConfig,
-  formatFromPath,
-  isFormat,
+  formatFor,
+  ruleRecipients,
   loadConfig,
   matchCreationRule,
-  parseRecipient,
   pickCryptRules,
   storeFor,
   updateSopsFile,
@@ -113,7 +112,7 @@ async function edited(ctx: Context, options: EditOptions, format: Format, plaint
  * @returns 0 when written, 200 when nothing changed
  */
 export async function edit(ctx: Context, options: EditOptions): Promise<number> {
-  const format: Format = options.inputType === undefined ? formatFromPath(options.file) : isFormat(options.inputType) ? options.inputType : formatFromPath(options.file);
+  const format: Format = formatFor(options.file, options.inputType);
   const path = resolvePath(ctx, options.file);
   const exists = await access(path).then(
     () => true,
@@ -149,10 +148,7 @@ export async function edit(ctx: Context, options: EditOptions): Promise<number> 
   const config = await loadConfig(found);
   for (const w of config.warnings) printWarning(ctx, w);
   const rule = matchCreationRule(config, path);
-  const unusable = rule.keyGroups.flat().find((k) => k.type !== 'age');
-  if (unusable) throw new SecretsError('CONFIG_INVALID', `creation rule ${rule.index} uses ${unusable.type} keys, which secrets cannot use yet`);
-  if (rule.keyGroups.length === 0) throw new SecretsError('CONFIG_INVALID', `creation rule ${rule.index} in ${config.path} has no keys`);
-  const keyGroups = rule.keyGroups.map((g) => g.map((k) => parseRecipient(k.type === 'age' ? k.recipient : '')));
+  const keyGroups = ruleRecipients(rule, config.path);
   const doc = await edited(ctx, options, format, exampleTree(format), options.file);
   if (doc === null) {
     printNote(ctx, 'secrets: file has not changed, exiting');

@@ -5,8 +5,7 @@
  */
 import {
   SecretsError,
-  formatFromPath,
-  isFormat,
+  formatFor,
   openSopsFile,
   parseRecipient,
   parseTreePath,
@@ -34,7 +33,7 @@ export interface OpenForWrite {
 
 /** Reads and opens an encrypted file (identities by discovery or `--identity`). */
 export async function openForWrite(ctx: Context, file: string, options: { inputType?: string; ignoreMac?: boolean; identities?: readonly string[] }): Promise<OpenForWrite> {
-  const format = options.inputType === undefined ? formatFromPath(file) : isFormat(options.inputType) ? options.inputType : badType(options.inputType);
+  const format = formatFor(file, options.inputType);
   const bytes = await readInput(ctx, file);
   const { identities, places } = await loadIdentities(ctx, options.identities ?? []);
   try {
@@ -44,10 +43,6 @@ export async function openForWrite(ctx: Context, file: string, options: { inputT
   } catch (error) {
     throw withPlaces(error, places);
   }
-}
-
-function badType(name: string): never {
-  throw new SecretsError('USAGE', `unknown --input-type ${JSON.stringify(name)}`, { hints: ['one of yaml, json, dotenv, ini, binary'] });
 }
 
 /**

@@ -1,38 +1,38 @@
 /**
  * `secrets nix sops [FILE…]`: the sops-nix declarations for the repository's sops files, with what
- * sops-nix could not install flagged now instead of at activation time. Needs no key.
+ * sops-nix could not install flagged now instead of at activation time. Needs no key. A thin layer over
+ * core's `planSopsNix` and `sopsNixDeclarations`.
  */
+import { mkdir } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
-import { SecretsError, findConfig, formatFromPath, loadConfig, sopsNixDeclarations, storeFor, type SopsNixInput } from '@secrets/core';
+import { escapeControl, findConfig, planSopsNix, sopsNixDeclarations } from '@secrets/core';
 import type { Context } from '../context.js';
-import { readFileLimited, writeOutput } from '../io.js';
+import { repoView, writeOutput } from '../io.js';
 import { printWarning } from '../output.js';
-import { candidates } from './rekey.js';
 
-/** Runs `secrets nix sops`. Exit 1 when some leaf cannot be installed by sops-nix (the fragment is still written). */
-export async function nixSops(ctx: Context, options: { files: readonly string[]; out?: string; config?: string }): Promise<number> {
-  let files = options.files.map((f) => resolve(ctx.cwd, f));
-  if (files.length === 0) {
+/**
+ * Runs `secrets nix sops`. Every unreadable file is reported and skipped; the fragment is still written.
+ *
+ * @returns 1 when some file could not be read or some leaf cannot be installed by sops-nix, else 0
+ */
+export async function nixSops(ctx: Context, options: { files: readonly string[]; out?: string; config?: string; inputType?: string }): Promise<number> {
+  let root = ctx.cwd;
+  if (options.files.length === 0) {
     const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}) });
-    if (!found) throw new SecretsError('CONFIG_NOT_FOUND', 'no .sops.yaml found: name the files', { hints: ['secrets nix sops secrets/*.yaml'] });
-    files = await candidates(dirname(found.path), await loadConfig(found));
+    if (found) root = dirname(found.path);
   }
   const base = options.out ? dirname(resolve(ctx.cwd, options.out)) : ctx.cwd;
-  const inputs: SopsNixInput[] = [];
-  for (const file of files) {
-    const format = formatFromPath(file);
-    let document;
-    try {
-      document = storeFor(format).loadEncrypted(await readFileLimited(file, JSON.stringify(file))).document;
-    } catch (error) {
-      if (options.files.length > 0) throw error;
-      continue; // not a sops file: skipped when scanning
-    }
-    const rel = relative(base, file);
-    inputs.push({ nixPath: rel.startsWith('.') ? rel : `./${rel}`, format, document });
-  }
-  const { nix, problems } = sopsNixDeclarations(inputs);
+  const plan = planSopsNix(repoView(), {
+    root,
+    base,
+    ...(options.files.length > 0 ? { files: options.files.map((f) => resolve(ctx.cwd, f)) } : {}),
+    ...(options.inputType !== undefined ? { inputType: options.inputType } : {}),
+  });
+  const { nix, problems } = sopsNixDeclarations(plan.inputs);
+  // The host's directory may not exist yet (docs/getting-started.md writes hosts/batchn/secrets.nix first).
+  if (options.out !== undefined) await mkdir(base, { recursive: true });
   await writeOutput(ctx, options.out ?? '-', nix);
+  for (const u of plan.unreadable) printWarning(ctx, `${escapeControl(relative(ctx.cwd, u.path) || u.path)}: not declared: ${u.error.message}`);
   for (const p of problems) printWarning(ctx, `${p.file}: ${JSON.stringify(p.key)}: ${p.reason}`);
-  return problems.length === 0 ? 0 : 1;
+  return problems.length === 0 && plan.unreadable.length === 0 ? 0 : 1;
 }

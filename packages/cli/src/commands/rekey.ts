@@ -4,30 +4,27 @@
  * recipients (values, MAC and lastmodified untouched: the git diff touches only the `sops:` block).
  * `--rotate` also replaces the data key, which is what removing a recipient calls for.
  */
-import { lstatSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import {
   SecretsError,
+  addSopsConfigNames,
+  escapeControl,
   findConfig,
-  formatFromPath,
-  loadConfig,
-  matchCreationRule,
+  nameOf,
   openSopsFile,
-  parseRecipient,
-  readMetadata,
+  planRekey,
   rekeySopsFile,
   rotateSopsFile,
-  storeFor,
+  shortRecipient,
   type AgeIdentity,
-  type AgeRecipient,
-  type MapNode,
-  type SopsConfig,
+  type RecipientDiff,
+  type RecipientNames,
+  type SopsRekeyItem,
 } from '@secrets/core';
 import type { Context } from '../context.js';
 import { loadIdentities, passphrasePrompt } from '../identities.js';
-import { readFileLimited, replaceAllIfStill } from '../io.js';
-import { escapeControl, printError, printNote, printWarning, useColor } from '../output.js';
+import { replaceAllIfStill, repoView } from '../io.js';
+import { printError, printNote, printWarning, useColor } from '../output.js';
 
 /** Options of `secrets rekey`. */
 export interface RekeyCommandOptions {
@@ -38,73 +35,42 @@ export interface RekeyCommandOptions {
   readonly now?: Date;
 }
 
-interface Plan {
-  readonly path: string;
-  readonly bytes: Uint8Array;
-  readonly groups: AgeRecipient[][];
-  readonly threshold: number;
-  readonly lines: string[];
-  readonly removed: boolean;
-}
-
-const SKIP_DIRS = new Set(['.git', 'node_modules', '.direnv']);
-
 /** Files written per durability wait: enough to amortize it, few enough open descriptors and held outputs. */
 const WRITE_BATCH = 64;
 
-/** Every file under `root` that a creation rule matches (skipping .git, node_modules and symlinks such as nix's `result`). */
-export async function candidates(root: string, config: SopsConfig): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isSymbolicLink()) continue;
-      if (entry.isDirectory()) {
-        if (!SKIP_DIRS.has(entry.name)) await walk(path);
-      } else if (entry.isFile() && entry.name !== '.sops.yaml') {
-        try {
-          matchCreationRule(config, path);
-          out.push(path);
-        } catch {
-          // no rule for it: not a secrets file
-        }
-      }
-    }
-  };
-  await walk(root);
-  return out.sort();
+/** A recipient in the diff: the repository's name for it and the key (an SSH key by its fingerprint). */
+function shownRecipient(names: RecipientNames, recipient: string): string {
+  const key = recipient.startsWith('ssh-') ? shortRecipient(recipient) : recipient;
+  const name = nameOf(names, recipient);
+  // From the file's metadata and .sops.yaml: escaped, so a forged recipient cannot print a line of its own.
+  return escapeControl(name === null ? key : `${name} (${key})`);
 }
 
-/** The file's metadata block, or null when it is not a sops file. */
-function sopsMetadata(path: string, bytes: Uint8Array): MapNode | null {
-  try {
-    return storeFor(formatFromPath(path)).loadEncrypted(bytes).metadata;
-  } catch {
-    return null;
-  }
-}
-
-function diffLines(current: readonly (readonly string[])[], wanted: readonly (readonly string[])[], color: boolean): { lines: string[]; changed: boolean; removed: boolean } {
+/** sops updatekeys' diff: per group, kept keys indented, added `+++`, removed `---`. */
+function diffLines(diff: RecipientDiff, names: RecipientNames, color: boolean): string[] {
   const green = (s: string): string => (color ? `\u001b[32m${s}\u001b[0m` : s);
   const red = (s: string): string => (color ? `\u001b[31m${s}\u001b[0m` : s);
   const lines: string[] = [];
-  let changed = current.length !== wanted.length;
-  let removed = false;
-  for (let g = 0; g < Math.max(current.length, wanted.length); g++) {
-    const have = new Set(current[g] ?? []);
-    const want = new Set(wanted[g] ?? []);
+  for (const [g, group] of diff.groups.entries()) {
     lines.push(`  Group ${g + 1}`);
-    // Recipients come from the file's metadata and .sops.yaml: escaped, one line each.
-    for (const r of want) lines.push(have.has(r) ? `      ${escapeControl(r)}` : green(`  +++ ${escapeControl(r)}`));
-    for (const r of have) {
-      if (!want.has(r)) {
-        lines.push(red(`  --- ${escapeControl(r)}`));
-        removed = true;
-      }
-    }
-    if ([...want].some((r) => !have.has(r)) || [...have].some((r) => !want.has(r))) changed = true;
+    for (const r of group.kept) lines.push(`      ${shownRecipient(names, r)}`);
+    for (const r of group.added) lines.push(green(`  +++ ${shownRecipient(names, r)}`));
+    for (const r of group.removed) lines.push(red(`  --- ${shownRecipient(names, r)}`));
   }
-  return { lines, changed, removed };
+  return lines;
+}
+
+/**
+ * Applies the plan to one file: the same data key wrapped for the new groups, or (`rotate`) a new one.
+ * This is the seam where a faster sops-level rekey plugs in.
+ */
+async function rekeyOne(item: SopsRekeyItem, options: { rotate: boolean; identities: readonly AgeIdentity[]; passphrase: ReturnType<typeof passphrasePrompt>; now: Date }): Promise<Uint8Array> {
+  const keyGroups = item.recipients.map((g) => [...g]);
+  const { identities, passphrase } = options;
+  const format = item.format;
+  return options.rotate
+    ? rotateSopsFile(await openSopsFile(item.bytes, { format, identities, passphrase }), { keyGroups, now: options.now })
+    : rekeySopsFile(item.bytes, { format, identities, passphrase, keyGroups, shamirThreshold: item.threshold });
 }
 
 /**
@@ -113,48 +79,33 @@ function diffLines(current: readonly (readonly string[])[], wanted: readonly (re
  * @returns 0 when every file is up to date or was rekeyed; 1 when some failed (summarised at the end)
  */
 export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise<number> {
-  const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}), ...(options.files[0] ? { target: join(ctx.cwd, options.files[0]) } : {}), warn: (m) => printWarning(ctx, m) });
-  if (!found) throw new SecretsError('CONFIG_NOT_FOUND', 'config file not found', { hints: ['rekey needs a .sops.yaml with creation_rules (searched from the working directory upward)'] });
-  const config = await loadConfig(found);
-  for (const w of config.warnings) printWarning(ctx, w);
-  const root = dirname(found.path);
-  const files = options.files.length > 0 ? options.files.map((f) => join(ctx.cwd, f)) : await candidates(root, config);
+  const explicit = options.config ?? (ctx.env['SOPS_CONFIG'] || undefined);
+  const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}), warn: (m) => printWarning(ctx, m) });
+  const root = found ? dirname(found.path) : ctx.cwd;
+  const plan = planRekey(repoView(), {
+    root,
+    ...(options.files.length > 0 ? { files: options.files.map((f) => resolve(ctx.cwd, f)) } : {}),
+    ...(explicit !== undefined && found ? { config: found.path } : {}),
+    rotate: options.rotate,
+  });
+  for (const w of plan.warnings) printWarning(ctx, w);
+  const shown = (p: string): string => escapeControl(relative(ctx.cwd, p) || p);
+  const names: RecipientNames = new Map();
+  for (const item of plan.items) addSopsConfigNames(names, item.match.config);
   const color = useColor(ctx, 'stdout');
-  const failures: string[] = [];
-  const plans: Plan[] = [];
-
-  for (const path of files) {
-    const name = relative(ctx.cwd, path) || path;
-    try {
-      // Synchronous: hundreds of small reads, one after another, each a thread-pool round trip otherwise.
-      if (lstatSync(path).isSymbolicLink()) continue;
-      const bytes = await readFileLimited(path, JSON.stringify(name));
-      const node = sopsMetadata(path, bytes);
-      if (node === null) {
-        if (options.files.length > 0) throw new SecretsError('SOPS_METADATA_NOT_FOUND', 'not a sops file');
-        continue;
-      }
-      const metadata = readMetadata(node);
-      const rule = matchCreationRule(config, path);
-      const unusable = rule.keyGroups.flat().find((k) => k.type !== 'age');
-      if (unusable) throw new SecretsError('CONFIG_INVALID', `its creation rule uses ${unusable.type} keys, which secrets cannot use yet`);
-      const wanted = rule.keyGroups.map((g) => g.map((k) => (k.type === 'age' ? k.recipient : '')));
-      const current = metadata.keyGroups.map((g) => g.map((k) => (k.type === 'age' ? k.recipient : `${k.type} ${k.label}`)));
-      const threshold = Math.min(metadata.shamirThreshold, wanted.length);
-      const diff = diffLines(current, wanted, color);
-      if (!diff.changed && !options.rotate) {
-        printNote(ctx, `secrets: ${name} already up to date`);
-        continue;
-      }
-      plans.push({ path, bytes, groups: wanted.map((g) => g.map((r) => parseRecipient(r))), threshold, lines: [`${escapeControl(name)}:`, ...diff.lines], removed: diff.removed });
-    } catch (error) {
-      failures.push(`${name}: ${error instanceof SecretsError ? error.message : String(error)}`);
-    }
+  const failures: string[] = plan.failures.map((f) => `${shown(f.path)}: ${f.error.message}`);
+  for (const path of plan.upToDate) printNote(ctx, `secrets: ${shown(path)} already up to date`);
+  if (plan.unreached.length > 0) {
+    // One line, not one per file: a clan repository keeps hundreds of sops files outside .sops.yaml's rules.
+    const some = plan.unreached.slice(0, 3).map(shown).join(', ');
+    const n = plan.unreached.length;
+    printWarning(ctx, `${n} sops file${n === 1 ? '' : 's'} no creation rule reaches, not rekeyed: ${some}${n > 3 ? ', …' : ''} (secrets check lists them)`);
   }
+  const plans = [...plan.items];
 
   if (plans.length > 0) {
     ctx.stdout.write(`The following changes will be made to the files' groups${options.rotate ? ' (and their data keys replaced)' : ''}:\n`);
-    for (const p of plans) ctx.stdout.write(`${p.lines.join('\n')}\n`);
+    for (const p of plans) ctx.stdout.write(`${[`${shown(p.path)}:`, ...diffLines(p.diff, names, color)].join('\n')}\n`);
     if (!options.yes) {
       if (!ctx.prompt) throw new SecretsError('USAGE', 'confirmation needed but there is no terminal', { hints: ['pass -y to apply without asking'] });
       let answer = '';
@@ -170,7 +121,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     } catch (error) {
       // Without identities nothing can be rekeyed; say it once for all files.
       if (error instanceof SecretsError) {
-        for (const p of plans) failures.push(`${relative(ctx.cwd, p.path)}: ${error.message}`);
+        for (const p of plans) failures.push(`${shown(p.path)}: ${error.message}`);
         plans.length = 0;
       } else throw error;
     }
@@ -181,16 +132,16 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     const progress = (): void => {
       if (ctx.stderr.isTTY) ctx.stderr.write(`\r\u001b[Krekeying: ${done}/${plans.length} files`);
     };
-    const fail = (p: Plan, error: unknown): void => {
-      failures.push(`${relative(ctx.cwd, p.path)}: ${error instanceof SecretsError ? error.message : String(error)}`);
+    const fail = (p: SopsRekeyItem, error: unknown): void => {
+      failures.push(`${shown(p.path)}: ${error instanceof SecretsError ? error.message : String(error)}`);
     };
-    let batch: { plan: Plan; next: Uint8Array }[] = [];
+    let batch: { plan: SopsRekeyItem; next: Uint8Array }[] = [];
     const flush = async (): Promise<void> => {
       const results = await replaceAllIfStill(batch.map(({ plan, next }) => ({ path: plan.path, expected: plan.bytes, next })));
       for (const [i, { plan }] of batch.entries()) {
         const result = results[i];
         if (result === true) {
-          if (!ctx.stderr.isTTY) printNote(ctx, `secrets: ${relative(ctx.cwd, plan.path)} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
+          if (!ctx.stderr.isTTY) printNote(ctx, `secrets: ${shown(plan.path)} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
         } else fail(plan, result === false ? new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten (run rekey again)') : result);
       }
       done += batch.length;
@@ -200,10 +151,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     progress();
     for (const p of plans) {
       try {
-        const format = formatFromPath(p.path);
-        const next = options.rotate
-          ? await rotateSopsFile(await openSopsFile(p.bytes, { format, identities, passphrase }), { keyGroups: p.groups, now: options.now ?? new Date() })
-          : await rekeySopsFile(p.bytes, { format, identities, passphrase, keyGroups: p.groups, shamirThreshold: p.threshold });
+        const next = await rekeyOne(p, { rotate: options.rotate, identities, passphrase, now: options.now ?? new Date() });
         batch.push({ plan: p, next });
       } catch (error) {
         fail(p, error);
@@ -213,7 +161,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     }
     await flush();
     if (ctx.stderr.isTTY) ctx.stderr.write(`\r\u001b[K${plans.length - failures.length} of ${plans.length} files rekeyed\n`);
-    if (!options.rotate && plans.some((p) => p.removed)) {
+    if (!options.rotate && plans.some((p) => p.diff.removed)) {
       printWarning(ctx, 'recipients were removed: they may still hold the data key of these files; run `secrets rekey --rotate` to replace it');
     }
   }
@@ -223,3 +171,4 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
   }
   return 0;
 }
+

@@ -6,6 +6,7 @@ import {
   SecretsError,
   createSopsFile,
   findConfig,
+  ruleRecipients,
   loadConfig,
   matchCreationRule,
   parseRecipient,
@@ -79,14 +80,7 @@ export async function encrypt(ctx: Context, options: EncryptOptions): Promise<nu
       });
     }
     const rule = matchCreationRule(config, resolvePath(ctx, name));
-    const unusable = rule.keyGroups.flat().filter((k) => k.type !== 'age');
-    if (unusable.length > 0) {
-      throw new SecretsError('CONFIG_INVALID', `creation rule ${rule.index} uses ${unusable[0]?.type} keys, which secrets cannot use yet`, {
-        hints: ['use age recipients (age1… or ssh-ed25519 …) in this rule'],
-      });
-    }
-    keyGroups = rule.keyGroups.map((g) => g.map((k) => parseRecipient(k.type === 'age' ? k.recipient : '')));
-    if (keyGroups.length === 0) throw new SecretsError('CONFIG_INVALID', `creation rule ${rule.index} in ${config.path} has no keys`);
+    keyGroups = ruleRecipients(rule, config.path);
     if (Object.values(rules).every((v) => v === undefined)) rules = rule;
     if (shamirThreshold === 0) shamirThreshold = rule.shamirThreshold;
   }

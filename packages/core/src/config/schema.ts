@@ -225,6 +225,9 @@ export function parseSopsConfig(text: string, path: string): SopsConfig {
         'the secret key has been in this file: treat it as leaked and rotate it',
       ]);
     }
+    // An age plugin recipient (`age1yubikey1…`: sops counts more than one "1") is kept as a string: the
+    // key-free commands compare it like any recipient; only encrypting to it is refused, per file.
+    if (/^age1[a-z0-9]+1[02-9ac-hj-np-z]+$/.test(value) && !value.startsWith('age1pq1') && value.indexOf('1', 4) > 0) return { type: 'age', recipient: value, position: pos(node) };
     try {
       parseRecipient(value);
     } catch (error) {

@@ -15,6 +15,8 @@ export interface SopsNixInput {
   readonly format: Format;
   /** The file's tree as loaded (still encrypted). */
   readonly document: Document;
+  /** The declaration's name for a whole-file secret (dotenv, INI, binary); default: the file's name. */
+  readonly name?: string | undefined;
 }
 
 /** Something sops-nix could not install. */
@@ -56,7 +58,9 @@ export function sopsNixDeclarations(inputs: readonly SopsNixInput[]): SopsNixOut
   const declare = (name: string, file: SopsNixInput, key: string | null): void => {
     const previous = seen.get(name);
     if (previous !== undefined) {
-      problems.push({ file: file.nixPath, key: name, reason: `the name is already declared for ${previous}; set a distinct sops.secrets name by hand` });
+      // One sops file per host with the same key names is the usual layout, not a mistake; one Nix
+      // attribute set cannot hold both, so the later one is written as a comment for that host's module.
+      lines.push(`  # sops.secrets.${nixString(name)} is also in ${file.nixPath} (declared above for ${previous}): declare it in that host's module`);
       return;
     }
     seen.set(name, file.nixPath);
@@ -66,8 +70,7 @@ export function sopsNixDeclarations(inputs: readonly SopsNixInput[]): SopsNixOut
   for (const file of inputs) {
     if (file.format === 'dotenv' || file.format === 'ini' || file.format === 'binary') {
       // sops-nix installs these whole; `key` is ignored for them.
-      const stem = file.nixPath.split('/').pop() ?? file.nixPath;
-      declare(stem, file, null);
+      declare(file.name ?? file.nixPath.split('/').pop() ?? file.nixPath, file, null);
       continue;
     }
     const walk = (node: MapNode, path: string[]): void => {

@@ -1,0 +1,141 @@
+/**
+ * From a file to what it should be encrypted to: the one implementation of "creation rule → key groups"
+ * and of "format from --input-type or the file name" that every command uses, and the recipient diff
+ * between a file's key groups and its rule's.
+ *
+ * Recipients are compared as strings (`age1…`, `ssh-ed25519 AAAA…`, `pgp:FINGERPRINT`, `kms:ARN`…), so a
+ * key type this library cannot use (an age plugin recipient such as `age1yubikey1…`, a PGP fingerprint)
+ * is still compared, shown and counted, and never aborts a key-free command.
+ */
+import { parseRecipient, type AgeRecipient } from '../age/index.js';
+import { SecretsError } from '../errors.js';
+import type { CreationRule, ConfigKey, SopsConfig } from '../config/schema.js';
+import { pathForRules } from '../config/find.js';
+import type { MasterKey } from '../sops/metadata.js';
+import { formatFromPath, isFormat, type Format } from '../sops/stores/store.js';
+
+/** A creation rule matched for a file, and whether its `path_regex` named the file. */
+export interface RuleMatch {
+  readonly config: SopsConfig;
+  readonly rule: CreationRule;
+  /**
+   * True when the rule has a `path_regex` that matched. A rule without one (the usual minimal sops-nix
+   * setup) governs the sops files it meets, but does not demand that every file be one.
+   */
+  readonly explicit: boolean;
+}
+
+/**
+ * The creation rule sops would use for a file: the first whose `path_regex` matches the path relative
+ * to the config's directory (unanchored, RE2), or that has none.
+ *
+ * @param config - the file's `.sops.yaml`
+ * @param file - absolute path
+ * @returns the match, or null when no rule reaches the file
+ */
+export function matchRule(config: SopsConfig, file: string): RuleMatch | null {
+  const path = pathForRules(config.path, file);
+  for (const rule of config.creationRules) {
+    if (rule.regex === null) return { config, rule, explicit: false };
+    if (rule.regex.test(path)) return { config, rule, explicit: true };
+  }
+  return null;
+}
+
+/** A config key as the string it is compared by: the age recipient, else `type:value`. */
+export function configKeyString(key: ConfigKey): string {
+  return key.type === 'age' ? key.recipient : `${key.type}:${key.value}`;
+}
+
+/** A file's master key as the string it is compared by (see {@link configKeyString}). */
+export function masterKeyString(key: MasterKey): string {
+  return key.type === 'age' ? key.recipient : `${key.type}:${key.label}`;
+}
+
+/**
+ * A rule's key groups as recipient strings, in order, duplicates removed per group.
+ *
+ * @param rule - a creation rule
+ * @returns one list per key group
+ */
+export function ruleKeyGroups(rule: CreationRule): string[][] {
+  return rule.keyGroups.map((g) => [...new Set(g.map(configKeyString))]);
+}
+
+/**
+ * A sops file's key groups as recipient strings.
+ *
+ * @param groups - the metadata's key groups
+ * @returns one list per key group
+ */
+export function fileKeyGroups(groups: readonly (readonly MasterKey[])[]): string[][] {
+  return groups.map((g) => [...new Set(g.map(masterKeyString))]);
+}
+
+/**
+ * The format of a file: `--input-type`/`--output-type` when given, else from its name (sops:
+ * `.yaml`/`.yml`, `.json`, `.env`, `.ini`, anything else binary).
+ *
+ * @param path - the file's name
+ * @param named - the option's value, if given
+ * @param flag - the option's name, for the message
+ * @throws SecretsError USAGE for an unknown format name
+ */
+export function formatFor(path: string, named?: string, flag = '--input-type'): Format {
+  if (named === undefined) return formatFromPath(path);
+  if (!isFormat(named)) throw new SecretsError('USAGE', `unknown ${flag} ${JSON.stringify(named)}`, { hints: ['one of yaml, json, dotenv, ini, binary'] });
+  return named;
+}
+
+/** One key group of a {@link RecipientDiff}. */
+export interface GroupDiff {
+  readonly kept: readonly string[];
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+}
+
+/** How a file's key groups differ from what its rule asks for. */
+export interface RecipientDiff {
+  readonly groups: readonly GroupDiff[];
+  /** Any recipient added or removed, or a different number of groups. */
+  readonly changed: boolean;
+  /** Some recipient would lose its place (it may still hold the data key: rotate). */
+  readonly removed: boolean;
+}
+
+/**
+ * The per-group recipient diff (what sops updatekeys shows).
+ *
+ * @param current - the file's groups ({@link fileKeyGroups})
+ * @param wanted - the rule's groups ({@link ruleKeyGroups})
+ * @returns the diff
+ */
+export function recipientDiff(current: readonly (readonly string[])[], wanted: readonly (readonly string[])[]): RecipientDiff {
+  const groups: GroupDiff[] = [];
+  for (let g = 0; g < Math.max(current.length, wanted.length); g++) {
+    const have = new Set(current[g] ?? []);
+    const want = new Set(wanted[g] ?? []);
+    groups.push({ kept: [...want].filter((r) => have.has(r)), added: [...want].filter((r) => !have.has(r)), removed: [...have].filter((r) => !want.has(r)) });
+  }
+  const removed = groups.some((g) => g.removed.length > 0);
+  return { groups, changed: current.length !== wanted.length || removed || groups.some((g) => g.added.length > 0), removed };
+}
+
+/**
+ * What a new or rekeyed file is encrypted to under a rule: its key groups as age recipients. The one
+ * place that refuses keys this tool cannot encrypt to (PGP, KMS…, age plugins), for every command.
+ *
+ * @param rule - a creation rule
+ * @param configPath - its config, for messages
+ * @returns one recipient list per key group
+ * @throws SecretsError CONFIG_INVALID for a key type that is not age, or a rule without keys;
+ *   AGE_RECIPIENT_INVALID for an age recipient that cannot be used (a plugin)
+ */
+export function ruleRecipients(rule: CreationRule, configPath: string): AgeRecipient[][] {
+  const unusable = rule.keyGroups.flat().find((k) => k.type !== 'age');
+  if (unusable) {
+    throw new SecretsError('CONFIG_INVALID', `creation rule ${rule.index} uses ${unusable.type} keys, which secrets cannot use yet`, { hints: ['use age recipients (age1… or ssh-ed25519 …) in this rule'] });
+  }
+  if (rule.keyGroups.length === 0) throw new SecretsError('CONFIG_INVALID', `creation rule ${rule.index} in ${configPath} has no keys`);
+  return rule.keyGroups.map((g) => g.map((k) => parseRecipient(configKeyString(k))));
+}
