@@ -167,7 +167,7 @@ describe('check cannot be bypassed (issue 13), through the CLI on real files', (
     mkdirSync(join(dir, 'secrets'));
     writeFileSync(join(dir, 'secrets/x\nsecrets: hint: all good.yaml'), 'password: plain\n');
     const r = await runProcess(['check'], { cwd: dir });
-    expect(r.stdout).toBe('secrets/x\\x0asecrets: hint: all good.yaml: a creation rule matches it, but it is not encrypted\n1 problem found\n');
+    expect(r.stdout).toBe('secrets/x\\nsecrets: hint: all good.yaml: a creation rule matches it, but it is not encrypted\n1 problem found\n');
   });
 
   it('a link to /dev/zero named on the command line is a finding, not an endless read', async () => {
