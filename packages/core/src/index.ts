@@ -118,7 +118,7 @@ export { isEncValue } from './sops/value-cipher.js';
 // .sops.yaml
 export { parseSopsConfig, type ConfigKey, type ConfigPosition, type CreationRule, type SopsConfig, type StoresConfig } from './config/schema.js';
 export { findConfig, loadConfig, matchCreationRule, pathForRules, readConfigFile, MAX_CONFIG_BYTES, type ConfigFs, type ConfigSource, type FindConfigOptions, type FoundConfig } from './config/find.js';
-export { addHost, removeHost, type ConfigEdit, type RuleSelector } from './config/edit.js';
+export { addHost, addKey, removeHost, removeKey, type ConfigEdit, type KeyKind, type RuleSelector } from './config/edit.js';
 export { compileRe2 } from './re2.js';
 
 // Nix
