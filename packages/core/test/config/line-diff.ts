@@ -1,6 +1,6 @@
 /**
  * A minimal line diff for tests: the lines removed (`-N text`, N in the old file) and added (`+N text`, N
- * in the new file), from a longest common subsequence. Small files only (quadratic).
+ * in the new file), from a longest common subsequence; in each changed stretch the removals come first. Small files only (quadratic).
  */
 export function lineDiff(before: string, after: string): string[] {
   const a = before.split('\n');
@@ -19,8 +19,8 @@ export function lineDiff(before: string, after: string): string[] {
     if (i < n && j < m && a[i] === b[j]) {
       i++;
       j++;
-    } else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) out.push(`+${++j} ${b[j - 1]}`);
-    else out.push(`-${++i} ${a[i - 1]}`);
+    } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) out.push(`-${++i} ${a[i - 1]}`);
+    else out.push(`+${++j} ${b[j - 1]}`);
   }
   return out;
 }
