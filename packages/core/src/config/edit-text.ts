@@ -26,14 +26,32 @@ export function lineStart(text: string, offset: number): number {
   return text.lastIndexOf('\n', offset - 1) + 1;
 }
 
-/** Where the line holding `offset` ends (its `\n`, or the end of the text). */
+/** Where the line holding `offset` ends: its `\n` (its `\r\n` in a CRLF file), or the end of the text. */
 export function lineEnd(text: string, offset: number): number {
   const end = text.indexOf('\n', offset);
-  return end < 0 ? text.length : end;
+  if (end < 0) return text.length;
+  return end > offset && text[end - 1] === '\r' ? end - 1 : end;
 }
 
+/** Where the line after the one holding `offset` starts (the end of the text on the last line). */
+export function nextLineStart(text: string, offset: number): number {
+  const end = text.indexOf('\n', offset);
+  return end < 0 ? text.length : end + 1;
+}
+
+/**
+ * Splices written with `\n` as the file's own line ending: `\r\n` when it uses that (sops and git on
+ * Windows), so an edit never mixes the two.
+ */
+export function withLineEnding(text: string, splices: readonly Splice[]): Splice[] {
+  if (!text.includes('\r\n')) return [...splices];
+  return splices.map((s) => ({ ...s, insert: s.insert.replace(/\n/g, '\r\n') }));
+}
+
+/** The column of `offset` (a byte order mark before the first line is not a column). */
 function column(text: string, offset: number): number {
-  return offset - lineStart(text, offset);
+  const begin = lineStart(text, offset);
+  return offset - begin - (begin === 0 && text.startsWith('\uFEFF') && offset > 0 ? 1 : 0);
 }
 
 /** The error for a form the in-place editor does not handle: better no edit than a rewritten file. */
@@ -134,7 +152,7 @@ export function removeFromList(text: string, list: YAMLSeq, node: Node): Splice 
   const dash = text.indexOf('-', begin);
   const own = column(text, dash) === column(text, list.range[0]) && /^\s*$/.test(text.slice(begin, dash)) && /^\s*(#.*)?$/.test(text.slice(contentEnd(text, node), end));
   if (!own || lineStart(text, node.range[0]) !== lineStart(text, dash)) throw notInPlace(text, node.range[0], 'a list item that shares its line with other content');
-  return { at: begin, remove: Math.min(end + 1, text.length) - begin, insert: '' };
+  return { at: begin, remove: nextLineStart(text, end) - begin, insert: '' };
 }
 
 /** The items of sops' comma-separated key string, as written: `a, b` or a folded block of `a,` lines. */
@@ -178,7 +196,7 @@ export function removeFromString(text: string, scalar: Scalar, recipient: string
     if (/^\s*$/.test(before) && /^,?\s*$/.test(after)) {
       // its own line of a multi-line value: drop the line; when it was the last, the new last loses its comma
       const begin = lineStart(text, at);
-      splices.push({ at: begin, remove: Math.min(lineEnd(text, end) + 1, text.length) - begin, insert: '' });
+      splices.push({ at: begin, remove: nextLineStart(text, end) - begin, insert: '' });
       if (!after.includes(',')) {
         const prev = text.slice(range[0], begin).trimEnd();
         if (prev.endsWith(',')) splices.push({ at: range[0] + prev.length - 1, remove: 1, insert: '' });
@@ -236,6 +254,8 @@ export function addListPair(text: string, map: YAMLMap, key: string, item: strin
 export function addKeysBlock(text: string, doc: Document, item: string, offset: number): Splice {
   const root = doc.contents as YAMLMap;
   const first = root.items[0]?.key as Node | undefined;
-  if (root.flow || !first?.range || column(text, first.range[0]) !== 0) throw notInPlace(text, 0, 'the top level is not a block mapping');
-  return { at: lineStart(text, first.range[0]), remove: 0, insert: `keys:\n${' '.repeat(offset)}- ${item}\n` };
+  // after a byte order mark, which must stay the first character
+  const at = Math.max(lineStart(text, first?.range?.[0] ?? 0), text.startsWith('\uFEFF') ? 1 : 0);
+  if (root.flow || !first?.range || first.range[0] !== at) throw notInPlace(text, 0, 'the top level is not a block mapping');
+  return { at, remove: 0, insert: `keys:\n${' '.repeat(offset)}- ${item}\n` };
 }

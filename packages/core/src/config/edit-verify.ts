@@ -36,7 +36,12 @@ function holderOf(rule: { [key: string]: Json }): { [key: string]: Json } {
 /** The document as data, with `keys:` flattened and sorted and every age and pgp field a list of keys. */
 function meaning(text: string): { [key: string]: Json } {
   const doc = parseDocument(text);
-  const js = (doc.errors.length === 0 ? doc.toJS({ maxAliasCount: 10_000 }) : null) as Json;
+  let js: Json = null;
+  try {
+    if (doc.errors.length === 0) js = doc.toJS({ maxAliasCount: 10_000 }) as Json;
+  } catch {
+    // an alias before its anchor, an alias bomb: not a file to write
+  }
   if (!isObject(js)) throw new SecretsError('CONFIG_INVALID', 'cannot edit .sops.yaml in place: the edited file does not parse');
   js['keys'] = leaves(js['keys']).sort();
   const rules = Array.isArray(js['creation_rules']) ? js['creation_rules'] : [];

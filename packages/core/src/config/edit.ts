@@ -14,7 +14,7 @@ import { parseRecipient } from '../age/index.js';
 import { SecretsError } from '../errors.js';
 import { compileRe2 } from '../re2.js';
 import { yamlParserReason } from '../sops/stores/common.js';
-import { addKeysBlock, addListPair, appendToList, appendToString, applySplices, lineEnd, lineStart, notInPlace, pairOf, removeFromList, removeFromString, sequenceOffset, type Splice } from './edit-text.js';
+import { addKeysBlock, addListPair, appendToList, appendToString, applySplices, lineStart, nextLineStart, notInPlace, pairOf, removeFromList, removeFromString, sequenceOffset, withLineEnding, type Splice } from './edit-text.js';
 import { verifyEdit } from './edit-verify.js';
 
 /** Which rules a key joins: by index, or every rule whose path_regex matches a sample path. */
@@ -204,6 +204,8 @@ export function addKey(text: string, kind: KeyKind, name: string, recipient: str
     });
   }
   const rules = rulesOf(doc);
+  const rulesAt = pairOf(doc.contents as YAMLMap, 'creation_rules')?.key.range?.[0] ?? 0;
+  if (!existing && keysPair && (keysPair.key.range?.[0] ?? 0) > rulesAt) throw notInPlace(text, keysPair.key.range?.[0] ?? 0, 'keys: comes after creation_rules:, and an anchor must come before its aliases');
   const changed = selectRules(rules, selector, kind).filter((i) => !recipientsOf(doc, pairOf(ageHolder(rules[i] as YAMLMap), 'age')?.value).includes(recipient));
 
   const offset = sequenceOffset(doc, text);
@@ -224,7 +226,7 @@ export function addKey(text: string, kind: KeyKind, name: string, recipient: str
     else if (age === null || isScalar(age)) splices.push(...addListPair(text, holder, 'age', `*${anchor}`, offset));
     else throw notInPlace(text, age.range?.[0] ?? 0, 'an age: field that refers to an anchor');
   }
-  const next = applySplices(text, splices);
+  const next = applySplices(text, withLineEnding(text, splices));
   verifyEdit(text, next, { add: recipient, keyAdded: !existing, rules: changed });
   return { text: next, rules: changed, anchor, recipient, keyAdded: !existing };
 }
@@ -281,9 +283,9 @@ export function removeKey(text: string, kind: KeyKind, name: string): ConfigEdit
   const anchor = entry.node.anchor as string;
   const recipient = String(entry.node.value);
   const splices: Splice[] = [];
-  const keyLine = lineStart(text, (keysPair.key.range as [number, number, number])[0]);
-  const itemEnd = Math.min(lineEnd(text, (entry.node.range as [number, number, number])[1]) + 1, text.length);
-  if (entry.list === keys && keys.items.length === 1 && !keys.flow && /^keys:[ \t]*\n(\s*\n)*[ \t]*-[^\n]*\n?$/.test(text.slice(keyLine, itemEnd))) {
+  const keyLine = Math.max(lineStart(text, (keysPair.key.range as [number, number, number])[0]), text.startsWith('\uFEFF') ? 1 : 0);
+  const itemEnd = nextLineStart(text, (entry.node.range as [number, number, number])[1]);
+  if (entry.list === keys && keys.items.length === 1 && !keys.flow && /^keys:[ \t]*\r?\n(\s*\n)*[ \t]*-[^\n]*\n?$/.test(text.slice(keyLine, itemEnd))) {
     // the last key: the `keys:` line goes with it (what `add` wrote into a file that had none)
     splices.push({ at: keyLine, remove: itemEnd - keyLine, insert: '' });
   } else splices.push(removeFromList(text, entry.list, entry.node));
@@ -297,7 +299,7 @@ export function removeKey(text: string, kind: KeyKind, name: string): ConfigEdit
   const literals = literalsOf(text, rules, recipient);
   splices.push(...literals.splices);
   literals.rules.forEach((i) => changed.add(i));
-  const next = applySplices(text, splices);
+  const next = applySplices(text, withLineEnding(text, splices));
   verifyEdit(text, next, { remove: recipient });
   return { text: next, rules: [...changed].sort((a, b) => a - b), anchor, recipient, keyAdded: false };
 }

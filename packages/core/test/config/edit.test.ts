@@ -69,6 +69,17 @@ describe('adding keeps the file\'s style', () => {
     expect(lineDiff(text, addHost(text, 'new', C, 'only').text)).toEqual(['+6 keys:', `+7   - &server_new ${C}`, `-7   - age: ${A}`, `+9   - age: ${A}, ${C}`]);
   });
 
+  it('CRLF line endings stay CRLF; a byte order mark stays first', () => {
+    const crlf = `keys:\r\n  - &admin_alice ${A}\r\ncreation_rules:\r\n  - age: >-\r\n      ${A}\r\n  - age:\r\n      - *admin_alice\r\n`;
+    const added = addKey(crlf, 'host', 'new', C, { path: 'x' });
+    expect(added.text).toBe(`keys:\r\n  - &admin_alice ${A}\r\n  - &server_new ${C}\r\ncreation_rules:\r\n  - age: >-\r\n      ${A},\r\n      ${C}\r\n  - age:\r\n      - *admin_alice\r\n      - *server_new\r\n`);
+    expect(removeKey(added.text, 'host', 'new').text).toBe(crlf);
+    const bom = `\uFEFFcreation_rules:\n  - age: ${A}\n`;
+    const withBom = addHost(bom, 'new', C, 'only');
+    expect(withBom.text).toBe(`\uFEFFkeys:\n  - &server_new ${C}\ncreation_rules:\n  - age: ${A}, ${C}\n`);
+    expect(removeHost(withBom.text, 'new').text).toBe(bom);
+  });
+
   it('plain names when the file names its keys plainly; a note goes at the end of the key\'s line', () => {
     const text = `keys:\n  - &alice ${A}\n  - &web ${B}\ncreation_rules:\n  - age:\n      - *alice\n      - *web\n`;
     const added = addHost(text, 'db', C, 'only', 'ssh-ed25519 AAAAC3Nz');
