@@ -11,6 +11,7 @@ import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
 import { parseSopsConfig } from '@secrets/core';
 import { REPO_ROOT, runInProcess, runProcess } from './support/cli.js';
+import { itShared, sharedPath } from './support/shared.js';
 
 const adminKey = join(REPO_ROOT, 'examples/keys/admin_michael.agekey');
 const admin = (readFileSync(adminKey, 'utf8').match(/age1[a-z0-9]+/) as RegExpMatchArray)[0];
@@ -111,6 +112,21 @@ describe('hosts add', () => {
     expect(again.status).toBe(0);
     expect(again.stderr).toBe(`secrets: batchn is already present in ${join(dir, '.sops.yaml')} (&server_batchn, ${HOST})\n`);
     expect(readFileSync(join(dir, '.sops.yaml'), 'utf8')).toBe(before);
+  });
+});
+
+describe('on a copy of a real .sops.yaml', () => {
+  itShared('corpus', 'badele+nix-homelab: hosts add writes two lines, hosts rm gives the bytes back', async () => {
+    const original = readFileSync(sharedPath('corpus', 'badele+nix-homelab', '.sops.yaml'), 'utf8');
+    const dir = repo(original);
+    const add = await runInProcess(['hosts', 'add', 'newhost', '--age', HOST, '--path', 'configuration/hosts/secrets.yml', '--no-rekey'], { cwd: dir });
+    expect(add.stderr).toBe(`secrets: added newhost (&newhost, ${HOST}) to ${join(dir, '.sops.yaml')}, creation rule 1\n`);
+    const lines = original.split('\n');
+    lines.splice(17, 0, `    - &newhost ${HOST}`); // after `    - &hype10 …`, in the `- &hosts:` group
+    lines.splice(40, 0, '          - *newhost'); // after `          - *hype10 ` of rule 1
+    expect(readFileSync(join(dir, '.sops.yaml'), 'utf8')).toBe(lines.join('\n'));
+    expect((await runInProcess(['hosts', 'rm', 'newhost', '--no-rekey'], { cwd: dir })).status).toBe(0);
+    expect(readFileSync(join(dir, '.sops.yaml'), 'utf8')).toBe(original);
   });
 });
 

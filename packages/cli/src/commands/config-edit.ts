@@ -45,7 +45,6 @@ export async function rewriteConfig(ctx: Context, path: string, change: (text: s
 
 /** Escapes control characters in text quoted from another program or a file (no fake output lines). */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
