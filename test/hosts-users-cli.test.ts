@@ -67,7 +67,8 @@ describe('hosts add', () => {
     writeFileSync(join(bin, 'ssh-keyscan'), `#!/bin/sh\necho "$@" > ${argsFile}\n${script}`, { mode: 0o755 });
     return { dir, scanEnv: { ...env, PATH: `${bin}:${env.PATH}` }, argsFile };
   }
-  const scanOk = `echo '# batchn:2222 SSH-2.0-OpenSSH_9.8' >&2\necho 'batchn ${hostPub.split(' ').slice(0, 2).join(' ')}'\n`;
+  // what ssh-keyscan prints: the banner on stderr, `[host]:port` as the first field for another port
+  const scanOk = `echo '# batchn:2222 SSH-2.0-OpenSSH_9.8' >&2\necho "$([ "$3" = -p ] && echo "[$5]:$4" || echo "$3") ${hostPub.split(' ').slice(0, 2).join(' ')}"\n`;
 
   it('--ssh-keyscan HOST:PORT, [HOST]:PORT or --port: ssh-keyscan is run with -p', async () => {
     for (const [target, extra, expected] of [

@@ -3,7 +3,7 @@
  * the old one plus (or minus) the one recipient, in the rules asked and nowhere else. A text splice that
  * met a form it did not foresee is refused here instead of written.
  */
-import { parseDocument } from 'yaml';
+import { parseDocument, type Document } from 'yaml';
 import { SecretsError } from '../errors.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -34,8 +34,8 @@ function holderOf(rule: { [key: string]: Json }): { [key: string]: Json } {
 }
 
 /** The document as data, with `keys:` flattened and sorted and every age and pgp field a list of keys. */
-function meaning(text: string): { [key: string]: Json } {
-  const doc = parseDocument(text);
+function meaning(source: string | Document): { [key: string]: Json } {
+  const doc = typeof source === 'string' ? parseDocument(source) : source;
   let js: Json = null;
   try {
     if (doc.errors.length === 0) js = doc.toJS({ maxAliasCount: 10_000 }) as Json;
@@ -68,9 +68,10 @@ export type Intent =
 /**
  * Throws unless `after` means `before` changed by exactly `intent`.
  *
+ * @param before - the file before the edit, parsed (a large file is parsed once less)
  * @throws SecretsError CONFIG_INVALID
  */
-export function verifyEdit(before: string, after: string, intent: Intent): void {
+export function verifyEdit(before: Document, after: string, intent: Intent): void {
   const expected = meaning(before);
   const rules = (Array.isArray(expected['creation_rules']) ? expected['creation_rules'] : []).filter(isObject);
   if ('add' in intent) {

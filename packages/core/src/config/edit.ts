@@ -227,7 +227,7 @@ export function addKey(text: string, kind: KeyKind, name: string, recipient: str
     else throw notInPlace(text, age.range?.[0] ?? 0, 'an age: field that refers to an anchor');
   }
   const next = applySplices(text, withLineEnding(text, splices));
-  verifyEdit(text, next, { add: recipient, keyAdded: !existing, rules: changed });
+  verifyEdit(doc, next, { add: recipient, keyAdded: !existing, rules: changed });
   return { text: next, rules: changed, anchor, recipient, keyAdded: !existing };
 }
 
@@ -300,7 +300,7 @@ export function removeKey(text: string, kind: KeyKind, name: string): ConfigEdit
   splices.push(...literals.splices);
   literals.rules.forEach((i) => changed.add(i));
   const next = applySplices(text, withLineEnding(text, splices));
-  verifyEdit(text, next, { remove: recipient });
+  verifyEdit(doc, next, { remove: recipient });
   return { text: next, rules: [...changed].sort((a, b) => a - b), anchor, recipient, keyAdded: false };
 }
 
