@@ -26,6 +26,38 @@ describe('adding keeps the file\'s style', () => {
     roundTrip(text, [`+3   - &admin_new ${C}`, '+9       - *admin_new'], 'only', 'user');
   });
 
+  it('the sops-nix README\'s own example: PGP and age groups side by side', () => {
+    const text = [
+      'keys:',
+      '  - &admin_alice 2504791468b153b8a3963cc97ba53d5ba4e0a1d9',
+      `  - &admin_bob ${A}`,
+      '  - &server_azmidi 0fd60c8c3b664aceb1796ce02b318df330331003',
+      `  - &server_nosaxa ${B}`,
+      'creation_rules:',
+      '  - path_regex: secrets/[^/]+\\.(yaml|json|env|ini)$',
+      '    key_groups:',
+      '    - pgp:',
+      '      - *admin_alice',
+      '      - *server_azmidi',
+      '      age:',
+      '      - *admin_bob',
+      '      - *server_nosaxa',
+      '  - path_regex: secrets/azmidi/[^/]+\\.(yaml|json|env|ini)$',
+      '    key_groups:',
+      '    - pgp:',
+      '      - *admin_alice',
+      '      - *server_azmidi',
+      '      age:',
+      '      - *admin_bob',
+      '',
+    ].join('\n');
+    const added = addHost(text, 'new', C, { path: 'secrets/azmidi/a.yaml' });
+    expect(lineDiff(text, added.text)).toEqual([`+6   - &server_new ${C}`, '+23       - *server_new']);
+    expect(removeHost(added.text, 'new').text).toBe(text);
+    const alice = removeKey(text, 'user', 'alice');
+    expect(lineDiff(text, alice.text)).toEqual(['-2   - &admin_alice 2504791468b153b8a3963cc97ba53d5ba4e0a1d9', '-10       - *admin_alice', '-18       - *admin_alice']);
+  });
+
   it('trailing comments stay on their lines; a comment line after the list stays below the new item', () => {
     const text = `keys:\n  - &admin_alice ${A} # laptop\n  # - &admin_old ${B}\ncreation_rules:\n  - path_regex: x$ # all\n    age:\n      - *admin_alice # me\n      # - *admin_old\n`;
     roundTrip(text, [`+3   - &server_new ${C}`, '+9       - *server_new']);
