@@ -4,6 +4,7 @@
  * port for ssh-keyscan and its own error output, "already present", admin keys, and --rotate after a
  * removal.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,6 +144,15 @@ describe('users add/rm', () => {
     expect(readFileSync(join(dir, '.sops.yaml'), 'utf8')).toBe(
       `keys:\n  - &admin_michael ${admin}\n  - &admin_alice ${alice}\n  - &admin_bob ${HOST} # ${note}\ncreation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    key_groups:\n      - age:\n          - *admin_michael\n          - *admin_alice\n          - *admin_bob\n`,
     );
+    // an ssh-rsa key has no age conversion: it is the recipient itself, as sops and age take it
+    const rsaDir = mkdtempSync(join(tmpdir(), 'secrets-rsa-'));
+    expect(spawnSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-C', 'carol@laptop', '-f', join(rsaDir, 'id_rsa')]).status).toBe(0);
+    const rsa = readFileSync(join(rsaDir, 'id_rsa.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+    const c = await runInProcess(['users', 'add', 'carol', '--pubkey', join(rsaDir, 'id_rsa.pub'), '--no-rekey'], { cwd: dir });
+    expect(c.stderr).toBe(`secrets: added carol (&admin_carol, ${rsa}) to ${join(dir, '.sops.yaml')}, creation rule 0\n`);
+    expect(readFileSync(join(dir, '.sops.yaml'), 'utf8')).toContain(`  - &admin_carol ${rsa}\n`);
+    expect((await runInProcess(['hosts', 'add', 'carol', '--pubkey', join(rsaDir, 'id_rsa.pub'), '--no-rekey'], { cwd: dir })).stderr).toContain('no ssh-ed25519 key found');
+    expect((await runInProcess(['users', 'rm', 'carol', '--no-rekey'], { cwd: dir })).status).toBe(0);
     const wrong = await runInProcess(['hosts', 'rm', 'alice', '--no-rekey'], { cwd: dir });
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toBe('secrets: error: no host "alice" in .sops.yaml (no &server_alice or &alice under keys:)\n');

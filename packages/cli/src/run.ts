@@ -365,7 +365,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .description('add an admin (a person who edits the secrets): an age key or SSH public key, under keys: and in creation rules')
       .argument('<name>', 'user name; the key gets the anchor &admin_<name> (or &<name> where the file names keys so)')
       .option('--age <recipient>', 'an age1… recipient (age-keygen -y key.txt prints it)')
-      .option('--pubkey <file>', 'an ssh-ed25519 public key (~/.ssh/id_ed25519.pub), converted with ssh-to-age')
+      .option('--pubkey <file>', 'an SSH public key: ssh-ed25519 (converted with ssh-to-age) or ssh-rsa (used as is)')
       .option('--rule <n>', 'the creation rule (0-based) the admin joins', (v: string) => Number.parseInt(v, 10))
       .option('--path <file>', 'join every creation rule matching this path')
       .option('-y, --yes', 'rekey without asking', false)

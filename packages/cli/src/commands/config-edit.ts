@@ -51,13 +51,20 @@ export function printable(text: string): string {
 /**
  * The age recipient of an SSH public key (a `.pub` file, authorized_keys, ssh-keyscan output): its
  * ssh-to-age conversion (what sops-nix hosts open with their converted host key), and the SSH key itself
- * as a note for the key's line (agenix decrypts with it natively: `secrets agenix export`).
+ * as a note for the key's line (agenix decrypts with it natively: `secrets agenix export`). With
+ * `rsa`, an ssh-rsa key (which has no age conversion) is the recipient itself, as sops and age take it.
  */
-export function recipientOfSshKey(text: string, what: string): { recipient: string; note?: string; line: string } {
-  const line = text.split('\n').find((l) => /\bssh-ed25519\s/.test(l) && !l.trimStart().startsWith('#'));
-  if (!line) throw new SecretsError('SSH_KEY_INVALID', `no ssh-ed25519 key found in ${what}`, { hints: ['sops-nix converts ed25519 keys to age (ssh-to-age); other key types do not convert'] });
-  const recipient = parseRecipient(convertPublicKeys(line).recipients[0] as string).text;
+export function recipientOfSshKey(text: string, what: string, rsa = false): { recipient: string; note?: string; line: string } {
+  const lines = text.split('\n').filter((l) => !l.trimStart().startsWith('#'));
+  const line = lines.find((l) => /\bssh-ed25519\s/.test(l)) ?? (rsa ? lines.find((l) => /\bssh-rsa\s/.test(l)) : undefined);
+  if (!line) {
+    throw new SecretsError('SSH_KEY_INVALID', `no ssh-ed25519${rsa ? ' or ssh-rsa' : ''} key found in ${what}`, {
+      hints: [rsa ? 'give the .pub file of your SSH key, or --age age1…' : 'sops-nix converts ed25519 host keys to age (ssh-to-age); other key types do not convert'],
+    });
+  }
   const found = findKeyOnLine(line);
+  if (found.kind === 'key' && found.key.type === 'ssh-rsa') return { recipient: parseRecipient(formatSshPublicKey(found.key, false)).text, line };
+  const recipient = parseRecipient(convertPublicKeys(line).recipients[0] as string).text;
   return found.kind === 'key' ? { recipient, note: formatSshPublicKey(found.key, false), line } : { recipient, line };
 }
 
@@ -85,7 +92,7 @@ export interface RekeyOffer {
  */
 export async function offerRekey(ctx: Context, options: RekeyOffer, removed = false): Promise<number> {
   if (!options.rekey) return 0;
-  const question = removed && !options.rotate ? 'Rekey the files now? (r: with new data keys, as --rotate)' : 'Rekey the files now?';
+  const question = removed && !options.rotate ? 'Rekey the files now (r: and give them new data keys, as --rotate)?' : 'Rekey the files now?';
   const answer = await ask(ctx, question, options.yes, removed && !options.rotate ? ['r'] : []);
   if (answer === 'n') {
     printWarning(ctx, `the files are not rekeyed yet: run \`secrets rekey${removed ? ' --rotate' : ''}\` so the change reaches them`);

@@ -25,7 +25,7 @@ export interface UsersAddOptions {
 export async function usersAdd(ctx: Context, options: UsersAddOptions): Promise<number> {
   if ((options.age === undefined) === (options.pubkey === undefined)) throw new SecretsError('USAGE', 'give exactly one of --age age1…, --pubkey FILE');
   const { recipient, note } =
-    options.age !== undefined ? { recipient: parseRecipient(options.age).text, note: undefined } : recipientOfSshKey(Buffer.from(await readInput(ctx, options.pubkey as string)).toString('utf8'), JSON.stringify(options.pubkey));
+    options.age !== undefined ? { recipient: parseRecipient(options.age).text, note: undefined } : recipientOfSshKey(Buffer.from(await readInput(ctx, options.pubkey as string)).toString('utf8'), JSON.stringify(options.pubkey), true);
   const path = await configPath(ctx, options.config);
   const selector = selectorOf(options);
   const edit = await rewriteConfig(ctx, path, (text) => addKey(text, 'user', options.name, recipient, selector, note));
