@@ -1,7 +1,8 @@
 /**
  * Small byte helpers shared by every layer. Pure; no Node-only APIs beyond Buffer for base64.
  *
- * @internal
+ * Internal to the library: not exported from the package entry. (Not tagged internal: on a file header
+ * that tag makes `stripInternal` drop the import below it from the typings.)
  */
 
 const encoder = /* @__PURE__ */ new TextEncoder();

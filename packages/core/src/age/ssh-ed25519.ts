@@ -17,7 +17,8 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
-import { Stanza, type Identity, type Recipient } from 'age-encryption';
+import { Stanza } from 'age-encryption';
+import type { AgeStanza, StanzaIdentity, StanzaRecipient } from './stanza.js';
 import { SecretsError } from '../errors.js';
 import { concatBytes, fromBase64, toBase64, utf8, wipe } from '../bytes.js';
 import { ed25519SeedToX25519Scalar, type SshEd25519PrivateKey, type SshEd25519PublicKey } from '../ssh/index.js';
@@ -47,7 +48,7 @@ function montgomeryPoint(key: SshEd25519PublicKey): Uint8Array {
 /**
  * Encrypts file keys to an ssh-ed25519 public key, as `age -R id_ed25519.pub` does.
  */
-export class SshEd25519Recipient implements Recipient {
+export class SshEd25519Recipient implements StanzaRecipient {
   private readonly point: Uint8Array;
   private readonly tag: string;
   private readonly tweak: Uint8Array;
@@ -69,7 +70,7 @@ export class SshEd25519Recipient implements Recipient {
    * @returns the `ssh-ed25519` stanza
    * @throws SecretsError AGE_RECIPIENT_INVALID when the key is of small order (all-zero shared secret)
    */
-  wrapFileKey(fileKey: Uint8Array): Stanza[] {
+  wrapFileKey(fileKey: Uint8Array): AgeStanza[] {
     const ephemeral = randomBytes(32);
     const share = x25519.getPublicKey(ephemeral);
     let ss: Uint8Array;
@@ -98,7 +99,7 @@ export class SshEd25519Recipient implements Recipient {
  * length is an error; a different tag is skipped; an all-zero shared secret is an error; an AEAD failure
  * after a tag match is an error (the tag says the stanza is ours).
  */
-export class SshEd25519Identity implements Identity {
+export class SshEd25519Identity implements StanzaIdentity {
   private readonly tag: string;
   private readonly point: Uint8Array;
   private readonly tweak: Uint8Array;
@@ -127,7 +128,7 @@ export class SshEd25519Identity implements Identity {
    * @throws SecretsError AGE_FILE_INVALID for a malformed ssh-ed25519 stanza or a low-order share;
    *   AGE_DECRYPT_FAILED when this key's stanza does not decrypt; whatever `privateKey` throws
    */
-  async unwrapFileKey(stanzas: Stanza[]): Promise<Uint8Array | null> {
+  async unwrapFileKey(stanzas: AgeStanza[]): Promise<Uint8Array | null> {
     for (const s of stanzas) {
       if (s.args[0] !== SSH_ED25519_STANZA) continue;
       const share = s.args.length === 3 ? fromBase64(s.args[2] as string, 'forbidden') : null;

@@ -7,7 +7,8 @@
  * node:crypto's OAEP uses `oaepHash` for MGF1 too, which is what Go's rsa.EncryptOAEP does.
  */
 import { constants, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
-import { Stanza, type Identity, type Recipient } from 'age-encryption';
+import { Stanza } from 'age-encryption';
+import type { AgeStanza, StanzaIdentity, StanzaRecipient } from './stanza.js';
 import { SecretsError } from '../errors.js';
 import type { SshRsaPrivateKey, SshRsaPublicKey } from '../ssh/index.js';
 import { MIN_RSA_BITS, rsaKeyIsLargeEnough } from './rsa-size.js';
@@ -54,7 +55,7 @@ function privateKeyObject(key: SshRsaPrivateKey): KeyObject {
 /**
  * Encrypts file keys to an ssh-rsa public key, as `age -R id_rsa.pub` does.
  */
-export class SshRsaRecipient implements Recipient {
+export class SshRsaRecipient implements StanzaRecipient {
   private readonly keyObject: KeyObject;
   private readonly tag: string;
 
@@ -80,7 +81,7 @@ export class SshRsaRecipient implements Recipient {
    * @param fileKey - the 16-byte file key
    * @returns the `ssh-rsa` stanza
    */
-  wrapFileKey(fileKey: Uint8Array): Stanza[] {
+  wrapFileKey(fileKey: Uint8Array): AgeStanza[] {
     const body = publicEncrypt({ key: this.keyObject, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: OAEP_LABEL }, fileKey);
     return [new Stanza([SSH_RSA_STANZA, this.tag], new Uint8Array(body))];
   }
@@ -91,7 +92,7 @@ export class SshRsaRecipient implements Recipient {
  * this key's tag (a protected key is unlocked only when needed). agessh contract: other types skipped;
  * wrong argument count is an error; other tags skipped; a decryption failure after a tag match is an error.
  */
-export class SshRsaIdentity implements Identity {
+export class SshRsaIdentity implements StanzaIdentity {
   private readonly tag: string;
   private keyObject: KeyObject | undefined;
 
@@ -116,7 +117,7 @@ export class SshRsaIdentity implements Identity {
    * @throws SecretsError AGE_FILE_INVALID for a malformed ssh-rsa stanza; AGE_DECRYPT_FAILED when this
    *   key's stanza does not decrypt; SSH_KEY_INVALID or whatever `privateKey` throws
    */
-  async unwrapFileKey(stanzas: Stanza[]): Promise<Uint8Array | null> {
+  async unwrapFileKey(stanzas: AgeStanza[]): Promise<Uint8Array | null> {
     for (const s of stanzas) {
       if (s.args[0] !== SSH_RSA_STANZA) continue;
       if (s.args.length !== 2) throw new SecretsError('AGE_FILE_INVALID', 'invalid age file: malformed ssh-rsa stanza');

@@ -25,7 +25,7 @@ export const IDENTITY_ENV = {
 export interface KeyEnvironment {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly homedir: string;
-  readonly platform: NodeJS.Platform;
+  readonly platform: string;
   /** Reads a whole file; a missing file must reject with an error whose `code` is `ENOENT`. */
   readonly readFile?: (path: string) => Promise<Uint8Array>;
   /** Runs argv without a shell and returns its stdout; rejects on a non-zero exit. */

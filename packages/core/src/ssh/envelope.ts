@@ -11,7 +11,7 @@ import { parseSshPublicKeyBlob } from './public-key.js';
 import type { OpenSshKeyFile } from './types.js';
 import { WireReader, decodeBase64 } from './wire.js';
 
-export const MAGIC = new TextEncoder().encode('openssh-key-v1\0');
+export const MAGIC: Uint8Array = new TextEncoder().encode('openssh-key-v1\0');
 export const BEGIN = '-----BEGIN OPENSSH PRIVATE KEY-----';
 export const END = '-----END OPENSSH PRIVATE KEY-----';
 

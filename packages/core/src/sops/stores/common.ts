@@ -3,7 +3,8 @@
  * extraction/insertion rules of sops `stores.ExtractMetadata`/`stores.SerializeMetadata`, and a byte-wise
  * string order (Go compares strings as UTF-8 bytes).
  *
- * @internal
+ * Internal to the library: not exported from the package entry. (Not tagged internal: on a file header
+ * that tag makes `stripInternal` drop the import below it from the typings.)
  */
 
 import { SecretsError, type ErrorCode } from '../../errors.js';

@@ -3,7 +3,8 @@
  * `stores/flatten.go` does it: a nested key path becomes one key, mapping levels joined with `__map_` and
  * list indexes with `__list_<n>` (`age__list_0__map_enc`).
  *
- * @internal
+ * Internal to the library: not exported from the package entry. (Not tagged internal: on a file header
+ * that tag makes `stripInternal` drop the import below it from the typings.)
  */
 
 import { SecretsError } from '../../errors.js';

@@ -6,7 +6,8 @@
  * Written from the documented behaviour of Go's `strconv`, `encoding/json` and `time` packages (Go 1.25, the
  * toolchain sops 3.13 is built with) and of go-yaml v3.0.4 `resolve.go`.
  *
- * @internal
+ * Internal to the library: not exported from the package entry. (Not tagged internal: on a file header
+ * that tag makes `stripInternal` drop the import below it from the typings.)
  */
 
 import type { Scalar } from '../tree.js';

@@ -10,7 +10,8 @@
  * runs, errors included. Scalars are typed by the same {@link resolveScalar}, and comments are placed by
  * the same rule the full reader applies to whole-line comments (see `placeComments` there).
  *
- * @internal
+ * Internal to the library: not exported from the package entry. (Not tagged internal: on a file header
+ * that tag makes `stripInternal` drop the import below it from the typings.)
  */
 import type { Comment, Document, Entry, MapNode, SeqNode, Value } from '../tree.js';
 import { resolveScalar } from './yaml-resolve.js';

@@ -14,7 +14,8 @@
  * - a value starting with `.` is tried as a Go float;
  * - everything else is a string.
  *
- * @internal
+ * Internal to the library: not exported from the package entry. (Not tagged internal: on a file header
+ * that tag makes `stripInternal` drop the import below it from the typings.)
  */
 
 import type { Scalar } from '../tree.js';
