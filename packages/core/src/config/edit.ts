@@ -282,6 +282,12 @@ export function removeKey(text: string, kind: KeyKind, name: string): ConfigEdit
   checkKind(entry, kind, name, 'rm');
   const anchor = entry.node.anchor as string;
   const recipient = String(entry.node.value);
+  const twin = keyEntries(keys).find((e) => e.node !== entry.node && String(e.node.value) === recipient);
+  if (twin) {
+    throw new SecretsError('USAGE', `the key of &${anchor} is also in .sops.yaml${twin.node.anchor ? ` as &${twin.node.anchor}` : ''}: removing ${name} alone would leave it a recipient`, {
+      hints: ['remove the other entry first, or edit .sops.yaml by hand'],
+    });
+  }
   const splices: Splice[] = [];
   const keyLine = Math.max(lineStart(text, (keysPair.key.range as [number, number, number])[0]), text.startsWith('\uFEFF') ? 1 : 0);
   const itemEnd = nextLineStart(text, (entry.node.range as [number, number, number])[1]);

@@ -144,6 +144,11 @@ describe('removing', () => {
     expect(removeHost(text, 'web').text).toBe('keys:\n  # hosts\ncreation_rules:\n  - age: []\n');
   });
 
+  it('refuses a key that is also under another name (it would stay a recipient)', () => {
+    const text = `keys:\n  - &server_web ${C}\n  - &server_www ${C}\ncreation_rules:\n  - age: [*server_web, *server_www]\n`;
+    expect(errorOf(() => removeHost(text, 'web')).message).toBe('the key of &server_web is also in .sops.yaml as &server_www: removing web alone would leave it a recipient');
+  });
+
   it('refuses names of the other kind and unknown names, with a hint', () => {
     const text = `keys:\n  - &admin_alice ${A}\n  - &server_web ${B}\ncreation_rules:\n  - age: [*admin_alice, *server_web]\n`;
     const wrong = errorOf(() => removeHost(text, 'admin_alice'));
