@@ -36,6 +36,13 @@ function filesNeedingAbsentShared(): string[] {
   return left;
 }
 
+// SLOW=1 runs widen the search: a new seed each run unless SECRETS_TEST_SEED is given, printed once so
+// that a failure can be replayed. The workers inherit it from this process's environment.
+if (process.env['SLOW'] && !process.env['SECRETS_TEST_SEED']) {
+  process.env['SECRETS_TEST_SEED'] = String(Math.floor(Math.random() * 2 ** 31));
+  process.stdout.write(`property tests: seed ${process.env['SECRETS_TEST_SEED']} (SECRETS_TEST_SEED=${process.env['SECRETS_TEST_SEED']} replays this run)\n`);
+}
+
 export default defineConfig({
   resolve: {
     alias: { '@secrets/core': coreEntry },
@@ -43,6 +50,10 @@ export default defineConfig({
   test: {
     include,
     exclude: ['**/node_modules/**', ...filesNeedingAbsentShared()],
+    // Fixed seeds for the property and fuzz tests (see seed.ts).
+    setupFiles: ['./test/support/seed.ts'],
+    // A private TMPDIR per run, and a check that no test leaves files in it or in /dev/shm.
+    globalSetup: ['./test/support/leftovers.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

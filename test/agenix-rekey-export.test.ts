@@ -121,7 +121,7 @@ describe('secrets agenix rekey', () => {
     // edit with a scripted editor: every key opens the result
     const editor = join(dir, 'editor.sh');
     writeFileSync(editor, "#!/bin/sh\nprintf 'rotated!\\n' > \"$1\"\n", { mode: 0o755 });
-    const edited = await runProcess(['agenix', 'edit', '-i', join(dir, 'keys/key.txt'), 'root.passwd.age'], { cwd: dir, env: { EDITOR: editor } });
+    const edited = await runProcess(['agenix', 'edit', '-i', join(dir, 'keys/key.txt'), '--editor', editor, 'root.passwd.age'], { cwd: dir });
     expect(edited.status).toBe(0);
     for (const key of ['keys/key.txt', 'keys/id_ed25519', 'keys/id_rsa']) expect(ageDecrypt(join(dir, key), join(dir, 'root.passwd.age'))).toBe('rotated!\n');
     expect((await runProcess(['agenix', 'rekey', '--dry-run', 'root.passwd.age'], { cwd: dir })).stdout).toBe('');
@@ -129,11 +129,11 @@ describe('secrets agenix rekey', () => {
     const theirs = execFileSync('age', ['-e', '-R', join(dir, 'recipients.txt')], { input: 'theirs!\n' });
     writeFileSync(join(dir, 'theirs.age'), theirs);
     writeFileSync(editor, `#!/bin/sh\ncp ${join(dir, 'theirs.age')} ${join(dir, 'root.passwd.age')}\nprintf 'ours!\\n' > "$1"\n`, { mode: 0o755 });
-    const raced = await runProcess(['agenix', 'edit', '-i', join(dir, 'keys/key.txt'), 'root.passwd.age'], { cwd: dir, env: { EDITOR: editor } });
+    const raced = await runProcess(['agenix', 'edit', '-i', join(dir, 'keys/key.txt'), '--editor', editor, 'root.passwd.age'], { cwd: dir });
     expect(raced.status).toBe(3);
     expect(raced.stderr).toContain('changed on disk while it was open: not overwritten');
     expect(readFileSync(join(dir, 'root.passwd.age'))).toEqual(theirs);
-    const aside = readdirSync(dir).find((f) => f.startsWith('root.passwd.age.secrets-')) as string;
+    const aside = readdirSync(dir).find((f) => /^root\.passwd\.secrets-\d{8}T\d{6}Z(-\d+)?\.age$/.test(f)) as string;
     expect(ageDecrypt(join(dir, 'keys/id_ed25519'), join(dir, aside))).toBe('ours!\n');
   });
 });

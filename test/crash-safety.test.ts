@@ -5,10 +5,10 @@
  * orphaned private dirs swept). Concurrent writers of one file: every change survives.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { CLI_BIN, REPO_ROOT, runProcess } from './support/cli.js';
 
 const adminKey = join(REPO_ROOT, 'examples/keys/admin_michael.agekey');
@@ -95,6 +95,7 @@ describe('crash safety', () => {
   it('SIGKILL during edit: the plaintext never leaves the private tmpfs dir, and the next session sweeps it', async () => {
     const { repo, names } = await makeRepo();
     const shm = mkdtempSync(join('/dev/shm', 'secrets-crash-test-'));
+    onTestFinished(() => rmSync(shm, { recursive: true, force: true }));
     const editor = join(repo, 'slow-editor.sh');
     writeFileSync(editor, '#!/bin/sh\nsleep 5\n', { mode: 0o755 });
     const env = { SOPS_AGE_KEY_FILE: adminKey, EDITOR: editor, SECRETS_TMPDIR: shm };

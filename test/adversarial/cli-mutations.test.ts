@@ -45,7 +45,7 @@ const write = (ext: string, bytes: Uint8Array): string => {
 };
 
 /** The status the library's own outcome maps to (0 on success). */
-async function expectedStatus(fn: () => Promise<unknown> | unknown): Promise<number> {
+async function expectedStatus(fn: () => unknown): Promise<number> {
   try {
     await fn();
     return 0;

@@ -59,7 +59,7 @@ empty: ""
 `;
 
 export const JSON_PLAIN = JSON.stringify(
-  { password: 'hunter2!tok6', port: 5432, ratio: -1.5e-7, enabled: false, list: ['beta!tok7', 7, true, { inner: 'x!tok8' }], nested: { deep: { key: 'deep!tok9' } }, big: 9007199254740993 },
+  { password: 'hunter2!tok6', port: 5432, ratio: -1.5e-7, enabled: false, list: ['beta!tok7', 7, true, { inner: 'x!tok8' }], nested: { deep: { key: 'deep!tok9' } }, big: 9007199254740993 }, // eslint-disable-line no-loss-of-precision -- as written in files; JSON numbers past 2^53
   null,
   '\t',
 );
@@ -87,8 +87,13 @@ export interface SopsCase {
 export function leaves(doc: Document): string[] {
   const out: string[] = [];
   const walk = (v: Value, path: string): void => {
-    if (v.kind === 'map') for (const i of v.items) i.kind === 'entry' && walk(i.value, `${path}/${i.key.endsWith('_unencrypted') ? '…_unencrypted' : JSON.stringify(i.key)}`);
-    else if (v.kind === 'seq') v.items.forEach((i, n) => i.kind !== 'comment' && walk(i, `${path}[${n}]`));
+    if (v.kind === 'map') {
+      for (const i of v.items) if (i.kind === 'entry') walk(i.value, `${path}/${i.key.endsWith('_unencrypted') ? '…_unencrypted' : JSON.stringify(i.key)}`);
+    } else if (v.kind === 'seq') {
+      v.items.forEach((i, n) => {
+        if (i.kind !== 'comment') walk(i, `${path}[${n}]`);
+      });
+    }
     else if (v.kind !== 'null' && !(v.kind === 'string' && v.value === '')) out.push(`${path}=${v.kind}:${v.kind === 'bytes' ? Buffer.from(v.value).toString('hex') : String(v.value)}`);
   };
   doc.branches.forEach((b, n) => walk(b, `#${n}`));
@@ -98,8 +103,17 @@ export function leaves(doc: Document): string[] {
 function stringsOf(doc: Document): string[] {
   const out: string[] = [];
   const walk = (v: Value): void => {
-    if (v.kind === 'map') for (const i of v.items) i.kind === 'entry' ? walk(i.value) : out.push(i.text);
-    else if (v.kind === 'seq') for (const i of v.items) i.kind === 'comment' ? out.push(i.text) : walk(i);
+    if (v.kind === 'map') {
+      for (const i of v.items) {
+        if (i.kind === 'entry') walk(i.value);
+        else out.push(i.text);
+      }
+    } else if (v.kind === 'seq') {
+      for (const i of v.items) {
+        if (i.kind === 'comment') out.push(i.text);
+        else walk(i);
+      }
+    }
     else if (v.kind === 'string') out.push(v.value);
     else if (v.kind === 'bytes') out.push(Buffer.from(v.value).toString('latin1'));
   };

@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { openSync, closeSync, writeSync } from 'node:fs';
 import { SecretsError } from '@secrets/core';
+import { exitInterrupted, onInterrupt } from './cleanup.js';
 
 /** A writable stream as commands see it. */
 export interface Output {
@@ -40,7 +41,7 @@ export interface Context {
 }
 
 function streamOutput(stream: NodeJS.WriteStream): Output {
-  return { isTTY: stream.isTTY === true, write: (chunk) => void stream.write(chunk) };
+  return { isTTY: stream.isTTY, write: (chunk) => void stream.write(chunk) };
 }
 
 const PAUSE = /* @__PURE__ */ new Int32Array(new SharedArrayBuffer(4));
@@ -55,7 +56,7 @@ function fdOutput(fd: 1 | 2, stream: () => NodeJS.WriteStream): Output {
   let closed = false;
   return {
     get isTTY() {
-      return stream().isTTY === true;
+      return stream().isTTY;
     },
     write(chunk) {
       if (closed) return;
@@ -101,9 +102,11 @@ async function ttyPrompt(question: string, options: { secret: boolean }): Promis
   const fd = openSync('/dev/tty', 'r');
   const tty = new ReadStream(fd);
   process.stderr.write(question);
+  // A SIGTERM (or a SIGINT sent with kill) while we wait must not leave the terminal in raw mode.
+  const restore = onInterrupt(() => tty.setRawMode(false));
   try {
     tty.setRawMode(true);
-    return await new Promise<string>((resolve, reject) => {
+    return await new Promise<string>((resolve) => {
       let answer = '';
       tty.on('data', (data: Buffer) => {
         for (const ch of data.toString('utf8')) {
@@ -113,9 +116,11 @@ async function ttyPrompt(question: string, options: { secret: boolean }): Promis
             return;
           }
           if (ch === '\u0003') {
+            // Ctrl+C in raw mode is a key, not a signal: act as the signal would (a quiet 130, after
+            // removing temp files, locks and private dirs), with the terminal restored first.
             process.stderr.write('\n');
-            reject(new Error('interrupted'));
-            return;
+            tty.setRawMode(false);
+            exitInterrupted('SIGINT');
           }
           if (ch === '\u007f' || ch === '\b') {
             answer = answer.slice(0, -1);
@@ -127,6 +132,7 @@ async function ttyPrompt(question: string, options: { secret: boolean }): Promis
       });
     });
   } finally {
+    restore();
     tty.setRawMode(false);
     tty.destroy();
     try {
@@ -156,7 +162,7 @@ export function processContext(): Context {
     // A getter: touching process.stdin sets up a stream (and loads its modules), which most commands never read.
     stdin: {
       get isTTY() {
-        return process.stdin.isTTY === true;
+        return process.stdin.isTTY;
       },
       readAll: (maxBytes) => readStream(process.stdin, maxBytes),
     },

@@ -1,16 +1,20 @@
 /**
  * Editing plaintext safely: a private directory on a memory-backed filesystem (never a persistent disk),
- * a 0600 file, an editor with swap/undo/backup/viminfo off, and removal of everything on every exit
- * path: normal return, thrown error, and SIGINT/SIGTERM/SIGHUP.
+ * a 0600 file, an editor kept from copying it elsewhere (editor-command.ts), and removal of everything on
+ * every exit path: normal return, thrown error, and SIGINT/SIGTERM/SIGHUP — but never while the editor
+ * still runs (cleanup.ts).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, delimiter, join } from 'node:path';
-import { SecretsError, shellSplit } from '@secrets/core';
+import { basename, join } from 'node:path';
+import { SecretsError } from '@secrets/core';
+import { Interrupted, childStatus, onInterrupt, waitForeground } from './cleanup.js';
 import type { Context } from './context.js';
+import type { EditorPlan } from './editor-command.js';
 import { processAlive } from './io.js';
+import { printWarning } from './output.js';
 
 /** Filesystem magic numbers of memory-backed filesystems (statfs f_type; linux/magic.h). */
 const MEMORY_FS = new Set([0x01021994 /* TMPFS_MAGIC */, 0x858458f6 /* RAMFS_MAGIC */]);
@@ -23,27 +27,9 @@ export interface PrivateDir {
   readonly remove: () => void;
 }
 
-const liveDirs = new Set<PrivateDir>();
-let handlersInstalled = false;
-
-function installSignalHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      for (const dir of liveDirs) dir.remove();
-      // Re-raise the default behaviour: exit with 128 + signal number, as a shell would report.
-      process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const)[signal]);
-    });
-  }
-  process.on('exit', () => {
-    for (const dir of liveDirs) dir.remove();
-  });
-}
-
 function isMemoryBacked(path: string): boolean {
   try {
-    return MEMORY_FS.has(Number(statfsSync(path).type));
+    return MEMORY_FS.has(statfsSync(path).type);
   } catch {
     return false;
   }
@@ -72,18 +58,21 @@ export function makePrivateDir(ctx: Context, allowDisk = false, places: readonly
   sweepOrphans(base);
   const path = join(base, `secrets-${process.pid}-${randomBytes(8).toString('hex')}`);
   mkdirSync(path, { mode: 0o700 });
-  installSignalHandlers();
-  const dir: PrivateDir = {
+  let removed = false;
+  const remove = (): void => {
+    if (removed) return;
+    removed = true;
+    rmSync(path, { recursive: true, force: true });
+  };
+  const unregister = onInterrupt(remove);
+  return {
     path,
     memoryBacked,
     remove: () => {
-      if (!liveDirs.has(dir)) return;
-      liveDirs.delete(dir);
-      rmSync(path, { recursive: true, force: true });
+      unregister();
+      remove();
     },
   };
-  liveDirs.add(dir);
-  return dir;
 }
 
 /**
@@ -123,62 +112,31 @@ export function writePrivateFile(dir: PrivateDir, name: string, data: Uint8Array
   return path;
 }
 
-/** Whether an executable of that name is on the context's PATH. */
-export function onPath(env: Context['env']): (program: string) => boolean {
-  return (program) =>
-    (env['PATH'] ?? '').split(delimiter).some((dir) => {
-      try {
-        accessSync(join(dir, program), constants.X_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-}
-
-/** Extra arguments that keep vim/neovim from writing swap, undo, backup or viminfo/shada copies. */
-function hardeningArgs(program: string): string[] {
-  const name = basename(program);
-  if (name === 'nvim') return ['-n', '-i', 'NONE', '--cmd', 'set noundofile nobackup nowritebackup shada='];
-  // Not plain `vi`: it may be nvi or busybox, which reject these flags.
-  if (/^(vim|gvim|mvim|view)$/.test(name)) return ['-n', '-i', 'NONE', '--cmd', 'set noundofile nobackup nowritebackup viminfo='];
-  return [];
-}
-
 /**
- * The editor command line: `SOPS_EDITOR`, else `EDITOR` (split like a shell would, arguments allowed),
- * else the first of vim, nano, vi on PATH (sops' order), with vim/neovim hardening added.
- *
- * @throws SecretsError USAGE when none is set and none is found
- */
-export function editorCommand(ctx: Context, onPath: (program: string) => boolean): string[] {
-  const configured = ctx.env['SOPS_EDITOR'] || ctx.env['EDITOR'];
-  let argv: string[];
-  if (configured) argv = shellSplit(configured);
-  else {
-    const found = ['vim', 'nano', 'vi'].find(onPath);
-    if (!found) throw new SecretsError('USAGE', 'no editor found: set SOPS_EDITOR or EDITOR', { hints: ['e.g. export EDITOR=nano'] });
-    argv = [found];
-  }
-  const [program, ...args] = argv as [string, ...string[]];
-  return [program, ...hardeningArgs(program), ...args];
-}
-
-/**
- * Runs the editor on a file with the terminal's stdio and waits for it.
+ * Runs the editor on a file with the terminal's stdio and waits for it. Its temporary files go to the
+ * private directory too (TMPDIR). A SIGTERM or SIGHUP meanwhile is passed on to the editor and, once it
+ * has exited, ends the run ({@link Interrupted}); only then is the directory removed.
  *
  * @throws SecretsError USAGE when it cannot be started or exits non-zero (sops: exit 201)
+ * @throws Interrupted when a signal ended the edit
  */
-export function runEditor(argv: readonly string[], file: string, env: Readonly<Record<string, string | undefined>>): Promise<void> {
-  const [program, ...args] = argv as [string, ...string[]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, [...args, file], { stdio: 'inherit', env: env as NodeJS.ProcessEnv });
-    child.on('error', () => reject(new SecretsError('USAGE', `could not run editor ${JSON.stringify(program)}`, { details: { editor: true } })));
-    child.on('exit', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new SecretsError('USAGE', `editor ${JSON.stringify(program)} exited with ${signal ? `signal ${signal}` : `status ${code}`}`, { details: { editor: true } }));
-    });
-  });
+export async function runEditor(ctx: Context, plan: EditorPlan, file: string, privateDir: string): Promise<void> {
+  if (plan.warning !== null) printWarning(ctx, plan.warning);
+  const [program, ...args] = plan.argv as [string, ...string[]];
+  const shown = JSON.stringify(basename(program));
+  const child = spawn(program, [...args, file], { stdio: 'inherit', env: { ...ctx.env, TMPDIR: privateDir } });
+  let result;
+  try {
+    result = await waitForeground(child);
+  } catch {
+    throw new SecretsError('USAGE', `could not run editor ${shown}`, { details: { editor: true } });
+  }
+  if (result.interrupted !== null) throw new Interrupted(result.interrupted);
+  if (result.code === 0) return;
+  // Ctrl+C that ended the editor itself (code --wait, a script): the user's way out, a quiet 130.
+  if (result.signal === 'SIGINT') throw new Interrupted('SIGINT');
+  const how = result.signal ? `signal ${result.signal}` : `status ${childStatus(result)}`;
+  throw new SecretsError('USAGE', `editor ${shown} exited with ${how}`, { details: { editor: true } });
 }
 
 /** Reads the edited file back. */

@@ -3,9 +3,10 @@
  * directory + fsync + rename) so that a crash leaves either the old or the new file, never a torn one.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fsync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { DEFAULT_MAX_INPUT_BYTES, SecretsError, readFileCapped } from '@secrets/core';
+import { onInterrupt } from './cleanup.js';
 import type { Context } from './context.js';
 
 /**
@@ -68,32 +69,76 @@ export interface WriteOptions {
 }
 
 /**
- * Writes `data` to a new temp file beside `target` (same filesystem, so a rename is atomic), with the
- * target's mode if it exists, else `options.mode` (default 0666 minus umask, like Go's `os.Create`).
- *
- * @returns the temp file's path and its still open descriptor, not yet synced
+ * The file a write to `path` must replace: `path` itself, or where its symlinks lead (sops and age write
+ * through links, so a linked secret stays linked). A dangling link leads to the file it names, which the
+ * write creates.
  */
-function writeTemp(target: string, data: Uint8Array | string, options: WriteOptions): { temp: string; fd: number } {
+export function writeTarget(path: string): string {
+  let current = resolve(path);
+  for (let hops = 0; hops < 40; hops++) {
+    let link: string;
+    try {
+      if (!lstatSync(current).isSymbolicLink()) return current;
+      link = readlinkSync(current);
+    } catch {
+      return current; // does not exist (yet): written as it is
+    }
+    current = resolve(dirname(current), link);
+  }
+  throw Object.assign(new Error('too many levels of symbolic links'), { code: 'ELOOP' });
+}
+
+/**
+ * Writes `data` to a new temp file beside `target` (same filesystem, so a rename is atomic). An existing
+ * target's mode, owner and group are kept (as sops' in-place write keeps them; changing the owner needs
+ * root, and a group we are not in is left as the system makes it); a new file gets `options.mode`
+ * (default 0666 minus umask, like Go's `os.Create`). The temp file is removed if a signal ends the run.
+ *
+ * @returns the temp file's path, its still open descriptor (not yet synced), and `release` to call once
+ *   it is renamed or removed
+ */
+function writeTemp(target: string, data: Uint8Array | string, options: WriteOptions): { temp: string; fd: number; release: () => void } {
   let mode = options.mode ?? 0o666;
   let exact = options.mode !== undefined;
+  let owner: { uid: number; gid: number } | null = null;
   try {
-    mode = statSync(target).mode & 0o7777;
+    const st = statSync(target);
+    mode = st.mode & 0o7777;
     exact = true;
+    owner = { uid: st.uid, gid: st.gid };
   } catch {
     // new file
   }
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  const release = onInterrupt(() => removeQuietly(temp));
   try {
     writeFileSync(fd, data);
-    // open()'s mode is filtered by the umask; a kept or requested mode must be applied exactly.
+    if (owner !== null) keepOwner(fd, owner);
+    // open()'s mode is filtered by the umask; a kept or requested mode must be applied exactly (and after
+    // a chown, which clears set-id bits).
     if (exact) fchmodSync(fd, mode);
   } catch (error) {
     closeSync(fd);
     removeQuietly(temp);
+    release();
     throw error;
   }
-  return { temp, fd };
+  return { temp, fd, release };
+}
+
+function keepOwner(fd: number, owner: { uid: number; gid: number }): void {
+  const st = fstatSync(fd);
+  if (st.uid === owner.uid && st.gid === owner.gid) return;
+  try {
+    fchownSync(fd, owner.uid, owner.gid);
+  } catch {
+    try {
+      fchownSync(fd, -1, owner.gid); // not root: the group at least, when we are in it
+    } catch {
+      // neither: the file becomes ours, as any editor's save-by-rename makes it
+    }
+  }
 }
 
 function removeQuietly(path: string): void {
@@ -111,40 +156,103 @@ function writeError(path: string, error: unknown): SecretsError {
 }
 
 /**
- * Writes a whole file atomically: temp file beside the target, fsync, then rename over the target. The
- * target's mode is kept; a new file gets `options.mode` (default 0666 minus umask, like Go's `os.Create`).
- *
- * The system calls are synchronous: a command has nothing to overlap them with, and for the small files
- * of a repository a thread-pool round trip per call costs more than the call (many files at once:
- * {@link replaceAllIfStill}).
+ * Writes a whole file atomically, under the file's lock, whatever it holds now ({@link replaceAllIfStill}
+ * without the compare): temp file beside the target, fsync, rename. Symlinks are written through; the
+ * target's mode, owner and group are kept; a new file gets `options.mode` (default 0666 minus umask).
  *
  * @throws SecretsError IO_WRITE
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, options: WriteOptions = {}): Promise<void> {
-  const target = resolve(path);
-  let temp: string | undefined;
-  try {
-    const written = writeTemp(target, data, options);
-    temp = written.temp;
-    try {
-      fsyncSync(written.fd);
-    } finally {
-      closeSync(written.fd);
-    }
-    renameSync(temp, target);
-  } catch (error) {
-    if (temp !== undefined) removeQuietly(temp);
-    throw writeError(path, error);
-  }
+  const [result] = await replaceAll([{ path, expected: undefined, next: data }], options);
+  if (result instanceof SecretsError) throw result;
 }
 
-/** Writes to stdout for `-`, else atomically to a file. */
+/**
+ * Writes to stdout for `-`; to a FIFO, device or socket (directly or through a symlink) by opening it and
+ * writing, as age does with `-o` (it is never replaced by a regular file); else atomically to a file.
+ */
 export async function writeOutput(ctx: Context, path: string, data: Uint8Array | string, options: WriteOptions = {}): Promise<void> {
   if (path === '-') {
     ctx.stdout.write(data);
     return;
   }
-  await writeFileAtomic(resolvePath(ctx, path), data, options);
+  const target = resolvePath(ctx, path);
+  let special = false;
+  try {
+    special = !statSync(target).isFile();
+  } catch {
+    // new file
+  }
+  if (!special) return writeFileAtomic(target, data, options);
+  try {
+    const fd = openSync(target, constants.O_WRONLY);
+    try {
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    throw writeError(path, error);
+  }
+}
+
+/**
+ * Gives the written `temp` the name `candidate` unless that name exists (EEXIST). Where hard links are
+ * not supported, the name is taken with O_EXCL and written directly.
+ */
+function claim(temp: string, candidate: string, data: Uint8Array, mode: number): void {
+  try {
+    linkSync(temp, candidate);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error;
+    const fd = openSync(candidate, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    try {
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/**
+ * Writes `data` to a new file beside `path`, named after it with a stamp before its extension
+ * (`app.yaml` → `app.secrets-20260101T120000Z.yaml`, then `…-2.yaml`, …): the extension is kept so
+ * `secrets decrypt` reads it as the same format. The name is taken atomically (link(2) fails on an
+ * existing name, like O_EXCL), so two runs never both claim one file.
+ *
+ * @returns the path written
+ * @throws SecretsError IO_WRITE
+ */
+export function writeBesideExclusive(path: string, data: Uint8Array, mode: number, now: Date = new Date()): string {
+  const target = writeTarget(path);
+  const ext = extname(basename(target)) === basename(target) ? '' : extname(target);
+  const stem = target.slice(0, target.length - ext.length);
+  const stamp = now.toISOString().replace(/[-:]|\.\d+/g, '');
+  let written: { temp: string; fd: number; release: () => void } | undefined;
+  try {
+    written = writeTemp(join(dirname(target), `${basename(stem)}.secrets-aside`), data, { mode });
+    fsyncSync(written.fd);
+    closeSync(written.fd);
+    for (let n = 1; ; n++) {
+      const candidate = `${stem}.secrets-${stamp}${n === 1 ? '' : `-${n}`}${ext}`;
+      try {
+        claim(written.temp, candidate, data, mode);
+        return candidate;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 10_000) throw error;
+      }
+    }
+  } catch (error) {
+    throw writeError(path, error);
+  } finally {
+    if (written) {
+      removeQuietly(written.temp);
+      written.release();
+    }
+  }
 }
 
 /** Whether a process with this pid exists (EPERM: it exists, owned by someone else). */
@@ -243,14 +351,12 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, waitMs
     }
     await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 60)));
   }
+  const release = onInterrupt(() => removeQuietly(lock));
   try {
     return await fn();
   } finally {
-    try {
-      unlinkSync(lock);
-    } catch {
-      // already gone
-    }
+    removeQuietly(lock);
+    release();
   }
 }
 
@@ -292,12 +398,40 @@ function fsyncAsync(fd: number): Promise<void> {
  *   written), or the IO_WRITE error for that file
  */
 export async function replaceAllIfStill(items: readonly Replacement[]): Promise<(boolean | SecretsError)[]> {
+  return replaceAll(items, {});
+}
+
+/** A write for {@link replaceAll}: `expected` undefined writes whatever the file holds now. */
+interface Write {
+  readonly path: string;
+  readonly expected: Uint8Array | null | undefined;
+  readonly next: Uint8Array | string;
+}
+
+/** Whether the file at `target` still holds `expected` (null: still does not exist; undefined: anything goes). */
+function stillHolds(target: string, expected: Uint8Array | null | undefined): boolean {
+  if (expected === undefined) return true;
+  let current: Buffer | null = null;
+  try {
+    current = readFileSync(target);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+  }
+  return current === null ? expected === null : expected !== null && Buffer.compare(current, expected) === 0;
+}
+
+/**
+ * The one write path: temp files written, fsynced together, then each compared and renamed under its
+ * file's lock. Each path is first resolved through its symlinks ({@link writeTarget}), so the lock, the
+ * compare and the rename all concern the real file and the link stays.
+ */
+async function replaceAll(items: readonly Write[], options: WriteOptions): Promise<(boolean | SecretsError)[]> {
   const results: (boolean | SecretsError)[] = items.map(() => false);
-  const written: { i: number; target: string; temp: string; fd: number }[] = [];
+  const written: { i: number; target: string; temp: string; fd: number; release: () => void }[] = [];
   for (const [i, item] of items.entries()) {
-    const target = resolve(item.path);
     try {
-      written.push({ i, target, ...writeTemp(target, item.next, {}) });
+      const target = writeTarget(item.path);
+      written.push({ i, target, ...writeTemp(target, item.next, options) });
     } catch (error) {
       results[i] = writeError(item.path, error);
     }
@@ -308,25 +442,19 @@ export async function replaceAllIfStill(items: readonly Replacement[]): Promise<
         await fsyncAsync(w.fd);
         return true;
       } catch (error) {
-        results[w.i] = writeError((items[w.i] as Replacement).path, error);
+        results[w.i] = writeError((items[w.i] as Write).path, error);
         return false;
       } finally {
         closeSync(w.fd);
       }
     }),
   );
-  for (const [n, { i, target, temp }] of written.entries()) {
-    const item = items[i] as Replacement;
+  for (const [n, { i, target, temp, release }] of written.entries()) {
+    const item = items[i] as Write;
     if (synced[n]) {
       try {
-        results[i] = await withFileLock(item.path, async () => {
-          let current: Buffer | null = null;
-          try {
-            current = readFileSync(target);
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false;
-          }
-          if (current === null ? item.expected !== null : item.expected === null || Buffer.compare(current, item.expected) !== 0) return false;
+        results[i] = await withFileLock(target, async () => {
+          if (!stillHolds(target, item.expected)) return false;
           renameSync(temp, target);
           return true;
         });
@@ -335,6 +463,7 @@ export async function replaceAllIfStill(items: readonly Replacement[]): Promise<
       }
     }
     if (results[i] !== true) removeQuietly(temp);
+    release();
   }
   return results;
 }

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { isSecretsError } from '@secrets/core';
+import { Interrupted } from './cleanup.js';
 import type { Context } from './context.js';
 import { exitCodeFor, EXIT } from './exit-codes.js';
 import { printError } from './output.js';
@@ -78,6 +79,11 @@ function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]
   const out: Partial<Pick<T, K>> = {};
   for (const k of keys) if (source[k] !== undefined) out[k] = source[k];
   return out;
+}
+
+/** `--nix` → always, `--no-nix` → never, neither → auto (Nix only for what the static reader cannot read). */
+function nixMode(flag: boolean | undefined): 'auto' | 'never' | 'always' {
+  return flag === undefined ? 'auto' : flag ? 'always' : 'never';
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -229,7 +235,10 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'EDITOR="code --wait" secrets edit secrets.yaml',
           'printf \'db_password: hunter2\\n\' | secrets edit --editor - batchn/secrets/new.yaml',
           '',
-          'Exit status 200 when nothing changed (as sops). vim and neovim run without swap, undo, backup or viminfo.',
+          'Exit status 200 when nothing changed (as sops). vim and neovim (also as vi, editor, vim.basic…) run',
+          'without swap, undo, backup or viminfo/shada files whatever the vimrc says; nano without its nanorc',
+          '(no backups, no history); any other editor after a warning naming what it may write.',
+          'SIGTERM/SIGHUP during an edit reach the editor first; nothing is written (exit 143/129).',
         ]),
       )
       .action((file: string, opts: { inputType?: string; ignoreMac: boolean; editor?: string; allowDiskTmp: boolean; config?: string }) => {
@@ -436,7 +445,15 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--filename <name>', 'name of the plaintext file (default tmp-file)')
       .option('--output-type <format>', 'format of the plaintext (default: the input type)')
       .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
-      .addHelpText('after', examples(['secrets exec-file app.yaml \'myapp --config {}\'', 'secrets exec-file --no-fifo --output-type json app.yaml \'jq .db {}\'']))
+      .addHelpText(
+        'after',
+        examples([
+          'secrets exec-file app.yaml \'myapp --config {}\'',
+          'secrets exec-file --no-fifo --output-type json app.yaml \'jq .db {}\'',
+          '',
+          'The exit status is the command\'s; SIGTERM and SIGHUP are passed on to it.',
+        ]),
+      )
       .action((file: string, command: string, opts: { fifo: boolean; filename?: string; outputType?: string; inputType?: string }) => {
         setResult(execFile(ctx, { file, command, noFifo: !opts.fifo, ...pick(opts, ['filename', 'outputType', 'inputType']) }));
       });
@@ -482,7 +499,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
   if (wanted('agenix')) {
     const agenix = program
       .command('agenix')
-      .description('agenix\'s commands on .age files with a secrets.nix rules file (read without Nix)')
+      .description('agenix\'s commands on .age files with a secrets.nix rules file (read without Nix; nix-instantiate for what needs it)')
       .addHelpText('after', examples(['secrets agenix edit secrets/wifi.age', 'secrets agenix decrypt -i ~/.ssh/id_ed25519 secrets/wifi.age', 'secrets agenix rekey', 'secrets agenix export --all --out secrets/agenix secrets/example.yaml']));
     agenix
       .command('decrypt')
@@ -498,25 +515,38 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .command('edit')
       .description('edit an .age file; it is encrypted to the publicKeys of its secrets.nix rule (armored if armor = true)')
       .argument('<file>', 'the .age file (./x.age and x.age are the same, relative to the rules file)')
-      .option('--rules <file>', 'the rules file (default: $RULES, else secrets.nix next to the file or above)')
+      .option('--rules <file>', 'the rules file, Nix or JSON (default: $RULES, else secrets.nix next to the file or above)')
+      .option('--nix', 'evaluate the rules with nix-instantiate, as agenix does (default: only what the static reader cannot read)')
+      .option('--no-nix', 'never run Nix: forms that need it are an error')
       .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
       .option('--editor <command>', 'editor; - reads the new plaintext from stdin')
       .option('--allow-disk-tmp', 'allow the plaintext on a persistent disk when no tmpfs exists', false)
-      .addHelpText('after', examples(['secrets agenix edit secret1.age', 'printf hunter2 | secrets agenix edit --editor - passwordfile.age']))
-      .action((file: string, opts: { rules?: string; identity: string[]; editor?: string; allowDiskTmp: boolean }) => {
-        setResult(agenixEdit(ctx, { file, identities: opts.identity, allowDiskTmp: opts.allowDiskTmp, ...pick(opts, ['rules', 'editor']) }));
+      .addHelpText(
+        'after',
+        examples([
+          'secrets agenix edit secret1.age',
+          'printf hunter2 | secrets agenix edit passwordfile.age',
+          '',
+          'As agenix: stdin that is not a terminal is the new content, whatever EDITOR says (--editor runs one).',
+          'An editor that saved nothing creates no file; empty content never replaces a secret.',
+        ]),
+      )
+      .action((file: string, opts: { rules?: string; nix?: boolean; identity: string[]; editor?: string; allowDiskTmp: boolean }) => {
+        setResult(agenixEdit(ctx, { file, identities: opts.identity, allowDiskTmp: opts.allowDiskTmp, nix: nixMode(opts.nix), ...pick(opts, ['rules', 'editor']) }));
       });
     agenix
       .command('rekey')
       .description('re-encrypt the .age files whose recipients (or armor) differ from their rule; others stay byte-identical')
       .argument('[files...]', 'only these files (default: every rule of the rules file)')
-      .option('--rules <file>', 'the rules file (default: $RULES, else secrets.nix here or above)')
+      .option('--rules <file>', 'the rules file, Nix or JSON (default: $RULES, else secrets.nix here or above)')
+      .option('--nix', 'evaluate the rules with nix-instantiate, as agenix does (default: only what the static reader cannot read)')
+      .option('--no-nix', 'never run Nix: forms that need it are an error')
       .option('-i, --identity <file>', 'identity file (repeatable; default: discovery)', collect, [])
       .option('-f, --force', 're-encrypt every file, changed or not (as agenix -r does)', false)
       .option('-n, --dry-run', 'list what would be rekeyed and why; needs no key', false)
-      .addHelpText('after', examples(['secrets agenix rekey', 'secrets agenix rekey --dry-run', 'secrets agenix rekey -i ~/.ssh/id_ed25519 secrets/wifi.age']))
-      .action((files: string[], opts: { rules?: string; identity: string[]; force: boolean; dryRun: boolean }) => {
-        setResult(agenixRekey(ctx, { files, identities: opts.identity, force: opts.force, dryRun: opts.dryRun, ...pick(opts, ['rules']) }));
+      .addHelpText('after', examples(['secrets agenix rekey', 'secrets agenix rekey --dry-run', 'secrets agenix rekey --rules rules.json --dry-run', 'secrets agenix rekey -i ~/.ssh/id_ed25519 secrets/wifi.age']))
+      .action((files: string[], opts: { rules?: string; nix?: boolean; identity: string[]; force: boolean; dryRun: boolean }) => {
+        setResult(agenixRekey(ctx, { files, identities: opts.identity, force: opts.force, dryRun: opts.dryRun, nix: nixMode(opts.nix), ...pick(opts, ['rules']) }));
       });
     agenix
       .command('export')
@@ -671,6 +701,8 @@ function handleError(ctx: Context, error: unknown): number {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
     return error.exitCode === 0 ? EXIT.ok : EXIT.generic;
   }
+  // Ctrl+C at a prompt, or a signal during an edit: the user's own doing, so a quiet 128 + signal number.
+  if (error instanceof Interrupted) return error.status;
   if (isSecretsError(error)) {
     printError(ctx, error.message, error.hints);
     return exitCodeFor(error.code);

@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { editorCommand, makePrivateDir, readEdited, runEditor, writePrivateFile } from '../src/editor.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { editorPlan, hardeningArgs, identifyEditor } from '../src/editor-command.js';
+import { makePrivateDir, readEdited, runEditor, writePrivateFile } from '../src/editor.js';
 import type { Context } from '../src/context.js';
 
 const ctx = (env: Record<string, string>): Context => ({
@@ -63,28 +65,68 @@ describe('private plaintext directory', () => {
 });
 
 describe('editor command', () => {
-  const onPath = (p: string): boolean => p === 'nano';
-  it('SOPS_EDITOR wins over EDITOR; arguments are shell-split', () => {
-    expect(editorCommand(ctx({ SOPS_EDITOR: 'code --wait', EDITOR: 'vim' }), onPath)).toEqual(['code', '--wait']);
-    expect(editorCommand(ctx({ EDITOR: "emacs -nw -q" }), onPath)).toEqual(['emacs', '-nw', '-q']);
+  const bin = mkdtempSync(join(tmpdir(), 'secrets-editor-bin-'));
+  const withPath = (env: Record<string, string>): Context => ctx({ PATH: `${bin}:${process.env['PATH'] ?? ''}`, ...env });
+  const vim = spawnSync('sh', ['-c', 'command -v vim'], { encoding: 'utf8' }).stdout.trim();
+  afterAll(() => rmSync(bin, { recursive: true, force: true }));
+  const fakeNano = join(bin, 'nano');
+  writeFileSync(fakeNano, '#!/bin/sh\necho " GNU nano, version 7.2"\n', { mode: 0o755 });
+
+  it('SOPS_EDITOR wins over EDITOR, --editor over both; arguments are shell-split', () => {
+    expect(editorPlan(withPath({ SOPS_EDITOR: 'code --wait', EDITOR: 'vim' })).argv).toEqual(['code', '--wait']);
+    expect(editorPlan(withPath({ EDITOR: 'emacs -nw -q' })).argv).toEqual(['emacs', '-nw', '-q']);
+    expect(editorPlan(withPath({ EDITOR: 'emacs' }), 'nano -x').argv).toEqual(['nano', '--ignorercfiles', '-x']);
   });
-  it('vim and neovim get swap, undo, backup and viminfo/shada turned off', () => {
-    expect(editorCommand(ctx({ EDITOR: 'vim' }), onPath)).toEqual(['vim', '-n', '-i', 'NONE', '--cmd', 'set noundofile nobackup nowritebackup viminfo=']);
-    expect(editorCommand(ctx({ EDITOR: '/usr/bin/nvim -p' }), onPath)).toEqual(['/usr/bin/nvim', '-n', '-i', 'NONE', '--cmd', 'set noundofile nobackup nowritebackup shada=', '-p']);
+
+  it('vim and neovim: no swap or viminfo/shada, and the options set again after the rc files and on every buffer event', () => {
+    const args = hardeningArgs('vim');
+    expect(args.slice(0, 3)).toEqual(['-n', '-i', 'NONE']);
+    const before = args[args.indexOf('--cmd') + 1] as string;
+    const after = args[args.indexOf('-c') + 1] as string;
+    expect(after).toBe(before);
+    expect(after).toMatch(/^set noswapfile noundofile nobackup nowritebackup patchmode= viminfo= viminfofile=NONE \| autocmd BufNewFile,BufReadPre,.*BufWritePre.*VimLeavePre \* set noswapfile/);
+    expect(hardeningArgs('nvim').join(' ')).toContain('shada= shadafile=NONE');
+    expect(editorPlan(withPath({ EDITOR: '/usr/bin/nvim -p' })).argv).toEqual(['/usr/bin/nvim', ...hardeningArgs('nvim'), '-p']);
+    expect(hardeningArgs('nano')).toEqual(['--ignorercfiles']);
+    expect(editorPlan(withPath({ EDITOR: 'gvim' })).argv).toEqual(['gvim', '-f', ...hardeningArgs('vim')]); // stays in the foreground
   });
+
+  it.skipIf(vim === '')('recognises vim by what it is: a link named editor, vim.basic, a vi wrapper (by --version)', () => {
+    symlinkSync(realpathSync(vim), join(bin, 'editor'));
+    expect(identifyEditor('editor', withPath({}).env, '/')).toBe('vim');
+    expect(identifyEditor(realpathSync(vim), withPath({}).env, '/')).toBe('vim');
+    writeFileSync(join(bin, 'vi'), `#!/bin/sh\nexec '${vim}' "$@"\n`);
+    chmodSync(join(bin, 'vi'), 0o755);
+    expect(identifyEditor('vi', withPath({}).env, '/')).toBe('vim');
+    expect(editorPlan(withPath({ EDITOR: 'vi' })).argv).toEqual(['vi', ...hardeningArgs('vim')]);
+  });
+
+  it('an editor that cannot be hardened runs as it is, after a one-line warning naming what it may write', () => {
+    const plan = editorPlan(withPath({ EDITOR: 'emacs -nw' }));
+    expect(plan.kind).toBeNull();
+    expect(plan.warning).toMatch(/^"emacs" is not an editor secrets can keep from copying the plaintext: it may write backup \(~\) and auto-save/);
+    expect(plan.warning).not.toContain('\n');
+    expect(editorPlan(withPath({ EDITOR: 'ed' })).warning).toContain('backup, swap, undo or history files');
+    // A name that says nothing (vi) whose --version is not vim's: not hardened, and warned about.
+    writeFileSync(join(bin, 'edit'), '#!/bin/sh\necho "busybox"\n', { mode: 0o755 });
+    expect(editorPlan(withPath({ EDITOR: 'edit' })).kind).toBeNull();
+  });
+
   it('falls back to vim, nano, vi on PATH, like sops', () => {
-    expect(editorCommand(ctx({}), onPath)).toEqual(['nano']);
-    expect(() => editorCommand(ctx({}), () => false)).toThrow(/no editor found/);
+    expect(editorPlan(ctx({ PATH: bin })).argv).toEqual(['nano', '--ignorercfiles']);
+    expect(() => editorPlan(ctx({ PATH: '/nonexistent' }))).toThrow(/no editor found/);
   });
+
   it('runs a scripted editor and reads the result; a failing editor is an error', async () => {
     const dir = makePrivateDir(ctx({}));
     try {
       const file = writePrivateFile(dir, 'x.yaml', new TextEncoder().encode('a: 1\n'));
       const script = join(dir.path, 'editor.sh');
-      writeFileSync(script, '#!/bin/sh\necho "b: 2" >> "$1"\n', { mode: 0o700 });
-      await runEditor([script], file, { PATH: process.env['PATH'] });
+      writeFileSync(script, '#!/bin/sh\necho "b: 2" >> "$1"\necho "$TMPDIR" > "$1.tmpdir"\n', { mode: 0o700 });
+      await runEditor(ctx({ PATH: process.env['PATH'] ?? '' }), { argv: [script], kind: null, warning: null }, file, dir.path);
       expect(Buffer.from(await readEdited(file)).toString()).toBe('a: 1\nb: 2\n');
-      await expect(runEditor(['false'], file, { PATH: process.env['PATH'] })).rejects.toThrow(/exited with status 1/);
+      expect(Buffer.from(await readEdited(`${file}.tmpdir`)).toString().trim()).toBe(dir.path); // its temp files stay private too
+      await expect(runEditor(ctx({ PATH: process.env['PATH'] ?? '' }), { argv: ['false'], kind: null, warning: null }, file, dir.path)).rejects.toThrow(/exited with status 1/);
     } finally {
       dir.remove();
     }

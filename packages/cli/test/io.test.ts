@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SecretsError } from '@secrets/core';
-import { replaceAllIfStill, replaceIfStill, takeOverStaleLock, withFileLock } from '../src/io.js';
+import { replaceAllIfStill, replaceIfStill, takeOverStaleLock, withFileLock, writeBesideExclusive } from '../src/io.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -76,7 +76,7 @@ describe('replaceAllIfStill', () => {
 
 describe('withFileLock and stale locks', () => {
   /** The pid of a process that has exited. */
-  const deadPid = (): number => spawnSync(process.execPath, ['-e', '0']).pid as number;
+  const deadPid = (): number => spawnSync(process.execPath, ['-e', '0']).pid;
 
   it('takes over a lock left by a dead process', async () => {
     const dir = scratch();
@@ -111,5 +111,21 @@ describe('withFileLock and stale locks', () => {
     utimesSync(`${lock}.takeover`, old, old);
     expect(await withFileLock(join(dir, 'f'), async () => 'locked!')).toBe('locked!');
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('writeBesideExclusive', () => {
+  it('gives every kept-aside version its own name, even within one millisecond, keeping the extension', () => {
+    const dir = scratch();
+    const now = new Date('2026-01-02T03:04:05.678Z');
+    const first = writeBesideExclusive(join(dir, 'app.enc.yaml'), bytes('one'), 0o600, now);
+    const second = writeBesideExclusive(join(dir, 'app.enc.yaml'), bytes('two'), 0o600, now);
+    expect(first).toBe(join(dir, 'app.enc.secrets-20260102T030405Z.yaml'));
+    expect(second).toBe(join(dir, 'app.enc.secrets-20260102T030405Z-2.yaml'));
+    expect([readFileSync(first, 'utf8'), readFileSync(second, 'utf8')]).toEqual(['one', 'two']);
+    expect(statSync(second).mode & 0o777).toBe(0o600);
+    expect(writeBesideExclusive(join(dir, 'wifi.age'), bytes('x'), 0o600, now)).toBe(join(dir, 'wifi.secrets-20260102T030405Z.age'));
+    expect(writeBesideExclusive(join(dir, '.env'), bytes('x'), 0o600, now)).toBe(join(dir, '.env.secrets-20260102T030405Z'));
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });

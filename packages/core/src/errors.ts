@@ -101,6 +101,6 @@ export class SecretsError extends Error {
 export function isSecretsError(value: unknown): value is SecretsError {
   return (
     value instanceof SecretsError ||
-    (value instanceof Error && value.name === 'SecretsError' && typeof (value as SecretsError).code === 'string')
+    (value instanceof Error && value.name === 'SecretsError' && typeof (value as { code?: unknown }).code === 'string')
   );
 }

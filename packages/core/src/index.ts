@@ -127,6 +127,24 @@ export { sopsNixDeclarations, type SopsNixInput, type SopsNixOutput, type SopsNi
 // agenix
 export { parseSecretsNix, normalizeRuleName, formatSecretsNix, type AgenixRule, type SecretsNixEntry } from './agenix/secrets-nix.js';
 export {
+  readAgenixRules,
+  readRulesStatic,
+  classifySecretsNix,
+  classifySecretsNixStatic,
+  secretsNixRecipientNames,
+  parseAgenixRulesJson,
+  isJsonRules,
+  type AgenixRules,
+  type AgenixRulesOptions,
+  type RulesSource,
+  type SecretsNixVerdict,
+  type StaticRulesOptions,
+} from './agenix/rules.js';
+export { DEFAULT_NIX_READ_LIMITS, type NixFileReader, type NixReadLimits } from './agenix/nix-eval.js';
+export { evaluateWithNix, type NixOptions, type ProcessOptions, type ProcessResult, type ProcessRunner } from './agenix/nix-instantiate.js';
+export { runProcess } from './keys/run-process.js';
+export { findRepositoryRoot, repositoryFileReader } from './config/repository-files.js';
+export {
   fileDigest,
   formatAgenixLock,
   parseAgenixLock,

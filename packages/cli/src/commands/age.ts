@@ -35,7 +35,9 @@ function parseRecipientsFile(text: string, origin: string): AgeRecipient[] {
     try {
       out.push(parseRecipient(line));
     } catch (error) {
-      if (error instanceof SecretsError) throw new SecretsError(error.code, `${origin} line ${index + 1}: ${error.message}`, { hints: error.hints });
+      // age: "malformed recipient at line N". The line is not quoted: a file given as -R by mistake may
+      // be a secrets file (app.env), and its line would end up in a terminal or a CI log.
+      if (error instanceof SecretsError) throw new SecretsError(error.code, `${JSON.stringify(origin)}: malformed recipient at line ${index + 1}`, { hints: error.hints });
       throw error;
     }
   }

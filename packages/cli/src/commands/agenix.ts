@@ -28,7 +28,12 @@ import {
   parseAgenixLock,
   parseRecipient,
   parseSecretsNix,
+  readAgenixRules,
   readConfigFile,
+  findRepositoryRoot,
+  repositoryFileReader,
+  runProcess,
+  type AgenixRules,
   parseTreePath,
   getAtPath,
   recipientSetDigest,
@@ -43,11 +48,12 @@ import {
   type Value,
 } from '@secrets/core';
 import type { Context } from '../context.js';
-import { editorCommand, makePrivateDir, onPath, readEdited, runEditor, writePrivateFile } from '../editor.js';
+import { editorPlan } from '../editor-command.js';
+import { makePrivateDir, readEdited, runEditor, writePrivateFile } from '../editor.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
 import { readFileLimited, readInput, writeFileAtomic, writeOutput } from '../io.js';
 import { replaceIfUnchanged } from './modify.js';
-import { printError, printNote, printWarning } from '../output.js';
+import { escapeControl, printError, printNote, printWarning } from '../output.js';
 import { candidates } from './rekey.js';
 
 /** A rules file with its lock. */
@@ -100,11 +106,24 @@ export async function readLock(dir: string): Promise<{ lockPath: string; lock: M
   return { lockPath, lock: new Map(lockText === null ? [] : parseAgenixLock(lockText, lockPath)), lockText };
 }
 
-async function loadRules(ctx: Context, start: string, explicit?: string): Promise<Rules> {
+/** When to use Nix for rules: `--nix` always, `--no-nix` never, else for the forms that need it. */
+export type NixMode = 'auto' | 'never' | 'always';
+
+/**
+ * A rules file's rules (Nix or JSON): imports and readFile stay inside its repository (the nearest
+ * `.git` above it, else its directory); nix-instantiate runs when the static reader needs it.
+ */
+export async function readRules(ctx: Context, path: string, text: string, nix: NixMode = 'auto'): Promise<AgenixRules> {
+  const file = resolve(ctx.cwd, path);
+  const root = findRepositoryRoot(dirname(file)) ?? dirname(file);
+  return readAgenixRules(text, path, { file, root, readFile: repositoryFileReader(root), nix, nixOptions: { run: runProcess, env: ctx.env } });
+}
+
+async function loadRules(ctx: Context, start: string, explicit?: string, nix?: NixMode): Promise<Rules> {
   const path = await findRules(ctx, start, explicit);
   const text = readRulesFile(path);
   if (text === null) throw new SecretsError('IO_READ', `could not read ${path}`);
-  const rules = parseSecretsNix(text, path);
+  const { rules } = await readRules(ctx, path, text, nix);
   return { path, dir: dirname(path), rules, ...(await readLock(dirname(path))) };
 }
 
@@ -129,8 +148,8 @@ function ruleNamed(rules: Rules, name: string): AgenixRule {
 }
 
 /** The rule for a file, matching names relative to the rules file's directory. */
-export async function ruleFor(ctx: Context, file: string, explicit?: string): Promise<{ rules: Rules; rule: AgenixRule; name: string }> {
-  const rules = await loadRules(ctx, dirname(resolve(ctx.cwd, file)), explicit);
+export async function ruleFor(ctx: Context, file: string, explicit?: string, nix?: NixMode): Promise<{ rules: Rules; rule: AgenixRule; name: string }> {
+  const rules = await loadRules(ctx, dirname(resolve(ctx.cwd, file)), explicit, nix);
   const name = nameFor(rules, ctx, file);
   const rule = ruleNamed(rules, name);
   if (rule.publicKeys.length === 0) throw new SecretsError('CONFIG_INVALID', `the rule for ${JSON.stringify(name)} has no publicKeys`);
@@ -192,8 +211,8 @@ export async function agenixDecrypt(ctx: Context, options: { file: string; ident
 }
 
 /** Runs `secrets agenix edit FILE`: decrypt (if it exists), edit on tmpfs, encrypt to the rule's keys. */
-export async function agenixEdit(ctx: Context, options: { file: string; rules?: string; identities: readonly string[]; editor?: string; allowDiskTmp: boolean }): Promise<number> {
-  const { rules, rule, name } = await ruleFor(ctx, options.file, options.rules);
+export async function agenixEdit(ctx: Context, options: { file: string; rules?: string; identities: readonly string[]; editor?: string; allowDiskTmp: boolean; nix?: NixMode }): Promise<number> {
+  const { rules, rule, name } = await ruleFor(ctx, options.file, options.rules, options.nix);
   for (const k of rule.publicKeys) parseRecipient(k);
   const path = resolve(ctx.cwd, options.file);
   const existed = await exists(path);
@@ -208,15 +227,18 @@ export async function agenixEdit(ctx: Context, options: { file: string; rules?: 
       throw withPlaces(error, places);
     }
   }
+  // As agenix does (`[ -t 0 ] || EDITOR='cp -- /dev/stdin'`): stdin that is not a terminal is the new
+  // content, whatever EDITOR says; only an explicit --editor runs an editor then.
+  const fromStdin = options.editor === '-' || (options.editor === undefined && !ctx.stdin.isTTY);
   let edited: Uint8Array;
-  if (options.editor === '-' || (options.editor === undefined && !ctx.env['EDITOR'] && !ctx.stdin.isTTY)) {
+  if (fromStdin) {
     edited = await readInput(ctx, '-');
   } else {
-    const argv = editorCommand(options.editor ? { ...ctx, env: { ...ctx.env, SOPS_EDITOR: options.editor } } : ctx, onPath(ctx.env));
+    const plan = editorPlan(ctx, options.editor);
     const dir = makePrivateDir(ctx, options.allowDiskTmp);
     try {
       const tmp = writePrivateFile(dir, basename(options.file).replace(/\.age$/, ''), plaintext);
-      await runEditor(argv, tmp, ctx.env);
+      await runEditor(ctx, plan, tmp, dir.path);
       edited = await readEdited(tmp);
     } finally {
       dir.remove();
@@ -225,6 +247,17 @@ export async function agenixEdit(ctx: Context, options: { file: string; rules?: 
   if (existed && equalBytes(edited, plaintext)) {
     printNote(ctx, `secrets: ${options.file} wasn't changed, skipping re-encryption`);
     return 0;
+  }
+  // An editor that saved nothing (or an empty pipe) is not a new secret: agenix leaves a file it did not
+  // see written alone, and an empty value silently replacing a secret would be a loss.
+  if (edited.length === 0) {
+    if (!existed && !fromStdin) {
+      printNote(ctx, `secrets: ${options.file} wasn't created (the editor saved nothing)`);
+      return 0;
+    }
+    throw new SecretsError('SOPS_EMPTY_DOCUMENT', `the new content of ${JSON.stringify(options.file)} is empty: ${existed ? 'the file was left unchanged' : 'nothing was written'}`, {
+      hints: ['to delete a secret, remove the file and its rule; without a terminal, pipe the new content'],
+    });
   }
   await writeAgeFile({ path, bytes: before }, name, edited, rule.publicKeys, rule.armor, rules.lock, true);
   await saveLock(ctx, rules);
@@ -240,6 +273,7 @@ export interface AgenixRekeyOptions {
   readonly force: boolean;
   /** Only say what would be rekeyed; needs no key. */
   readonly dryRun: boolean;
+  readonly nix?: NixMode;
 }
 
 /**
@@ -250,7 +284,7 @@ export interface AgenixRekeyOptions {
  */
 export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Promise<number> {
   const start = options.files[0] !== undefined ? dirname(resolve(ctx.cwd, options.files[0])) : ctx.cwd;
-  const rules = await loadRules(ctx, start, options.rules);
+  const rules = await loadRules(ctx, start, options.rules, options.nix);
   let selected: AgenixRule[] = [...rules.rules];
   if (options.files.length > 0) {
     selected = options.files.map((f) => ruleNamed(rules, nameFor(rules, ctx, f)));
@@ -279,7 +313,7 @@ export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Pr
         continue;
       }
       if (options.dryRun) {
-        ctx.stdout.write(`would rekey ${shown}: ${reason}\n`);
+        ctx.stdout.write(`${escapeControl(`would rekey ${shown}: ${reason}`)}\n`);
         rekeyed++;
         continue;
       }

@@ -17,7 +17,6 @@ import {
   matchCreationRule,
   normalizeRuleName,
   parseRecipient,
-  parseSecretsNix,
   readConfigFile,
   readMetadata,
   recipientState,
@@ -29,8 +28,8 @@ import {
 } from '@secrets/core';
 import type { Context } from '../context.js';
 import { readFileLimited } from '../io.js';
-import { readLock } from './agenix.js';
-import { printWarning } from '../output.js';
+import { readLock, readRules } from './agenix.js';
+import { escapeControl, printWarning } from '../output.js';
 
 /** What one recipient can open. */
 export interface RecipientReport {
@@ -186,13 +185,14 @@ export async function check(ctx: Context, options: { files: readonly string[]; j
       for (const r of list) {
         const label = r.name ?? (r.recipient.length > 24 ? `${r.recipient.slice(0, 20)}…` : r.recipient);
         const total = r.opens.length + r.cannot.length;
-        ctx.stdout.write(`  ${label}: opens ${r.opens.length} of ${total} file${total === 1 ? '' : 's'}${r.note ? ` (${r.note})` : ''}\n`);
-        for (const c of r.cannot) ctx.stdout.write(`    cannot open ${c.file}: ${c.reason}\n`);
+        ctx.stdout.write(`  ${escapeControl(label)}: opens ${r.opens.length} of ${total} file${total === 1 ? '' : 's'}${r.note ? ` (${r.note})` : ''}\n`);
+        for (const c of r.cannot) ctx.stdout.write(`    cannot open ${escapeControl(c.file)}: ${escapeControl(c.reason)}\n`);
       }
     };
     if (checked - agenix.checked > 0) print('recipients', recipients);
     print('agenix recipients', agenix.recipients);
-    for (const f of findings) ctx.stdout.write(`${f.file}: ${f.message}\n`);
+    // File names and messages come from the repository: escaped, so no name can print a line of its own.
+    for (const f of findings) ctx.stdout.write(`${escapeControl(`${f.file}: ${f.message}`)}\n`);
     const against = [...(found ? [relative(ctx.cwd, found.path) || found.path] : []), ...rulesFiles.map((p) => relative(ctx.cwd, p) || p)].join(', ');
     ctx.stdout.write(findings.length === 0 ? `ok: ${checked} encrypted file${checked === 1 ? '' : 's'} match ${against}\n` : `${findings.length} problem${findings.length === 1 ? '' : 's'} found\n`);
   }
@@ -214,7 +214,7 @@ async function checkAgenix(ctx: Context, rulesFiles: readonly string[], config: 
     let rules;
     let lock;
     try {
-      rules = parseSecretsNix(readConfigFile(rulesPath), rulesPath);
+      ({ rules } = await readRules(ctx, rulesPath, readConfigFile(rulesPath)));
       ({ lock } = await readLock(dirname(rulesPath)));
     } catch (error) {
       fail(rulesPath, error);

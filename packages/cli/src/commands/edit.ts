@@ -31,9 +31,10 @@ import {
   type StoreOptions,
 } from '@secrets/core';
 import type { Context } from '../context.js';
-import { editorCommand, makePrivateDir, onPath, readEdited, runEditor, writePrivateFile } from '../editor.js';
+import { editorPlan } from '../editor-command.js';
+import { makePrivateDir, readEdited, runEditor, writePrivateFile } from '../editor.js';
 import { EXIT } from '../exit-codes.js';
-import { readInput, resolvePath, writeFileAtomic } from '../io.js';
+import { readInput, resolvePath } from '../io.js';
 import { printNote, printWarning } from '../output.js';
 import { openForWrite, replaceIfUnchanged } from './modify.js';
 
@@ -79,14 +80,14 @@ async function edited(ctx: Context, options: EditOptions, format: Format, plaint
     if (sha256(input) === sha256(plaintext)) return null;
     return store.loadPlain(input);
   }
-  const argv = options.editor ? editorCommand({ ...ctx, env: { ...ctx.env, SOPS_EDITOR: options.editor } }, onPath(ctx.env)) : editorCommand(ctx, onPath(ctx.env));
+  const plan = editorPlan(ctx, options.editor);
   const dir = makePrivateDir(ctx, options.allowDiskTmp);
   try {
     if (!dir.memoryBacked) printWarning(ctx, `the plaintext is in ${dir.path}, on a persistent disk (--allow-disk-tmp); it is removed afterwards, but may survive in the filesystem`);
     const file = writePrivateFile(dir, basename(name), plaintext);
     const before = sha256(plaintext);
     for (;;) {
-      await runEditor(argv, file, ctx.env);
+      await runEditor(ctx, plan, file, dir.path);
       const after = await readEdited(file);
       if (sha256(after) === before) return null;
       try {
@@ -163,6 +164,8 @@ export async function edit(ctx: Context, options: EditOptions): Promise<number> 
   const bytes = await createSopsFile(doc, { format, keyGroups, shamirThreshold: rule.shamirThreshold, rules: pickCryptRules(rule), now: options.now ?? new Date(), store });
   const { mkdir } = await import('node:fs/promises');
   await mkdir(join(path, '..'), { recursive: true });
-  await writeFileAtomic(path, bytes);
+  // Created under the same lock-and-compare as every write: if someone created it meanwhile, it is kept
+  // and ours is saved beside it.
+  await replaceIfUnchanged({ path, bytes: null }, bytes);
   return 0;
 }

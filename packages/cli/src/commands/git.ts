@@ -31,7 +31,7 @@ export async function textconv(ctx: Context, options: { file: string }): Promise
 
 function git(ctx: Context, cwd: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, env: ctx.env as NodeJS.ProcessEnv }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    execFile('git', args, { cwd, env: ctx.env }, (error: Error | null, stdout: string) => (error ? reject(error) : resolve(stdout)));
   });
 }
 

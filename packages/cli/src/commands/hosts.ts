@@ -43,10 +43,13 @@ function keyscan(ctx: Context, target: { host: string; port?: string }): Promise
   const shown = target.port ? `${target.host} port ${target.port}` : target.host;
   const args = ['-t', 'ed25519', ...(target.port ? ['-p', target.port] : []), target.host];
   return new Promise((resolve, reject) => {
-    execFile('ssh-keyscan', args, { timeout: 30_000, env: ctx.env as NodeJS.ProcessEnv, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      if (stdout.split('\n').some((l) => /\bssh-ed25519\s/.test(l) && !l.startsWith('#'))) return resolve(stdout);
+    execFile('ssh-keyscan', args, { timeout: 30_000, env: ctx.env, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+      if (stdout.split('\n').some((l) => /\bssh-ed25519\s/.test(l) && !l.startsWith('#'))) {
+        resolve(stdout);
+        return;
+      }
       // ssh-keyscan's own words (its `# host:22 SSH-2.0…` banner lines are not errors)
-      const said = String(stderr).split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).slice(0, 5).map((l) => `ssh-keyscan: ${printable(l.trim())}`);
+      const said = stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).slice(0, 5).map((l) => `ssh-keyscan: ${printable(l.trim())}`);
       const missing = (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
       reject(
         new SecretsError('IO_READ', missing ? 'ssh-keyscan is not installed' : `ssh-keyscan found no ed25519 host key at ${shown}`, {

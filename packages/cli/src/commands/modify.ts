@@ -21,7 +21,7 @@ import {
 } from '@secrets/core';
 import type { Context } from '../context.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
-import { readInput, replaceIfStill, resolvePath, writeFileAtomic, writeOutput } from '../io.js';
+import { readInput, replaceIfStill, resolvePath, writeBesideExclusive, writeOutput } from '../io.js';
 import { printWarning } from '../output.js';
 
 /** A file opened for modification. */
@@ -54,13 +54,13 @@ function badType(name: string): never {
  * Replaces a file atomically, unless it changed on disk since it was read ({@link replaceIfStill}: the
  * compare and the rename under the file's lock; `bytes` null: it did not exist). On a change, with
  * `retry` nothing is written and false is returned (the caller re-reads and re-applies); without it the
- * new content, encrypted, is saved beside the file so no edit is lost, and an IO_WRITE error says where.
+ * new content, encrypted, is saved beside the file under a name of its own (writeBesideExclusive: same
+ * extension, never shared with another run) so no edit is lost, and an IO_WRITE error says where.
  */
 export async function replaceIfUnchanged(target: { readonly path: string; readonly bytes: Uint8Array | null }, next: Uint8Array, options: { retry?: boolean } = {}): Promise<boolean> {
   if (await replaceIfStill(target.path, target.bytes, next)) return true;
   if (options.retry) return false;
-  const aside = `${target.path}.secrets-${new Date().toISOString().replace(/[:.]/g, '')}`;
-  await writeFileAtomic(aside, next, { mode: 0o600 });
+  const aside = writeBesideExclusive(target.path, next, 0o600);
   throw new SecretsError('IO_WRITE', `${JSON.stringify(target.path)} changed on disk while it was open: not overwritten`, {
     hints: [`your version, encrypted, is in ${aside}`, 'compare the two, then move the one to keep into place'],
   });

@@ -27,7 +27,7 @@ import {
 import type { Context } from '../context.js';
 import { loadIdentities, passphrasePrompt } from '../identities.js';
 import { readFileLimited, replaceAllIfStill } from '../io.js';
-import { printError, printNote, printWarning, useColor } from '../output.js';
+import { escapeControl, printError, printNote, printWarning, useColor } from '../output.js';
 
 /** Options of `secrets rekey`. */
 export interface RekeyCommandOptions {
@@ -94,10 +94,11 @@ function diffLines(current: readonly (readonly string[])[], wanted: readonly (re
     const have = new Set(current[g] ?? []);
     const want = new Set(wanted[g] ?? []);
     lines.push(`  Group ${g + 1}`);
-    for (const r of want) lines.push(have.has(r) ? `      ${r}` : green(`  +++ ${r}`));
+    // Recipients come from the file's metadata and .sops.yaml: escaped, one line each.
+    for (const r of want) lines.push(have.has(r) ? `      ${escapeControl(r)}` : green(`  +++ ${escapeControl(r)}`));
     for (const r of have) {
       if (!want.has(r)) {
-        lines.push(red(`  --- ${r}`));
+        lines.push(red(`  --- ${escapeControl(r)}`));
         removed = true;
       }
     }
@@ -145,7 +146,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
         printNote(ctx, `secrets: ${name} already up to date`);
         continue;
       }
-      plans.push({ path, bytes, groups: wanted.map((g) => g.map((r) => parseRecipient(r))), threshold, lines: [`${name}:`, ...diff.lines], removed: diff.removed });
+      plans.push({ path, bytes, groups: wanted.map((g) => g.map((r) => parseRecipient(r))), threshold, lines: [`${escapeControl(name)}:`, ...diff.lines], removed: diff.removed });
     } catch (error) {
       failures.push(`${name}: ${error instanceof SecretsError ? error.message : String(error)}`);
     }

@@ -54,6 +54,13 @@ function column(text: string, offset: number): number {
   return offset - begin - (begin === 0 && text.startsWith('\uFEFF') && offset > 0 ? 1 : 0);
 }
 
+/** A scalar's value as text (sops reads key fields as strings); '' for null and anything not a scalar. */
+export function scalarText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return '';
+}
+
 /** The error for a form the in-place editor does not handle: better no edit than a rewritten file. */
 export function notInPlace(text: string, offset: number, what: string): SecretsError {
   const line = text.slice(0, offset).split('\n').length;
@@ -67,7 +74,7 @@ export function contentEnd(text: string, node: Node): number {
   if (isCollection(node) && !node.flow && node.items.length > 0) {
     const last = node.items[node.items.length - 1];
     const inner = isPair(last) ? ((last.value as Node | null) ?? (last.key as Node)) : (last as Node);
-    if (inner?.range && !(isScalar(inner) && inner.range[0] === inner.range[1])) return contentEnd(text, inner);
+    if (inner.range && !(isScalar(inner) && inner.range[0] === inner.range[1])) return contentEnd(text, inner);
     if (isPair(last) && (last.key as Node | null)?.range) return contentEnd(text, last.key as Node);
   }
   if (!node.range) throw notInPlace(text, 0, 'a node without a source position');
@@ -120,7 +127,7 @@ export function appendToList(text: string, list: YAMLSeq, item: string): Splice 
     const first = list.items[0] as Node;
     const second = list.items[1] as Node | undefined;
     const sameLine = second?.range && lineStart(text, itemStart(text, second)) === lineStart(text, contentEnd(text, first));
-    const sep = sameLine ? text.slice(contentEnd(text, first), itemStart(text, second as Node)) : ', ';
+    const sep = sameLine ? text.slice(contentEnd(text, first), itemStart(text, second)) : ', ';
     return { at: contentEnd(text, last), remove: 0, insert: `${sep.includes(',') ? sep : ', '}${item}` };
   }
   if (list.items.length === 0) throw notInPlace(text, list.range[0], 'an empty block list');

@@ -8,16 +8,20 @@ import { SecretsError } from '../errors.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+function text(value: Json): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 /** A key field as sops reads it: a list of strings, each possibly `a, b` (parseKeyField). */
 function keyList(value: Json | undefined): string[] {
   if (value === undefined || value === null) return [];
   const items = Array.isArray(value) ? value : [value];
-  return items.flatMap((v) => String(v).split(',').map((s) => s.trim()).filter((s) => s !== ''));
+  return items.flatMap((v) => text(v).split(',').map((s) => s.trim()).filter((s) => s !== ''));
 }
 
 function leaves(value: Json | undefined): string[] {
   if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value.flatMap(leaves) : [String(value)];
+  return Array.isArray(value) ? value.flatMap(leaves) : [text(value)];
 }
 
 function isObject(value: Json | undefined): value is { [key: string]: Json } {

@@ -14,7 +14,7 @@ import { parseRecipient } from '../age/index.js';
 import { SecretsError } from '../errors.js';
 import { compileRe2 } from '../re2.js';
 import { yamlParserReason } from '../sops/stores/common.js';
-import { addKeysBlock, addListPair, appendToList, appendToString, applySplices, lineStart, nextLineStart, notInPlace, pairOf, removeFromList, removeFromString, sequenceOffset, withLineEnding, type Splice } from './edit-text.js';
+import { addKeysBlock, addListPair, appendToList, appendToString, applySplices, lineStart, nextLineStart, notInPlace, pairOf, removeFromList, removeFromString, scalarText, sequenceOffset, withLineEnding, type Splice } from './edit-text.js';
 import { verifyEdit } from './edit-verify.js';
 
 /** Which rules a key joins: by index, or every rule whose path_regex matches a sample path. */
@@ -135,7 +135,9 @@ function selectRules(rules: readonly YAMLMap[], selector: RuleSelector, kind: Ke
   }
   const chosen = rules.flatMap((r, i) => {
     const re = r.get('path_regex');
-    return re === undefined || re === null || compileRe2(String(re)).test(selector.path) ? [i] : [];
+    if (re === undefined || re === null) return [i];
+    if (typeof re !== 'string') throw new SecretsError('CONFIG_INVALID', `creation_rules[${i}].path_regex is not a string`);
+    return compileRe2(re).test(selector.path) ? [i] : [];
   });
   if (chosen.length === 0) throw new SecretsError('CONFIG_NO_MATCHING_RULE', `no creation rule matches ${JSON.stringify(selector.path)}`);
   return chosen;
@@ -157,7 +159,7 @@ function recipientsOf(doc: Document, value: Node | null | undefined): string[] {
   const resolve = (n: unknown): unknown => (isAlias(n) ? n.resolve(doc) : n);
   const node = resolve(value);
   const items = isSeq(node) ? node.items.map(resolve) : [node];
-  return items.flatMap((i) => (isScalar(i) && i.value !== null ? String(i.value).split(',').map((s) => s.trim()) : []));
+  return items.flatMap((i) => (isScalar(i) && i.value !== null ? scalarText(i.value).split(',').map((s) => s.trim()) : []));
 }
 
 function checkName(name: string, kind: KeyKind): void {
@@ -190,12 +192,12 @@ export function addKey(text: string, kind: KeyKind, name: string, recipient: str
   const entries = isSeq(keys) ? keyEntries(keys) : [];
   const existing = findEntry(entries, kind, name);
   if (existing) checkKind(existing, kind, name, 'add');
-  if (existing && String(existing.node.value) !== recipient) {
+  if (existing && scalarText(existing.node.value) !== recipient) {
     throw new SecretsError('USAGE', `${WHAT[kind]} ${JSON.stringify(name)} is already in .sops.yaml (&${existing.node.anchor}) with another key`, {
       hints: [`remove it first: secrets ${kind === 'host' ? 'hosts' : 'users'} rm ${name}`],
     });
   }
-  const twin = existing ? undefined : entries.find((e) => e.node.anchor !== undefined && String(e.node.value) === recipient);
+  const twin = existing ? undefined : entries.find((e) => e.node.anchor !== undefined && scalarText(e.node.value) === recipient);
   if (twin) throw new SecretsError('USAGE', `this key is already in .sops.yaml as &${twin.node.anchor}`, { hints: ['add it to more rules under that name, or remove that entry first'] });
   const anchor = existing?.node.anchor ?? `${prefixFor(entries, kind)}${name}`;
   if (!existing) {
@@ -222,7 +224,7 @@ export function addKey(text: string, kind: KeyKind, name: string, recipient: str
     const holder = ageHolder(rules[i] as YAMLMap);
     const age = pairOf(holder, 'age')?.value ?? null;
     if (isSeq(age)) splices.push(appendToList(text, age, `*${anchor}`));
-    else if (isScalar(age) && age.value !== null && String(age.value).trim() !== '') splices.push(appendToString(text, age, recipient));
+    else if (isScalar(age) && age.value !== null && scalarText(age.value).trim() !== '') splices.push(appendToString(text, age, recipient));
     else if (age === null || isScalar(age)) splices.push(...addListPair(text, holder, 'age', `*${anchor}`, offset));
     else throw notInPlace(text, age.range?.[0] ?? 0, 'an age: field that refers to an anchor');
   }
@@ -254,7 +256,7 @@ function literalsOf(text: string, rules: readonly YAMLMap[], recipient: string):
     for (const field of holders.flatMap((h) => [pairOf(h, 'age')?.value, pairOf(h, 'pgp')?.value])) {
       for (const item of isSeq(field) ? field.items : [field]) {
         if (!isScalar(item) || item.value === null) continue;
-        if (String(item.value).trim() === recipient && isSeq(field)) splices.push(removeFromList(text, field, item));
+        if (scalarText(item.value).trim() === recipient && isSeq(field)) splices.push(removeFromList(text, field, item));
         else splices.push(...removeFromString(text, item, recipient));
       }
     }
@@ -281,8 +283,8 @@ export function removeKey(text: string, kind: KeyKind, name: string): ConfigEdit
   }
   checkKind(entry, kind, name, 'rm');
   const anchor = entry.node.anchor as string;
-  const recipient = String(entry.node.value);
-  const twin = keyEntries(keys).find((e) => e.node !== entry.node && String(e.node.value) === recipient);
+  const recipient = scalarText(entry.node.value);
+  const twin = keyEntries(keys).find((e) => e.node !== entry.node && scalarText(e.node.value) === recipient);
   if (twin) {
     throw new SecretsError('USAGE', `the key of &${anchor} is also in .sops.yaml${twin.node.anchor ? ` as &${twin.node.anchor}` : ''}: removing ${name} alone would leave it a recipient`, {
       hints: ['remove the other entry first, or edit .sops.yaml by hand'],

@@ -4,7 +4,7 @@
  * warnings), key fields take a comma-separated string or a list, a non-empty `key_groups` replaces the
  * rule's top-level keys, `merge` flattens nested groups, keys are deduplicated per group.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node, type Pair, type YAMLMap } from 'yaml';
 import { parseRecipient } from '../age/index.js';
 import { ed25519PublicKeyToAgeRecipient, parseSshPublicKey } from '../ssh/index.js';
 import { SecretsError } from '../errors.js';
@@ -130,7 +130,7 @@ export function parseSopsConfig(text: string, path: string): SopsConfig {
   };
   const resolve = (node: unknown): Node | null => {
     let n = node as Node | null;
-    for (let depth = 0; depth < 100 && n && isAlias(n); depth++) n = (n.resolve(doc as Document) ?? null) as Node | null;
+    for (let depth = 0; depth < 100 && n && isAlias(n); depth++) n = (n.resolve(doc) ?? null);
     return n;
   };
 

@@ -73,8 +73,8 @@ async function defaultRunCommand(argv: readonly string[], env: Readonly<Record<s
     execFile(
       file as string,
       args,
-      { env: env as NodeJS.ProcessEnv, encoding: 'buffer', maxBuffer: 16 << 20 },
-      (error, stdout) => (error ? reject(error) : resolve(new Uint8Array(stdout))),
+      { env: env, encoding: 'buffer', maxBuffer: 16 << 20 },
+      (error: Error | null, stdout: Buffer) => (error ? reject(error) : resolve(new Uint8Array(stdout))),
     );
   });
 }

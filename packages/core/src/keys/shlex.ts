@@ -36,7 +36,7 @@ export function shellSplit(line: string): string[] {
           break;
         }
         if (c === '\\' && i + 1 < line.length && '"\\$`\n'.includes(line[i + 1] as string)) {
-          word += line[i + 1];
+          word += line[i + 1] as string;
           i += 2;
           continue;
         }
@@ -47,7 +47,7 @@ export function shellSplit(line: string): string[] {
       inWord = true;
     } else if (ch === '\\') {
       if (i + 1 >= line.length) throw new SecretsError('USAGE', 'trailing backslash in command');
-      word += line[i + 1];
+      word += line[i + 1] as string;
       inWord = true;
       i += 2;
     } else if (/\s/.test(ch)) {

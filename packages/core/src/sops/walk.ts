@@ -8,7 +8,7 @@
  *   encrypting, stored text (ENC strings for encrypted comments) while decrypting, exactly as sops.
  * - Null leaves are never visited (nothing to encrypt or hash), but still end a comment run.
  */
-import type { CommentStack, Selector } from './rules.js';
+import type { Selector } from './rules.js';
 import type { Comment, Document, Entry, MapNode, Scalar, SeqNode, Value } from './tree.js';
 
 /** Where a visited item sits. */
@@ -83,7 +83,7 @@ class Walker {
   private comment(comment: Comment, path: readonly string[], run: string[]): Comment {
     // sops pushes the comment onto the stack before judging it.
     run.push(comment.text);
-    const encrypted = this.selector.shouldEncrypt(path, this.stack as CommentStack, true);
+    const encrypted = this.selector.shouldEncrypt(path, this.stack, true);
     return this.visitor.comment(comment, { path, aad: aadOf(path), encrypted });
   }
 
@@ -96,7 +96,7 @@ class Walker {
       case 'null':
         return value;
       default: {
-        const encrypted = this.selector.shouldEncrypt(path, this.stack as CommentStack, false);
+        const encrypted = this.selector.shouldEncrypt(path, this.stack, false);
         return this.visitor.leaf(value, { path, aad: aadOf(path), encrypted });
       }
     }

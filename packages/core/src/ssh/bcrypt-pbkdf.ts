@@ -158,8 +158,8 @@ function bcryptHash(sha2pass: Uint8Array, sha2salt: Uint8Array, out: Uint8Array)
       lr[0] = cdata[b] as number;
       lr[1] = cdata[b + 1] as number;
       encipher(st, lr);
-      cdata[b] = lr[0] as number;
-      cdata[b + 1] = lr[1] as number;
+      cdata[b] = lr[0];
+      cdata[b + 1] = lr[1];
     }
   }
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);

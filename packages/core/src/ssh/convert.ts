@@ -60,8 +60,10 @@ export function edwardsToMontgomery(point: Uint8Array): Uint8Array | null {
  * @throws SecretsError SSH_KEY_INVALID when the 32 bytes do not decode as an Edwards25519 point
  */
 export function ed25519PublicKeyToAgeRecipient(key: SshEd25519PublicKey): string {
-  if (key?.type !== 'ssh-ed25519') {
-    throw new SecretsError('SSH_KEY_UNSUPPORTED', `got ${String(key?.type)} key type, but only ed25519 keys are supported`);
+  // Public API: JavaScript callers may pass anything.
+  const type = (key as { type?: unknown } | null | undefined)?.type;
+  if (type !== 'ssh-ed25519') {
+    throw new SecretsError('SSH_KEY_UNSUPPORTED', `got ${String(type)} key type, but only ed25519 keys are supported`);
   }
   if (!(key.key instanceof Uint8Array) || key.key.length !== 32) throw new SecretsError('SSH_KEY_INVALID', 'an ssh-ed25519 public key must be 32 bytes');
   const u = edwardsToMontgomery(key.key);
@@ -104,8 +106,10 @@ export function ed25519SeedToX25519Scalar(seed: Uint8Array): Uint8Array {
  * @throws SecretsError SSH_KEY_UNSUPPORTED when given another key type at run time
  */
 export function ed25519PrivateKeyToAgeIdentity(key: SshEd25519PrivateKey): string {
-  if (key?.type !== 'ssh-ed25519') {
-    throw new SecretsError('SSH_KEY_UNSUPPORTED', `got ${String(key?.type)} key type, but only ed25519 keys are supported`);
+  // Public API: JavaScript callers may pass anything.
+  const type = (key as { type?: unknown } | null | undefined)?.type;
+  if (type !== 'ssh-ed25519') {
+    throw new SecretsError('SSH_KEY_UNSUPPORTED', `got ${String(type)} key type, but only ed25519 keys are supported`);
   }
   const scalar = ed25519SeedToX25519Scalar(key.seed);
   const words = bech32.toWords(scalar);

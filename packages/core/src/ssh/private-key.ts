@@ -7,7 +7,7 @@
  *
  * No error ever contains the input or key material: ssh-to-age quotes the whole key file in its errors.
  */
-import { createDecipheriv, createPrivateKey, createPublicKey, timingSafeEqual, type DecipherGCM } from 'node:crypto';
+import { createDecipheriv, createPrivateKey, createPublicKey, timingSafeEqual } from 'node:crypto';
 import { chacha20orig } from '@noble/ciphers/chacha.js';
 import { poly1305 } from '@noble/ciphers/_poly1305.js';
 import { SecretsError } from '../errors.js';
@@ -45,7 +45,7 @@ function unauthenticated(algorithm: string): Decrypt {
 /** AES-GCM as OpenSSH uses it for key files: the whole 12-byte IV from the KDF, no AAD, 16-byte tag. */
 function gcm(algorithm: 'aes-128-gcm' | 'aes-256-gcm'): Decrypt {
   return (key, iv, data, tag) => {
-    const d = createDecipheriv(algorithm, key, iv) as DecipherGCM;
+    const d = createDecipheriv(algorithm, key, iv);
     d.setAuthTag(tag);
     const head = d.update(data);
     try {
@@ -93,6 +93,7 @@ function ed25519PublicKey(seed: Uint8Array): Uint8Array {
 }
 
 function passphraseBytes(passphrase: string | Uint8Array | undefined): Uint8Array {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers may pass null
   if (passphrase === undefined || passphrase === null) return new Uint8Array(0);
   if (typeof passphrase === 'string') return new TextEncoder().encode(passphrase);
   if (passphrase instanceof Uint8Array) return passphrase.slice();

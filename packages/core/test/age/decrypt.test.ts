@@ -21,7 +21,8 @@ import {
 } from '../../src/age/index.js';
 import { SecretsError } from '../../src/errors.js';
 import { toBase64 } from '../../src/bytes.js';
-import { parseSshPublicKey } from '../../src/ssh/index.js';
+import type { AgeStanza } from '../../src/age/stanza.js';
+import { parseSshPublicKey, type SshEd25519PublicKey } from '../../src/ssh/index.js';
 import { dec, enc, failure, vectorText } from './helpers.js';
 
 const AGE_KEYS = vectorText('sops-nix/age-keys.txt');
@@ -36,6 +37,11 @@ const LOCKED = vectorText('ssh-to-age/id_ed25519_passphrase');
 const LOCKED_PUB = vectorText('ssh-to-age/id_ed25519_passphrase.pub');
 
 const ids = (text: string, origin: string): AgeIdentity[] => parseIdentities(text, origin);
+const ed25519Public = (line: string): SshEd25519PublicKey => {
+  const key = parseSshPublicKey(line);
+  if (key.type !== 'ssh-ed25519') throw new Error(`not an ssh-ed25519 key: ${key.type}`);
+  return key;
+};
 const secretFree = (e: SecretsError, plaintext?: string): void => {
   const all = JSON.stringify({ m: e.message, h: e.hints, d: e.details });
   expect(all).not.toMatch(/AGE-SECRET-KEY|PRIVATE KEY|b3BlbnNzaC1rZXktdjE/);
@@ -96,7 +102,7 @@ describe('error codes', () => {
 describe('each identity is tried alone', () => {
   it('a malformed X25519 stanza does not hide an SSH key that matches (typage alone would abort)', async () => {
     const bad = stanzaOnly(new Stanza(['X25519', 'not', 'two-args'], new Uint8Array(32)));
-    const file = await craft('still readable', [bad, new SshEd25519Recipient(parseSshPublicKey(USER1_PUB))]);
+    const file = await craft('still readable', [bad, new SshEd25519Recipient(ed25519Public(USER1_PUB))]);
     const both = [...ids(AGE_KEYS, 'keys.txt'), ...ids(USER1, 'user1')];
     expect(dec(await decryptAge(file, both))).toBe('still readable');
     // Alone, the X25519 key reports the malformed stanza as such.
@@ -107,8 +113,8 @@ describe('each identity is tried alone', () => {
   });
 
   it('an ssh-ed25519 stanza with our tag that does not decrypt → AGE_DECRYPT_FAILED, unless another key opens the file', async () => {
-    const pub = parseSshPublicKey(USER1_PUB);
-    const real = new SshEd25519Recipient(pub).wrapFileKey(new Uint8Array(16))[0] as Stanza;
+    const pub = ed25519Public(USER1_PUB);
+    const real = new SshEd25519Recipient(pub).wrapFileKey(new Uint8Array(16))[0] as AgeStanza;
     const forged = stanzaOnly(new Stanza(real.args, randomBytes(32)));
     const file = await craft('x', [forged, AGE_RECIPIENT]);
     const e = await failure(decryptAge(file, ids(USER1, 'user1')));
@@ -128,7 +134,7 @@ describe('each identity is tried alone', () => {
   });
 
   it('an ssh-rsa stanza with our tag that does not decrypt → AGE_DECRYPT_FAILED', async () => {
-    const real = new SshRsaRecipient(parseSshPublicKey(RSA_PUB) as never).wrapFileKey(new Uint8Array(16))[0] as Stanza;
+    const real = new SshRsaRecipient(parseSshPublicKey(RSA_PUB) as never).wrapFileKey(new Uint8Array(16))[0] as AgeStanza;
     const file = await craft('x', [stanzaOnly(new Stanza(real.args, randomBytes(384)))]);
     const e = await failure(decryptAge(file, ids(RSA, 'id_rsa')));
     expect(e.code).toBe('AGE_DECRYPT_FAILED');
@@ -265,7 +271,7 @@ describe('passphrase-protected identity files', () => {
 
   it('a corrupted identity file is AGE_IDENTITY_INVALID naming it, not a problem of the file being opened', async () => {
     const file = await encryptAge(enc('x'), [parseRecipient(AGE_RECIPIENT)]);
-    const e = await failure(decryptAge(file, ids('age-encryption.org/v1\n-> scrypt\n' as never, 'keys.age'), { passphrase: async () => 'pw' }));
+    const e = await failure(decryptAge(file, ids('age-encryption.org/v1\n-> scrypt\n', 'keys.age'), { passphrase: async () => 'pw' }));
     expect(e.code).toBe('AGE_IDENTITY_INVALID');
     expect(e.message).toBe('keys.age: malformed encrypted identity file (the header is truncated (in a stanza body))');
   });
@@ -312,7 +318,7 @@ describe('diagnostics for several identities', () => {
       'identities tried:',
       `  keys.txt line 3 (X25519 ${AGE_RECIPIENT}): not the recipient of the file's X25519 stanza`,
       expect.stringMatching(
-        /^  ~\/\.ssh\/id_ed25519 \(ssh-ed25519, tag KLPP8w\): no ssh-ed25519 stanza with this tag \(the file's ssh-ed25519 stanza is tagged V3XmEA\); as its ssh-to-age recipient age1[a-z0-9]+: not the recipient of the file's X25519 stanza$/,
+        /^ {2}~\/\.ssh\/id_ed25519 \(ssh-ed25519, tag KLPP8w\): no ssh-ed25519 stanza with this tag \(the file's ssh-ed25519 stanza is tagged V3XmEA\); as its ssh-to-age recipient age1[a-z0-9]+: not the recipient of the file's X25519 stanza$/,
       ),
       "  ~/.ssh/id_rsa (ssh-rsa, tag 1NDNnA): the file has no ssh-rsa stanza",
       '  yk.txt line 1 (unsupported): plugin identities are not supported yet',

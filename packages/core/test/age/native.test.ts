@@ -43,14 +43,14 @@ describe('native age', () => {
 
   it('writes armor exactly as typage does', async () => {
     const file = await encryptWithTypage(payload(100), [X_RECIPIENT], false);
-    const ours = new TextDecoder().decode(nativeEncrypt(payload(100), [X_RECIPIENT], true) as Uint8Array);
+    const ours = new TextDecoder().decode(nativeEncrypt(payload(100), [X_RECIPIENT], true));
     expect(ours).toMatch(/^-----BEGIN AGE ENCRYPTED FILE-----\n([A-Za-z0-9+/]{64}\n)+[A-Za-z0-9+/=]{4,64}\n-----END AGE ENCRYPTED FILE-----\n$/);
     expect(ours.split('\n').length).toBe(armor.encode(file).split('\n').length);
   });
 
   it('leaves to the full path what it does not fully handle', async () => {
     const data = payload(10);
-    const file = (await encryptAge(data, [X_RECIPIENT, SSH_RECIPIENT])) as Uint8Array;
+    const file = (await encryptAge(data, [X_RECIPIENT, SSH_RECIPIENT]));
     // an SSH identity first: it may need a prompt, so the full path decides
     expect(nativeDecrypt(file, [...SSH_IDENTITY, ...X_IDENTITY])).toBeNull();
     expect(hex(await decryptAge(file, [...SSH_IDENTITY, ...X_IDENTITY]))).toBe(hex(data));

@@ -26,7 +26,7 @@ describe('recipient state of .age files', () => {
   });
 
   it('X25519 stanzas are anonymous: current only when secrets.lock vouches for this file and this set', async () => {
-    const [ra, rb] = await Promise.all([generateX25519Identity(), generateX25519Identity()].map(async (i) => identityToRecipient(await i)));
+    const [ra = '', rb = ''] = await Promise.all([generateX25519Identity(), generateX25519Identity()].map(async (i) => identityToRecipient(await i)));
     const file = await encryptAge(new TextEncoder().encode('x!'), [parseRecipient(ra), parseRecipient(user1)]);
     const entry = { recipients: recipientSetDigest([ra, user1].map((k) => parseRecipient(k))), sha256: fileDigest(file) };
     expect(state(file, [ra, user1], entry)).toEqual({ current: true });

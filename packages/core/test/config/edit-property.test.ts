@@ -53,9 +53,9 @@ function render(m: Model): { text: string; ruleLines: [number, number][] } {
     KEYS.forEach((k, i) => lines.push(item(m.seqOffset, `&${names[i]} ${k}`, i === 0 ? 'first' : undefined)));
   } else if (m.keys === 'grouped') {
     lines.push('keys:');
-    lines.push(`${item(m.seqOffset, '&users:')}`);
+    lines.push(item(m.seqOffset, '&users:'));
     KEYS.slice(0, 2).forEach((k, i) => lines.push(item(m.seqOffset + m.indent, `&${names[i]} ${k}`)));
-    lines.push(`${item(m.seqOffset, '&hosts:', 'machines')}`);
+    lines.push(item(m.seqOffset, '&hosts:', 'machines'));
     KEYS.slice(2).forEach((k, i) => lines.push(item(m.seqOffset + m.indent, `&${names[i + 2]} ${k}`)));
   }
   lines.push('creation_rules:');

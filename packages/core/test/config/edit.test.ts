@@ -3,7 +3,7 @@
  * removing what was added gives the file back.
  */
 import { describe, expect, it } from 'vitest';
-import { addHost, addKey, isSecretsError, removeHost, removeKey, type KeyKind, type RuleSelector } from '../../src/index.js';
+import { addHost, addKey, isSecretsError, removeHost, removeKey, type KeyKind, type RuleSelector, type SecretsError } from '../../src/index.js';
 import { lineDiff } from './line-diff.js';
 
 const A = 'age1c4ug68scj9xkkqvn4lncxn4nlzh8urj0srfy6uszpnh34g9wfq9smtsmfl';
@@ -174,11 +174,11 @@ describe('refusals', () => {
   });
 });
 
-function errorOf(fn: () => unknown): { code: string; message: string; hints: readonly string[] } {
+function errorOf(fn: () => unknown): SecretsError {
   try {
     fn();
   } catch (error) {
-    if (isSecretsError(error)) return error as unknown as { code: string; message: string; hints: readonly string[] };
+    if (isSecretsError(error)) return error;
     throw error;
   }
   throw new Error('no error');

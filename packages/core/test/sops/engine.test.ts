@@ -82,7 +82,13 @@ function leaves(d: Document): Leaf[] {
 function entries(d: Document): Address[] {
   const out: Address[] = [];
   const visit = (v: Value, address: Address): void => {
-    if (v.kind === 'map') v.items.forEach((i, k) => i.kind === 'entry' && (out.push([...address, k]), visit(i.value, [...address, k])));
+    if (v.kind === 'map') {
+      v.items.forEach((i, k) => {
+        if (i.kind !== 'entry') return;
+        out.push([...address, k]);
+        visit(i.value, [...address, k]);
+      });
+    }
     else if (v.kind === 'seq') v.items.forEach((i, k) => i.kind !== 'comment' && visit(i, [...address, k]));
   };
   d.branches.forEach((b, i) => visit(b, [i]));
@@ -99,7 +105,7 @@ function update(d: Document, address: Address, replace: Value | undefined): Docu
     if (more.length === 0) {
       if (replace === undefined) items.splice(k, 1);
       else items[k] = item.kind === 'entry' ? { ...item, value: replace } : replace;
-    } else items[k] = item.kind === 'entry' ? { ...item, value: go(item.value, more) } : go(item as Value, more);
+    } else items[k] = item.kind === 'entry' ? { ...item, value: go(item.value, more) } : go(item, more);
     return { ...v, items } as Value;
   };
   const [b, ...rest] = address as [number, ...number[]];

@@ -122,14 +122,13 @@ const get = (v: Value, path: readonly (string | number)[]): Value => path.reduce
 
 describe('tampering is always detected, and no plaintext is released', () => {
   const store = storeFor('yaml');
-  async function expectRejected(original: Document, metadata: MapNode, tampered: Document): Promise<void> {
+  async function expectRejected(_original: Document, metadata: MapNode, tampered: Document): Promise<void> {
     const bytes = store.emitEncrypted(tampered, metadata);
     const outcome = await openSopsFile(bytes, { format: 'yaml', identities }).then(
       () => 'opened',
       (e: unknown) => (e instanceof SecretsError ? e.code : `unexpected ${String(e)}`),
     );
     expect(['SOPS_VALUE_INVALID', 'SOPS_MAC_MISMATCH']).toContain(outcome);
-    void original;
   }
   const encrypted = fc.asyncProperty(tree(false), fc.nat(), fc.nat(), fc.integer({ min: 0, max: 2 }), async (root, a, b, mode) => {
     const file = await createSopsFile({ branches: [root] }, { format: 'yaml', keyGroups: [[recipient]], now });

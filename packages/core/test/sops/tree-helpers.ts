@@ -35,7 +35,7 @@ export function toJs(value: Value): unknown {
     case 'map':
       return Object.fromEntries(value.items.filter((i): i is Entry => i.kind === 'entry').map((i) => [i.key, toJs(i.value)]));
     case 'seq':
-      return value.items.filter((i) => i.kind !== 'comment').map((i) => toJs(i as Value));
+      return value.items.filter((i) => i.kind !== 'comment').map((i) => toJs(i));
     case 'null':
       return null;
     case 'bytes':

@@ -53,7 +53,7 @@ describe('every fixture key', () => {
         // The public route (the .pub file, as ssh-to-age reads it) agrees with the private one.
         expect(convertPublicKeys(fixture(`${k.file}.pub`))).toEqual({ recipients: [k.age_recipient], skipped: [] });
       } else {
-        expect(key.publicKey.type === 'ssh-rsa' && key.publicKey.bits).toBe(k.bits);
+        expect('bits' in key.publicKey ? key.publicKey.bits : null).toBe(k.bits);
         const n = BigInt(`0x${hex(key.n)}`);
         expect(BigInt(`0x${hex(key.p)}`) * BigInt(`0x${hex(key.q)}`)).toBe(n);
         expect(hex(key.e)).toBe('010001');

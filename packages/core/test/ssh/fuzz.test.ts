@@ -131,7 +131,7 @@ describe('public keys', () => {
     const alphabet = fc.constantFrom(' ', '\t', '\n', '#', '"', '@', '|', '=', 'A', '/', '+', '\0', 'é');
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: keyscan.length - 1 }), alphabet), { minLength: 1, maxLength: 4 }), (edits) => {
-        const chars = [...keyscan];
+        const chars = Array.from(keyscan); // code points: the edits replace whole characters
         for (const [i, c] of edits) chars[i] = c;
         onlySecretsErrors(() => convertPublicKeys(chars.join('')));
       }),

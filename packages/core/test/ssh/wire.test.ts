@@ -109,7 +109,7 @@ describe('bounds checks', () => {
         try {
           for (const op of reads) {
             if (op === 'raw3') r.raw(3);
-            else r[op as 'uint32' | 'string' | 'mpint' | 'name' | 'rest' | 'end']();
+            else r[op]();
           }
         } catch (error) {
           expect(error).toBeInstanceOf(SecretsError);

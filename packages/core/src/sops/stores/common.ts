@@ -146,7 +146,7 @@ export function yamlParserReason(message: string): string {
 
 /** Whether a string is free of lone surrogates (i.e. can be written as UTF-8 without loss). */
 export function isWellFormed(s: string): boolean {
-  // eslint-disable-next-line no-control-regex
+   
   return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
 }
 

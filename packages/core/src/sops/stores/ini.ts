@@ -367,6 +367,7 @@ function parseIni(text: string): IniSection[] {
           return value;
         }
         value += next;
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- reader.next() moved it
         if (atEof || reader.eof) throw fail('missing closing key quote');
       }
     }

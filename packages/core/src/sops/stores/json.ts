@@ -290,7 +290,7 @@ class JsonParser {
   private number(): Scalar {
     const start = this.pos;
     const b = this.b;
-    const digit = (i: number): boolean => b[i] !== undefined && b[i]! >= 0x30 && b[i]! <= 0x39;
+    const digit = (i: number): boolean => b[i] !== undefined && b[i] >= 0x30 && b[i] <= 0x39;
     let i = this.pos;
     if (b[i] === 0x2d) i++;
     if (b[i] === 0x30) i++;

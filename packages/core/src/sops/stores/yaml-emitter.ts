@@ -280,7 +280,7 @@ function distributeComments<T>(
   let beginning = true;
   let last: YNode | null = null;
   for (const item of items) {
-    if ((item as Comment).kind === 'comment') {
+    if ((item as { kind?: unknown }).kind === 'comment') {
       const c = item as Comment;
       (c.inline ? inlines : heads).push(c.text);
       continue;
@@ -479,7 +479,7 @@ class Emitter {
         return;
       case 'FIRST_DOC_START':
       case 'DOC_START':
-        return this.documentStart(ev, this.state === 'FIRST_DOC_START');
+        { this.documentStart(ev, this.state === 'FIRST_DOC_START'); return; }
       case 'DOC_CONTENT':
         this.states.push('DOC_END');
         this.processHeadComment();
@@ -488,20 +488,20 @@ class Emitter {
         this.processFootComment();
         return;
       case 'DOC_END':
-        return this.documentEnd(ev);
+        { this.documentEnd(ev); return; }
       case 'FLOW_SEQ_FIRST':
-        return this.emptyFlowCollection(ev, '[', ']', 'SEQ_END');
+        { this.emptyFlowCollection(ev, '[', ']', 'SEQ_END'); return; }
       case 'FLOW_MAP_FIRST':
-        return this.emptyFlowCollection(ev, '{', '}', 'MAP_END');
+        { this.emptyFlowCollection(ev, '{', '}', 'MAP_END'); return; }
       case 'BLOCK_SEQ_FIRST':
       case 'BLOCK_SEQ_ITEM':
-        return this.blockSequenceItem(ev, this.state === 'BLOCK_SEQ_FIRST');
+        { this.blockSequenceItem(ev, this.state === 'BLOCK_SEQ_FIRST'); return; }
       case 'BLOCK_MAP_FIRST_KEY':
       case 'BLOCK_MAP_KEY':
-        return this.blockMappingKey(ev, this.state === 'BLOCK_MAP_FIRST_KEY');
+        { this.blockMappingKey(ev, this.state === 'BLOCK_MAP_FIRST_KEY'); return; }
       case 'BLOCK_MAP_SIMPLE_VALUE':
       case 'BLOCK_MAP_VALUE':
-        return this.blockMappingValue(ev, this.state === 'BLOCK_MAP_SIMPLE_VALUE');
+        { this.blockMappingValue(ev, this.state === 'BLOCK_MAP_SIMPLE_VALUE'); return; }
       case 'END':
         throw internal('expected nothing after STREAM-END');
     }
@@ -640,7 +640,7 @@ class Emitter {
     this.simpleKeyContext = simpleKey;
     switch (ev.type) {
       case 'SCALAR':
-        return this.emitScalar(ev);
+        { this.emitScalar(ev); return; }
       case 'SEQ_START':
         this.state = this.flowLevel > 0 || this.isEmptyCollection() ? 'FLOW_SEQ_FIRST' : 'BLOCK_SEQ_FIRST';
         return;
@@ -944,7 +944,7 @@ class Emitter {
 /** libyaml line breaks. */
 const BREAKS = /[\r\n\u0085\u2028\u2029]/;
 /** Characters the double-quoted writer escapes: non-printable (incl. beyond the BMP), breaks, `"` and `\`. */
-// eslint-disable-next-line no-control-regex
+ 
 const NEEDS_ESCAPE = /[^\x20-\x7e\u00a0-\ud7ff\ue000-\ufffd]|[\ufeff\u2028\u2029"\\]/;
 
 const ESCAPES: ReadonlyMap<number, string> = new Map([

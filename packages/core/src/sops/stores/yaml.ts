@@ -251,7 +251,7 @@ class YamlLoader {
       const to = docStarts[i + 1] ?? Infinity;
       const first = next;
       while (next < comments.length && comments[next]!.offset < to) next++;
-      branches.push(this.documentBranch(doc.contents as YamlNode | null, comments.slice(first, next)));
+      branches.push(this.documentBranch(doc.contents, comments.slice(first, next)));
     });
     return { branches };
   }
@@ -451,7 +451,7 @@ class YamlLoader {
       const comment = (inline: boolean): Comment => (inline ? { kind: 'comment', text: raw.text, inline: true } : { kind: 'comment', text: raw.text });
       const put = (slot: Slot, inline: boolean, order = o): void => {
         let bySlot = this.slots.get(slot.container);
-        if (!bySlot) this.slots.set(slot.container, (bySlot = new Map()));
+        if (!bySlot) this.slots.set(slot.container, (bySlot = new Map<number, PlacedComment[]>()));
         let list = bySlot.get(slot.index);
         if (!list) bySlot.set(slot.index, (list = []));
         list.push({ comment: comment(inline), order });

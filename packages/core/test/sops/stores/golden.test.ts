@@ -1,7 +1,7 @@
 // @needs-shared vectors: built around files written by other tools (public test keys and files), read in place.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { storeFor, type Format } from '../../../src/sops/stores/store.js';
+import { storeFor } from '../../../src/sops/stores/store.js';
 import type { MapNode } from '../../../src/sops/tree.js';
 import { sharedPath } from '../../../../../test/support/shared.js';
 
@@ -39,7 +39,7 @@ describe('golden round trips of the sops-nix test assets', () => {
   ] as const) {
     it(`${file} (sops 3.5.0) re-emits byte for byte, plus the trailing newline sops >= 3.6 adds`, () => {
       const bytes = read(file);
-      const store = storeFor(format as Format);
+      const store = storeFor(format);
       const { document, metadata } = store.loadEncrypted(bytes);
       expect(text(store.emitEncrypted(document, metadata))).toBe(text(bytes) + '\n');
     });

@@ -1,7 +1,7 @@
 /** Small builders and codecs shared by the store tests. */
 import { SecretsError } from '../../../src/errors.js';
 import type { Store } from '../../../src/sops/stores/store.js';
-import type { Comment, Document, Entry, MapNode, Scalar, SeqNode, Value } from '../../../src/sops/tree.js';
+import type { Comment, Document } from '../../../src/sops/tree.js';
 
 export { bool, c, doc, e, float, int, map, nul, seq, str, time } from '../tree-helpers.js';
 export const ic = (text: string): Comment => ({ kind: 'comment', text, inline: true });
