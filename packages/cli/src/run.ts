@@ -27,6 +27,8 @@ const edit = lazy(() => import('./commands/edit.js'), 'edit');
 const rekey = lazy(() => import('./commands/rekey.js'), 'rekey');
 const hostsAdd = lazy(() => import('./commands/hosts.js'), 'hostsAdd');
 const hostsRm = lazy(() => import('./commands/hosts.js'), 'hostsRm');
+const usersAdd = lazy(() => import('./commands/users.js'), 'usersAdd');
+const usersRm = lazy(() => import('./commands/users.js'), 'usersRm');
 const check = lazy(() => import('./commands/check.js'), 'check');
 const execEnv = lazy(() => import('./commands/exec.js'), 'execEnv');
 const execFile = lazy(() => import('./commands/exec.js'), 'execFile');
@@ -93,7 +95,7 @@ function examples(lines: readonly string[]): string {
 }
 
 /** The top-level commands, for dispatch without building all of them. */
-const COMMANDS: ReadonlySet<string> = new Set(['ssh-to-age', 'decrypt', 'encrypt', 'edit', 'set', 'unset', 'rotate', 'rekey', 'hosts', 'check', 'exec-env', 'exec-file', 'git-setup', 'textconv', 'completion', 'agenix', 'nix', 'filestatus', 'identities', 'age']);
+const COMMANDS: ReadonlySet<string> = new Set(['ssh-to-age', 'decrypt', 'encrypt', 'edit', 'set', 'unset', 'rotate', 'rekey', 'hosts', 'users', 'check', 'exec-env', 'exec-file', 'git-setup', 'textconv', 'completion', 'agenix', 'nix', 'filestatus', 'identities', 'age']);
 
 /**
  * The command tree; with `only`, just that top-level command (building all ~25 commands with their help
@@ -318,12 +320,13 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
     const hosts = program
       .command('hosts')
       .description('add or remove a host\'s key in .sops.yaml, then rekey')
-      .addHelpText('after', examples(['secrets hosts add batchn --ssh-keyscan batchn.example.org', 'secrets hosts rm batchn -y']));
+      .addHelpText('after', examples(['secrets hosts add batchn --ssh-keyscan batchn.example.org', 'secrets hosts rm batchn --rotate -y']));
     hosts
       .command('add')
       .description('add a host: its SSH host key (scanned, from a file) or age key, under keys: and in creation rules')
-      .argument('<name>', 'host name; the key gets the anchor &server_<name>')
-      .option('--ssh-keyscan <host>', 'scan the host\'s ed25519 key (its fingerprint must be confirmed)')
+      .argument('<name>', 'host name; the key gets the anchor &server_<name> (or &<name> where the file names keys so)')
+      .option('--ssh-keyscan <host>', 'scan the host\'s ed25519 key: HOST, HOST:PORT or [HOST]:PORT (its fingerprint must be confirmed)')
+      .option('--port <port>', 'the SSH port for --ssh-keyscan')
       .option('--pubkey <file>', 'the host\'s ssh_host_ed25519_key.pub')
       .option('--age <recipient>', 'an age1… recipient')
       .option('--fingerprint <SHA256:…>', 'the expected fingerprint of the scanned key (no prompt)')
@@ -336,24 +339,71 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
         'after',
         examples([
           'secrets hosts add batchn --ssh-keyscan batchn.example.org',
+          'secrets hosts add batchn --ssh-keyscan batchn.example.org:2222 --fingerprint SHA256:… -y',
           'secrets hosts add batchn --pubkey hosts/batchn/ssh_host_ed25519_key.pub --path secrets/batchn.yaml -y',
           '',
-          'Comments, anchors and layout of .sops.yaml are kept: one line is added under keys: and one per rule.',
+          'Only the lines that change are written: one under keys: (in a `- &hosts:` group when the file has one)',
+          'and one per rule, in the file\'s own style; comments and everything else stay byte for byte. A key',
+          'already there is reported as "already present". Parallel runs do not lose each other\'s edits.',
         ]),
       )
-      .action((name: string, opts: { sshKeyscan?: string; pubkey?: string; age?: string; fingerprint?: string; rule?: number; path?: string; yes: boolean; rekey: boolean; config?: string }) => {
-        setResult(hostsAdd(ctx, { name, yes: opts.yes, rekey: opts.rekey, ...pick(opts, ['sshKeyscan', 'pubkey', 'age', 'fingerprint', 'rule', 'path', 'config']) }));
+      .action((name: string, opts: { sshKeyscan?: string; port?: string; pubkey?: string; age?: string; fingerprint?: string; rule?: number; path?: string; yes: boolean; rekey: boolean; config?: string }) => {
+        setResult(hostsAdd(ctx, { name, yes: opts.yes, rekey: opts.rekey, ...pick(opts, ['sshKeyscan', 'port', 'pubkey', 'age', 'fingerprint', 'rule', 'path', 'config']) }));
       });
     hosts
       .command('rm')
       .description('remove a host from .sops.yaml (its key and its place in every rule), then rekey')
       .argument('<name>', 'host name')
       .option('-y, --yes', 'rekey without asking', false)
+      .option('--rotate', 'rekey with new data keys, so the removed key opens nothing written from now on', false)
       .option('--no-rekey', 'only edit .sops.yaml')
       .option('--config <file>', 'the .sops.yaml to edit')
-      .addHelpText('after', examples(['secrets hosts rm batchn -y && secrets rekey -y --rotate']))
-      .action((name: string, opts: { yes: boolean; rekey: boolean; config?: string }) => {
-        setResult(hostsRm(ctx, { name, yes: opts.yes, rekey: opts.rekey, ...pick(opts, ['config']) }));
+      .addHelpText('after', examples(['secrets hosts rm batchn --rotate -y', 'secrets hosts rm batchn --no-rekey && secrets rekey --rotate -y']))
+      .action((name: string, opts: { yes: boolean; rekey: boolean; rotate: boolean; config?: string }) => {
+        setResult(hostsRm(ctx, { name, yes: opts.yes, rekey: opts.rekey, rotate: opts.rotate, ...pick(opts, ['config']) }));
+      });
+  }
+
+  if (wanted('users')) {
+    const users = program
+      .command('users')
+      .description('add or remove an admin\'s key in .sops.yaml, then rekey')
+      .addHelpText('after', examples(['secrets users add alice --age age1…', 'secrets users rm alice --rotate -y']));
+    users
+      .command('add')
+      .description('add an admin (a person who edits the secrets): an age key or SSH public key, under keys: and in creation rules')
+      .argument('<name>', 'user name; the key gets the anchor &admin_<name> (or &<name> where the file names keys so)')
+      .option('--age <recipient>', 'an age1… recipient (age-keygen -y key.txt prints it)')
+      .option('--pubkey <file>', 'an SSH public key: ssh-ed25519 (converted with ssh-to-age) or ssh-rsa (used as is)')
+      .option('--rule <n>', 'the creation rule (0-based) the admin joins', (v: string) => Number.parseInt(v, 10))
+      .option('--path <file>', 'join every creation rule matching this path')
+      .option('-y, --yes', 'rekey without asking', false)
+      .option('--no-rekey', 'only edit .sops.yaml')
+      .option('--config <file>', 'the .sops.yaml to edit')
+      .addHelpText(
+        'after',
+        examples([
+          'secrets users add alice --age age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p',
+          'secrets users add alice --pubkey ~/.ssh/id_ed25519.pub --path secrets/shared.yaml -y',
+          '',
+          'Only the lines that change are written, as for hosts add (a `- &users:` group takes the key when the',
+          'file has one). The new admin opens the files once someone who can already open them rekeys.',
+        ]),
+      )
+      .action((name: string, opts: { pubkey?: string; age?: string; rule?: number; path?: string; yes: boolean; rekey: boolean; config?: string }) => {
+        setResult(usersAdd(ctx, { name, yes: opts.yes, rekey: opts.rekey, ...pick(opts, ['pubkey', 'age', 'rule', 'path', 'config']) }));
+      });
+    users
+      .command('rm')
+      .description('remove an admin from .sops.yaml (the key and its place in every rule), then rekey')
+      .argument('<name>', 'user name')
+      .option('-y, --yes', 'rekey without asking', false)
+      .option('--rotate', 'rekey with new data keys, so the removed key opens nothing written from now on', false)
+      .option('--no-rekey', 'only edit .sops.yaml')
+      .option('--config <file>', 'the .sops.yaml to edit')
+      .addHelpText('after', examples(['secrets users rm alice --rotate -y']))
+      .action((name: string, opts: { yes: boolean; rekey: boolean; rotate: boolean; config?: string }) => {
+        setResult(usersRm(ctx, { name, yes: opts.yes, rekey: opts.rekey, rotate: opts.rotate, ...pick(opts, ['config']) }));
       });
   }
 

@@ -120,7 +120,7 @@ export { isEncValue } from './sops/value-cipher.js';
 // .sops.yaml
 export { parseSopsConfig, type ConfigKey, type ConfigPosition, type CreationRule, type SopsConfig, type StoresConfig } from './config/schema.js';
 export { findConfig, loadConfig, matchCreationRule, pathForRules, readConfigFile, MAX_CONFIG_BYTES, type ConfigFs, type ConfigSource, type FindConfigOptions, type FoundConfig } from './config/find.js';
-export { addHost, removeHost, type ConfigEdit, type RuleSelector } from './config/edit.js';
+export { addHost, addKey, removeHost, removeKey, type ConfigEdit, type KeyKind, type RuleSelector } from './config/edit.js';
 export { compileRe2, re2ErrorReason, MAX_RE2_PROGRAM_SIZE, type Re2Regex, type Re2ErrorReason } from './re2.js';
 
 // Nix
