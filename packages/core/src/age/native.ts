@@ -7,12 +7,16 @@
  * streams, and loading it (with noble and ML-KEM) costs more than the work itself. This module does the
  * common cases directly; typage, with our SSH stanzas, remains the path for everything else and the only
  * one that explains failures:
- * - {@link nativeDecrypt} only ever reports success. Any other identity kind, malformed input, a
- *   low-order share, a MAC or payload failure: it returns null and the caller runs the full path, which
- *   gives the same answer or the same error it always gave.
+ * - {@link nativeDecrypt} reports success, or "no identity matched" when every identity is a plain X25519
+ *   one and every X25519 stanza is well formed and opens for none of them: exactly the case where the
+ *   full path would only repeat the same X25519 operations and give that answer (the caller builds the
+ *   same error from the attempts returned). Any other identity kind, malformed input, a low-order share, a
+ *   MAC or payload failure: it returns null and the caller runs the full path, which gives the same
+ *   answer or the same error it always gave. A wrong key thus costs one X25519 per stanza, as in age.
  * - {@link nativeEncrypt} handles X25519 and ssh-ed25519 recipients; null means "use typage".
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { bech32 } from '@scure/base';
 import { concatBytes, fromBase64, toBase64, utf8 } from '../bytes.js';
 import { edwardsToMontgomery } from '../ssh/convert.js';
 import type { SshEd25519PublicKey } from '../ssh/types.js';
@@ -21,6 +25,7 @@ import { parseAgeHeader, type ParsedStanza } from './header.js';
 import type { AgeIdentity } from './identities.js';
 import type { AgeRecipient } from './recipients.js';
 import { sshTag } from './ssh-tag.js';
+import { x25519Reason, type Attempt } from './diagnostics.js';
 import { decodeX25519Identity, decodeX25519Recipient, x25519, x25519Base, x25519PrivateKey, x25519PublicKey } from './x25519.js';
 
 const VERSION_LINE = 'age-encryption.org/v1';
@@ -197,6 +202,8 @@ export function nativeEncrypt(plaintext: Uint8Array, recipients: readonly AgeRec
 interface Unlocked {
   readonly key: KeyObject;
   readonly recipient: Uint8Array;
+  /** `age1…`, for the attempt the full path would record (x25519RecipientOf). */
+  readonly recipientText: string;
 }
 
 // Per identity object: rekey opens hundreds of files with the same few identities.
@@ -210,7 +217,8 @@ function unlock(identity: Extract<AgeIdentity, { kind: 'x25519' }>): Unlocked | 
     else {
       const key = x25519PrivateKey(scalar);
       scalar.fill(0);
-      u = { key, recipient: x25519Base(key) };
+      const recipient = x25519Base(key);
+      u = { key, recipient, recipientText: bech32.encode('age', bech32.toWords(recipient), false) };
     }
     unlocked.set(identity, u);
   }
@@ -257,6 +265,12 @@ function decryptPayload(binary: Uint8Array, headerLength: number, fileKey: Uint8
   return concatBytes(...out);
 }
 
+/** What {@link nativeDecrypt} concluded, when it concluded anything. */
+export type NativeDecryptResult =
+  | { readonly opened: Uint8Array }
+  /** No identity matched: the file's stanzas and, per identity, the attempt the full path would record. */
+  | { readonly unmatched: readonly Attempt[]; readonly stanzas: readonly ParsedStanza[] };
+
 /**
  * Decrypts with X25519 identities without typage, for the common case only.
  *
@@ -265,10 +279,11 @@ function decryptPayload(binary: Uint8Array, headerLength: number, fileKey: Uint8
  *
  * @param file - the age file, binary or armored
  * @param identities - the identities, in order
- * @returns the plaintext, or null: then run the full path, which decides (and explains) everything else
+ * @returns the plaintext, or that no identity matched (with the attempts for the diagnostics), or null:
+ *   then run the full path, which decides (and explains) everything else
  * @internal
  */
-export function nativeDecrypt(file: Uint8Array, identities: readonly AgeIdentity[]): Uint8Array | null {
+export function nativeDecrypt(file: Uint8Array, identities: readonly AgeIdentity[]): NativeDecryptResult | null {
   let binary: Uint8Array;
   let stanzas: readonly ParsedStanza[];
   let length: number;
@@ -278,18 +293,26 @@ export function nativeDecrypt(file: Uint8Array, identities: readonly AgeIdentity
   } catch {
     return null;
   }
+  const attempts: Attempt[] = [];
   for (const identity of identities) {
     if (identity.kind !== 'x25519') return null;
     const id = unlock(identity);
     if (id === null) return null;
     const fileKey = unwrapX25519(id, stanzas);
     if (fileKey === 'bail') return null;
-    if (fileKey === null) continue;
+    if (fileKey === null) {
+      // As decrypt-session.ts records an X25519 identity that opened nothing.
+      const count = stanzas.reduce((n, s) => (s.type === 'X25519' ? n + 1 : n), 0);
+      attempts.push({ origin: identity.origin, kind: 'x25519', label: `X25519 ${id.recipientText}`, reasons: [x25519Reason(count)], recipient: id.recipientText });
+      continue;
+    }
     try {
-      return decryptPayload(binary, length, fileKey);
+      const plaintext = decryptPayload(binary, length, fileKey);
+      return plaintext === null ? null : { opened: plaintext };
     } finally {
       fileKey.fill(0);
     }
   }
-  return null;
+  // An empty list is the caller's error (AGE_NO_IDENTITIES), not "no match".
+  return attempts.length > 0 ? { unmatched: attempts, stanzas } : null;
 }
