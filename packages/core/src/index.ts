@@ -88,7 +88,6 @@ export {
   createSopsFile,
   updateSopsFile,
   reproduceSopsFile,
-  rekeySopsFile,
   rotateSopsFile,
   unwrapDataKey,
   sopsTimestamp,
@@ -96,8 +95,8 @@ export {
   type OpenOptions,
   type OpenedFile,
   type CreateOptions,
-  type RekeyOptions,
 } from './sops/file.js';
+export { loadSopsFile, rekeySopsFile, type LoadedSopsFile, type RekeyOptions } from './sops/rekey.js';
 export {
   formatFromPath,
   isFormat,

@@ -21,6 +21,8 @@ import {
   storeFor,
   type AgeIdentity,
   type AgeRecipient,
+  type Document,
+  type LoadedSopsFile,
   type MapNode,
   type SopsConfig,
 } from '@secrets/core';
@@ -40,7 +42,8 @@ export interface RekeyCommandOptions {
 
 interface Plan {
   readonly path: string;
-  readonly bytes: Uint8Array;
+  /** Parsed once, while planning; the apply step reuses it. */
+  readonly file: LoadedSopsFile;
   readonly groups: AgeRecipient[][];
   readonly threshold: number;
   readonly lines: string[];
@@ -75,10 +78,10 @@ export async function candidates(root: string, config: SopsConfig): Promise<stri
   return out.sort();
 }
 
-/** The file's metadata block, or null when it is not a sops file. */
-function sopsMetadata(path: string, bytes: Uint8Array): MapNode | null {
+/** The file's data and metadata block, or null when it is not a sops file. */
+function sopsMetadata(path: string, bytes: Uint8Array): { document: Document; metadata: MapNode } | null {
   try {
-    return storeFor(formatFromPath(path)).loadEncrypted(bytes).metadata;
+    return storeFor(formatFromPath(path)).loadEncrypted(bytes);
   } catch {
     return null;
   }
@@ -128,12 +131,12 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
       // Synchronous: hundreds of small reads, one after another, each a thread-pool round trip otherwise.
       if (lstatSync(path).isSymbolicLink()) continue;
       const bytes = await readFileLimited(path, JSON.stringify(name));
-      const node = sopsMetadata(path, bytes);
-      if (node === null) {
+      const loaded = sopsMetadata(path, bytes);
+      if (loaded === null) {
         if (options.files.length > 0) throw new SecretsError('SOPS_METADATA_NOT_FOUND', 'not a sops file');
         continue;
       }
-      const metadata = readMetadata(node);
+      const metadata = readMetadata(loaded.metadata);
       const rule = matchCreationRule(config, path);
       const unusable = rule.keyGroups.flat().find((k) => k.type !== 'age');
       if (unusable) throw new SecretsError('CONFIG_INVALID', `its creation rule uses ${unusable.type} keys, which secrets cannot use yet`);
@@ -145,7 +148,8 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
         printNote(ctx, `secrets: ${name} already up to date`);
         continue;
       }
-      plans.push({ path, bytes, groups: wanted.map((g) => g.map((r) => parseRecipient(r))), threshold, lines: [`${name}:`, ...diff.lines], removed: diff.removed });
+      const file: LoadedSopsFile = { format: formatFromPath(path), bytes, document: loaded.document, metadataNode: loaded.metadata, metadata };
+      plans.push({ path, file, groups: wanted.map((g) => g.map((r) => parseRecipient(r))), threshold, lines: [`${name}:`, ...diff.lines], removed: diff.removed });
     } catch (error) {
       failures.push(`${name}: ${error instanceof SecretsError ? error.message : String(error)}`);
     }
@@ -185,7 +189,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     };
     let batch: { plan: Plan; next: Uint8Array }[] = [];
     const flush = async (): Promise<void> => {
-      const results = await replaceAllIfStill(batch.map(({ plan, next }) => ({ path: plan.path, expected: plan.bytes, next })));
+      const results = await replaceAllIfStill(batch.map(({ plan, next }) => ({ path: plan.path, expected: plan.file.bytes, next })));
       for (const [i, { plan }] of batch.entries()) {
         const result = results[i];
         if (result === true) {
@@ -199,10 +203,10 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     progress();
     for (const p of plans) {
       try {
-        const format = formatFromPath(p.path);
+        const format = p.file.format;
         const next = options.rotate
-          ? await rotateSopsFile(await openSopsFile(p.bytes, { format, identities, passphrase }), { keyGroups: p.groups, now: options.now ?? new Date() })
-          : await rekeySopsFile(p.bytes, { format, identities, passphrase, keyGroups: p.groups, shamirThreshold: p.threshold });
+          ? await rotateSopsFile(await openSopsFile(p.file.bytes, { format, identities, passphrase }), { keyGroups: p.groups, now: options.now ?? new Date() })
+          : await rekeySopsFile(p.file, { format, identities, passphrase, keyGroups: p.groups, shamirThreshold: p.threshold });
         batch.push({ plan: p, next });
       } catch (error) {
         fail(p, error);

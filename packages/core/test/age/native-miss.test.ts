@@ -8,7 +8,8 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as session from '../../src/age/decrypt-session.js';
 import { decryptAge, encryptAge, generateX25519Identity, identityToRecipient, parseIdentities, parseRecipient, type AgeIdentity } from '../../src/age/index.js';
 import { SecretsError } from '../../src/errors.js';
-import { createSopsFile, openSopsFile, rekeySopsFile } from '../../src/sops/file.js';
+import { createSopsFile, openSopsFile } from '../../src/sops/file.js';
+import { rekeySopsFile } from '../../src/sops/rekey.js';
 import type { Document } from '../../src/sops/tree.js';
 
 vi.mock('../../src/age/decrypt-session.js', async (importOriginal) => {
