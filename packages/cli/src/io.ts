@@ -1,6 +1,7 @@
 /**
  * File I/O for commands: whole-file reads with clear errors, and atomic writes (temp file in the same
- * directory + fsync + rename) so that a crash leaves either the old or the new file, never a torn one.
+ * directory + fsync + rename + fsync of the directory) so that a crash leaves either the old or the new
+ * file, never a torn one, and a write reported done survives a crash.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fsync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
@@ -132,9 +133,21 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
       closeSync(written.fd);
     }
     renameSync(temp, target);
+    temp = undefined;
+    syncDirectory(dirname(target));
   } catch (error) {
     if (temp !== undefined) removeQuietly(temp);
     throw writeError(path, error);
+  }
+}
+
+/** fsync of a directory: a rename is a change of its directory, durable only once that is synced (POSIX). */
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -284,7 +297,7 @@ function fsyncAsync(fd: number): Promise<void> {
  * {@link replaceIfStill} for many files, durable at the cost of about one fsync instead of one per file
  * (rekey writes hundreds): every new version is written to its temp file first, all of them are fsynced
  * at once on the thread pool, where the filesystem commits them together, then each file is compared
- * and renamed under its own lock. A crash before a rename leaves that file's old version (and a temp
+ * and renamed under its own lock, and each directory renamed into is synced once. A crash before a rename leaves that file's old version (and a temp
  * file holding ciphertext only).
  *
  * @param items - at most a few dozen at a time: each holds a descriptor until the fsyncs are done
@@ -335,6 +348,15 @@ export async function replaceAllIfStill(items: readonly Replacement[]): Promise<
       }
     }
     if (results[i] !== true) removeQuietly(temp);
+  }
+  // The renames are durable once their directories are synced: one fsync per directory per batch.
+  const renamed = written.filter(({ i }) => results[i] === true);
+  for (const dir of new Set(renamed.map((w) => dirname(w.target)))) {
+    try {
+      syncDirectory(dir);
+    } catch (error) {
+      for (const w of renamed) if (dirname(w.target) === dir) results[w.i] = writeError((items[w.i] as Replacement).path, error);
+    }
   }
   return results;
 }
