@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { SecretsError, isSecretsError } from '../errors.js';
 import { utf8 } from '../bytes.js';
-import { decryptAge, encryptAge, parseRecipient, type AgeIdentity, type AgeRecipient, type PassphraseRequest } from '../age/index.js';
+import { decryptAge, encryptAge, parseRecipient, recipientLabel, recipientLabels, type AgeIdentity, type AgeRecipient, type PassphraseRequest } from '../age/index.js';
 import { generateDataKey, recoverDataKey, wrapDataKey, type KeyWrapper } from './data-key.js';
 import { decryptDocument, encryptDocument, type IvStash } from './engine.js';
 import { readMetadata, writeMetadata, type AgeKey, type Metadata } from './metadata.js';
@@ -61,7 +61,12 @@ const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length
  */
 export function ageKeyWrapper(identities: readonly AgeIdentity[], passphrase?: OpenOptions['passphrase'], recipients: readonly AgeRecipient[] = []): KeyWrapper {
   let firstError: SecretsError | undefined;
+  let ours: Set<string> | undefined;
   return {
+    likelyOpens(recipient) {
+      ours ??= new Set(identities.flatMap((id) => recipientLabels(id)));
+      return ours.has(recipientLabel(recipient));
+    },
     async wrap(recipient, secret) {
       const parsed = recipients.find((r) => r.text === recipient) ?? parseRecipient(recipient);
       return Buffer.from(await encryptAge(secret, [parsed], { armor: true })).toString('utf8');
