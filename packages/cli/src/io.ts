@@ -4,7 +4,7 @@
  * file, never a torn one, and a write reported done survives a crash.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fsync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsync, fsyncSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DEFAULT_MAX_INPUT_BYTES, SecretsError, readFileCapped } from '@secrets/core';
 import type { Context } from './context.js';
@@ -53,12 +53,107 @@ export async function readInput(ctx: Context, path: string, max: number = MAX_IN
   try {
     return await readFileLimited(resolvePath(ctx, path), JSON.stringify(path), max);
   } catch (error) {
-    if (error instanceof SecretsError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new SecretsError('FILE_NOT_FOUND', `file ${JSON.stringify(path)} does not exist`);
-    if (code === 'EISDIR') throw new SecretsError('IO_READ', `${JSON.stringify(path)} is a directory`);
-    if (code === 'EACCES') throw new SecretsError('IO_READ', `permission denied reading ${JSON.stringify(path)}`);
-    throw new SecretsError('IO_READ', `could not read ${JSON.stringify(path)}`, { cause: error });
+    throw inputError(path, error);
+  }
+}
+
+function inputError(path: string, error: unknown): SecretsError {
+  if (error instanceof SecretsError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new SecretsError('FILE_NOT_FOUND', `file ${JSON.stringify(path)} does not exist`);
+  if (code === 'EISDIR') return new SecretsError('IO_READ', `${JSON.stringify(path)} is a directory`);
+  if (code === 'EACCES') return new SecretsError('IO_READ', `permission denied reading ${JSON.stringify(path)}`);
+  return new SecretsError('IO_READ', `could not read ${JSON.stringify(path)}`, { cause: error });
+}
+
+/** Bytes per read of {@link readInputChunks}: one sealed age STREAM chunk. */
+const READ_CHUNK = 64 * 1024 + 16;
+
+/**
+ * An input as chunks, for readers that stream (no size limit: memory stays at one chunk): a file read a
+ * chunk at a time, synchronously (nothing to overlap it with), or standard input for `-` (whole, up to
+ * {@link MAX_INPUT_BYTES}).
+ *
+ * @throws SecretsError FILE_NOT_FOUND / IO_READ (and LIMIT_EXCEEDED for standard input)
+ */
+export function readInputChunks(ctx: Context, path: string): AsyncIterable<Uint8Array> {
+  if (path === '-') {
+    return (async function* stdin() {
+      yield await readInput(ctx, path);
+    })();
+  }
+  // Opened now: a missing or unreadable input is reported before anything else is done.
+  let fd: number;
+  try {
+    fd = openSync(resolvePath(ctx, path), 'r');
+    if (fstatSync(fd).isDirectory()) {
+      closeSync(fd);
+      throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    }
+  } catch (error) {
+    throw inputError(path, error);
+  }
+  return (async function* chunks() {
+    try {
+      for (;;) {
+        const chunk = Buffer.allocUnsafe(READ_CHUNK);
+        let bytesRead: number;
+        try {
+          bytesRead = readSync(fd, chunk, 0, READ_CHUNK, null);
+        } catch (error) {
+          throw inputError(path, error);
+        }
+        if (bytesRead === 0) return;
+        yield chunk.subarray(0, bytesRead);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  })();
+}
+
+/**
+ * Writes chunks as they come: to stdout for `-`, else to a temp file beside the target that is fsynced
+ * and renamed over it only when every chunk was written (an error midway leaves the target as it was).
+ *
+ * @throws the producer's error as it is; SecretsError IO_WRITE for the file
+ */
+export async function writeOutputStream(ctx: Context, path: string, chunks: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<void> {
+  if (path === '-') {
+    for await (const chunk of chunks) ctx.stdout.write(chunk);
+    return;
+  }
+  const target = resolvePath(ctx, path);
+  let written: { temp: string; fd: number };
+  try {
+    written = writeTemp(target, new Uint8Array(0), options);
+  } catch (error) {
+    throw writeError(path, error);
+  }
+  let open = true;
+  try {
+    for await (const chunk of chunks) {
+      try {
+        writeFileSync(written.fd, chunk);
+      } catch (error) {
+        throw writeError(path, error);
+      }
+    }
+    try {
+      fsyncSync(written.fd);
+      closeSync(written.fd);
+      open = false;
+      renameSync(written.temp, target);
+      syncDirectory(dirname(target));
+    } catch (error) {
+      if (!open) removeQuietly(written.temp);
+      throw writeError(path, error);
+    }
+  } finally {
+    if (open) {
+      closeSync(written.fd);
+      removeQuietly(written.temp);
+    }
   }
 }
 

@@ -40,6 +40,8 @@ export {
 // age
 export {
   decryptAge,
+  decryptAgeStream,
+  type DecryptAgeStreamOptions,
   describeIdentity,
   encryptAge,
   generateX25519Identity,

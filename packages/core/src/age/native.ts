@@ -242,26 +242,72 @@ function unwrapX25519(id: Unlocked, stanzas: readonly ParsedStanza[]): Uint8Arra
   return null;
 }
 
-function decryptPayload(binary: Uint8Array, headerLength: number, fileKey: Uint8Array): Uint8Array | null {
+/** Whether the header's MAC line (the last 44 bytes before its final LF) authenticates it under the file key. */
+function headerMacMatches(binary: Uint8Array, headerLength: number, fileKey: Uint8Array): boolean {
   const noMac = binary.subarray(0, headerLength - 45); // the MAC line is "--- " + 43 characters + LF
   const mac = fromBase64(Buffer.from(binary.subarray(headerLength - 44, headerLength - 1)).toString('latin1'), 'forbidden');
-  if (mac === null || !timingSafeEqual(mac, headerMac(fileKey, noMac))) return null;
+  return mac !== null && timingSafeEqual(mac, headerMac(fileKey, noMac));
+}
+
+/**
+ * The STREAM payload (C2SP age §Payload) chunk by chunk: a 16-byte nonce, then chunks of 64 KiB of
+ * plaintext plus a 16-byte tag, the last one flagged in its nonce.
+ *
+ * @internal
+ */
+export class PayloadDecryptor {
+  private readonly key: Uint8Array;
+  private index = 0;
+
+  /** The sealed size of a full chunk. */
+  static readonly SEALED_CHUNK = CHUNK + TAG;
+
+  /**
+   * @param fileKey - the unwrapped file key (not kept)
+   * @param nonce - the payload's 16-byte nonce
+   */
+  constructor(fileKey: Uint8Array, nonce: Uint8Array) {
+    this.key = hkdf(fileKey, nonce, 'payload');
+  }
+
+  /**
+   * Opens the next chunk.
+   *
+   * @param sealed - a full sealed chunk, or the last one (at most a full one)
+   * @param last - whether nothing follows it
+   * @returns the plaintext, or null when it does not authenticate (or is an empty last chunk after others)
+   */
+  next(sealed: Uint8Array, last: boolean): Uint8Array | null {
+    const chunk = open(this.key, streamNonce(this.index, last), sealed);
+    // The final chunk may be empty only when it is the only one (age, typage).
+    if (chunk === null || (last && this.index > 0 && chunk.length === 0)) return null;
+    this.index++;
+    return chunk;
+  }
+
+  /** Wipes the payload key. */
+  dispose(): void {
+    this.key.fill(0);
+  }
+}
+
+/** The whole payload at once; the header MAC was checked by {@link nativeUnwrap}. */
+function decryptPayload(binary: Uint8Array, headerLength: number, fileKey: Uint8Array): Uint8Array | null {
   const payload = binary.subarray(headerLength);
   if (payload.length < 16 + TAG) return null;
-  const payloadKey = hkdf(fileKey, payload.subarray(0, 16), 'payload');
+  const decryptor = new PayloadDecryptor(fileKey, payload.subarray(0, 16));
   const body = payload.subarray(16);
   const count = Math.max(1, Math.ceil(body.length / (CHUNK + TAG)));
   const out: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) {
-    const chunk = open(payloadKey, streamNonce(i, i === count - 1), body.subarray(i * (CHUNK + TAG), (i + 1) * (CHUNK + TAG)));
-    // The final chunk may be empty only when it is the only one (age, typage).
-    if (chunk === null || (i > 0 && i === count - 1 && chunk.length === 0)) {
-      payloadKey.fill(0);
-      return null;
+  try {
+    for (let i = 0; i < count; i++) {
+      const chunk = decryptor.next(body.subarray(i * (CHUNK + TAG), (i + 1) * (CHUNK + TAG)), i === count - 1);
+      if (chunk === null) return null;
+      out.push(chunk);
     }
-    out.push(chunk);
+  } finally {
+    decryptor.dispose();
   }
-  payloadKey.fill(0);
   return concatBytes(...out);
 }
 
@@ -272,23 +318,25 @@ export type NativeDecryptResult =
   | { readonly unmatched: readonly Attempt[]; readonly stanzas: readonly ParsedStanza[] };
 
 /**
- * Decrypts with X25519 identities without typage, for the common case only.
+ * Unwraps the file key of a header with X25519 identities without typage, for the common case only, and
+ * checks the header MAC.
  *
  * Identities are taken in order, as the full path takes them; at the first one that is not a plain
  * X25519 identity (SSH keys may need a passphrase prompt, identity files are tried last), this gives up.
  *
- * @param file - the age file, binary or armored
- * @param identities - the identities, in order
- * @returns the plaintext, or that no identity matched (with the attempts for the diagnostics), or null:
- *   then run the full path, which decides (and explains) everything else
+ * @param binary - the binary age file, or at least its header
+ * @returns the file key (the caller wipes it) and the header length, or that no identity matched (with
+ *   the attempts for the diagnostics), or null: then run the full path, which decides (and explains)
+ *   everything else, a MAC mismatch included
  * @internal
  */
-export function nativeDecrypt(file: Uint8Array, identities: readonly AgeIdentity[]): NativeDecryptResult | null {
-  let binary: Uint8Array;
+export function nativeUnwrap(
+  binary: Uint8Array,
+  identities: readonly AgeIdentity[],
+): { readonly fileKey: Uint8Array; readonly headerLength: number } | Extract<NativeDecryptResult, { unmatched: unknown }> | null {
   let stanzas: readonly ParsedStanza[];
   let length: number;
   try {
-    binary = isArmored(file) ? toBinaryAgeFile(file) : file;
     ({ stanzas, length } = parseAgeHeader(binary));
   } catch {
     return null;
@@ -306,13 +354,36 @@ export function nativeDecrypt(file: Uint8Array, identities: readonly AgeIdentity
       attempts.push({ origin: identity.origin, kind: 'x25519', label: `X25519 ${id.recipientText}`, reasons: [x25519Reason(count)], recipient: id.recipientText });
       continue;
     }
-    try {
-      const plaintext = decryptPayload(binary, length, fileKey);
-      return plaintext === null ? null : { opened: plaintext };
-    } finally {
-      fileKey.fill(0);
-    }
+    if (headerMacMatches(binary, length, fileKey)) return { fileKey, headerLength: length };
+    fileKey.fill(0);
+    return null;
   }
   // An empty list is the caller's error (AGE_NO_IDENTITIES), not "no match".
   return attempts.length > 0 ? { unmatched: attempts, stanzas } : null;
+}
+
+/**
+ * Decrypts with X25519 identities without typage, for the common case only ({@link nativeUnwrap}).
+ *
+ * @param file - the age file, binary or armored
+ * @param identities - the identities, in order
+ * @returns the plaintext, or that no identity matched (with the attempts for the diagnostics), or null:
+ *   then run the full path, which decides (and explains) everything else
+ * @internal
+ */
+export function nativeDecrypt(file: Uint8Array, identities: readonly AgeIdentity[]): NativeDecryptResult | null {
+  let binary: Uint8Array;
+  try {
+    binary = isArmored(file) ? toBinaryAgeFile(file) : file;
+  } catch {
+    return null;
+  }
+  const unwrapped = nativeUnwrap(binary, identities);
+  if (unwrapped === null || 'unmatched' in unwrapped) return unwrapped;
+  try {
+    const plaintext = decryptPayload(binary, unwrapped.headerLength, unwrapped.fileKey);
+    return plaintext === null ? null : { opened: plaintext };
+  } finally {
+    unwrapped.fileKey.fill(0);
+  }
 }
