@@ -199,7 +199,7 @@ async function rekeyRows(xs, sshs) {
 
   row(`add one host to ${FILES} files × 6 recipients: \`secrets rekey -y\` faster than the agenix loop by`, await pairs(5, fresh(first, work, ours), agenix), '>= 4x', { pass: (r) => r >= 4 });
   row(`full re-wrap (--rotate: new data key, values re-encrypted), same files, faster than the agenix loop by`, await pairs(5, fresh(first, work, rotate), agenix), '>= 2x', { pass: (r) => r >= 2 });
-  row('your key last of 6 vs first: `secrets rekey -y` (add one host, ${FILES} files), slower by', await pairs(5, fresh(last, work, ours), fresh(first, work, ours)), '<= 1.2x', { slower: true, pass: (r) => r <= 1.2 });
+  row(`your key last of 6 vs first: \`secrets rekey -y\` (add one host, ${FILES} files), slower by`, await pairs(5, fresh(last, work, ours), fresh(first, work, ours)), '<= 1.2x', { slower: true, pass: (r) => r <= 1.2 });
   commands.push(['add one host / full re-wrap / key last (in a fresh copy of the repository each run)', `${ours}   |   ${rotate}`, `KEY=${KEY_FILE} ${peer}, rekey.sh:\n${AGENIX_LOOP}`]);
   return first;
 }
