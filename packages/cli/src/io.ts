@@ -1,6 +1,7 @@
 /**
  * File I/O for commands: whole-file reads with clear errors, and atomic writes (temp file in the same
- * directory + fsync + rename) so that a crash leaves either the old or the new file, never a torn one.
+ * directory + fsync + rename + fsync of the directory) so that a crash leaves either the old or the new
+ * file, never a torn one, and a write reported done survives a crash.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
@@ -68,12 +69,107 @@ export async function readInput(ctx: Context, path: string, options: ReadInputOp
   try {
     return await readFileLimited(resolvePath(ctx, path), JSON.stringify(path), options);
   } catch (error) {
-    if (error instanceof SecretsError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new SecretsError('FILE_NOT_FOUND', `file ${JSON.stringify(path)} does not exist`);
-    if (code === 'EISDIR') throw new SecretsError('IO_READ', `${JSON.stringify(path)} is a directory`);
-    if (code === 'EACCES') throw new SecretsError('IO_READ', `permission denied reading ${JSON.stringify(path)}`);
-    throw new SecretsError('IO_READ', `could not read ${JSON.stringify(path)}`, { cause: error });
+    throw inputError(path, error);
+  }
+}
+
+function inputError(path: string, error: unknown): SecretsError {
+  if (error instanceof SecretsError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new SecretsError('FILE_NOT_FOUND', `file ${JSON.stringify(path)} does not exist`);
+  if (code === 'EISDIR') return new SecretsError('IO_READ', `${JSON.stringify(path)} is a directory`);
+  if (code === 'EACCES') return new SecretsError('IO_READ', `permission denied reading ${JSON.stringify(path)}`);
+  return new SecretsError('IO_READ', `could not read ${JSON.stringify(path)}`, { cause: error });
+}
+
+/** Bytes per read of {@link readInputChunks}: one sealed age STREAM chunk. */
+const READ_CHUNK = 64 * 1024 + 16;
+
+/**
+ * An input as chunks, for readers that stream (no size limit: memory stays at one chunk): a file read a
+ * chunk at a time, synchronously (nothing to overlap it with), or standard input for `-` (whole, up to
+ * {@link MAX_INPUT_BYTES}).
+ *
+ * @throws SecretsError FILE_NOT_FOUND / IO_READ (and LIMIT_EXCEEDED for standard input)
+ */
+export function readInputChunks(ctx: Context, path: string): AsyncIterable<Uint8Array> {
+  if (path === '-') {
+    return (async function* stdin() {
+      yield await readInput(ctx, path);
+    })();
+  }
+  // Opened now: a missing or unreadable input is reported before anything else is done.
+  let fd: number;
+  try {
+    fd = openSync(resolvePath(ctx, path), 'r');
+    if (fstatSync(fd).isDirectory()) {
+      closeSync(fd);
+      throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    }
+  } catch (error) {
+    throw inputError(path, error);
+  }
+  return (async function* chunks() {
+    try {
+      for (;;) {
+        const chunk = Buffer.allocUnsafe(READ_CHUNK);
+        let bytesRead: number;
+        try {
+          bytesRead = readSync(fd, chunk, 0, READ_CHUNK, null);
+        } catch (error) {
+          throw inputError(path, error);
+        }
+        if (bytesRead === 0) return;
+        yield chunk.subarray(0, bytesRead);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  })();
+}
+
+/**
+ * Writes chunks as they come: to stdout for `-`, else to a temp file beside the target that is fsynced
+ * and renamed over it only when every chunk was written (an error midway leaves the target as it was).
+ *
+ * @throws the producer's error as it is; SecretsError IO_WRITE for the file
+ */
+export async function writeOutputStream(ctx: Context, path: string, chunks: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<void> {
+  if (path === '-') {
+    for await (const chunk of chunks) ctx.stdout.write(chunk);
+    return;
+  }
+  const target = resolvePath(ctx, path);
+  let written: { temp: string; fd: number };
+  try {
+    written = writeTemp(target, new Uint8Array(0), options);
+  } catch (error) {
+    throw writeError(path, error);
+  }
+  let open = true;
+  try {
+    for await (const chunk of chunks) {
+      try {
+        writeFileSync(written.fd, chunk);
+      } catch (error) {
+        throw writeError(path, error);
+      }
+    }
+    try {
+      fsyncSync(written.fd);
+      closeSync(written.fd);
+      open = false;
+      renameSync(written.temp, target);
+      syncDirectory(dirname(target));
+    } catch (error) {
+      if (!open) removeQuietly(written.temp);
+      throw writeError(path, error);
+    }
+  } finally {
+    if (open) {
+      closeSync(written.fd);
+      removeQuietly(written.temp);
+    }
   }
 }
 
@@ -153,6 +249,16 @@ function keepOwner(fd: number, owner: { uid: number; gid: number }): void {
     } catch {
       // neither: the file becomes ours, as any editor's save-by-rename makes it
     }
+  }
+}
+
+/** fsync of a directory: a rename is a change of its directory, durable only once that is synced (POSIX). */
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -432,7 +538,7 @@ function fsyncAsync(fd: number): Promise<void> {
  * {@link replaceIfStill} for many files, durable at the cost of about one fsync instead of one per file
  * (rekey writes hundreds): every new version is written to its temp file first, all of them are fsynced
  * at once on the thread pool, where the filesystem commits them together, then each file is compared
- * and renamed under its own lock. A crash before a rename leaves that file's old version (and a temp
+ * and renamed under its own lock, and each directory renamed into is synced once. A crash before a rename leaves that file's old version (and a temp
  * file holding ciphertext only).
  *
  * @param items - at most a few dozen at a time: each holds a descriptor until the fsyncs are done
@@ -507,6 +613,15 @@ async function replaceAll(items: readonly Write[], options: WriteOptions): Promi
     }
     if (results[i] !== true) removeQuietly(temp);
     release();
+  }
+  // The renames are durable once their directories are synced: one fsync per directory per batch.
+  const renamed = written.filter(({ i }) => results[i] === true);
+  for (const dir of new Set(renamed.map((w) => dirname(w.target)))) {
+    try {
+      syncDirectory(dir);
+    } catch (error) {
+      for (const w of renamed) if (dirname(w.target) === dir) results[w.i] = writeError((items[w.i] as Write).path, error);
+    }
   }
   return results;
 }

@@ -307,7 +307,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'secrets rekey                 # after adding a host to .sops.yaml: shows the diff, asks once',
           'secrets rekey -y --rotate     # after removing someone: new data keys',
           '',
-          'Values, MAC and lastmodified are untouched (without --rotate): git diffs show only the sops block.',
+          'Values, MAC and lastmodified are untouched (without --rotate): git diffs show only the sops block,',
+          'and in it only the recipients added or removed (the entries of those who stay are kept as they are).',
           'Files that cannot be opened are reported at the end; the others are still rekeyed.',
         ]),
       )
@@ -671,6 +672,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           '',
           'Without -i, identities are looked for where sops looks (see docs/keys.md). An SSH key also opens',
           'files encrypted to its ssh-to-age recipient.',
+          'Binary files are decrypted as a stream, with no size limit: each 64 KiB chunk is written once it',
+          'authenticates (a corrupted file fails at its first bad chunk; -o FILE is only replaced on success).',
         ]),
       )
       .action((file: string, opts: { identity: string[]; output: string }) => {

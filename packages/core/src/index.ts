@@ -40,6 +40,8 @@ export {
 // age
 export {
   decryptAge,
+  decryptAgeStream,
+  type DecryptAgeStreamOptions,
   describeIdentity,
   encryptAge,
   generateX25519Identity,
@@ -90,7 +92,6 @@ export {
   createSopsFile,
   updateSopsFile,
   reproduceSopsFile,
-  rekeySopsFile,
   rotateSopsFile,
   unwrapDataKey,
   sopsTimestamp,
@@ -98,8 +99,8 @@ export {
   type OpenOptions,
   type OpenedFile,
   type CreateOptions,
-  type RekeyOptions,
 } from './sops/file.js';
+export { loadSopsFile, rekeySopsFile, type LoadedSopsFile, type RekeyOptions } from './sops/rekey.js';
 export {
   formatFromPath,
   isFormat,

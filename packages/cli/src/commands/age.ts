@@ -3,10 +3,10 @@
  * `age` itself lacks: an SSH key opens files sent to its ssh-to-age recipient, and identities are found
  * the way sops finds them when no `-i` is given.
  */
-import { SecretsError, decryptAge, encryptAge, parseRecipient, type AgeRecipient } from '@secrets/core';
+import { SecretsError, decryptAgeStream, encryptAge, parseRecipient, type AgeRecipient } from '@secrets/core';
 import type { Context } from '../context.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
-import { readInput, writeOutput } from '../io.js';
+import { readInput, readInputChunks, writeOutput, writeOutputStream } from '../io.js';
 
 /** Options of `secrets age encrypt`. */
 export interface AgeEncryptOptions {
@@ -73,15 +73,16 @@ export async function ageEncrypt(ctx: Context, options: AgeEncryptOptions): Prom
  * @returns exit status
  */
 export async function ageDecrypt(ctx: Context, options: AgeDecryptOptions): Promise<number> {
-  const file = await readInput(ctx, options.input);
+  const input = readInputChunks(ctx, options.input);
   const { identities, places } = await loadIdentities(ctx, options.identities);
-  let plaintext: Uint8Array;
+  // Streamed: a file of any size in memory bounded by a chunk (core decryptAgeStream); the plaintext
+  // goes to stdout as each chunk authenticates, or to a new file written 0600 and renamed into place
+  // only once the whole file decrypted: it is a secret.
+  const plaintext = decryptAgeStream(input, identities, { passphrase: passphrasePrompt(ctx) });
   try {
-    plaintext = await decryptAge(file, identities, { passphrase: passphrasePrompt(ctx) });
+    await writeOutputStream(ctx, options.output, plaintext, { mode: 0o600 });
   } catch (error) {
     throw withPlaces(error, places);
   }
-  // Plaintext goes to stdout or a new file written 0600: it is a secret.
-  await writeOutput(ctx, options.output, plaintext, { mode: 0o600 });
   return 0;
 }

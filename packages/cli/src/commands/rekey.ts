@@ -70,7 +70,7 @@ async function rekeyOne(item: SopsRekeyItem, options: { rotate: boolean; identit
   const format = item.format;
   return options.rotate
     ? rotateSopsFile(await openSopsFile(item.bytes, { format, identities, passphrase }), { keyGroups, now: options.now })
-    : rekeySopsFile(item.bytes, { format, identities, passphrase, keyGroups, shamirThreshold: item.threshold });
+    : rekeySopsFile(item.loaded, { format, identities, passphrase, keyGroups, shamirThreshold: item.threshold });
 }
 
 /**

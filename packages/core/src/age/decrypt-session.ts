@@ -314,12 +314,25 @@ async function decryptPayload(binary: Uint8Array, fileKey: Uint8Array): Promise<
  */
 export async function decryptWithSession(file: Uint8Array, identities: readonly AgeIdentity[], options: DecryptAgeOptions): Promise<Uint8Array> {
   const binary = toBinaryAgeFile(file);
+  return decryptPayload(binary, await unwrapWithSession(binary, identities, options));
+}
+
+/**
+ * The full path for a header alone: the file key of the first identity that opens it, the header MAC
+ * checked (typage's decryptHeader), for decrypting the payload as a stream.
+ *
+ * @param binary - the binary age file, or at least its whole header
+ * @returns the file key; the caller wipes it
+ * @throws SecretsError as {@link decryptWithSession}
+ * @internal
+ */
+export async function unwrapWithSession(binary: Uint8Array, identities: readonly AgeIdentity[], options: DecryptAgeOptions): Promise<Uint8Array> {
   const header = parseAgeHeader(binary);
   const session = new Session(header, binary.subarray(0, header.length), options);
   try {
     const fileKey = await session.run(identities, false);
     if (!fileKey) throw decryptionFailure(header.stanzas, session.attempts);
-    return await decryptPayload(binary, fileKey);
+    return fileKey;
   } finally {
     await session.dispose();
   }

@@ -1,9 +1,10 @@
 /**
- * `decryptAge`: the native path (`native.ts`) for plain X25519 identities, else the full path on typage
- * (`decrypt-session.ts`), loaded on demand.
+ * `decryptAge`: the native path (`native.ts`) for plain X25519 identities (success or "no identity
+ * matched"), else the full path on typage (`decrypt-session.ts`), loaded on demand.
  */
 import { SecretsError } from '../errors.js';
 import type { AgeIdentity } from './identities.js';
+import { decryptionFailure } from './diagnostics.js';
 import { nativeDecrypt } from './native.js';
 
 /** What is asked of the user for a passphrase. */
@@ -46,8 +47,13 @@ export interface DecryptAgeOptions {
  */
 export async function decryptAge(file: Uint8Array, identities: readonly AgeIdentity[], options: DecryptAgeOptions = {}): Promise<Uint8Array> {
   if (identities.length === 0) throw new SecretsError('AGE_NO_IDENTITIES', 'no age identities to decrypt with');
-  const plaintext = nativeDecrypt(file, identities);
-  if (plaintext !== null) return plaintext;
+  const native = nativeDecrypt(file, identities);
+  if (native !== null) {
+    if ('opened' in native) return native.opened;
+    // The full path would answer the same after the same X25519 operations (native.ts): a wrong key
+    // costs one X25519 per stanza, not a load of typage and a second pass.
+    throw decryptionFailure(native.stanzas, native.unmatched);
+  }
   const { decryptWithSession } = await import('./decrypt-session.js');
   return decryptWithSession(file, identities, options);
 }

@@ -21,3 +21,5 @@ export { generateX25519Identity, identityToRecipient } from './keys.js';
 export { SshEd25519Identity, SshEd25519Recipient } from './ssh-ed25519.js';
 export { SshRsaIdentity, SshRsaRecipient } from './ssh-rsa.js';
 export { MIN_RSA_BITS } from './rsa-size.js';
+export { recipientLabel, recipientLabels } from './recipient-labels.js';
+export { decryptAgeStream, type DecryptAgeStreamOptions } from './stream.js';

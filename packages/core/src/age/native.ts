@@ -7,12 +7,16 @@
  * streams, and loading it (with noble and ML-KEM) costs more than the work itself. This module does the
  * common cases directly; typage, with our SSH stanzas, remains the path for everything else and the only
  * one that explains failures:
- * - {@link nativeDecrypt} only ever reports success. Any other identity kind, malformed input, a
- *   low-order share, a MAC or payload failure: it returns null and the caller runs the full path, which
- *   gives the same answer or the same error it always gave.
+ * - {@link nativeDecrypt} reports success, or "no identity matched" when every identity is a plain X25519
+ *   one and every X25519 stanza is well formed and opens for none of them: exactly the case where the
+ *   full path would only repeat the same X25519 operations and give that answer (the caller builds the
+ *   same error from the attempts returned). Any other identity kind, malformed input, a low-order share, a
+ *   MAC or payload failure: it returns null and the caller runs the full path, which gives the same
+ *   answer or the same error it always gave. A wrong key thus costs one X25519 per stanza, as in age.
  * - {@link nativeEncrypt} handles X25519 and ssh-ed25519 recipients; null means "use typage".
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { bech32 } from '@scure/base';
 import { concatBytes, fromBase64, toBase64, utf8 } from '../bytes.js';
 import { edwardsToMontgomery } from '../ssh/convert.js';
 import type { SshEd25519PublicKey } from '../ssh/types.js';
@@ -21,6 +25,7 @@ import { parseAgeHeader, type ParsedStanza } from './header.js';
 import type { AgeIdentity } from './identities.js';
 import type { AgeRecipient } from './recipients.js';
 import { sshTag } from './ssh-tag.js';
+import { x25519Reason, type Attempt } from './diagnostics.js';
 import { decodeX25519Identity, decodeX25519Recipient, x25519, x25519Base, x25519PrivateKey, x25519PublicKey } from './x25519.js';
 
 const VERSION_LINE = 'age-encryption.org/v1';
@@ -51,7 +56,9 @@ function open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Uint8Arra
   const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
   d.setAuthTag(sealed.subarray(sealed.length - TAG));
   try {
-    return concatBytes(d.update(sealed.subarray(0, sealed.length - TAG)), d.final());
+    const out = d.update(sealed.subarray(0, sealed.length - TAG));
+    const rest = d.final(); // empty for an AEAD: no copy then (a 64 KiB chunk per call when streaming)
+    return rest.length === 0 ? new Uint8Array(out.buffer, out.byteOffset, out.byteLength) : concatBytes(out, rest);
   } catch {
     return null;
   }
@@ -197,6 +204,8 @@ export function nativeEncrypt(plaintext: Uint8Array, recipients: readonly AgeRec
 interface Unlocked {
   readonly key: KeyObject;
   readonly recipient: Uint8Array;
+  /** `age1…`, for the attempt the full path would record (x25519RecipientOf). */
+  readonly recipientText: string;
 }
 
 // Per identity object: rekey opens hundreds of files with the same few identities.
@@ -210,7 +219,8 @@ function unlock(identity: Extract<AgeIdentity, { kind: 'x25519' }>): Unlocked | 
     else {
       const key = x25519PrivateKey(scalar);
       scalar.fill(0);
-      u = { key, recipient: x25519Base(key) };
+      const recipient = x25519Base(key);
+      u = { key, recipient, recipientText: bech32.encode('age', bech32.toWords(recipient), false) };
     }
     unlocked.set(identity, u);
   }
@@ -234,62 +244,148 @@ function unwrapX25519(id: Unlocked, stanzas: readonly ParsedStanza[]): Uint8Arra
   return null;
 }
 
-function decryptPayload(binary: Uint8Array, headerLength: number, fileKey: Uint8Array): Uint8Array | null {
+/** Whether the header's MAC line (the last 44 bytes before its final LF) authenticates it under the file key. */
+function headerMacMatches(binary: Uint8Array, headerLength: number, fileKey: Uint8Array): boolean {
   const noMac = binary.subarray(0, headerLength - 45); // the MAC line is "--- " + 43 characters + LF
   const mac = fromBase64(Buffer.from(binary.subarray(headerLength - 44, headerLength - 1)).toString('latin1'), 'forbidden');
-  if (mac === null || !timingSafeEqual(mac, headerMac(fileKey, noMac))) return null;
-  const payload = binary.subarray(headerLength);
-  if (payload.length < 16 + TAG) return null;
-  const payloadKey = hkdf(fileKey, payload.subarray(0, 16), 'payload');
-  const body = payload.subarray(16);
-  const count = Math.max(1, Math.ceil(body.length / (CHUNK + TAG)));
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) {
-    const chunk = open(payloadKey, streamNonce(i, i === count - 1), body.subarray(i * (CHUNK + TAG), (i + 1) * (CHUNK + TAG)));
-    // The final chunk may be empty only when it is the only one (age, typage).
-    if (chunk === null || (i > 0 && i === count - 1 && chunk.length === 0)) {
-      payloadKey.fill(0);
-      return null;
-    }
-    out.push(chunk);
-  }
-  payloadKey.fill(0);
-  return concatBytes(...out);
+  return mac !== null && timingSafeEqual(mac, headerMac(fileKey, noMac));
 }
 
 /**
- * Decrypts with X25519 identities without typage, for the common case only.
+ * The STREAM payload (C2SP age §Payload) chunk by chunk: a 16-byte nonce, then chunks of 64 KiB of
+ * plaintext plus a 16-byte tag, the last one flagged in its nonce.
+ *
+ * @internal
+ */
+export class PayloadDecryptor {
+  private readonly key: Uint8Array;
+  private index = 0;
+
+  /** The sealed size of a full chunk. */
+  static readonly SEALED_CHUNK = CHUNK + TAG;
+
+  /**
+   * @param fileKey - the unwrapped file key (not kept)
+   * @param nonce - the payload's 16-byte nonce
+   */
+  constructor(fileKey: Uint8Array, nonce: Uint8Array) {
+    this.key = hkdf(fileKey, nonce, 'payload');
+  }
+
+  /**
+   * Opens the next chunk.
+   *
+   * @param sealed - a full sealed chunk, or the last one (at most a full one)
+   * @param last - whether nothing follows it
+   * @returns the plaintext, or null when it does not authenticate (or is an empty last chunk after others)
+   */
+  next(sealed: Uint8Array, last: boolean): Uint8Array | null {
+    const chunk = open(this.key, streamNonce(this.index, last), sealed);
+    // The final chunk may be empty only when it is the only one (age, typage).
+    if (chunk === null || (last && this.index > 0 && chunk.length === 0)) return null;
+    this.index++;
+    return chunk;
+  }
+
+  /** Wipes the payload key. */
+  dispose(): void {
+    this.key.fill(0);
+  }
+}
+
+/** The whole payload at once; the header MAC was checked by {@link nativeUnwrap}. */
+function decryptPayload(binary: Uint8Array, headerLength: number, fileKey: Uint8Array): Uint8Array | null {
+  const payload = binary.subarray(headerLength);
+  if (payload.length < 16 + TAG) return null;
+  const decryptor = new PayloadDecryptor(fileKey, payload.subarray(0, 16));
+  const body = payload.subarray(16);
+  const count = Math.max(1, Math.ceil(body.length / (CHUNK + TAG)));
+  const out: Uint8Array[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const chunk = decryptor.next(body.subarray(i * (CHUNK + TAG), (i + 1) * (CHUNK + TAG)), i === count - 1);
+      if (chunk === null) return null;
+      out.push(chunk);
+    }
+  } finally {
+    decryptor.dispose();
+  }
+  return concatBytes(...out);
+}
+
+/** What {@link nativeDecrypt} concluded, when it concluded anything. */
+export type NativeDecryptResult =
+  | { readonly opened: Uint8Array }
+  /** No identity matched: the file's stanzas and, per identity, the attempt the full path would record. */
+  | { readonly unmatched: readonly Attempt[]; readonly stanzas: readonly ParsedStanza[] };
+
+/**
+ * Unwraps the file key of a header with X25519 identities without typage, for the common case only, and
+ * checks the header MAC.
  *
  * Identities are taken in order, as the full path takes them; at the first one that is not a plain
  * X25519 identity (SSH keys may need a passphrase prompt, identity files are tried last), this gives up.
  *
- * @param file - the age file, binary or armored
- * @param identities - the identities, in order
- * @returns the plaintext, or null: then run the full path, which decides (and explains) everything else
+ * @param binary - the binary age file, or at least its header
+ * @returns the file key (the caller wipes it) and the header length, or that no identity matched (with
+ *   the attempts for the diagnostics), or null: then run the full path, which decides (and explains)
+ *   everything else, a MAC mismatch included
  * @internal
  */
-export function nativeDecrypt(file: Uint8Array, identities: readonly AgeIdentity[]): Uint8Array | null {
-  let binary: Uint8Array;
+export function nativeUnwrap(
+  binary: Uint8Array,
+  identities: readonly AgeIdentity[],
+): { readonly fileKey: Uint8Array; readonly headerLength: number } | Extract<NativeDecryptResult, { unmatched: unknown }> | null {
   let stanzas: readonly ParsedStanza[];
   let length: number;
   try {
-    binary = isArmored(file) ? toBinaryAgeFile(file) : file;
     ({ stanzas, length } = parseAgeHeader(binary));
   } catch {
     return null;
   }
+  const attempts: Attempt[] = [];
   for (const identity of identities) {
     if (identity.kind !== 'x25519') return null;
     const id = unlock(identity);
     if (id === null) return null;
     const fileKey = unwrapX25519(id, stanzas);
     if (fileKey === 'bail') return null;
-    if (fileKey === null) continue;
-    try {
-      return decryptPayload(binary, length, fileKey);
-    } finally {
-      fileKey.fill(0);
+    if (fileKey === null) {
+      // As decrypt-session.ts records an X25519 identity that opened nothing.
+      const count = stanzas.reduce((n, s) => (s.type === 'X25519' ? n + 1 : n), 0);
+      attempts.push({ origin: identity.origin, kind: 'x25519', label: `X25519 ${id.recipientText}`, reasons: [x25519Reason(count)], recipient: id.recipientText });
+      continue;
     }
+    if (headerMacMatches(binary, length, fileKey)) return { fileKey, headerLength: length };
+    fileKey.fill(0);
+    return null;
   }
-  return null;
+  // An empty list is the caller's error (AGE_NO_IDENTITIES), not "no match".
+  return attempts.length > 0 ? { unmatched: attempts, stanzas } : null;
+}
+
+/**
+ * Decrypts with X25519 identities without typage, for the common case only ({@link nativeUnwrap}).
+ *
+ * @param file - the age file, binary or armored
+ * @param identities - the identities, in order
+ * @returns the plaintext, or that no identity matched (with the attempts for the diagnostics), or null:
+ *   then run the full path, which decides (and explains) everything else
+ * @internal
+ */
+export function nativeDecrypt(file: Uint8Array, identities: readonly AgeIdentity[]): NativeDecryptResult | null {
+  let binary: Uint8Array;
+  try {
+    binary = isArmored(file) ? toBinaryAgeFile(file) : file;
+  } catch {
+    return null;
+  }
+  const unwrapped = nativeUnwrap(binary, identities);
+  if (unwrapped === null || 'unmatched' in unwrapped) return unwrapped;
+  try {
+    const plaintext = decryptPayload(binary, unwrapped.headerLength, unwrapped.fileKey);
+    return plaintext === null ? null : { opened: plaintext };
+  } finally {
+    unwrapped.fileKey.fill(0);
+  }
 }

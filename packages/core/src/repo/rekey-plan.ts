@@ -7,8 +7,8 @@ import { basename } from 'node:path';
 import type { AgeRecipient } from '../age/index.js';
 import { SecretsError } from '../errors.js';
 import { parseSopsConfig, type SopsConfig } from '../config/schema.js';
-import { readMetadata } from '../sops/metadata.js';
-import { DEFAULT_MAX_INPUT_BYTES, storeFor, type Format } from '../sops/stores/store.js';
+import { loadSopsFile, type LoadedSopsFile } from '../sops/rekey.js';
+import { DEFAULT_MAX_INPUT_BYTES, type Format } from '../sops/stores/store.js';
 import { configResolver, walkRepository, SOPS_CONFIG_NAME } from './discover.js';
 import { fileKeyGroups, formatFor, matchRule, recipientDiff, ruleKeyGroups, ruleRecipients, type RecipientDiff, type RuleMatch } from './targets.js';
 import { readConfigText, type RepoView } from './view.js';
@@ -19,6 +19,8 @@ export interface SopsRekeyItem {
   /** The bytes it was read as (the replace must still find them). */
   readonly bytes: Uint8Array;
   readonly format: Format;
+  /** The file parsed (data still encrypted), for the apply step. */
+  readonly loaded: LoadedSopsFile;
   readonly match: RuleMatch;
   /** The file's key groups and the rule's, as recipient strings. */
   readonly current: readonly (readonly string[])[];
@@ -110,18 +112,19 @@ export function planRekey(view: RepoView, options: RekeyPlanOptions): RekeyPlan 
       }
       const bytes = view.read(path, DEFAULT_MAX_INPUT_BYTES);
       const format = formatFor(path, named ? options.inputType : undefined);
-      let node;
+      let loaded: LoadedSopsFile | null;
       try {
-        node = Buffer.from(bytes).indexOf('sops') < 0 ? null : storeFor(format).loadEncrypted(bytes).metadata;
+        // Parsed once: the apply step reuses it (data untouched, only the sops block is rewritten).
+        loaded = Buffer.from(bytes).indexOf('sops') < 0 ? null : loadSopsFile(bytes, format);
       } catch (error) {
         if (!(error instanceof SecretsError && error.code === 'SOPS_METADATA_NOT_FOUND') && (named || match?.explicit)) throw error;
-        node = null;
+        loaded = null;
       }
-      if (node === null) {
+      if (loaded === null) {
         if (named) throw new SecretsError('SOPS_METADATA_NOT_FOUND', 'not a sops file');
         continue;
       }
-      const metadata = readMetadata(node);
+      const metadata = loaded.metadata;
       if (match === null) {
         if (named) throw new SecretsError('CONFIG_NO_MATCHING_RULE', config ? `no creation rule in ${config.path} reaches it` : 'no .sops.yaml above it');
         unreached.push(path);
@@ -135,7 +138,7 @@ export function planRekey(view: RepoView, options: RekeyPlanOptions): RekeyPlan 
         continue;
       }
       const recipients = ruleRecipients(match.rule, match.config.path);
-      items.push({ path, bytes, format, match, current, wanted, diff, recipients, threshold: Math.min(metadata.shamirThreshold, wanted.length) });
+      items.push({ path, bytes, format, loaded, match, current, wanted, diff, recipients, threshold: Math.min(metadata.shamirThreshold, wanted.length) });
     } catch (error) {
       failures.push({ path, error: asError(error) });
     }

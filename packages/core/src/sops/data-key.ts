@@ -6,7 +6,7 @@
  * - Two or more: the key is split with Shamir (`shamir.ts`); every key of group i wraps share i, and any
  *   `shamir_threshold` groups recover it.
  * - Recovery tries, in each group, the keys in decryption order (sops' default `age,pgp`, then the rest
- *   in file order); the first that opens wins. On failure the error lists every group and key with the
+ *   in file order), those whose recipient names one of our identities first; the first that opens wins. On failure the error lists every group and key with the
  *   reason it did not open.
  *
  * The age layer is reached through {@link KeyWrapper}, so this module knows nothing about identities.
@@ -43,6 +43,11 @@ export interface KeyWrapper {
   unwrap(enc: string, recipient: string): Promise<Uint8Array | null>;
   /** Extra lines for the failure report, e.g. which identities were tried and where they came from. */
   explainFailure?(): readonly string[];
+  /**
+   * Whether a key's recipient names one of the identities at hand: such keys are tried first in their
+   * group (only an order: the label is not trusted, every other key is still tried after it).
+   */
+  likelyOpens?(recipient: string): boolean;
 }
 
 /** A key to wrap for: an age recipient, or an existing key of another type (which cannot be used). */
@@ -179,16 +184,20 @@ export async function recoverDataKey(
   const report: GroupAttempt[] = [];
 
   for (const [index, group] of groups.entries()) {
-    const keys: KeyAttempt[] = [];
+    const sorted = ordered(group, order);
+    // Keys whose recipient is one of ours first: the recipient is an unauthenticated label, so this only
+    // changes the order (a wrong label costs one failed attempt), but it spares one X25519 per other key.
+    const hinted = wrapper.likelyOpens ? sorted.filter((k) => k.type === 'age' && wrapper.likelyOpens?.(k.recipient)) : [];
+    const attempts = new Map<MasterKey, KeyAttempt>();
     let part: Uint8Array | undefined;
-    for (const key of ordered(group, order)) {
+    for (const key of hinted.length > 0 ? [...hinted, ...sorted.filter((k) => !hinted.includes(k))] : sorted) {
       const attempt = { type: key.type, name: keyName(key) };
       if (part !== undefined || parts.length >= needed) {
-        keys.push({ ...attempt, status: 'not tried', reason: '' });
+        attempts.set(key, { ...attempt, status: 'not tried', reason: '' });
         continue;
       }
       if (key.type !== 'age') {
-        keys.push({ ...attempt, status: 'failed', reason: `${key.type} keys cannot be used by secrets yet` });
+        attempts.set(key, { ...attempt, status: 'failed', reason: `${key.type} keys cannot be used by secrets yet` });
         continue;
       }
       let reason: string;
@@ -198,7 +207,7 @@ export async function recoverDataKey(
         else if (secret.length !== expectedLength) reason = `it holds ${secret.length} bytes, not a ${shamir ? 'Shamir share' : 'data key'}`;
         else {
           part = secret;
-          keys.push({ ...attempt, status: 'opened', reason: '' });
+          attempts.set(key, { ...attempt, status: 'opened', reason: '' });
           continue;
         }
       } catch (error) {
@@ -206,8 +215,9 @@ export async function recoverDataKey(
         if (!isSecretsError(error) || error.code === 'LIMIT_EXCEEDED') throw error;
         reason = error.message;
       }
-      keys.push({ ...attempt, status: 'failed', reason });
+      attempts.set(key, { ...attempt, status: 'failed', reason });
     }
+    const keys = sorted.map((k) => attempts.get(k) as KeyAttempt);
     report.push({ group: index + 1, status: part !== undefined ? 'opened' : keys.every((k) => k.status === 'not tried') ? 'not tried' : 'failed', keys });
     if (part !== undefined) parts.push(part);
   }

@@ -1,15 +1,15 @@
 /**
  * sops files as bytes in, bytes out: decrypt (data key from any key group the identities open, values,
- * MAC), encrypt a new file, re-encrypt after an edit keeping unchanged ciphertext, rekey (sops
- * updatekeys: the SAME data key wrapped for a new recipient set, values untouched) and rotate (a new data key).
+ * MAC), encrypt a new file, re-encrypt after an edit keeping unchanged ciphertext and rotate (a new data
+ * key). Rekey (sops updatekeys) is in `rekey.ts`.
  */
 import { randomBytes } from 'node:crypto';
 import { SecretsError, isSecretsError } from '../errors.js';
 import { utf8 } from '../bytes.js';
-import { decryptAge, encryptAge, inspectAgeHeader, parseRecipient, type AgeIdentity, type AgeRecipient, type PassphraseRequest } from '../age/index.js';
+import { decryptAge, encryptAge, inspectAgeHeader, parseRecipient, recipientLabel, recipientLabels, type AgeIdentity, type AgeRecipient, type PassphraseRequest } from '../age/index.js';
 import { generateDataKey, recoverDataKey, wrapDataKey, type KeyWrapper } from './data-key.js';
 import { decryptDocument, encryptDocument, type IvStash } from './engine.js';
-import { readMetadata, writeMetadata, type AgeKey, type MasterKey, type Metadata } from './metadata.js';
+import { readMetadata, writeMetadata, type AgeKey, type Metadata } from './metadata.js';
 import { normalizeRules, type CryptRules } from './rules.js';
 import { storeFor, type Format, type StoreOptions } from './stores/store.js';
 import type { Document, MapNode } from './tree.js';
@@ -65,11 +65,18 @@ export const MAX_SOPS_STANZAS = 1000;
  * The age layer behind the data key code: one armored age file per recipient (age/keysource.go
  * MasterKey.Encrypt), decryption with the given identities and, on failure, what was tried. Unwrapping
  * stops with LIMIT_EXCEEDED once the `enc` blocks tried hold more than {@link MAX_SOPS_STANZAS} stanzas.
+ *
+ * @internal
  */
-function ageKeyWrapper(identities: readonly AgeIdentity[], passphrase?: OpenOptions['passphrase'], recipients: readonly AgeRecipient[] = []): KeyWrapper {
+export function ageKeyWrapper(identities: readonly AgeIdentity[], passphrase?: OpenOptions['passphrase'], recipients: readonly AgeRecipient[] = []): KeyWrapper {
   let firstError: SecretsError | undefined;
   let stanzaBudget = MAX_SOPS_STANZAS;
+  let ours: Set<string> | undefined;
   return {
+    likelyOpens(recipient) {
+      ours ??= new Set(identities.flatMap((id) => recipientLabels(id)));
+      return ours.has(recipientLabel(recipient));
+    },
     async wrap(recipient, secret) {
       const parsed = recipients.find((r) => r.text === recipient) ?? parseRecipient(recipient);
       return Buffer.from(await encryptAge(secret, [parsed], { armor: true })).toString('utf8');
@@ -221,51 +228,9 @@ function newerVersion(current: string): string {
   return current;
 }
 
-/** Options of {@link rekeySopsFile}. */
-export interface RekeyOptions {
-  readonly format: Format;
-  readonly identities: readonly AgeIdentity[];
-  readonly passphrase?: (request: PassphraseRequest) => Promise<string>;
-  /** The new age recipients per key group. Opaque (pgp, kms…) keys of the file are kept in group 0. */
-  readonly keyGroups: readonly (readonly AgeRecipient[])[];
-  readonly shamirThreshold?: number;
-  readonly store?: StoreOptions;
-}
-
 function ageGroups(groups: readonly (readonly AgeRecipient[])[]): { type: 'age'; recipient: string }[][] {
   if (groups.length === 0 || groups.some((g) => g.length === 0)) throw new SecretsError('USAGE', 'no recipients to encrypt the data key to');
   return groups.map((g) => g.map((r) => ({ type: 'age' as const, recipient: r.text })));
-}
-
-/**
- * sops updatekeys: wraps the SAME data key for a new recipient set. Values, MAC, `lastmodified` and
- * `version` are untouched, so a git diff shows only the `sops` block. Existing recipients that stay get a
- * fresh wrapping too (sops re-wraps every key).
- *
- * @param bytes - the encrypted file
- * @param options - format, identities to open it, the new key groups and threshold
- * @returns the file with the new `sops` block
- * @throws SecretsError SOPS_DATA_KEY_UNAVAILABLE when the identities cannot open the file; USAGE for
- *   empty groups or a bad threshold
- */
-export async function rekeySopsFile(bytes: Uint8Array, options: RekeyOptions): Promise<Uint8Array> {
-  const store = storeFor(options.format, options.store);
-  const { document, metadata: node } = store.loadEncrypted(bytes);
-  const metadata = readMetadata(node);
-  const dataKey = await unwrapDataKey(metadata, options.identities, options.passphrase);
-  try {
-    // sops updatekeys: the file's threshold, capped at the number of groups.
-    const threshold = Math.min(options.shamirThreshold ?? metadata.shamirThreshold, options.keyGroups.length);
-    const wrapped = await wrapDataKey(dataKey, ageGroups(options.keyGroups), { threshold, wrapper: ageKeyWrapper([], undefined, options.keyGroups.flat()), random });
-    const groups: MasterKey[][] = wrapped.keyGroups.map((g) => [...g]);
-    // Keys we cannot wrap for (pgp, kms…) still hold the same data key: keep them, in the only group.
-    const opaque = metadata.keyGroups.flat().filter((k) => k.type !== 'age');
-    if (opaque.length > 0 && groups.length === 1) groups[0] = [...(groups[0] as MasterKey[]), ...opaque];
-    const next: Metadata = { ...metadata, keyGroups: groups, shamirThreshold: groups.length > 1 ? wrapped.shamirThreshold : 0 };
-    return store.emitEncrypted(document, writeMetadata(next));
-  } finally {
-    dataKey.fill(0);
-  }
 }
 
 /**

@@ -151,3 +151,32 @@ describe('data key recovery', () => {
     await expect(recoverDataKey(metadata, new FakeWrapper(new Set(), { a: new TypeError('bug') }))).rejects.toThrow(TypeError);
   });
 });
+
+describe('keys labelled with our recipient are tried first', () => {
+  class HintedWrapper extends FakeWrapper {
+    constructor(
+      identities: ReadonlySet<string>,
+      private readonly labels: ReadonlySet<string>,
+    ) {
+      super(identities);
+    }
+    likelyOpens(recipient: string): boolean {
+      return this.labels.has(recipient);
+    }
+  }
+
+  it('tries the hinted key first, reports keys in file order', async () => {
+    const key = random(32);
+    const { keyGroups } = await wrapDataKey(key, [[age('age1a'), age('age1b'), age('age1c')]], { threshold: 0, wrapper: new FakeWrapper(new Set()), random });
+    const w = new HintedWrapper(new Set(['age1c']), new Set(['age1c']));
+    expect(hex(await recoverDataKey({ keyGroups: keyGroups, shamirThreshold: 0 }, w))).toBe(hex(key));
+    expect(w.calls).toEqual(['age1c']);
+    // a label that lies: it is tried first, then the others in order, and the report keeps file order
+    const liar = new HintedWrapper(new Set(['age1b']), new Set(['age1c']));
+    expect(hex(await recoverDataKey({ keyGroups: keyGroups, shamirThreshold: 0 }, liar))).toBe(hex(key));
+    expect(liar.calls).toEqual(['age1c', 'age1a', 'age1b']);
+    const none = new HintedWrapper(new Set(), new Set(['age1c']));
+    const error = await failure(recoverDataKey({ keyGroups: keyGroups, shamirThreshold: 0 }, none));
+    expect((error.details as { groups: GroupAttempt[] }).groups[0]?.keys.map((k) => k.name)).toEqual(['age1a', 'age1b', 'age1c']);
+  });
+});

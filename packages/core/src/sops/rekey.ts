@@ -1,0 +1,160 @@
+/**
+ * Rekey (sops updatekeys): the SAME data key wrapped for a new recipient set; values, MAC,
+ * `lastmodified` and `version` untouched.
+ *
+ * What it does not redo, because the data key does not change:
+ * - a recipient that stays keeps its `enc` byte for byte (with one key group, every key wraps the whole
+ *   data key, so its wrapping is still valid); only new recipients are wrapped. With several groups
+ *   (Shamir) the key is split again and every key wrapped, as sops does.
+ * - the file is parsed once ({@link loadSopsFile}; planning can keep the result for the apply step);
+ * - the data is not emitted again: the new `sops` block replaces the old one at the end of the file
+ *   ({@link spliceMetadata}), which gives the bytes a full emit gives for any file whose block is where
+ *   and as the store writes it (property test); anything else is emitted in full.
+ */
+import { randomBytes } from 'node:crypto';
+import { SecretsError } from '../errors.js';
+import { concatBytes } from '../bytes.js';
+import type { AgeIdentity, AgeRecipient, PassphraseRequest } from '../age/index.js';
+import { wrapDataKey } from './data-key.js';
+import { ageKeyWrapper, unwrapDataKey } from './file.js';
+import { readMetadata, writeMetadata, type AgeKey, type MasterKey, type Metadata } from './metadata.js';
+import { storeFor, type Format, type Store, type StoreOptions } from './stores/store.js';
+import type { Document, MapNode } from './tree.js';
+
+/** An encrypted sops file, parsed once: what planning reads and the apply step reuses. */
+export interface LoadedSopsFile {
+  readonly format: Format;
+  /** The file as read. */
+  readonly bytes: Uint8Array;
+  /** The data, still encrypted. */
+  readonly document: Document;
+  /** The `sops` block as the store gave it. */
+  readonly metadataNode: MapNode;
+  readonly metadata: Metadata;
+}
+
+/**
+ * Parses an encrypted sops file without decrypting anything.
+ *
+ * @param bytes - the file
+ * @param format - its format
+ * @param store - store options (indentation, limits)
+ * @returns the data, the metadata block and its model
+ * @throws SecretsError SOPS_METADATA_NOT_FOUND, SOPS_FORMAT_INVALID, SOPS_METADATA_INVALID, LIMIT_EXCEEDED
+ */
+export function loadSopsFile(bytes: Uint8Array, format: Format, store?: StoreOptions): LoadedSopsFile {
+  const { document, metadata: metadataNode } = storeFor(format, store).loadEncrypted(bytes);
+  return { format, bytes, document, metadataNode, metadata: readMetadata(metadataNode) };
+}
+
+/** Options of {@link rekeySopsFile}. */
+export interface RekeyOptions {
+  /** The file's format (a {@link LoadedSopsFile} brings its own). */
+  readonly format: Format;
+  readonly identities: readonly AgeIdentity[];
+  readonly passphrase?: (request: PassphraseRequest) => Promise<string>;
+  /** The new age recipients per key group. Opaque (pgp, kms…) keys of the file are kept in group 0. */
+  readonly keyGroups: readonly (readonly AgeRecipient[])[];
+  readonly shamirThreshold?: number;
+  readonly store?: StoreOptions;
+}
+
+const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
+const isAge = (k: MasterKey): k is AgeKey => k.type === 'age';
+
+/** The metadata with the new key groups: kept wrappings where still valid, new ones for the rest. */
+async function rekeyedMetadata(metadata: Metadata, dataKey: Uint8Array, options: RekeyOptions): Promise<Metadata> {
+  const wanted = options.keyGroups;
+  if (wanted.length === 0 || wanted.some((g) => g.length === 0)) throw new SecretsError('USAGE', 'no recipients to encrypt the data key to');
+  const wrapper = ageKeyWrapper([], undefined, wanted.flat());
+  let groups: MasterKey[][];
+  let shamirThreshold: number;
+  if (wanted.length === 1 && metadata.keyGroups.length === 1) {
+    const kept = new Map((metadata.keyGroups[0] as readonly MasterKey[]).filter(isAge).map((k) => [k.recipient, k]));
+    const group: MasterKey[] = [];
+    for (const r of wanted[0] as readonly AgeRecipient[]) group.push(kept.get(r.text) ?? { type: 'age', recipient: r.text, enc: await wrapper.wrap(r.text, dataKey) });
+    groups = [group];
+    shamirThreshold = 0;
+  } else {
+    // sops updatekeys: the file's threshold, capped at the number of groups.
+    const threshold = Math.min(options.shamirThreshold ?? metadata.shamirThreshold, wanted.length);
+    const ageGroups = wanted.map((g) => g.map((r) => ({ type: 'age' as const, recipient: r.text })));
+    const wrapped = await wrapDataKey(dataKey, ageGroups, { threshold, wrapper, random });
+    groups = wrapped.keyGroups.map((g) => [...g]);
+    shamirThreshold = groups.length > 1 ? wrapped.shamirThreshold : 0;
+  }
+  // Keys we cannot wrap for (pgp, kms…) still hold the same data key: keep them, in the only group.
+  const opaque = metadata.keyGroups.flat().filter((k) => k.type !== 'age');
+  if (opaque.length > 0 && groups.length === 1) groups[0] = [...(groups[0] as MasterKey[]), ...opaque];
+  return { ...metadata, keyGroups: groups, shamirThreshold };
+}
+
+/**
+ * sops updatekeys: wraps the SAME data key for a new recipient set. Values, MAC, `lastmodified` and
+ * `version` are untouched, so a git diff shows only the `sops` block; recipients that stay keep their
+ * `enc` byte for byte (one key group), so the diff shows only the recipients added and removed.
+ *
+ * @param file - the encrypted file, or the same already parsed by {@link loadSopsFile}
+ * @param options - format, identities to open it, the new key groups and threshold
+ * @returns the file with the new `sops` block
+ * @throws SecretsError SOPS_DATA_KEY_UNAVAILABLE when the identities cannot open the file; USAGE for
+ *   empty groups or a bad threshold
+ */
+export async function rekeySopsFile(file: Uint8Array | LoadedSopsFile, options: RekeyOptions): Promise<Uint8Array> {
+  const loaded = file instanceof Uint8Array ? loadSopsFile(file, options.format, options.store) : file;
+  // The data key is recovered even when only recipients are removed: as sops, only someone who can open
+  // the file rekeys it.
+  const dataKey = await unwrapDataKey(loaded.metadata, options.identities, options.passphrase);
+  try {
+    const node = writeMetadata(await rekeyedMetadata(loaded.metadata, dataKey, options));
+    const store = storeFor(loaded.format, options.store);
+    return spliceMetadata(loaded, node, store) ?? store.emitEncrypted(loaded.document, node);
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+const EMPTY: Document = { branches: [{ kind: 'map', items: [] }] };
+const LF = 0x0a;
+
+function endsWith(bytes: Uint8Array, tail: Uint8Array): boolean {
+  if (tail.length > bytes.length) return false;
+  return Buffer.from(bytes.buffer, bytes.byteOffset + bytes.length - tail.length, tail.length).equals(tail);
+}
+
+/**
+ * The file with its `sops` block replaced, without emitting the data again: when the file ends with
+ * exactly the block the store writes for the old metadata, placed as the store places it (YAML, dotenv,
+ * INI: the last lines, from a line start; JSON and binary: the last member, after `,` and a newline),
+ * that block is cut off and the new one appended. The store's emission of a top-level key does not
+ * depend on its siblings, so the result is what {@link Store.emitEncrypted} writes for the same file.
+ *
+ * @param loaded - the file as read
+ * @param node - the new metadata block
+ * @param store - the file's store (same options as it was read with)
+ * @returns the new file, or null when the block is not where and as the store writes it (then emit in
+ *   full); always null for multi-document YAML, whose every document carries a block
+ * @internal
+ */
+export function spliceMetadata(loaded: LoadedSopsFile, node: MapNode, store: Store): Uint8Array | null {
+  if (loaded.document.branches.length !== 1) return null;
+  let before: Uint8Array;
+  let after: Uint8Array;
+  try {
+    before = store.emitEncrypted(EMPTY, loaded.metadataNode);
+    after = store.emitEncrypted(EMPTY, node);
+  } catch {
+    return null;
+  }
+  const bytes = loaded.bytes;
+  const json = loaded.format === 'json' || loaded.format === 'binary';
+  // JSON: the object's opening line ("{" LF) is not part of the block.
+  const open = json ? before.indexOf(LF) + 1 : 0;
+  if (json && (open !== 2 || after.indexOf(LF) + 1 !== 2)) return null;
+  const oldTail = before.subarray(open);
+  if (!endsWith(bytes, oldTail)) return null;
+  const cut = bytes.length - oldTail.length;
+  const at = (i: number): number | undefined => bytes[i];
+  const placed = json ? cut === open ? endsWith(bytes.subarray(0, cut), before.subarray(0, open)) : at(cut - 2) === 0x2c && at(cut - 1) === LF : cut === 0 || at(cut - 1) === LF;
+  return placed ? concatBytes(bytes.subarray(0, cut), after.subarray(open)) : null;
+}
