@@ -66,6 +66,14 @@ export {
   type PassphraseRequest,
   type StanzaInfo,
 } from './age/index.js';
+export {
+  decryptAgeWithPassphrase,
+  encryptAgeWithPassphrase,
+  isPassphraseEncrypted,
+  DEFAULT_SCRYPT_WORK_FACTOR,
+  MAX_SCRYPT_WORK_FACTOR,
+  type EncryptAgeWithPassphraseOptions,
+} from './age/index.js';
 
 // Identity discovery (reads env, disk, runs commands: injectable)
 export { readFileCapped } from './keys/read-file.js';

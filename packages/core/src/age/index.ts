@@ -21,3 +21,11 @@ export { generateX25519Identity, identityToRecipient } from './keys.js';
 export { SshEd25519Identity, SshEd25519Recipient } from './ssh-ed25519.js';
 export { SshRsaIdentity, SshRsaRecipient } from './ssh-rsa.js';
 export { MIN_RSA_BITS } from './rsa-size.js';
+export {
+  decryptAgeWithPassphrase,
+  encryptAgeWithPassphrase,
+  isPassphraseEncrypted,
+  DEFAULT_SCRYPT_WORK_FACTOR,
+  MAX_SCRYPT_WORK_FACTOR,
+  type EncryptAgeWithPassphraseOptions,
+} from './scrypt.js';
