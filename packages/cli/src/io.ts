@@ -338,3 +338,17 @@ export async function replaceAllIfStill(items: readonly Replacement[]): Promise<
   }
   return results;
 }
+
+/**
+ * The identity of the file a path names (device and inode, through symlinks), or null when it does not
+ * exist or is `-`: two paths name the same file exactly when their identities are equal.
+ */
+export function fileIdentity(ctx: Context, path: string): string | null {
+  if (path === '-') return null;
+  try {
+    const st = statSync(resolvePath(ctx, path));
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
+}

@@ -545,6 +545,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .argument('[file]', 'input file, - for stdin', '-')
       .option('-r, --recipient <recipient>', 'an age1…, age1pq1…, ssh-ed25519 or ssh-rsa recipient (repeatable)', collect, [])
       .option('-R, --recipients-file <file>', 'a file with one recipient per line (repeatable)', collect, [])
+      .option('-p, --passphrase', 'encrypt with a passphrase asked for on the terminal (scrypt, as age -p)', false)
       .option('-a, --armor', 'write PEM-armored output', false)
       .option('-o, --output <file>', 'output file, - for stdout', '-')
       .addHelpText(
@@ -552,10 +553,16 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
         examples([
           'secrets age encrypt -r age1… -R /etc/ssh/ssh_host_ed25519_key.pub -o secret.age secret.txt',
           'echo hello | secrets age encrypt -a -r "$(cat ~/.ssh/id_ed25519.pub)"',
+          'secrets age encrypt -p -o backup.age keys.txt',
+          '',
+          'The output may not be one of the inputs. A recipients file (-R) holds one recipient per line, # comments',
+          'and empty lines allowed, no indentation (as in age).',
         ]),
       )
-      .action((file: string, opts: { recipient: string[]; recipientsFile: string[]; armor: boolean; output: string }) => {
-        setResult(ageEncrypt(ctx, { input: file, output: opts.output, recipients: opts.recipient, recipientFiles: opts.recipientsFile, armor: opts.armor }));
+      .action((file: string, opts: { recipient: string[]; recipientsFile: string[]; armor: boolean; output: string; passphrase: boolean }) => {
+        setResult(
+          ageEncrypt(ctx, { input: file, output: opts.output, recipients: opts.recipient, recipientFiles: opts.recipientsFile, armor: opts.armor, passphrase: opts.passphrase }),
+        );
       });
     age
       .command('decrypt')
@@ -570,7 +577,9 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'SOPS_AGE_KEY_FILE=~/keys.txt secrets age decrypt secret.age',
           '',
           'Without -i, identities are looked for where sops looks (see docs/keys.md). An SSH key also opens',
-          'files encrypted to its ssh-to-age recipient.',
+          'files encrypted to its ssh-to-age recipient. A passphrase-encrypted file (age -p) asks for its',
+          'passphrase on the terminal (never echoed; scrypt work factor up to 2^22, as age) and takes no -i.',
+          'The output may not be one of the inputs, and standard input (-) can be read only once.',
         ]),
       )
       .action((file: string, opts: { identity: string[]; output: string }) => {
