@@ -51,6 +51,7 @@ export {
   MAX_IDENTITIES_PER_SOURCE,
   MAX_IDENTITY_SOURCE_BYTES,
   parseIdentities,
+  needsPublicKeyFile,
   parseRecipient,
   sshTag,
   summarizeStanzas,
@@ -63,6 +64,7 @@ export {
   type DecryptAgeOptions,
   type EncryptAgeOptions,
   type IdentityDescription,
+  type ParseIdentitiesOptions,
   type PassphraseRequest,
   type StanzaInfo,
 } from './age/index.js';

@@ -11,7 +11,7 @@
  * @packageDocumentation
  */
 export { parseRecipient, looksSecret, type AgeRecipient } from './recipients.js';
-export { parseIdentities, describeIdentity, MAX_IDENTITIES_PER_SOURCE, MAX_IDENTITY_SOURCE_BYTES, type AgeIdentity, type IdentityDescription } from './identities.js';
+export { parseIdentities, needsPublicKeyFile, describeIdentity, MAX_IDENTITIES_PER_SOURCE, MAX_IDENTITY_SOURCE_BYTES, type AgeIdentity, type IdentityDescription, type ParseIdentitiesOptions } from './identities.js';
 export { encryptAge, type EncryptAgeOptions } from './encrypt.js';
 export { decryptAge, type DecryptAgeOptions, type PassphraseRequest } from './decrypt.js';
 export { inspectAgeHeader, summarizeStanzas, type StanzaInfo } from './header.js';
