@@ -3,7 +3,7 @@
  * directory + fsync + rename) so that a crash leaves either the old or the new file, never a torn one.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fsync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fsync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DEFAULT_MAX_INPUT_BYTES, SecretsError, readFileCapped } from '@secrets/core';
 import type { Context } from './context.js';
@@ -14,9 +14,23 @@ import type { Context } from './context.js';
  */
 export const MAX_INPUT_BYTES = DEFAULT_MAX_INPUT_BYTES;
 
-/** Resolves a user-given path against the context's cwd. */
+/**
+ * Resolves a user-given path (relative, absolute, `./x`, through symlinked directories) against the
+ * context's cwd, to the physical path of its directory: `$PWD/x` typed in a directory reached through a
+ * symlink names the same file as `x`, so it matches the same `.sops.yaml` rules and is shown the same
+ * way. The last component is kept as given: a symlinked file stays a symlink (written through).
+ */
 export function resolvePath(ctx: Context, path: string): string {
-  return resolve(ctx.cwd, path);
+  const absolute = resolve(ctx.cwd, path);
+  const rest: string[] = [];
+  for (let dir = dirname(absolute), name = basename(absolute); ; name = basename(dir), dir = dirname(dir)) {
+    rest.unshift(name);
+    try {
+      return join(realpathSync(dir), ...rest);
+    } catch {
+      if (dirname(dir) === dir) return absolute; // nothing of it exists
+    }
+  }
 }
 
 /** The LIMIT_EXCEEDED error for an input over `max` bytes. */
@@ -350,5 +364,15 @@ export function fileIdentity(ctx: Context, path: string): string | null {
     return `${st.dev}:${st.ino}`;
   } catch {
     return null;
+  }
+}
+
+/** What a path names (through symlinks): a regular file, a directory, nothing, or something else. */
+export function pathKind(ctx: Context, path: string): 'file' | 'directory' | 'missing' | 'other' {
+  try {
+    const st = statSync(resolvePath(ctx, path));
+    return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
+  } catch {
+    return 'missing';
   }
 }

@@ -3,14 +3,32 @@
  * `./x`, and paths through symlinked directories; it works on the absolute path and reports the path
  * relative to the working directory (as sops and git do), or absolute when the file lies outside it.
  */
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { isAbsolute, relative, sep } from 'node:path';
 import { SecretsError } from '@secrets/core';
 import type { Context } from './context.js';
-import { fileIdentity } from './io.js';
+import { fileIdentity, pathKind, resolvePath } from './io.js';
 
-/** The absolute form of a user-given path (against the context's working directory). */
+/**
+ * The absolute form of a user-given path, its directories resolved physically (see io `resolvePath`):
+ * what every command works on.
+ */
 export function absolutePath(ctx: Context, path: string): string {
-  return resolve(ctx.cwd, path);
+  return resolvePath(ctx, path);
+}
+
+/**
+ * The files a command was given, as absolute paths; each must be a regular file (a missing one is sops'
+ * "file does not exist", exit 100, not an internal error halfway through).
+ *
+ * @throws SecretsError FILE_NOT_FOUND, IO_READ (a directory or a device)
+ */
+export function inputFiles(ctx: Context, files: readonly string[]): string[] {
+  return files.map((file) => {
+    const kind = pathKind(ctx, file);
+    if (kind === 'missing') throw new SecretsError('FILE_NOT_FOUND', `file ${JSON.stringify(file)} does not exist`);
+    if (kind !== 'file') throw new SecretsError('IO_READ', `${JSON.stringify(file)} is ${kind === 'directory' ? 'a directory' : 'not a regular file'}`);
+    return absolutePath(ctx, file);
+  });
 }
 
 /**

@@ -150,7 +150,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--output-type <format>', 'format to write (default: the input type)')
       .option('--extract <path>', 'only this value, e.g. \'["app"]["db"][0]\'; strings are written raw')
       .option('--ignore-mac', 'decrypt even if the MAC does not match (the file may have been tampered with)', false)
-      .option('--output <file>', 'write here (mode 0600) instead of stdout')
+      .option('--output <file>', 'write here (mode 0600) instead of stdout; never one of the inputs (the file, an identity file)')
+      .option('-i, --in-place', 'replace the encrypted file with its plaintext, as sops decrypt -i', false)
       .option('--identity <file>', 'use this identity file instead of discovery (repeatable)', collect, [])
       .addHelpText(
         'after',
@@ -160,8 +161,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'SOPS_AGE_SSH_PRIVATE_KEY_FILE=/etc/ssh/ssh_host_ed25519_key secrets decrypt --output-type json secrets.yaml',
         ]),
       )
-      .action((file: string, opts: { inputType?: string; outputType?: string; extract?: string; ignoreMac: boolean; output?: string; identity: string[] }) => {
-        setResult(decrypt(ctx, { file, ignoreMac: opts.ignoreMac, identities: opts.identity, ...pick(opts, ['inputType', 'outputType', 'extract', 'output']) }));
+      .action((file: string, opts: { inputType?: string; outputType?: string; extract?: string; ignoreMac: boolean; output?: string; identity: string[]; inPlace: boolean }) => {
+        setResult(decrypt(ctx, { file, ignoreMac: opts.ignoreMac, identities: opts.identity, inPlace: opts.inPlace, ...pick(opts, ['inputType', 'outputType', 'extract', 'output']) }));
       });
   }
 
@@ -246,9 +247,12 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--value-file', 'VALUE is the path of a file holding the JSON value', false)
       .option('--idempotent', 'do not write when the value is already set', false)
       .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+      .option('--output-type <format>', 'format the file is written back in (default: the input type), as sops set')
       .addHelpText('after', examples(['secrets set secrets.yaml \'["db"]["password"]\' \'"hunter2"\'', 'printf \'"s3cret"\' | secrets set --value-stdin secrets.yaml \'["token"]\'']))
-      .action((file: string, path: string, value: string | undefined, opts: { valueStdin: boolean; valueFile: boolean; idempotent: boolean; inputType?: string }) => {
-        setResult(setValue(ctx, { file, path, valueStdin: opts.valueStdin, valueFile: opts.valueFile, idempotent: opts.idempotent, ...(value === undefined ? {} : { value }), ...pick(opts, ['inputType']) }));
+      .action((file: string, path: string, value: string | undefined, opts: { valueStdin: boolean; valueFile: boolean; idempotent: boolean; inputType?: string; outputType?: string }) => {
+        setResult(
+          setValue(ctx, { file, path, valueStdin: opts.valueStdin, valueFile: opts.valueFile, idempotent: opts.idempotent, ...(value === undefined ? {} : { value }), ...pick(opts, ['inputType', 'outputType']) }),
+        );
       });
   }
 

@@ -31,6 +31,7 @@ import type { Context } from '../context.js';
 import { readFileLimited } from '../io.js';
 import { readLock } from './agenix.js';
 import { printWarning } from '../output.js';
+import { absolutePath, inputFiles } from '../paths.js';
 
 /** What one recipient can open. */
 export interface RecipientReport {
@@ -106,10 +107,10 @@ export async function check(ctx: Context, options: { files: readonly string[]; j
   const config: SopsConfig = found ? await loadConfig(found) : { path: '', creationRules: [], stores: {}, warnings: [], names: new Map(), sshKeys: new Map() };
   for (const w of config.warnings) printWarning(ctx, w);
   const root = found ? dirname(found.path) : ctx.cwd;
-  const all = options.files.length > 0 ? options.files.map((f) => join(ctx.cwd, f)) : await walk(root);
+  const all = options.files.length > 0 ? inputFiles(ctx, options.files) : await walk(root);
   const rulesFiles = all.filter((p) => basename(p) === 'secrets.nix');
   if (!found && rulesFiles.length === 0) throw new SecretsError('CONFIG_NOT_FOUND', 'no .sops.yaml (searched from the working directory upward) and no secrets.nix below it');
-  const allowed = options.allowKey.map((a) => join(ctx.cwd, a));
+  const allowed = options.allowKey.map((a) => absolutePath(ctx, a));
   const findings: Finding[] = [];
   const { reports, report } = tally();
   for (const rule of config.creationRules) for (const k of rule.keyGroups.flat()) if (k.type === 'age') report(k.recipient);

@@ -28,6 +28,7 @@ import type { Context } from '../context.js';
 import { loadIdentities, passphrasePrompt } from '../identities.js';
 import { readFileLimited, replaceAllIfStill } from '../io.js';
 import { printError, printNote, printWarning, useColor } from '../output.js';
+import { absolutePath, inputFiles } from '../paths.js';
 
 /** Options of `secrets rekey`. */
 export interface RekeyCommandOptions {
@@ -112,12 +113,12 @@ function diffLines(current: readonly (readonly string[])[], wanted: readonly (re
  * @returns 0 when every file is up to date or was rekeyed; 1 when some failed (summarised at the end)
  */
 export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise<number> {
-  const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}), ...(options.files[0] ? { target: join(ctx.cwd, options.files[0]) } : {}), warn: (m) => printWarning(ctx, m) });
+  const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}), ...(options.files[0] ? { target: absolutePath(ctx, options.files[0]) } : {}), warn: (m) => printWarning(ctx, m) });
   if (!found) throw new SecretsError('CONFIG_NOT_FOUND', 'config file not found', { hints: ['rekey needs a .sops.yaml with creation_rules (searched from the working directory upward)'] });
   const config = await loadConfig(found);
   for (const w of config.warnings) printWarning(ctx, w);
   const root = dirname(found.path);
-  const files = options.files.length > 0 ? options.files.map((f) => join(ctx.cwd, f)) : await candidates(root, config);
+  const files = options.files.length > 0 ? inputFiles(ctx, options.files) : await candidates(root, config);
   const color = useColor(ctx, 'stdout');
   const failures: string[] = [];
   const plans: Plan[] = [];
