@@ -127,14 +127,14 @@ describe('flags of sops used by its own functional tests', () => {
   });
 });
 
-describe('filestatus (sops 3.13 cmd/sops filestatus → LoadEncryptedFile → Metadata.ToInternal)', () => {
+describe('filestatus (sops 3.13 cmd/sops/subcommand/filestatus: cfs → LoadEncryptedFile → Metadata.ToInternal; false without version or MAC)', () => {
   it('a sops block sops cannot read (a file of sops before 1.0: no lastmodified, mac or version) is an error, exit 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'secrets-exact-fs-'));
     const pgp = '    pgp:\n    -   fp: 85D77543B3D624B63CEA9E6DBC17301B491B3F21\n        created_at: "2015-10-01T00:00:00Z"\n        enc: x\n';
     writeFileSync(join(dir, 'old.yaml'), `a: ENC[AES256_GCM,data:AA==,iv:AAAAAAAAAAAAAAAAAAAAAA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]\nsops:\n${pgp}`);
     const r = await runInProcess(['filestatus', 'old.yaml'], { cwd: dir });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^secrets: error: cannot check file status: /);
+    expect(r.stderr).toMatch(/^secrets: error: cannot check file status: cannot load encrypted file: invalid sops metadata: lastmodified "" is not an RFC 3339 time/);
     // readable metadata with an empty mac/version: not encrypted (sops checks both)
     writeFileSync(join(dir, 'nomac.yaml'), `a: 1\nsops:\n${pgp}    lastmodified: "2020-01-01T00:00:00Z"\n    mac: ""\n    version: 3.13.2\n`);
     expect((await runInProcess(['filestatus', 'nomac.yaml'], { cwd: dir })).stdout).toBe('{"encrypted":false}\n');

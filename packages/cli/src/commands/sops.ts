@@ -108,7 +108,7 @@ export async function filestatus(ctx: Context, options: { file: string; inputTyp
   let encrypted = false;
   try {
     const { metadata: node } = storeFor(format).loadEncrypted(bytes);
-    // sops 3.13 (filestatus → LoadEncryptedFile → Metadata.ToInternal) converts the block first: a block it
+    // sops 3.13 (subcommand/filestatus cfs → LoadEncryptedFile → Metadata.ToInternal) converts the block first: a block it
     // cannot read (no RFC 3339 lastmodified or no keys, as in files of sops before 1.0) is an error, not
     // "false"; a readable one counts as encrypted when it has a version and a MAC.
     let metadata;
@@ -116,7 +116,7 @@ export async function filestatus(ctx: Context, options: { file: string; inputTyp
       metadata = readMetadata(node);
     } catch (error) {
       if (error instanceof SecretsError && error.code !== 'SOPS_METADATA_NOT_FOUND') {
-        throw new SecretsError(error.code, `cannot check file status: ${error.message}`, { hints: error.hints, cause: error });
+        throw new SecretsError(error.code, `cannot check file status: cannot load encrypted file: ${error.message}`, { hints: error.hints, cause: error });
       }
       throw error;
     }
