@@ -13,6 +13,7 @@ import {
   ed25519PublicKeyToAgeRecipient,
   formatSshPublicKey,
   inspectOpenSshPrivateKey,
+  pemKeyIsEncrypted,
   type SshEd25519PublicKey,
   type SshRsaPublicKey,
 } from '../ssh/index.js';
@@ -125,7 +126,7 @@ export interface ParseIdentitiesOptions {
  */
 export function needsPublicKeyFile(source: string | Uint8Array): boolean {
   const head = typeof source === 'string' ? source.slice(0, 4096) : Buffer.from(source.subarray(0, 4096)).toString('latin1');
-  return /-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(head) || (/-----BEGIN RSA PRIVATE KEY-----/.test(head) && /^Proc-Type:[ \t]*4,ENCRYPTED/m.test(head));
+  return pemKeyIsEncrypted(head);
 }
 
 /**
