@@ -113,6 +113,17 @@ describeTools('PEM and PKCS#8 SSH keys, against real age and ssh-keygen', () => 
     expect(await opened(new Uint8Array(x25519File), 'ed-pkcs8')).toBe('converted\n');
   });
 
+  it('ssh-to-age --private-key on an encrypted PKCS#8 Ed25519 key (openssl -aes256): the identity of its decrypted copy', async () => {
+    execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-aes256', '-pass', `pass:${PASS}`, '-out', at('ed-enc8')]);
+    execFileSync('openssl', ['pkey', '-in', at('ed-enc8'), '-passin', `pass:${PASS}`, '-out', at('ed-enc8-plain')]);
+    const locked = await runProcess(['ssh-to-age', '--private-key', '-i', at('ed-enc8')], { env: { SSH_TO_AGE_PASSPHRASE: PASS } });
+    const plain = await runProcess(['ssh-to-age', '--private-key', '-i', at('ed-enc8-plain')]);
+    expect(locked.status).toBe(0);
+    expect(locked.stdout).toBe(plain.stdout);
+    const wrong = await runProcess(['ssh-to-age', '--private-key', '-i', at('ed-enc8')], { env: { SSH_TO_AGE_PASSPHRASE: 'not-it' } });
+    expect(wrong.stderr).toBe('secrets: error: incorrect passphrase for private key\n');
+  });
+
   it('discovery finds ~/.ssh/id_rsa in PEM (encrypted: with id_rsa.pub), like sops', async () => {
     const home = mkdtempSync(join(tmpdir(), 'secrets-exact-home-'));
     mkdirSync(join(home, '.ssh'));
