@@ -48,6 +48,19 @@ function ed25519Public(x: Uint8Array, comment: string): SshPublicKey {
   return parseSshPublicKeyBlob(concatBytes(wireString('ssh-ed25519'), wireString(x)), comment);
 }
 
+const big = (b: Uint8Array): bigint => (b.length === 0 ? 0n : BigInt(`0x${Buffer.from(b).toString('hex')}`));
+
+/**
+ * Go's rsa.PrivateKey.Validate, which x509.ParsePKCS1PrivateKey / ParsePKCS8PrivateKey run (OpenSSL does
+ * not): n = p·q, e ≥ 2, d·e ≡ 1 mod (p−1) and mod (q−1); and the CRT value OpenSSH keeps, q·iqmp ≡ 1 mod p.
+ * A damaged file otherwise loads as another, useless key.
+ */
+function consistentRsa(n: Uint8Array, e: Uint8Array, d: Uint8Array, p: Uint8Array, q: Uint8Array, iqmp: Uint8Array): boolean {
+  const [N, E, D, P, Q, IQMP] = [n, e, d, p, q, iqmp].map(big) as [bigint, bigint, bigint, bigint, bigint, bigint];
+  if (P < 2n || Q < 2n || E < 2n || D === 0n || P * Q !== N) return false;
+  return (IQMP * Q) % P === 1n && (D * E) % (P - 1n) === 1n && (D * E) % (Q - 1n) === 1n;
+}
+
 function load(text: string, passphrase: Uint8Array | undefined): KeyObject {
   try {
     return createPrivateKey(passphrase === undefined ? { key: text, format: 'pem' } : { key: text, format: 'pem', passphrase: Buffer.from(passphrase) });
@@ -111,6 +124,10 @@ export function decryptPemPrivateKey(text: string, passphrase?: Uint8Array): Ssh
   }
   if (type === 'rsa') {
     const [n, e, d, p, q, iqmp] = [jwk.n, jwk.e, jwk.d, jwk.p, jwk.q, jwk.qi].map(bytesOf) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+    if (!consistentRsa(n, e, d, p, q, iqmp)) {
+      wipe(d, p, q, iqmp);
+      throw new SecretsError('SSH_KEY_INVALID', 'malformed PEM RSA private key: inconsistent RSA parameters');
+    }
     const publicKey = parseSshPublicKeyBlob(rsaPublicWire(e, n), '');
     if (publicKey.type !== 'ssh-rsa') throw new SecretsError('SSH_KEY_INVALID', 'malformed PEM RSA private key');
     return { type: 'ssh-rsa', n, e, d, p, q, iqmp, publicKey, comment: '' };
