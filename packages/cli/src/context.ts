@@ -97,6 +97,9 @@ async function readStream(stream: NodeJS.ReadableStream, maxBytes = Infinity): P
  * Reads one line from /dev/tty with echo off for secrets, the way ssh-keygen and age ask for passphrases:
  * the prompt goes to stderr so stdout stays clean for piping.
  */
+/** Characters typed ahead of a prompt's answer (after its Enter): the next prompt's input. */
+let typedAhead = '';
+
 async function ttyPrompt(question: string, options: { secret: boolean }): Promise<string> {
   const { ReadStream } = await import('node:tty');
   const fd = openSync('/dev/tty', 'r');
@@ -108,9 +111,16 @@ async function ttyPrompt(question: string, options: { secret: boolean }): Promis
     tty.setRawMode(true);
     return await new Promise<string>((resolve) => {
       let answer = '';
-      tty.on('data', (data: Buffer) => {
-        for (const ch of data.toString('utf8')) {
+      let done = false;
+      const consume = (text: string): void => {
+        const chars = [...text];
+        for (const [i, ch] of chars.entries()) {
+          if (done) return;
           if (ch === '\r' || ch === '\n') {
+            done = true;
+            // A passphrase and its confirmation typed (or pasted) in one go: keep the rest for the next
+            // prompt; a CRLF counts as one Enter.
+            typedAhead = chars.slice(ch === '\r' && chars[i + 1] === '\n' ? i + 2 : i + 1).join('');
             process.stderr.write('\n');
             resolve(answer);
             return;
@@ -118,6 +128,8 @@ async function ttyPrompt(question: string, options: { secret: boolean }): Promis
           if (ch === '\u0003') {
             // Ctrl+C in raw mode is a key, not a signal: act as the signal would (a quiet 130, after
             // removing temp files, locks and private dirs), with the terminal restored first.
+            done = true;
+            typedAhead = '';
             process.stderr.write('\n');
             tty.setRawMode(false);
             exitInterrupted('SIGINT');
@@ -129,7 +141,12 @@ async function ttyPrompt(question: string, options: { secret: boolean }): Promis
           answer += ch;
           if (!options.secret) process.stderr.write(ch);
         }
-      });
+      };
+      const pending = typedAhead;
+      typedAhead = '';
+      consume(pending);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- consume() may have set it
+      if (!done) tty.on('data', (data: Buffer) => consume(data.toString('utf8')));
     });
   } finally {
     restore();

@@ -7,6 +7,7 @@ import {
   describePlaces,
   discoverIdentities,
   MAX_IDENTITY_SOURCE_BYTES,
+  needsPublicKeyFile,
   parseIdentities,
   type AgeIdentity,
   type IdentityPlace,
@@ -30,7 +31,10 @@ export async function loadIdentities(ctx: Context, files: readonly string[], rec
   let places: IdentityPlace[] = [];
   if (files.length > 0) {
     for (const file of files) {
-      const found = parseIdentities(await readInput(ctx, file, { max: MAX_IDENTITY_SOURCE_BYTES, streams: true }), file);
+      const source = await readInput(ctx, file, { max: MAX_IDENTITY_SOURCE_BYTES, streams: true });
+      // An encrypted PEM SSH key: its public key comes from FILE.pub, as age reads it.
+      const pub = file !== '-' && needsPublicKeyFile(source) ? await readInput(ctx, `${file}.pub`, { max: 64 * 1024 }).catch(() => undefined) : undefined;
+      const found = parseIdentities(source, file, pub === undefined ? {} : { publicKeyLine: Buffer.from(pub).toString('utf8') });
       identities.push(...found);
       places.push({ place: file, status: 'loaded', count: found.length });
     }

@@ -4,7 +4,7 @@
  * file, never a torn one, and a write reported done survives a crash.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { DEFAULT_MAX_INPUT_BYTES, SecretsError, readFileCapped, type EntryKind, type RepoView } from '@secrets/core';
 import { onInterrupt } from './cleanup.js';
@@ -16,9 +16,23 @@ import type { Context } from './context.js';
  */
 export const MAX_INPUT_BYTES = DEFAULT_MAX_INPUT_BYTES;
 
-/** Resolves a user-given path against the context's cwd. */
+/**
+ * Resolves a user-given path (relative, absolute, `./x`, through symlinked directories) against the
+ * context's cwd, to the physical path of its directory: `$PWD/x` typed in a directory reached through a
+ * symlink names the same file as `x`, so it matches the same `.sops.yaml` rules and is shown the same
+ * way. The last component is kept as given: a symlinked file stays a symlink (written through).
+ */
 export function resolvePath(ctx: Context, path: string): string {
-  return resolve(ctx.cwd, path);
+  const absolute = resolve(ctx.cwd, path);
+  const rest: string[] = [];
+  for (let dir = dirname(absolute), name = basename(absolute); ; name = basename(dir), dir = dirname(dir)) {
+    rest.unshift(name);
+    try {
+      return join(realpathSync(dir), ...rest);
+    } catch {
+      if (dirname(dir) === dir) return absolute; // nothing of it exists
+    }
+  }
 }
 
 /** The LIMIT_EXCEEDED error for an input over `max` bytes. */
@@ -691,4 +705,28 @@ export function repoView(): RepoView {
       }
     },
   };
+}
+
+/**
+ * The identity of the file a path names (device and inode, through symlinks), or null when it does not
+ * exist or is `-`: two paths name the same file exactly when their identities are equal.
+ */
+export function fileIdentity(ctx: Context, path: string): string | null {
+  if (path === '-') return null;
+  try {
+    const st = statSync(resolvePath(ctx, path));
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+/** What a path names (through symlinks): a regular file, a directory, nothing, or something else. */
+export function pathKind(ctx: Context, path: string): 'file' | 'directory' | 'missing' | 'other' {
+  try {
+    const st = statSync(resolvePath(ctx, path));
+    return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
+  } catch {
+    return 'missing';
+  }
 }

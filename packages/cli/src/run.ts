@@ -158,7 +158,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--output-type <format>', 'format to write (default: the input type)')
       .option('--extract <path>', 'only this value, e.g. \'["app"]["db"][0]\'; strings are written raw')
       .option('--ignore-mac', 'decrypt even if the MAC does not match (the file may have been tampered with)', false)
-      .option('--output <file>', 'write here (mode 0600) instead of stdout')
+      .option('--output <file>', 'write here (mode 0600) instead of stdout; never one of the inputs (the file, an identity file)')
+      .option('-i, --in-place', 'replace the encrypted file with its plaintext, as sops decrypt -i', false)
       .option('--identity <file>', 'use this identity file instead of discovery (repeatable)', collect, [])
       .addHelpText(
         'after',
@@ -168,8 +169,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'SOPS_AGE_SSH_PRIVATE_KEY_FILE=/etc/ssh/ssh_host_ed25519_key secrets decrypt --output-type json secrets.yaml',
         ]),
       )
-      .action((file: string, opts: { inputType?: string; outputType?: string; extract?: string; ignoreMac: boolean; output?: string; identity: string[] }) => {
-        setResult(decrypt(ctx, { file, ignoreMac: opts.ignoreMac, identities: opts.identity, ...pick(opts, ['inputType', 'outputType', 'extract', 'output']) }));
+      .action((file: string, opts: { inputType?: string; outputType?: string; extract?: string; ignoreMac: boolean; output?: string; identity: string[]; inPlace: boolean }) => {
+        setResult(decrypt(ctx, { file, ignoreMac: opts.ignoreMac, identities: opts.identity, inPlace: opts.inPlace, ...pick(opts, ['inputType', 'outputType', 'extract', 'output']) }));
       });
   }
 
@@ -257,9 +258,12 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--value-file', 'VALUE is the path of a file holding the JSON value', false)
       .option('--idempotent', 'do not write when the value is already set', false)
       .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+      .option('--output-type <format>', 'format the file is written back in (default: the input type), as sops set')
       .addHelpText('after', examples(['secrets set secrets.yaml \'["db"]["password"]\' \'"hunter2"\'', 'printf \'"s3cret"\' | secrets set --value-stdin secrets.yaml \'["token"]\'']))
-      .action((file: string, path: string, value: string | undefined, opts: { valueStdin: boolean; valueFile: boolean; idempotent: boolean; inputType?: string }) => {
-        setResult(setValue(ctx, { file, path, valueStdin: opts.valueStdin, valueFile: opts.valueFile, idempotent: opts.idempotent, ...(value === undefined ? {} : { value }), ...pick(opts, ['inputType']) }));
+      .action((file: string, path: string, value: string | undefined, opts: { valueStdin: boolean; valueFile: boolean; idempotent: boolean; inputType?: string; outputType?: string }) => {
+        setResult(
+          setValue(ctx, { file, path, valueStdin: opts.valueStdin, valueFile: opts.valueFile, idempotent: opts.idempotent, ...(value === undefined ? {} : { value }), ...pick(opts, ['inputType', 'outputType']) }),
+        );
       });
   }
 
@@ -646,6 +650,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .argument('[file]', 'input file, - for stdin', '-')
       .option('-r, --recipient <recipient>', 'an age1…, age1pq1…, ssh-ed25519 or ssh-rsa recipient (repeatable)', collect, [])
       .option('-R, --recipients-file <file>', 'a file with one recipient per line (repeatable)', collect, [])
+      .option('-p, --passphrase', 'encrypt with a passphrase asked for on the terminal (scrypt, as age -p)', false)
       .option('-a, --armor', 'write PEM-armored output', false)
       .option('-o, --output <file>', 'output file, - for stdout', '-')
       .addHelpText(
@@ -653,10 +658,16 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
         examples([
           'secrets age encrypt -r age1… -R /etc/ssh/ssh_host_ed25519_key.pub -o secret.age secret.txt',
           'echo hello | secrets age encrypt -a -r "$(cat ~/.ssh/id_ed25519.pub)"',
+          'secrets age encrypt -p -o backup.age keys.txt',
+          '',
+          'The output may not be one of the inputs. A recipients file (-R) holds one recipient per line, # comments',
+          'and empty lines allowed, no indentation (as in age).',
         ]),
       )
-      .action((file: string, opts: { recipient: string[]; recipientsFile: string[]; armor: boolean; output: string }) => {
-        setResult(ageEncrypt(ctx, { input: file, output: opts.output, recipients: opts.recipient, recipientFiles: opts.recipientsFile, armor: opts.armor }));
+      .action((file: string, opts: { recipient: string[]; recipientsFile: string[]; armor: boolean; output: string; passphrase: boolean }) => {
+        setResult(
+          ageEncrypt(ctx, { input: file, output: opts.output, recipients: opts.recipient, recipientFiles: opts.recipientsFile, armor: opts.armor, passphrase: opts.passphrase }),
+        );
       });
     age
       .command('decrypt')
@@ -671,7 +682,9 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'SOPS_AGE_KEY_FILE=~/keys.txt secrets age decrypt secret.age',
           '',
           'Without -i, identities are looked for where sops looks (see docs/keys.md). An SSH key also opens',
-          'files encrypted to its ssh-to-age recipient.',
+          'files encrypted to its ssh-to-age recipient. A passphrase-encrypted file (age -p) asks for its',
+          'passphrase on the terminal (never echoed; scrypt work factor up to 2^22, as age) and takes no -i.',
+          'The output may not be one of the inputs, and standard input (-) can be read only once.',
           'Binary files are decrypted as a stream, with no size limit: each 64 KiB chunk is written once it',
           'authenticates (a corrupted file fails at its first bad chunk; -o FILE is only replaced on success).',
         ]),

@@ -54,6 +54,7 @@ export {
   MAX_IDENTITIES_PER_SOURCE,
   MAX_IDENTITY_SOURCE_BYTES,
   parseIdentities,
+  needsPublicKeyFile,
   parseRecipient,
   sshTag,
   summarizeStanzas,
@@ -67,8 +68,17 @@ export {
   type DecryptAgeOptions,
   type EncryptAgeOptions,
   type IdentityDescription,
+  type ParseIdentitiesOptions,
   type PassphraseRequest,
   type StanzaInfo,
+} from './age/index.js';
+export {
+  decryptAgeWithPassphrase,
+  encryptAgeWithPassphrase,
+  isPassphraseEncrypted,
+  DEFAULT_SCRYPT_WORK_FACTOR,
+  MAX_SCRYPT_WORK_FACTOR,
+  type EncryptAgeWithPassphraseOptions,
 } from './age/index.js';
 
 // Identity discovery (reads env, disk, runs commands: injectable)

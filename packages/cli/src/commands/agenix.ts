@@ -5,7 +5,7 @@
  * file. `secrets.lock` beside the rules records what age headers cannot show (see core's recipient-state).
  */
 import { access, mkdir } from 'node:fs/promises';
-import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, relative, sep } from 'node:path';
 import {
   MAX_CONFIG_BYTES,
   SecretsError,
@@ -56,7 +56,7 @@ import type { Context } from '../context.js';
 import { editorPlan } from '../editor-command.js';
 import { makePrivateDir, readEdited, runEditor, writePrivateFile } from '../editor.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
-import { readFileLimited, readInput, replaceIfStill, repoView, writeFileAtomic, writeOutput } from '../io.js';
+import { readFileLimited, readInput, replaceIfStill, repoView, resolvePath, writeFileAtomic, writeOutput } from '../io.js';
 import { replaceIfUnchanged } from './modify.js';
 import { escapeControl, printError, printNote, printWarning } from '../output.js';
 
@@ -96,7 +96,7 @@ const message = (error: unknown): string => (error instanceof SecretsError ? err
  */
 async function findRules(ctx: Context, start: string, explicit?: string): Promise<string> {
   const named = explicit ?? ctx.env['RULES'];
-  if (named) return resolve(ctx.cwd, named);
+  if (named) return resolvePath(ctx, named);
   let dir = start;
   let passed: string | null = null;
   for (let i = 0; i < 100; i++) {
@@ -129,7 +129,7 @@ export type NixMode = 'auto' | 'never' | 'always';
  * `.git` above it, else its directory); nix-instantiate runs when the static reader needs it.
  */
 export async function readRules(ctx: Context, path: string, text: string, nix: NixMode = 'auto'): Promise<AgenixRules> {
-  const file = resolve(ctx.cwd, path);
+  const file = resolvePath(ctx, path);
   const root = findRepositoryRoot(dirname(file)) ?? dirname(file);
   return readAgenixRules(text, path, { file, root, readFile: repositoryFileReader(root), nix, nixOptions: { run: runProcess, env: ctx.env } });
 }
@@ -187,7 +187,7 @@ async function saveLock(ctx: Context, state: { lockPath: string; lock: Map<strin
 
 /** A file's rule name: its path relative to the rules file's directory. */
 function nameFor(rules: { dir: string }, ctx: Context, file: string): string {
-  return normalizeRuleName(relative(rules.dir, resolve(ctx.cwd, file)).split(sep).join('/'));
+  return normalizeRuleName(relative(rules.dir, resolvePath(ctx, file)).split(sep).join('/'));
 }
 
 /** The rule named `name` (normalized), or an error listing the rules there are. */
@@ -199,7 +199,7 @@ function ruleNamed(rules: Rules, name: string): AgenixRule {
 
 /** The rule for a file, matching names relative to the rules file's directory. */
 export async function ruleFor(ctx: Context, file: string, explicit?: string, nix?: NixMode): Promise<{ rules: Rules; rule: AgenixRule; name: string }> {
-  const rules = await loadRules(ctx, dirname(resolve(ctx.cwd, file)), explicit, nix);
+  const rules = await loadRules(ctx, dirname(resolvePath(ctx, file)), explicit, nix);
   const name = nameFor(rules, ctx, file);
   const rule = ruleNamed(rules, name);
   if (rule.publicKeys.length === 0) throw new SecretsError('CONFIG_INVALID', `the rule for ${JSON.stringify(name)} has no publicKeys`);
@@ -262,7 +262,7 @@ export async function agenixDecrypt(ctx: Context, options: { file: string; ident
 export async function agenixEdit(ctx: Context, options: { file: string; rules?: string; identities: readonly string[]; editor?: string; allowDiskTmp: boolean; nix?: NixMode }): Promise<number> {
   const { rules, rule, name } = await ruleFor(ctx, options.file, options.rules, options.nix);
   for (const k of rule.publicKeys) parseRecipient(k);
-  const path = resolve(ctx.cwd, options.file);
+  const path = resolvePath(ctx, options.file);
   const existed = await exists(path);
   let plaintext: Uint8Array = new Uint8Array();
   let before: Uint8Array | null = null;
@@ -331,7 +331,7 @@ export interface AgenixRekeyOptions {
  * @returns 0, or 1 when some file failed (all failures are listed at the end)
  */
 export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Promise<number> {
-  const start = options.files[0] !== undefined ? dirname(resolve(ctx.cwd, options.files[0])) : ctx.cwd;
+  const start = options.files[0] !== undefined ? dirname(resolvePath(ctx, options.files[0])) : ctx.cwd;
   const rules = await loadRules(ctx, start, options.rules, options.nix);
   const selected = options.files.length > 0 ? options.files.map((f) => ruleNamed(rules, nameFor(rules, ctx, f))) : [...rules.rules];
   const identities = lazyIdentities(ctx, options.identities);
@@ -449,15 +449,15 @@ async function hostKeys(ctx: Context, files: readonly string[]): Promise<Map<str
  */
 export async function agenixExport(ctx: Context, options: AgenixExportOptions): Promise<number> {
   if (options.all === (options.keys.length > 0)) throw new SecretsError('USAGE', 'choose the secrets: --all for every leaf, or --key a/b (repeatable)');
-  const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}), ...(options.files[0] ? { target: resolve(ctx.cwd, options.files[0]) } : {}) });
+  const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}), ...(options.files[0] ? { target: resolvePath(ctx, options.files[0]) } : {}) });
   if (!found) throw new SecretsError('CONFIG_NOT_FOUND', 'no .sops.yaml found (searched from the working directory upward)', { hints: ['the recipients come from its creation rules'] });
   const config = await loadConfig(found);
   for (const w of config.warnings) printWarning(ctx, w);
-  const files = options.files.length > 0 ? options.files.map((f) => resolve(ctx.cwd, f)) : sopsFilesWithRules(repoView(), dirname(found.path), found.path).map((f) => f.path);
+  const files = options.files.length > 0 ? options.files.map((f) => resolvePath(ctx, f)) : sopsFilesWithRules(repoView(), dirname(found.path), found.path).map((f) => f.path);
   if (files.length === 0) throw new SecretsError('USAGE', 'no sops files to export', { hints: ['name them: secrets agenix export --all secrets/*.yaml'] });
 
-  const out = resolve(ctx.cwd, options.out ?? (options.rules ? dirname(options.rules) : '.'));
-  const rulesPath = resolve(ctx.cwd, options.rules ?? join(out, 'secrets.nix'));
+  const out = resolvePath(ctx, options.out ?? (options.rules ? dirname(options.rules) : '.'));
+  const rulesPath = resolvePath(ctx, options.rules ?? join(out, 'secrets.nix'));
   const rulesDir = dirname(rulesPath);
   const previous = readRulesFile(rulesPath);
   if (previous !== null && !previous.startsWith(`# ${GENERATED}`)) {

@@ -3,11 +3,12 @@
  * `checkRepository` (packages/core/src/repo/check.ts), which says what is checked and why; this file
  * finds where to start and prints the report.
  */
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { SecretsError, checkRepository, findConfig, type RecipientReport } from '@secrets/core';
 import type { Context } from '../context.js';
 import { repoView } from '../io.js';
 import { printWarning } from '../output.js';
+import { absolutePath, inputFiles } from '../paths.js';
 
 export type { Finding, RecipientReport } from '@secrets/core';
 
@@ -20,10 +21,10 @@ export async function check(ctx: Context, options: { files: readonly string[]; j
   const report = checkRepository(repoView(), {
     root,
     base: ctx.cwd,
-    ...(options.files.length > 0 ? { files: options.files.map((f) => resolve(ctx.cwd, f)) } : {}),
+    ...(options.files.length > 0 ? { files: inputFiles(ctx, options.files) } : {}),
     ...(explicit !== undefined && found ? { config: found.path } : {}),
-    ...(rules !== undefined ? { rules: [resolve(ctx.cwd, rules)] } : {}),
-    allowKey: options.allowKey.map((a) => resolve(ctx.cwd, a)),
+    ...(rules !== undefined ? { rules: [absolutePath(ctx, rules)] } : {}),
+    allowKey: options.allowKey.map((a) => absolutePath(ctx, a)),
   });
   for (const w of report.warnings) printWarning(ctx, w);
   if (report.configs.length === 0 && report.rulesFiles.length === 0 && report.findings.length === 0) {

@@ -3,10 +3,11 @@
  * missing file, 128 no data key, 51 MAC mismatch, 91 bad tree path). Its own module so that it loads
  * nothing `encrypt` needs (configuration, recipients).
  */
-import { formatFor, getAtPath, openSopsFile, parseTreePath, storeFor, type Format, type OpenedFile } from '@secrets/core';
+import { SecretsError, formatFor, getAtPath, openSopsFile, parseTreePath, storeFor, type Format, type OpenedFile } from '@secrets/core';
 import type { Context } from '../context.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
-import { readInput, writeOutput } from '../io.js';
+import { readInput, replaceIfStill, resolvePath, writeOutput } from '../io.js';
+import { refuseOutputIsInput } from '../paths.js';
 import { printWarning } from '../output.js';
 
 /** The format named by a `--input-type`/`--output-type` option, else the one the file name implies (core's formatFor). */
@@ -23,11 +24,12 @@ export interface DecryptOptions {
   readonly ignoreMac: boolean;
   readonly output?: string;
   readonly identities: readonly string[];
+  /** `-i`/`--in-place`: replace the encrypted file with its plaintext (as sops decrypt -i). */
+  readonly inPlace?: boolean;
 }
 
-/** Reads and decrypts the file; apart so that nothing keeps the encrypted bytes alive while emitting. */
-async function open(ctx: Context, options: DecryptOptions, format: Format): Promise<OpenedFile> {
-  const bytes = await readInput(ctx, options.file);
+/** Decrypts the file's bytes with the identities of the options. */
+async function open(ctx: Context, options: DecryptOptions, format: Format, bytes: Uint8Array): Promise<OpenedFile> {
   const { identities, places } = await loadIdentities(ctx, options.identities);
   try {
     return await openSopsFile(bytes, { format, identities, passphrase: passphrasePrompt(ctx), ignoreMac: options.ignoreMac });
@@ -45,7 +47,14 @@ export async function decrypt(ctx: Context, options: DecryptOptions): Promise<nu
   const inputFormat = formatOption(options.inputType, options.file, '--input-type');
   const outputFormat = formatOption(options.outputType ?? options.inputType, options.file, '--output-type');
   const path = options.extract === undefined ? undefined : parseTreePath(options.extract);
-  const opened = await open(ctx, options, inputFormat);
+  if (options.inPlace === true && (options.output !== undefined || options.file === '-')) {
+    throw new SecretsError('SOPS_RULES_CONFLICT', options.file === '-' ? 'cannot decrypt standard input in place' : 'cannot use --in-place and --output together');
+  }
+  // The output may not be the identity file that opens it (age#491): that would replace the key with plaintext.
+  const keyFiles = options.identities.length > 0 ? options.identities : [ctx.env['SOPS_AGE_KEY_FILE'], ctx.env['SOPS_AGE_SSH_PRIVATE_KEY_FILE']];
+  refuseOutputIsInput(ctx, options.output, [options.file, ...keyFiles]);
+  const bytes = await readInput(ctx, options.file);
+  const opened = await open(ctx, options, inputFormat, bytes);
   for (const w of opened.warnings) printWarning(ctx, w);
   const store = storeFor(outputFormat);
   let out: Uint8Array;
@@ -57,6 +66,13 @@ export async function decrypt(ctx: Context, options: DecryptOptions): Promise<nu
     else out = store.emitValue(value);
   } else {
     out = store.emitPlain(opened.document);
+  }
+  if (options.inPlace === true) {
+    // sops decrypt -i: the plaintext replaces the file (compared first: a file changed meanwhile is kept).
+    if (!(await replaceIfStill(resolvePath(ctx, options.file), bytes, out))) {
+      throw new SecretsError('IO_WRITE', `${JSON.stringify(options.file)} changed on disk while it was being decrypted: not overwritten`);
+    }
+    return 0;
   }
   await writeOutput(ctx, options.output ?? '-', out, { mode: 0o600 });
   return 0;

@@ -6,6 +6,7 @@
 import {
   SecretsError,
   formatFor,
+  isFormat,
   openSopsFile,
   parseRecipient,
   parseTreePath,
@@ -101,6 +102,8 @@ export interface SetOptions {
   readonly valueFile: boolean;
   readonly idempotent: boolean;
   readonly inputType?: string;
+  /** `--output-type`: the format the file is written back in (sops set). */
+  readonly outputType?: string;
   readonly now?: Date;
 }
 
@@ -114,10 +117,14 @@ export async function setValue(ctx: Context, options: SetOptions): Promise<numbe
   else if (options.valueFile) text = Buffer.from(await readInput(ctx, options.value, { streams: true })).toString('utf8');
   else text = options.value;
   const value = jsonValue(text);
+  const outputType = options.outputType;
+  if (outputType !== undefined && !isFormat(outputType)) throw new SecretsError('USAGE', `unknown --output-type ${JSON.stringify(outputType)}`, { hints: ['one of yaml, json, dotenv, ini, binary'] });
   await modifyWithRetry(ctx, options.file, options.inputType, (target) => {
     const next = setAtPath(target.opened.document, path, value);
     if (options.idempotent && JSON.stringify(next, bigints) === JSON.stringify(target.opened.document, bigints)) return null;
-    return updateSopsFile(target.opened, next, { now: options.now ?? new Date() });
+    // sops set writes the file back with the output store: --output-type converts it.
+    const opened = outputType === undefined ? target.opened : { ...target.opened, format: outputType };
+    return updateSopsFile(opened, next, { now: options.now ?? new Date() });
   });
   return 0;
 }

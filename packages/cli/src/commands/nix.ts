@@ -4,10 +4,10 @@
  * core's `planSopsNix` and `sopsNixDeclarations`.
  */
 import { mkdir } from 'node:fs/promises';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { escapeControl, findConfig, planSopsNix, sopsNixDeclarations } from '@secrets/core';
 import type { Context } from '../context.js';
-import { repoView, writeOutput } from '../io.js';
+import { repoView, resolvePath, writeOutput } from '../io.js';
 import { printWarning } from '../output.js';
 
 /**
@@ -21,11 +21,11 @@ export async function nixSops(ctx: Context, options: { files: readonly string[];
     const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}) });
     if (found) root = dirname(found.path);
   }
-  const base = options.out ? dirname(resolve(ctx.cwd, options.out)) : ctx.cwd;
+  const base = options.out ? dirname(resolvePath(ctx, options.out)) : ctx.cwd;
   const plan = planSopsNix(repoView(), {
     root,
     base,
-    ...(options.files.length > 0 ? { files: options.files.map((f) => resolve(ctx.cwd, f)) } : {}),
+    ...(options.files.length > 0 ? { files: options.files.map((f) => resolvePath(ctx, f)) } : {}),
     ...(options.inputType !== undefined ? { inputType: options.inputType } : {}),
   });
   const { nix, problems } = sopsNixDeclarations(plan.inputs);

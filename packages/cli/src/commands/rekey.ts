@@ -4,7 +4,7 @@
  * recipients (values, MAC and lastmodified untouched: the git diff touches only the `sops:` block).
  * `--rotate` also replaces the data key, which is what removing a recipient calls for.
  */
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, relative } from 'node:path';
 import {
   SecretsError,
   addSopsConfigNames,
@@ -25,6 +25,7 @@ import type { Context } from '../context.js';
 import { loadIdentities, passphrasePrompt } from '../identities.js';
 import { replaceAllIfStill, repoView } from '../io.js';
 import { printError, printNote, printWarning, useColor } from '../output.js';
+import { inputFiles } from '../paths.js';
 
 /** Options of `secrets rekey`. */
 export interface RekeyCommandOptions {
@@ -84,7 +85,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
   const root = found ? dirname(found.path) : ctx.cwd;
   const plan = planRekey(repoView(), {
     root,
-    ...(options.files.length > 0 ? { files: options.files.map((f) => resolve(ctx.cwd, f)) } : {}),
+    ...(options.files.length > 0 ? { files: inputFiles(ctx, options.files) } : {}),
     ...(explicit !== undefined && found ? { config: found.path } : {}),
     rotate: options.rotate,
   });

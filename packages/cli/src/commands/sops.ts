@@ -3,6 +3,7 @@
  * statuses follow sops (92 empty document, 203 already encrypted); `decrypt` is in `decrypt.ts`.
  */
 import {
+  readMetadata,
   SecretsError,
   createSopsFile,
   findConfig,
@@ -100,9 +101,20 @@ export async function filestatus(ctx: Context, options: { file: string; inputTyp
   const bytes = await readInput(ctx, options.file);
   let encrypted = false;
   try {
-    const { metadata } = storeFor(format).loadEncrypted(bytes);
-    const has = (k: string): boolean => metadata.items.some((i) => i.kind === 'entry' && i.key === k && !(i.value.kind === 'string' && i.value.value === ''));
-    encrypted = has('mac') && has('version');
+    const { metadata: node } = storeFor(format).loadEncrypted(bytes);
+    // sops 3.13 (subcommand/filestatus cfs → LoadEncryptedFile → Metadata.ToInternal) converts the block first: a block it
+    // cannot read (no RFC 3339 lastmodified or no keys, as in files of sops before 1.0) is an error, not
+    // "false"; a readable one counts as encrypted when it has a version and a MAC.
+    let metadata;
+    try {
+      metadata = readMetadata(node);
+    } catch (error) {
+      if (error instanceof SecretsError && error.code !== 'SOPS_METADATA_NOT_FOUND') {
+        throw new SecretsError(error.code, `cannot check file status: cannot load encrypted file: ${error.message}`, { hints: error.hints, cause: error });
+      }
+      throw error;
+    }
+    encrypted = metadata.mac !== '' && metadata.version !== '';
   } catch (error) {
     if (!(error instanceof SecretsError && error.code === 'SOPS_METADATA_NOT_FOUND')) throw error;
   }

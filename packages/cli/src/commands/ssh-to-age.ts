@@ -66,14 +66,16 @@ export async function sshToAge(ctx: Context, options: SshToAgeOptions): Promise<
   }
 
   const file = inspectOpenSshPrivateKey(text);
-  if (file.keyType !== 'ssh-ed25519') {
+  // An encrypted PEM/PKCS#8 key shows its type only once decrypted: checked below.
+  const typeKnown = !(file.publicKey === null && file.cipherName === 'pem');
+  if (typeKnown && file.keyType !== 'ssh-ed25519') {
     throw new SecretsError('SSH_KEY_UNSUPPORTED', `got ${file.keyType} key type, but only ed25519 keys are supported`, {
       hints: ['age identities can only be derived from ssh-ed25519 keys; ssh-rsa keys work directly as age identities'],
     });
   }
   const passphrase = await passphraseFor(ctx, options, file.encrypted);
   const key = decryptOpenSshPrivateKey(text, passphrase);
-  if (key.type !== 'ssh-ed25519') throw new SecretsError('SSH_KEY_UNSUPPORTED', 'only ed25519 keys are supported');
+  if (key.type !== 'ssh-ed25519') throw new SecretsError('SSH_KEY_UNSUPPORTED', `got ${key.type} key type, but only ed25519 keys are supported`);
   const identity = ed25519PrivateKeyToAgeIdentity(key);
   // A secret key: never world-readable (ssh-to-age uses os.Create, i.e. 0666 minus umask).
   await writeOutput(ctx, options.output, `${identity}\n`, { mode: 0o600 });

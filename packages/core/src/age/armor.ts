@@ -69,6 +69,17 @@ function armorDecode(text: string): Uint8Array {
 }
 
 /**
+ * Whether bytes that are neither binary age nor armor are an attempt at armor (a PEM-like line at the
+ * start, or the age BEGIN line after some leading garbage): reported as malformed armor, as the C2SP
+ * CCTV vectors classify them (armor_lowercase, armor_wrong_type, armor_whitespace_begin,
+ * armor_garbage_leading), rather than as "not an age file".
+ */
+function looksLikeBrokenArmor(file: Uint8Array): boolean {
+  const head = Buffer.from(file.subarray(0, 1024)).toString('latin1');
+  return /^\s*-----/.test(head) || head.includes(ARMOR_BEGIN);
+}
+
+/**
  * Returns the binary age file, removing the armor when there is one.
  *
  * @param file - binary or armored bytes
@@ -92,6 +103,11 @@ export function toBinaryAgeFile(file: Uint8Array): Uint8Array {
     return decoded;
   }
   if (!looksLikeBinaryAge(file)) {
+    if (looksLikeBrokenArmor(file)) {
+      throw new SecretsError('AGE_FILE_INVALID', 'invalid age file: malformed ASCII armor (invalid header)', {
+        hints: [`an armored age file starts with exactly ${ARMOR_BEGIN} (only whitespace may come before it)`],
+      });
+    }
     throw new SecretsError('AGE_FILE_INVALID', 'not an age file: it starts with neither "age-encryption.org/" nor an armor line');
   }
   return file;

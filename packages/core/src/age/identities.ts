@@ -13,6 +13,7 @@ import {
   ed25519PublicKeyToAgeRecipient,
   formatSshPublicKey,
   inspectOpenSshPrivateKey,
+  pemKeyIsEncrypted,
   type SshEd25519PublicKey,
   type SshRsaPublicKey,
 } from '../ssh/index.js';
@@ -58,14 +59,20 @@ function withOrigin(error: unknown, origin: string): never {
   throw new SecretsError('SSH_KEY_INVALID', `${origin}: unreadable SSH private key`, { cause: error });
 }
 
-function parseSshIdentity(text: string, origin: string): AgeIdentity {
+function parseSshIdentity(text: string, origin: string, publicKeyLine: string | undefined): AgeIdentity {
   let envelope;
   try {
-    envelope = inspectOpenSshPrivateKey(text);
+    envelope = inspectOpenSshPrivateKey(text, publicKeyLine);
   } catch (error) {
     withOrigin(error, origin);
   }
   const pub = envelope.publicKey;
+  if (pub === null && envelope.encrypted && envelope.cipherName === 'pem') {
+    // age (cmd/age/parse.go): an encrypted PEM key has no public key in clear; it is read from KEY.pub.
+    throw new SecretsError('SSH_KEY_UNSUPPORTED', `${origin}: a passphrase-protected PEM key needs its public key, and no .pub file was found beside it`, {
+      hints: ['put the public key in a file named like the key plus .pub, or convert a copy to the OpenSSH format: `ssh-keygen -p -f COPY`'],
+    });
+  }
   if (pub?.type === 'ssh-ed25519') return withSecret({ kind: 'ssh-ed25519', origin, publicKey: pub, encrypted: envelope.encrypted } as const, 'pem', text);
   if (pub?.type === 'ssh-rsa') return withSecret({ kind: 'ssh-rsa', origin, publicKey: pub, encrypted: envelope.encrypted } as const, 'pem', text);
   throw new SecretsError('SSH_KEY_UNSUPPORTED', `${origin}: ${JSON.stringify(envelope.keyType)} keys cannot be age identities`, {
@@ -101,20 +108,43 @@ function parseToken(token: string, where: string): AgeIdentity {
   });
 }
 
+/** Options for {@link parseIdentities}. */
+export interface ParseIdentitiesOptions {
+  /**
+   * The `.pub` file beside an SSH private key, when there is one: an encrypted PEM key (`ssh-keygen -m
+   * PEM -N …`) carries no public key in clear, and age reads it from there (cmd/age/parse.go).
+   */
+  readonly publicKeyLine?: string;
+}
+
+/**
+ * Whether an identity source is a passphrase-protected PEM SSH key, whose public key must come from its
+ * `.pub` file (see {@link ParseIdentitiesOptions.publicKeyLine}).
+ *
+ * @param source - the source's bytes or text
+ * @returns true for `Proc-Type: 4,ENCRYPTED` PEM and encrypted PKCS#8 keys
+ */
+export function needsPublicKeyFile(source: string | Uint8Array): boolean {
+  const head = typeof source === 'string' ? source.slice(0, 4096) : Buffer.from(source.subarray(0, 4096)).toString('latin1');
+  return pemKeyIsEncrypted(head);
+}
+
 /**
  * Parses identities from one source: a keys.txt (one identity per line, `#` comments, blank lines, CRLF),
  * several whitespace-separated identities on a line (as `SOPS_AGE_KEY` allows), an OpenSSH private key
- * (ed25519 or RSA, passphrase-protected or not), or a passphrase-protected identity file.
+ * (ed25519 or RSA, passphrase-protected or not; OpenSSH format, PEM or PKCS#8), or a passphrase-protected
+ * identity file.
  *
  * @param source - the source's content: bytes as read (a binary encrypted identity file must not go
  *   through text decoding), or text
  * @param origin - where it came from, e.g. `SOPS_AGE_KEY_FILE (/home/u/keys.txt)`; used in every message
+ * @param options - the `.pub` line of an encrypted PEM SSH key
  * @returns the identities in order (origins of keys.txt entries get ` line N`); may be empty
  * @throws SecretsError AGE_IDENTITY_INVALID naming origin and line (never the line's content);
  *   SSH_KEY_INVALID / SSH_KEY_UNSUPPORTED / SSH_CIPHER_UNSUPPORTED for unusable SSH keys; LIMIT_EXCEEDED
  *   over {@link MAX_IDENTITY_SOURCE_BYTES} or {@link MAX_IDENTITIES_PER_SOURCE}
  */
-export function parseIdentities(source: string | Uint8Array, origin: string): AgeIdentity[] {
+export function parseIdentities(source: string | Uint8Array, origin: string, options: ParseIdentitiesOptions = {}): AgeIdentity[] {
   const bytes = typeof source === 'string' ? Buffer.from(source, 'utf8') : source;
   if (bytes.length > MAX_IDENTITY_SOURCE_BYTES) {
     throw new SecretsError('LIMIT_EXCEEDED', `${origin}: ${bytes.length} bytes is too large for an identity file (the limit is ${MAX_IDENTITY_SOURCE_BYTES} bytes)`, {
@@ -125,7 +155,7 @@ export function parseIdentities(source: string | Uint8Array, origin: string): Ag
   const text = (typeof source === 'string' ? source : Buffer.from(source).toString('utf8')).replace(/^\uFEFF/, '');
   const head = text.trimStart();
   if ((head.startsWith('-----BEGIN ') && /PRIVATE KEY-----/.test(head)) || head.startsWith('PuTTY-User-Key-File-')) {
-    return [parseSshIdentity(text, origin)];
+    return [parseSshIdentity(text, origin, options.publicKeyLine)];
   }
   const out: AgeIdentity[] = [];
   for (const [index, raw] of text.split('\n').entries()) {

@@ -11,7 +11,7 @@
  * @packageDocumentation
  */
 export { parseRecipient, looksSecret, type AgeRecipient } from './recipients.js';
-export { parseIdentities, describeIdentity, MAX_IDENTITIES_PER_SOURCE, MAX_IDENTITY_SOURCE_BYTES, type AgeIdentity, type IdentityDescription } from './identities.js';
+export { parseIdentities, needsPublicKeyFile, describeIdentity, MAX_IDENTITIES_PER_SOURCE, MAX_IDENTITY_SOURCE_BYTES, type AgeIdentity, type IdentityDescription, type ParseIdentitiesOptions } from './identities.js';
 export { encryptAge, type EncryptAgeOptions } from './encrypt.js';
 export { decryptAge, type DecryptAgeOptions, type PassphraseRequest } from './decrypt.js';
 export { inspectAgeHeader, summarizeStanzas, MAX_AGE_STANZAS, type ParseHeaderOptions, type StanzaInfo } from './header.js';
@@ -23,3 +23,11 @@ export { SshRsaIdentity, SshRsaRecipient } from './ssh-rsa.js';
 export { MIN_RSA_BITS } from './rsa-size.js';
 export { recipientLabel, recipientLabels } from './recipient-labels.js';
 export { decryptAgeStream, type DecryptAgeStreamOptions } from './stream.js';
+export {
+  decryptAgeWithPassphrase,
+  encryptAgeWithPassphrase,
+  isPassphraseEncrypted,
+  DEFAULT_SCRYPT_WORK_FACTOR,
+  MAX_SCRYPT_WORK_FACTOR,
+  type EncryptAgeWithPassphraseOptions,
+} from './scrypt.js';

@@ -6,7 +6,7 @@
  * commands; all of that goes through {@link KeyEnvironment}, so tests can fake it.
  */
 import { join } from 'node:path';
-import { MAX_IDENTITY_SOURCE_BYTES, parseIdentities, type AgeIdentity } from '../age/index.js';
+import { MAX_IDENTITY_SOURCE_BYTES, needsPublicKeyFile, parseIdentities, type AgeIdentity } from '../age/index.js';
 import { SecretsError, isSecretsError } from '../errors.js';
 import { readFileCapped } from './read-file.js';
 import { shellSplit } from './shlex.js';
@@ -132,9 +132,9 @@ export async function discoverIdentities(environment: KeyEnvironment, options: D
   const identities: AgeIdentity[] = [];
   const places: IdentityPlace[] = [];
 
-  const take = (place: string, source: string | Uint8Array): void => {
+  const take = (place: string, source: string | Uint8Array, publicKeyLine?: string): void => {
     try {
-      const found = parseIdentities(source, place);
+      const found = parseIdentities(source, place, publicKeyLine === undefined ? {} : { publicKeyLine });
       identities.push(...found);
       places.push({ place, status: 'loaded', count: found.length });
     } catch (error) {
@@ -151,7 +151,10 @@ export async function discoverIdentities(environment: KeyEnvironment, options: D
       else places.push({ place, status: 'error', count: 0, reason: describeError(error) });
       return;
     }
-    take(place, bytes);
+    // An encrypted PEM SSH key has no public key in clear: age and sops read KEY.pub beside it.
+    let publicKeyLine: string | undefined;
+    if (needsPublicKeyFile(bytes)) publicKeyLine = await read(`${path}.pub`).then((b) => Buffer.from(b).toString('utf8'), () => undefined);
+    take(place, bytes, publicKeyLine);
   };
 
   const fromCommand = async (place: string, line: string, extraEnv: Record<string, string>): Promise<void> => {

@@ -8,6 +8,7 @@
 import { SecretsError } from '../errors.js';
 import { equalBytes } from '../bytes.js';
 import { parseSshPublicKeyBlob } from './public-key.js';
+import { inspectPemPrivateKey, pemPrivateKeyLabel } from './pem-key.js';
 import type { OpenSshKeyFile } from './types.js';
 import { WireReader, decodeBase64 } from './wire.js';
 
@@ -182,12 +183,20 @@ function readEnvelope(bytes: Uint8Array): Envelope {
  * Parses the clear envelope of an OpenSSH private key: key type, public key and protection. Needs no
  * passphrase, so an encrypted key can be matched (e.g. by age stanza tag) before asking for one.
  *
+ * PEM keys (PKCS#1 RSA, PKCS#8 RSA/Ed25519, encrypted or not) are read too (`pem-key.ts`): an encrypted
+ * one carries no public key in clear, so `publicKeyLine` (its `.pub`) supplies it, as age does.
+ *
  * @param pem - the key file's text
- * @returns the envelope; `publicKey` is null for key types other than ssh-ed25519 and ssh-rsa
- * @throws SecretsError SSH_KEY_INVALID (malformed; not a private key), SSH_KEY_UNSUPPORTED (PEM, PKCS#8,
+ * @param publicKeyLine - the `.pub` file's line, for encrypted PEM keys
+ * @returns the envelope; `publicKey` is null for key types other than ssh-ed25519 and ssh-rsa, and for an
+ *   encrypted PEM key without `publicKeyLine`
+ * @throws SecretsError SSH_KEY_INVALID (malformed; not a private key), SSH_KEY_UNSUPPORTED (EC/DSA PEM,
  *   PuTTY formats; several keys), SSH_CIPHER_UNSUPPORTED (unknown cipher or KDF), LIMIT_EXCEEDED (over 64 KiB)
  */
-export function inspectOpenSshPrivateKey(pem: string): OpenSshKeyFile {
+export function inspectOpenSshPrivateKey(pem: string, publicKeyLine?: string): OpenSshKeyFile {
+  if (typeof pem === 'string' && pem.length <= MAX_PRIVATE_KEY_BYTES && !pem.includes(BEGIN) && pemPrivateKeyLabel(pem) !== null) {
+    return inspectPemPrivateKey(pem, publicKeyLine);
+  }
   const env = parseEnvelope(pem);
   env.body.fill(0); // the public key was copied out; an unencrypted private section is in here too
   return env.file;

@@ -22,6 +22,7 @@ export {
 } from './public-key.js';
 export { MAX_PRIVATE_KEY_BYTES, SUPPORTED_KEY_CIPHERS, inspectOpenSshPrivateKey } from './envelope.js';
 export { decryptOpenSshPrivateKey } from './private-key.js';
+export { pemKeyIsEncrypted } from './pem-key.js';
 export {
   convertPublicKeys,
   ed25519PrivateKeyToAgeIdentity,

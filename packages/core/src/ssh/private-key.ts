@@ -13,7 +13,8 @@ import { poly1305 } from '@noble/ciphers/_poly1305.js';
 import { SecretsError } from '../errors.js';
 import { equalBytes, wipe } from '../bytes.js';
 import { bcryptPbkdf } from './bcrypt-pbkdf.js';
-import { parseEnvelope, type Envelope } from './envelope.js';
+import { BEGIN, MAX_PRIVATE_KEY_BYTES, parseEnvelope, type Envelope } from './envelope.js';
+import { decryptPemPrivateKey, pemPrivateKeyLabel } from './pem-key.js';
 import { parseSshPublicKeyBlob, rsaPublicWire } from './public-key.js';
 import type { SshEd25519PrivateKey, SshPrivateKey, SshRsaPrivateKey } from './types.js';
 import { WireReader } from './wire.js';
@@ -103,7 +104,8 @@ function passphraseBytes(passphrase: string | Uint8Array | undefined): Uint8Arra
 const INCORRECT = 'incorrect passphrase for private key';
 
 /**
- * Decrypts (when needed) and parses an OpenSSH private key.
+ * Decrypts (when needed) and parses an OpenSSH private key, or a PEM one (PKCS#1 RSA, PKCS#8 RSA and
+ * Ed25519, legacy-encrypted or encrypted PKCS#8; see `pem-key.ts`).
  *
  * An empty passphrase counts as none, as in ssh-to-age (it only passes a non-empty one to x/crypto).
  *
@@ -117,6 +119,14 @@ const INCORRECT = 'incorrect passphrase for private key';
  *   KDF rounds)
  */
 export function decryptOpenSshPrivateKey(pem: string, passphrase?: string | Uint8Array): SshPrivateKey {
+  if (typeof pem === 'string' && pem.length <= MAX_PRIVATE_KEY_BYTES && !pem.includes(BEGIN) && pemPrivateKeyLabel(pem) !== null) {
+    const pass = passphraseBytes(passphrase);
+    try {
+      return decryptPemPrivateKey(pem, pass);
+    } finally {
+      wipe(pass);
+    }
+  }
   const env = parseEnvelope(pem);
   try {
     return decryptEnvelope(env, passphrase);

@@ -18,7 +18,7 @@ import {
   sshPrivateKeyToAgeIdentity,
 } from '../../src/ssh/index.js';
 import type { SshEd25519PrivateKey, SshPrivateKey } from '../../src/ssh/index.js';
-import { SHARED_DIR, errorOf, fixture, fixtures, hex, shownText } from './helpers.js';
+import { SHARED_DIR, errorOf, fixture, fixtures, hex } from './helpers.js';
 
 type Entry = Record<string, unknown> & { input?: string };
 const vectors = JSON.parse(readFileSync(`${SHARED_DIR}ssh-to-age/vectors.json`, 'utf8')) as Record<string, unknown>;
@@ -182,15 +182,13 @@ const NEGATIVE: Record<string, (v: Entry) => void> = {
     }
   },
   "PKCS#8 ('BEGIN PRIVATE KEY') ed25519 key": () => {
-    const pem = fixture(fixtures.pkcs8);
-    for (const fn of [() => decryptOpenSshPrivateKey(pem), () => inspectOpenSshPrivateKey(pem)]) {
-      const e = errorOf(fn);
-      expect(e.code).toBe('SSH_KEY_UNSUPPORTED');
-      expect(e.message).toContain('PKCS#8 Ed25519');
-      expect(e.hints.length).toBeGreaterThan(0);
-      const body = pem.split('\n')[1] as string;
-      expect(shownText(e)).not.toContain(body.slice(16, 40));
-    }
+    // A deliberate difference: ssh-to-age fails here only through a type-assertion bug (x509 returns
+    // ed25519.PrivateKey by value, sops-nix#915); age and sops read the key. We convert it, to the
+    // identity of the same key in OpenSSH format.
+    const key = decryptOpenSshPrivateKey(fixture(fixtures.pkcs8));
+    const twin = decryptOpenSshPrivateKey(fixture(fixtures.pkcs8_same_key_as));
+    expect(key.type).toBe('ssh-ed25519');
+    expect(sshPrivateKeyToAgeIdentity(key)).toBe(sshPrivateKeyToAgeIdentity(twin));
   },
   "public line 'ecdsa-sha2-nistp256 AAAA... comment' (or sk-ssh-ed25519@openssh.com, or leading whitespace)": () => {
     // Lenient (documented on convertPublicKeys): ssh-to-age fails on these only because such lines go to

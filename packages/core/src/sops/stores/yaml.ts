@@ -679,8 +679,13 @@ class YamlLoader {
     throw nonStringKey(isMap(target) ? 'map[string]interface {}' : '[]interface {}', '…', this.line(node));
   }
 
+  private endsWithoutLineBreak(node: YamlScalar): boolean {
+    return endsWithoutLineBreakAt(this.text, node);
+  }
+
   private scalarValue(node: YamlScalar): Scalar {
-    const source = typeof node.source === 'string' ? node.source : String(node.value ?? '');
+    let source = typeof node.source === 'string' ? node.source : String(node.value ?? '');
+    if (this.endsWithoutLineBreak(node) && source.endsWith('\n')) source = source.slice(0, -1);
     const style = node.type === 'PLAIN' || node.type === undefined ? 'plain' : 'quoted';
     const tag = node.tag ? shortTag(node.tag) : null;
     try {
@@ -692,6 +697,21 @@ class YamlLoader {
       throw e;
     }
   }
+}
+
+/**
+ * go-yaml v3's rule for a block scalar's final line break (scannerc.go yaml_parser_scan_block_scalar):
+ * the break kept by clip (`|`, `>`) and keep (`|+`) is the line break actually read after the last
+ * content line; at the end of input without one, there is none. eemeli/yaml adds one. So a block scalar
+ * whose last content line is the input's last line, with no line break after it, loses that `\n`:
+ * `a: |\n  multi\n  line` is `multi\nline` for `|`, `|+` and `|-` alike, and `multi line` for `>` (sops'
+ * functional test `extract_string` encrypts exactly this and extracts `multi\nline`).
+ */
+function endsWithoutLineBreakAt(text: string, node: YamlScalar): boolean {
+  if (node.type !== 'BLOCK_LITERAL' && node.type !== 'BLOCK_FOLDED') return false;
+  if (node.range?.[1] !== text.length || text.endsWith('\n') || text.endsWith('\r')) return false;
+  const lastLine = text.slice(Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r')) + 1);
+  return lastLine.trim() !== '';
 }
 
 /** Binary search: the index of the last element whose key is < `offset` (-1 if none); keys must be sorted. */
