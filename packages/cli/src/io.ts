@@ -153,8 +153,16 @@ export async function writeOutputStream(ctx: Context, path: string, chunks: Asyn
     for await (const chunk of chunks) ctx.stdout.write(chunk);
     return;
   }
-  const target = resolvePath(ctx, path);
-  let written: { temp: string; fd: number };
+  // Through symlinks to the real file, as every write (writeTarget); a FIFO or device is written into.
+  const target = writeTarget(resolvePath(ctx, path));
+  let special = false;
+  try {
+    special = !statSync(target).isFile();
+  } catch {
+    // new file
+  }
+  if (special) return streamInto(target, path, chunks);
+  let written: { temp: string; fd: number; release: () => void };
   try {
     written = writeTemp(target, new Uint8Array(0), options);
   } catch (error) {
@@ -173,17 +181,40 @@ export async function writeOutputStream(ctx: Context, path: string, chunks: Asyn
       fsyncSync(written.fd);
       closeSync(written.fd);
       open = false;
-      renameSync(written.temp, target);
+      // Renamed under the file's lock, as every write of a file we own.
+      await withFileLock(target, async () => {
+        renameSync(written.temp, target);
+      });
       syncDirectory(dirname(target));
     } catch (error) {
-      if (!open) removeQuietly(written.temp);
-      throw writeError(path, error);
+      removeQuietly(written.temp);
+      throw error instanceof SecretsError ? error : writeError(path, error);
     }
   } finally {
     if (open) {
       closeSync(written.fd);
       removeQuietly(written.temp);
     }
+    written.release();
+  }
+}
+
+/** Streams chunks into a FIFO or device (as age does with -o): it is never replaced by a file. */
+async function streamInto(target: string, shown: string, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+  let fd: number;
+  try {
+    fd = openSync(target, constants.O_WRONLY);
+  } catch (error) {
+    throw writeError(shown, error);
+  }
+  try {
+    for await (const chunk of chunks) {
+      for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset, chunk.length - offset);
+    }
+  } catch (error) {
+    throw error instanceof SecretsError ? error : writeError(shown, error);
+  } finally {
+    closeSync(fd);
   }
 }
 

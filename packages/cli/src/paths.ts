@@ -32,6 +32,21 @@ export function inputFiles(ctx: Context, files: readonly string[]): string[] {
 }
 
 /**
+ * The paths a command was given, as absolute paths, each of which must exist and not be a directory
+ * (anything else is fine: `check` reports a link or a FIFO where a secret belongs as a finding).
+ *
+ * @throws SecretsError FILE_NOT_FOUND, IO_READ (a directory)
+ */
+export function existingPaths(ctx: Context, files: readonly string[]): string[] {
+  return files.map((file) => {
+    const kind = pathKind(ctx, file);
+    if (kind === 'missing') throw new SecretsError('FILE_NOT_FOUND', `file ${JSON.stringify(file)} does not exist`);
+    if (kind === 'directory') throw new SecretsError('IO_READ', `${JSON.stringify(file)} is a directory`);
+    return absolutePath(ctx, file);
+  });
+}
+
+/**
  * How a path is shown: relative to the working directory when it lies under it (no `./`), else absolute.
  * Uses `/` on every platform, like the repository-relative paths in `.sops.yaml`.
  */

@@ -8,7 +8,7 @@ import { SecretsError, checkRepository, findConfig, type RecipientReport } from 
 import type { Context } from '../context.js';
 import { repoView } from '../io.js';
 import { printWarning } from '../output.js';
-import { absolutePath, inputFiles } from '../paths.js';
+import { absolutePath, existingPaths } from '../paths.js';
 
 export type { Finding, RecipientReport } from '@secrets/core';
 
@@ -21,7 +21,8 @@ export async function check(ctx: Context, options: { files: readonly string[]; j
   const report = checkRepository(repoView(), {
     root,
     base: ctx.cwd,
-    ...(options.files.length > 0 ? { files: inputFiles(ctx, options.files) } : {}),
+    // Named files need only exist: a link, FIFO or device where a secret belongs is a finding, not an error.
+    ...(options.files.length > 0 ? { files: existingPaths(ctx, options.files) } : {}),
     ...(explicit !== undefined && found ? { config: found.path } : {}),
     ...(rules !== undefined ? { rules: [absolutePath(ctx, rules)] } : {}),
     allowKey: options.allowKey.map((a) => absolutePath(ctx, a)),

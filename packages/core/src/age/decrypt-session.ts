@@ -314,6 +314,9 @@ async function decryptPayload(binary: Uint8Array, fileKey: Uint8Array): Promise<
  */
 export async function decryptWithSession(file: Uint8Array, identities: readonly AgeIdentity[], options: DecryptAgeOptions): Promise<Uint8Array> {
   const binary = toBinaryAgeFile(file);
+  // The 16-byte STREAM nonce follows the header: a file cut before it is a header failure (C2SP CCTV
+  // stream_no_nonce, stream_short_nonce), not a payload one. (A header alone, for streaming, has none yet.)
+  if (binary.length - parseAgeHeader(binary).length < 16) throw new SecretsError('AGE_FILE_INVALID', 'invalid age file: the payload nonce is missing or truncated');
   return decryptPayload(binary, await unwrapWithSession(binary, identities, options));
 }
 
@@ -328,9 +331,6 @@ export async function decryptWithSession(file: Uint8Array, identities: readonly 
  */
 export async function unwrapWithSession(binary: Uint8Array, identities: readonly AgeIdentity[], options: DecryptAgeOptions): Promise<Uint8Array> {
   const header = parseAgeHeader(binary);
-  // The 16-byte STREAM nonce follows the header: a file cut before it is a header failure (C2SP CCTV
-  // stream_no_nonce, stream_short_nonce), not a payload one.
-  if (binary.length - header.length < 16) throw new SecretsError('AGE_FILE_INVALID', 'invalid age file: the payload nonce is missing or truncated');
   const session = new Session(header, binary.subarray(0, header.length), options);
   try {
     const fileKey = await session.run(identities, false);

@@ -20,7 +20,7 @@ export function recipientLabel(recipient: string): string {
  *
  * @param identity - a parsed identity
  * @returns labels in the form {@link recipientLabel} gives
- * @internal
+ * Internal to the library (re-exported by the age layer for the sops layer, not by the package entry).
  */
 export function recipientLabels(identity: AgeIdentity): readonly string[] {
   let found = labels.get(identity);

@@ -155,6 +155,8 @@ export async function* decryptAgeStream(input: AsyncIterable<Uint8Array>, identi
   let decryptor: PayloadDecryptor;
   try {
     while (pending.length < NONCE + TAG && (await read()));
+    // As the whole-file path: a file cut inside the nonce is a header failure (C2SP CCTV stream_no_nonce).
+    if (pending.length < NONCE) throw new SecretsError('AGE_FILE_INVALID', 'invalid age file: the payload nonce is missing or truncated');
     if (pending.length < NONCE + TAG) throw corrupted();
     decryptor = new PayloadDecryptor(fileKey, pending.take(NONCE));
   } finally {
