@@ -9,7 +9,7 @@ import { SecretsError, addKey, findKeyOnLine, parseRecipient, removeKey, type Ru
 import type { Context } from '../context.js';
 import { readInput } from '../io.js';
 import { printNote } from '../output.js';
-import { ask, configPath, offerRekey, printable, recipientOfSshKey, rewriteConfig } from './config-edit.js';
+import { ask, configPath, offerRekey, printable, recipientOfSshKey, rewriteConfig, type RekeyOffer } from './config-edit.js';
 
 /** Options of `secrets hosts add`. */
 export interface HostsAddOptions {
@@ -98,16 +98,25 @@ export function selectorOf(options: { rule?: number; path?: string }): RuleSelec
 
 /** Runs `secrets hosts add`. */
 export async function hostsAdd(ctx: Context, options: HostsAddOptions): Promise<number> {
-  const { recipient, note } = await hostRecipient(ctx, options);
+  return addAndOffer(ctx, 'host', options, await hostRecipient(ctx, options));
+}
+
+/** Adds a host's or user's key to `.sops.yaml` (unless it is there already), says so, and offers a rekey. */
+export async function addAndOffer(
+  ctx: Context,
+  kind: 'host' | 'user',
+  options: RekeyOffer & { readonly name: string; readonly rule?: number; readonly path?: string; readonly config?: string },
+  key: { readonly recipient: string; readonly note?: string | undefined },
+): Promise<number> {
   const path = await configPath(ctx, options.config);
   const selector = selectorOf(options);
-  const edit = await rewriteConfig(ctx, path, (text) => addKey(text, 'host', options.name, recipient, selector, note));
+  const edit = await rewriteConfig(ctx, path, (text) => addKey(text, kind, options.name, key.recipient, selector, key.note));
   if (edit.text === edit.before) {
-    printNote(ctx, `secrets: ${options.name} is already present in ${path} (&${edit.anchor}, ${recipient})`);
+    printNote(ctx, `secrets: ${options.name} is already present in ${path} (&${edit.anchor}, ${key.recipient})`);
     return 0;
   }
   const rules = edit.rules.length > 0 ? `, creation rule${edit.rules.length > 1 ? 's' : ''} ${edit.rules.join(', ')}` : '';
-  printNote(ctx, `secrets: added ${options.name} (&${edit.anchor}, ${recipient}) to ${path}${rules}`);
+  printNote(ctx, `secrets: added ${options.name} (&${edit.anchor}, ${key.recipient}) to ${path}${rules}`);
   return offerRekey(ctx, options);
 }
 

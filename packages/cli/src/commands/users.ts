@@ -2,12 +2,11 @@
  * `secrets users add|rm`: what `hosts add|rm` do for hosts, for the admin keys of the people who edit the
  * secrets (`&admin_NAME`, or the file's own naming; see core config/edit.ts).
  */
-import { SecretsError, addKey, parseRecipient } from '@secrets/core';
+import { SecretsError, parseRecipient } from '@secrets/core';
 import type { Context } from '../context.js';
 import { readInput } from '../io.js';
-import { printNote } from '../output.js';
-import { configPath, offerRekey, recipientOfSshKey, rewriteConfig } from './config-edit.js';
-import { removeAndOffer, selectorOf, type KeyRmOptions } from './hosts.js';
+import { recipientOfSshKey } from './config-edit.js';
+import { addAndOffer, removeAndOffer, type KeyRmOptions } from './hosts.js';
 
 /** Options of `secrets users add`. */
 export interface UsersAddOptions {
@@ -24,18 +23,9 @@ export interface UsersAddOptions {
 /** Runs `secrets users add`. */
 export async function usersAdd(ctx: Context, options: UsersAddOptions): Promise<number> {
   if ((options.age === undefined) === (options.pubkey === undefined)) throw new SecretsError('USAGE', 'give exactly one of --age age1…, --pubkey FILE');
-  const { recipient, note } =
+  const key =
     options.age !== undefined ? { recipient: parseRecipient(options.age).text, note: undefined } : recipientOfSshKey(Buffer.from(await readInput(ctx, options.pubkey as string, { streams: true })).toString('utf8'), JSON.stringify(options.pubkey), true);
-  const path = await configPath(ctx, options.config);
-  const selector = selectorOf(options);
-  const edit = await rewriteConfig(ctx, path, (text) => addKey(text, 'user', options.name, recipient, selector, note));
-  if (edit.text === edit.before) {
-    printNote(ctx, `secrets: ${options.name} is already present in ${path} (&${edit.anchor}, ${recipient})`);
-    return 0;
-  }
-  const rules = edit.rules.length > 0 ? `, creation rule${edit.rules.length > 1 ? 's' : ''} ${edit.rules.join(', ')}` : '';
-  printNote(ctx, `secrets: added ${options.name} (&${edit.anchor}, ${recipient}) to ${path}${rules}`);
-  return offerRekey(ctx, options);
+  return addAndOffer(ctx, 'user', options, key);
 }
 
 /** Runs `secrets users rm`. */
