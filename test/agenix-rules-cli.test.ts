@@ -1,3 +1,4 @@
+// @needs-shared vectors: the agenix example repository and its keys are the rules and files it runs on.
 /**
  * `secrets agenix` with rules the static reader reads, rules that need Nix (`--nix`/`--no-nix`), and rules
  * given as JSON (`--rules rules.json`), through the real CLI.

@@ -1,3 +1,4 @@
+// @needs-shared vectors: the agenix, sops-nix and ragenix test keys open the streams it decrypts.
 /**
  * Streaming age decryption: the same plaintext and the same errors as `decryptAge`, for every chunk
  * boundary around the STREAM chunk size and for input split in any way (property, fixed seed); truncation
