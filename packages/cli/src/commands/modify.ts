@@ -63,15 +63,21 @@ export async function replaceIfUnchanged(target: { readonly path: string; readon
 }
 
 /**
+ * How often a change is re-applied to a file that other writers keep changing: each round one writer
+ * lands, so N writers need up to N rounds; 5 lost its change among 6 parallel `set`s (a CI flake).
+ */
+const MAX_ATTEMPTS = 50;
+
+/**
  * A read-modify-write that is safe against concurrent writers: when another process changed the file in
- * between, the change is re-applied to its new content (a few times), so both writers' changes survive.
+ * between, the change is re-applied to its new content (up to {@link MAX_ATTEMPTS} times), so both writers' changes survive.
  */
 async function modifyWithRetry(ctx: Context, file: string, inputType: string | undefined, change: (target: OpenForWrite) => Uint8Array | null): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const target = await openForWrite(ctx, file, inputType === undefined ? {} : { inputType });
     const next = change(target);
     if (next === null) return;
-    if (await replaceIfUnchanged(target, next, { retry: attempt < 5 })) return;
+    if (await replaceIfUnchanged(target, next, { retry: attempt < MAX_ATTEMPTS })) return;
   }
 }
 
