@@ -1,0 +1,50 @@
+/**
+ * Paths as the commands resolve them: directories physically (through symlinks), the last component as
+ * given; and what a path names. Part of the CLI's one I/O module (io.ts re-exports it).
+ */
+import { realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Context } from './context.js';
+
+/**
+ * Resolves a user-given path (relative, absolute, `./x`, through symlinked directories) against the
+ * context's cwd, to the physical path of its directory: `$PWD/x` typed in a directory reached through a
+ * symlink names the same file as `x`, so it matches the same `.sops.yaml` rules and is shown the same
+ * way. The last component is kept as given: a symlinked file stays a symlink (written through).
+ */
+export function resolvePath(ctx: Context, path: string): string {
+  const absolute = resolve(ctx.cwd, path);
+  const rest: string[] = [];
+  for (let dir = dirname(absolute), name = basename(absolute); ; name = basename(dir), dir = dirname(dir)) {
+    rest.unshift(name);
+    try {
+      return join(realpathSync(dir), ...rest);
+    } catch {
+      if (dirname(dir) === dir) return absolute; // nothing of it exists
+    }
+  }
+}
+
+/**
+ * The identity of the file a path names (device and inode, through symlinks), or null when it does not
+ * exist or is `-`: two paths name the same file exactly when their identities are equal.
+ */
+export function fileIdentity(ctx: Context, path: string): string | null {
+  if (path === '-') return null;
+  try {
+    const st = statSync(resolvePath(ctx, path));
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+/** What a path names (through symlinks): a regular file, a directory, nothing, or something else. */
+export function pathKind(ctx: Context, path: string): 'file' | 'directory' | 'missing' | 'other' {
+  try {
+    const st = statSync(resolvePath(ctx, path));
+    return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
