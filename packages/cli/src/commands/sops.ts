@@ -62,7 +62,9 @@ export async function encrypt(ctx: Context, options: EncryptOptions): Promise<nu
   let rules: CryptRules = options.rules;
   let shamirThreshold = options.shamirThreshold ?? 0;
   let stores: StoreOptions = {};
-  const recipients = options.age.flatMap((a) => a.split(',')).map((r) => r.trim()).filter((r) => r !== '');
+  // sops: the --age flag's value comes from SOPS_AGE_RECIPIENTS when the flag is absent.
+  const ageFlags = options.age.length > 0 ? options.age : [ctx.env['SOPS_AGE_RECIPIENTS'] ?? ''];
+  const recipients = ageFlags.flatMap((a) => a.split(',')).map((r) => r.trim()).filter((r) => r !== '');
   const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, target: resolvePath(ctx, name), ...(options.config ? { explicit: options.config } : {}), warn: (m) => printWarning(ctx, m) });
   const config = found ? await loadConfig(found) : null;
   if (found?.note) printNote(ctx, `secrets: ${found.note}`);
