@@ -8,7 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { isSecretsError } from '@secrets/core';
 import { Interrupted } from './cleanup.js';
 import type { Context } from './context.js';
-import { exitCodeFor, EXIT } from './exit-codes.js';
+import { exitStatusFor, EXIT } from './exit-codes.js';
 import { printError, printWarning } from './output.js';
 import { rewriteSopsArgs } from './sops-compat.js';
 
@@ -753,7 +753,7 @@ function handleError(ctx: Context, error: unknown): number {
   if (error instanceof Interrupted) return error.status;
   if (isSecretsError(error)) {
     printError(ctx, error.message, error.hints);
-    return exitCodeFor(error.code);
+    return exitStatusFor(error);
   }
   const message = error instanceof Error ? error.message : String(error);
   printError(ctx, `internal error: ${message.toLowerCase()}`, ['this is a bug in secrets; please report it with the command you ran']);

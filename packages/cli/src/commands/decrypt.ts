@@ -3,7 +3,7 @@
  * missing file, 128 no data key, 51 MAC mismatch, 91 bad tree path). Its own module so that it loads
  * nothing `encrypt` needs (configuration, recipients).
  */
-import { SecretsError, formatFor, getAtPath, openSopsFile, parseTreePath, storeFor, type Format, type OpenedFile } from '@secrets/core';
+import { SecretsError, formatFor, getAtPath, loadSopsFile, openSopsFile, parseTreePath, storeFor, type Format, type OpenedFile } from '@secrets/core';
 import type { Context } from '../context.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
 import { readInput, replaceIfStill, resolvePath, writeOutput } from '../io.js';
@@ -30,6 +30,9 @@ export interface DecryptOptions {
 
 /** Decrypts the file's bytes with the identities of the options. */
 async function open(ctx: Context, options: DecryptOptions, format: Format, bytes: Uint8Array): Promise<OpenedFile> {
+  // Parsed before any key is looked for, as sops: a plaintext file is "sops metadata not found" (exit 1),
+  // not "no identities" (128).
+  loadSopsFile(bytes, format);
   const { identities, places } = await loadIdentities(ctx, options.identities);
   try {
     return await openSopsFile(bytes, { format, identities, passphrase: passphrasePrompt(ctx), ignoreMac: options.ignoreMac });

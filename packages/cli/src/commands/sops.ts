@@ -16,6 +16,8 @@ import {
   type AgeRecipient,
   type CryptRules,
   type StoreOptions,
+  type Document,
+  type Format,
 } from '@secrets/core';
 import type { Context } from '../context.js';
 import { readInput, resolvePath, writeOutput } from '../io.js';
@@ -50,7 +52,7 @@ export async function encrypt(ctx: Context, options: EncryptOptions): Promise<nu
   const inputFormat = formatOption(options.inputType, name, '--input-type');
   const outputFormat = formatOption(options.outputType ?? options.inputType, name, '--output-type');
   const bytes = await readInput(ctx, options.file);
-  const document = storeFor(inputFormat).loadPlain(bytes);
+  const document = loadPlainInput(inputFormat, bytes);
   if (document.branches.length === 0) {
     throw new SecretsError('SOPS_EMPTY_DOCUMENT', 'the file is empty: there is nothing to encrypt', { hints: ['sops needs at least one document; write e.g. "key: value"'] });
   }
@@ -91,6 +93,21 @@ export async function encrypt(ctx: Context, options: EncryptOptions): Promise<nu
   const target = options.inPlace ? options.file : (options.output ?? '-');
   await writeOutput(ctx, target, file);
   return 0;
+}
+
+/**
+ * Parses the plaintext to encrypt. Input that does not parse is sops' CouldNotReadInputFile (exit 2),
+ * as sops' encrypt reports "Error unmarshalling file".
+ *
+ * @throws SecretsError IO_READ for input that does not parse; LIMIT_EXCEEDED as the store throws it
+ */
+function loadPlainInput(format: Format, bytes: Uint8Array): Document {
+  try {
+    return storeFor(format).loadPlain(bytes);
+  } catch (error) {
+    if (error instanceof SecretsError && error.code === 'SOPS_FORMAT_INVALID') throw new SecretsError('IO_READ', error.message, { hints: error.hints, cause: error });
+    throw error;
+  }
 }
 
 /**
