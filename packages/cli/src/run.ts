@@ -129,6 +129,9 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
         'secrets ssh-to-age -i /etc/ssh/ssh_host_ed25519_key.pub',
         'ssh-keyscan host.example | secrets ssh-to-age',
         'secrets ssh-to-age --private-key -i ~/.ssh/id_ed25519 -o keys.txt',
+        '',
+        "sops' command lines work as written: secrets -d FILE, -e [-i] FILE, -r -i FILE, --set '[\"a\"] 1' FILE,",
+        'updatekeys -y FILE…, and FILE alone to edit or create it. Under the name sops (a symlink) it is sops.',
       ]),
     );
 
