@@ -78,6 +78,7 @@ const ROWS: readonly Row[] = [
   // 7 bad --set, 8 conflicting parameters, 201 editor failed.
   { args: ['-d', 'plain.yaml'], status: 1, stderr: 'sops metadata not found' },
   { args: ['-d', 'missing.yaml'], status: 100 },
+  { args: ['updatekeys', '-y', 'missing.yaml'], status: 100, stderr: 'does not exist' },
   { args: ['-e', 'bad.yaml'], status: 2 },
   { args: ['--set', '["a"]', 'enc.yaml'], status: 7 },
   { args: ['-d', '-e', 'enc.yaml'], status: 8 },
