@@ -44,6 +44,8 @@ const ROWS: readonly Row[] = [
   { args: ['-d', '--extract', '["b"]', 'enc.yaml'], status: 0, stdout: true, want: 'hello' },
   { args: ['--decrypt', '--output-type', 'json', 'enc.yaml'], status: 0, stdout: true },
   { args: ['-d', '--verbose', 'enc.yaml'], status: 0, stdout: true },
+  { args: ['-d', '--indent', '2', '--output-type', 'json', 'enc.yaml'], status: 0, stdout: true, want: '{\n  "a": 1,\n  "b": "hello"\n}\n' },
+  { args: ['-e', '--indent', '2', 'plain.yaml'], status: 0, encryptedStdout: true, want: PLAIN },
   { args: ['-d', '-i', 'enc.yaml'], status: 0, raw: 'enc.yaml', want: PLAIN },
   { args: ['decrypt', '-i', 'enc.yaml'], status: 0, raw: 'enc.yaml' },
   { args: ['-e', 'plain.yaml'], status: 0, encryptedStdout: true, want: PLAIN },

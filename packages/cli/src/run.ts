@@ -170,6 +170,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--ignore-mac', 'decrypt even if the MAC does not match (the file may have been tampered with)', false)
       .option('--output <file>', 'write here (mode 0600) instead of stdout; never one of the inputs (the file, an identity file)')
       .option('-i, --in-place', 'replace the encrypted file with its plaintext, as sops decrypt -i', false)
+      .option('--indent <n>', 'indentation of YAML (spaces) or JSON (spaces; -1 = tab) output, as sops (default: .sops.yaml stores:, else sops\' 4 / tab)', (v: string) => Number.parseInt(v, 10))
       .option('--identity <file>', 'use this identity file instead of discovery (repeatable)', collect, [])
       .addHelpText(
         'after',
@@ -179,8 +180,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'SOPS_AGE_SSH_PRIVATE_KEY_FILE=/etc/ssh/ssh_host_ed25519_key secrets decrypt --output-type json secrets.yaml',
         ]),
       )
-      .action((file: string, opts: { inputType?: string; outputType?: string; extract?: string; ignoreMac: boolean; output?: string; identity: string[]; inPlace: boolean }) => {
-        setResult(decrypt(ctx, { file, ignoreMac: opts.ignoreMac, identities: opts.identity, inPlace: opts.inPlace, ...pick(opts, ['inputType', 'outputType', 'extract', 'output']) }));
+      .action((file: string, opts: { inputType?: string; outputType?: string; extract?: string; ignoreMac: boolean; output?: string; identity: string[]; inPlace: boolean; indent?: number }) => {
+        setResult(decrypt(ctx, { file, ignoreMac: opts.ignoreMac, identities: opts.identity, inPlace: opts.inPlace, ...pick(opts, ['inputType', 'outputType', 'extract', 'output', 'indent']) }));
       });
   }
 
@@ -203,6 +204,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--unencrypted-comment-regex <re>', 'values after a comment matching this stay plaintext')
       .option('--encrypted-comment-regex <re>', 'only values after a comment matching this are encrypted')
       .option('--mac-only-encrypted', 'only encrypted values go into the MAC', false)
+      .option('--indent <n>', 'indentation of YAML (spaces) or JSON (spaces; -1 = tab) output, as sops (default: .sops.yaml stores:, else sops\' 4 / tab)', (v: string) => Number.parseInt(v, 10))
       .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt', (v: string) => Number.parseInt(v, 10))
       .addHelpText(
         'after',
@@ -224,6 +226,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
             rules,
             ...pick(opts as Record<string, string | undefined>, ['inputType', 'outputType', 'output', 'config', 'filenameOverride']),
             ...(typeof opts['shamirSecretSharingThreshold'] === 'number' ? { shamirThreshold: opts['shamirSecretSharingThreshold'] } : {}),
+            ...(typeof opts['indent'] === 'number' ? { indent: opts['indent'] } : {}),
           }),
         );
       });

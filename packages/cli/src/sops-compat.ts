@@ -5,8 +5,8 @@
  * sops 3.13 (cmd/sops/main.go) keeps its pre-subcommand "legacy" form: `sops [flags] FILE`, where the
  * mode is one of `-e/--encrypt`, `-d/--decrypt`, `-r/--rotate`, `--set 'PATH VALUE'`, and no mode means
  * edit. `updatekeys` is our `rekey` of the named files. Flags for key services other than age are refused
- * with a clear error; `--verbose` is accepted (we have no extra logging) and `--indent` is ignored with a
- * warning (our output uses sops' default indentation).
+ * with a clear error; `--verbose` is accepted (we have no extra logging); `--indent N` is passed to decrypt
+ * and encrypt, and ignored with a warning elsewhere.
  */
 import { SecretsError } from '@secrets/core';
 
@@ -58,11 +58,11 @@ function usage(message: string, hints: string[]): SecretsError {
 const flagName = (arg: string): string => (arg.startsWith('--') && arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg);
 
 /**
- * Removes `--verbose`, `--indent N`; refuses key-service flags. Only flags before a `--` are looked at.
+ * Removes `--verbose`; refuses key-service flags. Only flags before a `--` are looked at.
  *
  * @throws SecretsError USAGE for a key-service flag
  */
-function stripSharedFlags(args: readonly string[], warnings: string[]): string[] {
+function stripSharedFlags(args: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
@@ -78,8 +78,26 @@ function stripSharedFlags(args: readonly string[], warnings: string[]): string[]
       ]);
     }
     if (name === '--verbose') continue;
-    if (name === '--indent') {
-      warnings.push('--indent is ignored: output uses sops\' default indentation (4 spaces in YAML, tabs in JSON)');
+    out.push(arg);
+  }
+  return out;
+}
+
+/** Commands that take `--indent` (the output store's indentation, as sops' global flag). */
+const INDENT_COMMANDS: ReadonlySet<string> = new Set(['decrypt', 'encrypt']);
+
+/** Drops `--indent N` (with a warning) from commands that do not take it; others keep it. */
+function dropIndent(args: string[], warnings: string[]): string[] {
+  if (INDENT_COMMANDS.has(args[0] ?? '')) return args;
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    if (flagName(arg) === '--indent') {
+      warnings.push(`--indent is ignored by ${args[0] ?? 'this command'}: only decrypt and encrypt take it (a .sops.yaml stores: setting applies everywhere)`);
       if (!arg.includes('=')) i++;
       continue;
     }
@@ -173,14 +191,19 @@ function rewriteLegacy(args: readonly string[]): string[] {
  */
 export function rewriteSopsArgs(argv: readonly string[], env: SopsRewriteEnv): SopsRewrite {
   const warnings: string[] = [];
+  const args = rewriteForm(argv, env);
+  return { args: SOPS_COMMANDS.has(args[0] ?? '') ? dropIndent(args, warnings) : args, warnings };
+}
+
+function rewriteForm(argv: readonly string[], env: SopsRewriteEnv): string[] {
   const first = argv[0];
-  if (first === undefined || first === '--help' || first === '-h' || first === '--version' || first === '-V' || first === 'help') return { args: [...argv], warnings };
-  if (first === 'updatekeys') return { args: ['rekey', ...stripSharedFlags(argv.slice(1), warnings)], warnings };
-  if (SOPS_COMMANDS.has(first)) return { args: [first, ...stripSharedFlags(argv.slice(1), warnings)], warnings };
-  if (first.startsWith('-')) return { args: rewriteLegacy(stripSharedFlags(argv, warnings)), warnings };
-  if (env.commands.has(first)) return { args: [...argv], warnings };
+  if (first === undefined || first === '--help' || first === '-h' || first === '--version' || first === '-V' || first === 'help') return [...argv];
+  if (first === 'updatekeys') return ['rekey', ...stripSharedFlags(argv.slice(1))];
+  if (SOPS_COMMANDS.has(first)) return [first, ...stripSharedFlags(argv.slice(1))];
+  if (first.startsWith('-')) return rewriteLegacy(stripSharedFlags(argv));
+  if (env.commands.has(first)) return [...argv];
   // `sops FILE` edits FILE, creating it when missing. As `secrets`, a missing name is a file only when it
   // looks like one (a dot or a slash): a mistyped command stays an error with a "did you mean".
-  if (env.asSops || env.exists(first) || /[./]/.test(first)) return { args: ['edit', ...stripSharedFlags(argv, warnings)], warnings };
-  return { args: [...argv], warnings };
+  if (env.asSops || env.exists(first) || /[./]/.test(first)) return ['edit', ...stripSharedFlags(argv)];
+  return [...argv];
 }

@@ -18,7 +18,8 @@ describe('rewriteSopsArgs', () => {
     [['--set=["a"][0] "v"', 'f.yaml'], ['set', 'f.yaml', '["a"][0]', '"v"']],
     [['--ignore-mac', 'f.yaml'], ['edit', '--ignore-mac', 'f.yaml']],
     [['updatekeys', '-y', 'a.yaml', 'b.yaml'], ['rekey', '-y', 'a.yaml', 'b.yaml']],
-    [['-d', '--verbose', '--indent', '2', 'f.yaml'], ['decrypt', 'f.yaml']],
+    [['-d', '--verbose', '--indent', '2', 'f.yaml'], ['decrypt', '--indent', '2', 'f.yaml']],
+    [['-r', '-i', '--indent', '2', 'f.yaml'], ['rotate', '--in-place', 'f.yaml']],
     [['decrypt', '--verbose', 'f.yaml'], ['decrypt', 'f.yaml']],
     [['new.yaml'], ['edit', 'new.yaml']],
     [['check'], ['check']],
@@ -34,8 +35,10 @@ describe('rewriteSopsArgs', () => {
     expect(rewrite(['secret'], true)).toEqual(['edit', 'secret']);
   });
 
-  it('--indent is reported as ignored', () => {
-    expect(rewriteSopsArgs(['-d', '--indent=2', 'f.yaml'], { exists: () => false, commands: COMMANDS, asSops: false }).warnings).toHaveLength(1);
+  it('--indent is kept for decrypt and encrypt, reported as ignored elsewhere', () => {
+    const env = { exists: (): boolean => false, commands: COMMANDS, asSops: false };
+    expect(rewriteSopsArgs(['-d', '--indent=2', 'f.yaml'], env).warnings).toEqual([]);
+    expect(rewriteSopsArgs(['--indent=2', 'f.yaml'], env)).toEqual({ args: ['edit', 'f.yaml'], warnings: [expect.stringContaining('--indent is ignored by edit')] });
   });
 
   it.each([

@@ -26,6 +26,8 @@ export interface DecryptOptions {
   readonly identities: readonly string[];
   /** `-i`/`--in-place`: replace the encrypted file with its plaintext (as sops decrypt -i). */
   readonly inPlace?: boolean;
+  /** `--indent`: YAML/JSON output indentation (sops' global flag). */
+  readonly indent?: number;
 }
 
 /** Decrypts the file's bytes with the identities of the options. */
@@ -59,7 +61,7 @@ export async function decrypt(ctx: Context, options: DecryptOptions): Promise<nu
   const bytes = await readInput(ctx, options.file);
   const opened = await open(ctx, options, inputFormat, bytes);
   for (const w of opened.warnings) printWarning(ctx, w);
-  const store = storeFor(outputFormat);
+  const store = storeFor(outputFormat, options.indent === undefined ? {} : { indent: options.indent });
   let out: Uint8Array;
   if (path) {
     const value = getAtPath(opened.document, path);

@@ -38,6 +38,8 @@ export interface EncryptOptions {
   readonly filenameOverride?: string;
   readonly rules: CryptRules;
   readonly shamirThreshold?: number;
+  /** `--indent`: output indentation, over the `.sops.yaml` stores: setting (sops' global flag). */
+  readonly indent?: number;
   readonly now?: Date;
 }
 
@@ -71,7 +73,8 @@ export async function encrypt(ctx: Context, options: EncryptOptions): Promise<nu
   const config = found ? await loadConfig(found) : null;
   if (found?.note) printNote(ctx, `secrets: ${found.note}`);
   for (const w of config?.warnings ?? []) printWarning(ctx, w);
-  if (config) {
+  if (options.indent !== undefined) stores = { indent: options.indent };
+  else if (config) {
     const indent = outputFormat === 'yaml' ? config.stores.yamlIndent : outputFormat === 'json' ? config.stores.jsonIndent : outputFormat === 'binary' ? config.stores.jsonBinaryIndent : undefined;
     if (indent !== undefined) stores = { indent };
   }
