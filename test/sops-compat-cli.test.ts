@@ -33,6 +33,8 @@ interface Row {
   readonly stderr?: string;
   /** The expected value of what is compared (stdout, the decryption or the raw file). */
   readonly want?: string;
+  /** Run with no private key anywhere. */
+  readonly noKey?: boolean;
   /** Run without a .sops.yaml (keys only from flags or SOPS_AGE_RECIPIENTS). */
   readonly noConfig?: boolean;
 }
@@ -79,6 +81,8 @@ const ROWS: readonly Row[] = [
   // sops' exit statuses (cmd/sops/codes): 1 metadata not found, 100 no file, 2 unparsable input,
   // 7 bad --set, 8 conflicting parameters, 201 editor failed.
   { args: ['-d', 'plain.yaml'], status: 1, stderr: 'sops metadata not found' },
+  { args: ['-d', 'plain.yaml'], status: 1, stderr: 'sops metadata not found', noKey: true },
+  { args: ['-d', 'enc.yaml'], status: 128, noKey: true },
   { args: ['-d', 'missing.yaml'], status: 100 },
   { args: ['updatekeys', '-y', 'missing.yaml'], status: 100, stderr: 'does not exist' },
   { args: ['-e', 'bad.yaml'], status: 2 },
@@ -105,7 +109,7 @@ async function freshRepo(withConfig = true): Promise<string> {
 async function outcome(row: Row, bin: string | undefined): Promise<Record<string, unknown>> {
   const cwd = await freshRepo(row.noConfig !== true);
   const envRow = Object.fromEntries(Object.entries(row.env ?? {}).map(([k, v]) => [k, v === 'WRITER' ? join(cwd, 'writer.sh') : v]));
-  const env = { SOPS_AGE_KEY_FILE: adminKey, ...envRow };
+  const env = { ...(row.noKey === true ? {} : { SOPS_AGE_KEY_FILE: adminKey }), ...envRow };
   const r: CliResult = await runProcess(row.args, { cwd, env, ...(bin ? { bin } : {}) });
   const decrypt = async (file: string): Promise<string> => (await runProcess(['decrypt', file], { cwd, env: { SOPS_AGE_KEY_FILE: adminKey } })).stdout;
   // Notes ("secrets: file has not changed") are not errors: the grammar is checked on failures.
@@ -131,7 +135,7 @@ beforeAll(async () => {
 });
 
 describe('sops command lines, as `secrets` and as `sops`', () => {
-  it.each(ROWS.map((row) => [row.args.join(' ') + (row.env ? ` (${Object.keys(row.env).join(', ')})` : ''), row] as const))('%s', async (_name, row) => {
+  it.each(ROWS.map((row) => [row.args.join(' ') + (row.env ? ` (${Object.keys(row.env).join(', ')})` : '') + (row.noKey ? ' (no key)' : '') + (row.noConfig ? ' (no .sops.yaml)' : ''), row] as const))('%s', async (_name, row) => {
     const asSecrets = await outcome(row, undefined);
     const asSops = await outcome(row, sopsBin);
     expect(asSecrets['status']).toBe(row.status);

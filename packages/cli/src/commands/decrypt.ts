@@ -32,13 +32,15 @@ export interface DecryptOptions {
 
 /** Decrypts the file's bytes with the identities of the options. */
 async function open(ctx: Context, options: DecryptOptions, format: Format, bytes: Uint8Array): Promise<OpenedFile> {
-  // Parsed before any key is looked for, as sops: a plaintext file is "sops metadata not found" (exit 1),
-  // not "no identities" (128).
-  loadSopsFile(bytes, format);
-  const { identities, places } = await loadIdentities(ctx, options.identities);
+  let places: Awaited<ReturnType<typeof loadIdentities>>['places'] = [];
   try {
-    return await openSopsFile(bytes, { format, identities, passphrase: passphrasePrompt(ctx), ignoreMac: options.ignoreMac });
+    const loaded = await loadIdentities(ctx, options.identities);
+    places = loaded.places;
+    return await openSopsFile(bytes, { format, identities: loaded.identities, passphrase: passphrasePrompt(ctx), ignoreMac: options.ignoreMac });
   } catch (error) {
+    // As sops, a file that is not a sops file is "sops metadata not found" (exit 1) whether or not keys
+    // were found: parsed here, on failure only, so a good file is parsed once.
+    loadSopsFile(bytes, format);
     throw withPlaces(error, places);
   }
 }
