@@ -29,6 +29,8 @@ export interface RunOptions {
   readonly home?: string;
   /** Answers to terminal prompts, in order; absent = no terminal. */
   readonly promptAnswers?: string[];
+  /** runProcess: the script to run instead of the CLI's bin (e.g. a symlink named `sops` to it). */
+  readonly bin?: string;
 }
 
 /** Runs the CLI in-process with a fake context. The env is exactly `options.env` (no process env). */
@@ -66,7 +68,7 @@ export function runProcess(args: readonly string[], options: RunOptions = {}): P
   const env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: options.home ?? '/nonexistent-home' };
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [options.bin ?? CLI_BIN, ...args], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));

@@ -2,7 +2,7 @@
  * Error code → exit status, in one table. Numbers follow sops' cmd/sops/codes/codes.go wherever sops has
  * one, so scripts written against sops keep working (51 MAC mismatch, 128 no data key, 200 unchanged …).
  */
-import type { ErrorCode } from '@secrets/core';
+import type { ErrorCode, SecretsError } from '@secrets/core';
 
 /** Exit statuses that are not tied to an error code. */
 export const EXIT = {
@@ -51,4 +51,13 @@ const TABLE: Readonly<Record<ErrorCode, number>> = {
 /** The exit status for an error code. */
 export function exitCodeFor(code: ErrorCode): number {
   return TABLE[code];
+}
+
+/**
+ * The exit status for an error: its code's, except that an editor that could not be run or failed is
+ * sops' NoEditorFound (201), whatever the reason (sops: "Could not run editor").
+ */
+export function exitStatusFor(error: SecretsError): number {
+  if (error.code === 'USAGE' && error.details['editor'] === true) return EXIT.noEditorFound;
+  return exitCodeFor(error.code);
 }

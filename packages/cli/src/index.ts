@@ -3,6 +3,6 @@
  *
  * @packageDocumentation
  */
-export { run, cliVersion } from './run.js';
+export { run, cliVersion, type RunOptions } from './run.js';
 export { processContext, type Context, type Input, type Output } from './context.js';
 export { exitCodeFor, EXIT } from './exit-codes.js';

@@ -8,8 +8,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { isSecretsError } from '@secrets/core';
 import { Interrupted } from './cleanup.js';
 import type { Context } from './context.js';
-import { exitCodeFor, EXIT } from './exit-codes.js';
-import { printError } from './output.js';
+import { exitStatusFor, EXIT } from './exit-codes.js';
+import { printError, printWarning } from './output.js';
+import { rewriteSopsArgs } from './sops-compat.js';
 
 // Each command's module is loaded only when that command runs: startup is most of a small command's
 // time (see docs/benchmarks.md).
@@ -94,6 +95,12 @@ function examples(lines: readonly string[]): string {
   return `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
 }
 
+/** commander's error text in our grammar: `secrets: error: …`, its suggestion as `secrets: hint: did you mean …`. */
+function commanderErrorText(s: string): string {
+  const text = s.replace(/\n\(Did you mean (.*)\?\)\n?$/, '\nsecrets: hint: did you mean $1?\n');
+  return `secrets: ${text.startsWith('error: ') ? text : `error: ${text}`}`;
+}
+
 /** The top-level commands, for dispatch without building all of them. */
 const COMMANDS: ReadonlySet<string> = new Set(['ssh-to-age', 'decrypt', 'encrypt', 'edit', 'set', 'unset', 'rotate', 'rekey', 'hosts', 'users', 'check', 'exec-env', 'exec-file', 'git-setup', 'textconv', 'completion', 'agenix', 'nix', 'filestatus', 'identities', 'age']);
 
@@ -114,7 +121,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       writeOut: (s) => ctx.stdout.write(s),
       writeErr: (s) => ctx.stderr.write(s),
       // commander's own errors ("error: unknown option …") in our grammar
-      outputError: (s, write) => write(`secrets: ${s.startsWith('error: ') ? s : `error: ${s}`}`),
+      outputError: (s, write) => write(commanderErrorText(s)),
     })
     .addHelpText(
       'after',
@@ -122,6 +129,9 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
         'secrets ssh-to-age -i /etc/ssh/ssh_host_ed25519_key.pub',
         'ssh-keyscan host.example | secrets ssh-to-age',
         'secrets ssh-to-age --private-key -i ~/.ssh/id_ed25519 -o keys.txt',
+        '',
+        "sops' command lines work as written: secrets -d FILE, -e [-i] FILE, -r -i FILE, --set '[\"a\"] 1' FILE,",
+        'updatekeys -y FILE…, and FILE alone to edit or create it. Under the name sops (a symlink) it is sops.',
       ]),
     );
 
@@ -160,6 +170,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--ignore-mac', 'decrypt even if the MAC does not match (the file may have been tampered with)', false)
       .option('--output <file>', 'write here (mode 0600) instead of stdout; never one of the inputs (the file, an identity file)')
       .option('-i, --in-place', 'replace the encrypted file with its plaintext, as sops decrypt -i', false)
+      .option('--indent <n>', 'indentation of YAML (spaces) or JSON (spaces; -1 = tab) output, as sops (default: .sops.yaml stores:, else sops\' 4 / tab)', (v: string) => Number.parseInt(v, 10))
       .option('--identity <file>', 'use this identity file instead of discovery (repeatable)', collect, [])
       .addHelpText(
         'after',
@@ -169,8 +180,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'SOPS_AGE_SSH_PRIVATE_KEY_FILE=/etc/ssh/ssh_host_ed25519_key secrets decrypt --output-type json secrets.yaml',
         ]),
       )
-      .action((file: string, opts: { inputType?: string; outputType?: string; extract?: string; ignoreMac: boolean; output?: string; identity: string[]; inPlace: boolean }) => {
-        setResult(decrypt(ctx, { file, ignoreMac: opts.ignoreMac, identities: opts.identity, inPlace: opts.inPlace, ...pick(opts, ['inputType', 'outputType', 'extract', 'output']) }));
+      .action((file: string, opts: { inputType?: string; outputType?: string; extract?: string; ignoreMac: boolean; output?: string; identity: string[]; inPlace: boolean; indent?: number }) => {
+        setResult(decrypt(ctx, { file, ignoreMac: opts.ignoreMac, identities: opts.identity, inPlace: opts.inPlace, ...pick(opts, ['inputType', 'outputType', 'extract', 'output', 'indent']) }));
       });
   }
 
@@ -179,7 +190,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .command('encrypt')
       .description('encrypt a plaintext file for the recipients of its .sops.yaml creation rule, or --age')
       .argument('<file>', 'the plaintext file')
-      .option('--age <recipients>', 'comma-separated age1… / ssh-ed25519 / ssh-rsa recipients (repeatable); replaces .sops.yaml keys', collect, [])
+      .option('-a, --age <recipients>', 'comma-separated age1… / ssh-ed25519 / ssh-rsa recipients (repeatable); replaces .sops.yaml keys', collect, [])
       .option('-i, --in-place', 'replace the file instead of writing to stdout', false)
       .option('--output <file>', 'write here instead of stdout')
       .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
@@ -193,6 +204,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--unencrypted-comment-regex <re>', 'values after a comment matching this stay plaintext')
       .option('--encrypted-comment-regex <re>', 'only values after a comment matching this are encrypted')
       .option('--mac-only-encrypted', 'only encrypted values go into the MAC', false)
+      .option('--indent <n>', 'indentation of YAML (spaces) or JSON (spaces; -1 = tab) output, as sops (default: .sops.yaml stores:, else sops\' 4 / tab)', (v: string) => Number.parseInt(v, 10))
       .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt', (v: string) => Number.parseInt(v, 10))
       .addHelpText(
         'after',
@@ -214,6 +226,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
             rules,
             ...pick(opts as Record<string, string | undefined>, ['inputType', 'outputType', 'output', 'config', 'filenameOverride']),
             ...(typeof opts['shamirSecretSharingThreshold'] === 'number' ? { shamirThreshold: opts['shamirSecretSharingThreshold'] } : {}),
+            ...(typeof opts['indent'] === 'number' ? { indent: opts['indent'] } : {}),
           }),
         );
       });
@@ -229,6 +242,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--editor <command>', 'editor to run; - reads the new plaintext from stdin (scripts, CI)')
       .option('--allow-disk-tmp', 'allow the plaintext on a persistent disk when no tmpfs exists (a warning is printed)', false)
       .option('--config <file>', 'the .sops.yaml to use for a new file')
+      .option('-a, --age <recipients>', 'for a new file: comma-separated recipients (repeatable; default $SOPS_AGE_RECIPIENTS), replacing .sops.yaml keys as sops does', collect, [])
       .addHelpText(
         'after',
         examples([
@@ -242,8 +256,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'SIGTERM/SIGHUP during an edit reach the editor first; nothing is written (exit 143/129).',
         ]),
       )
-      .action((file: string, opts: { inputType?: string; ignoreMac: boolean; editor?: string; allowDiskTmp: boolean; config?: string }) => {
-        setResult(edit(ctx, { file, ignoreMac: opts.ignoreMac, allowDiskTmp: opts.allowDiskTmp, ...pick(opts, ['inputType', 'editor', 'config']) }));
+      .action((file: string, opts: { inputType?: string; ignoreMac: boolean; editor?: string; allowDiskTmp: boolean; config?: string; age: string[] }) => {
+        setResult(edit(ctx, { file, ignoreMac: opts.ignoreMac, allowDiskTmp: opts.allowDiskTmp, age: opts.age, ...pick(opts, ['inputType', 'editor', 'config']) }));
       });
   }
 
@@ -697,20 +711,24 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
   return program;
 }
 
+/** How the program was invoked. */
+export interface RunOptions {
+  /** Invoked under the name `sops` (a symlink): a bare missing FILE is always a file to create, as sops. */
+  readonly asSops?: boolean;
+}
+
 /**
  * Runs the CLI with `argv` (without the node and script entries) in `ctx`.
  *
  * @returns the process exit status; every user error has been printed in the CLI grammar
  */
-export async function run(argv: readonly string[], ctx: Context): Promise<number> {
+export async function run(argv: readonly string[], ctx: Context, options: RunOptions = {}): Promise<number> {
   let result: Promise<number> = Promise.resolve(EXIT.ok);
   let args = argv[0] === 'ssh-to-age' ? ['ssh-to-age', ...normalizeSshToAgeArgs(argv.slice(1))] : [...argv];
   try {
-    // sops: a bare `sops FILE` edits it. Only for an existing file, so a mistyped command stays an error.
-    const first = args[0];
-    if (first !== undefined && !first.startsWith('-') && first !== 'help' && !COMMANDS.has(first) && existsSync(resolve(ctx.cwd, first))) {
-      args = ['edit', ...args];
-    }
+    const rewritten = rewriteSopsArgs(args, { exists: (p) => existsSync(resolve(ctx.cwd, p)), commands: COMMANDS, asSops: options.asSops === true });
+    args = rewritten.args;
+    for (const warning of rewritten.warnings) printWarning(ctx, warning);
     // Completion and unknown commands (suggestions) need the whole tree.
     const only = args[0] !== undefined && COMMANDS.has(args[0]) && args[0] !== 'completion' ? args[0] : undefined;
     const program = buildProgram(
@@ -741,7 +759,7 @@ function handleError(ctx: Context, error: unknown): number {
   if (error instanceof Interrupted) return error.status;
   if (isSecretsError(error)) {
     printError(ctx, error.message, error.hints);
-    return exitCodeFor(error.code);
+    return exitStatusFor(error);
   }
   const message = error instanceof Error ? error.message : String(error);
   printError(ctx, `internal error: ${message.toLowerCase()}`, ['this is a bug in secrets; please report it with the command you ran']);

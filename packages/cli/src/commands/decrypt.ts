@@ -3,7 +3,7 @@
  * missing file, 128 no data key, 51 MAC mismatch, 91 bad tree path). Its own module so that it loads
  * nothing `encrypt` needs (configuration, recipients).
  */
-import { SecretsError, formatFor, getAtPath, openSopsFile, parseTreePath, storeFor, type Format, type OpenedFile } from '@secrets/core';
+import { SecretsError, formatFor, getAtPath, loadSopsFile, openSopsFile, parseTreePath, storeFor, type Format, type OpenedFile } from '@secrets/core';
 import type { Context } from '../context.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
 import { readInput, replaceIfStill, resolvePath, writeOutput } from '../io.js';
@@ -26,14 +26,21 @@ export interface DecryptOptions {
   readonly identities: readonly string[];
   /** `-i`/`--in-place`: replace the encrypted file with its plaintext (as sops decrypt -i). */
   readonly inPlace?: boolean;
+  /** `--indent`: YAML/JSON output indentation (sops' global flag). */
+  readonly indent?: number;
 }
 
 /** Decrypts the file's bytes with the identities of the options. */
 async function open(ctx: Context, options: DecryptOptions, format: Format, bytes: Uint8Array): Promise<OpenedFile> {
-  const { identities, places } = await loadIdentities(ctx, options.identities);
+  let places: Awaited<ReturnType<typeof loadIdentities>>['places'] = [];
   try {
-    return await openSopsFile(bytes, { format, identities, passphrase: passphrasePrompt(ctx), ignoreMac: options.ignoreMac });
+    const loaded = await loadIdentities(ctx, options.identities);
+    places = loaded.places;
+    return await openSopsFile(bytes, { format, identities: loaded.identities, passphrase: passphrasePrompt(ctx), ignoreMac: options.ignoreMac });
   } catch (error) {
+    // As sops, a file that is not a sops file is "sops metadata not found" (exit 1) whether or not keys
+    // were found: parsed here, on failure only, so a good file is parsed once.
+    loadSopsFile(bytes, format);
     throw withPlaces(error, places);
   }
 }
@@ -56,7 +63,7 @@ export async function decrypt(ctx: Context, options: DecryptOptions): Promise<nu
   const bytes = await readInput(ctx, options.file);
   const opened = await open(ctx, options, inputFormat, bytes);
   for (const w of opened.warnings) printWarning(ctx, w);
-  const store = storeFor(outputFormat);
+  const store = storeFor(outputFormat, options.indent === undefined ? {} : { indent: options.indent });
   let out: Uint8Array;
   if (path) {
     const value = getAtPath(opened.document, path);

@@ -22,6 +22,7 @@ import {
   ruleRecipients,
   loadConfig,
   matchCreationRule,
+  parseRecipient,
   pickCryptRules,
   storeFor,
   updateSopsFile,
@@ -46,6 +47,8 @@ export interface EditOptions {
   readonly editor?: string;
   readonly allowDiskTmp: boolean;
   readonly config?: string;
+  /** `--age`: recipients for a new file (comma-separated, repeatable); replaces the rule's keys, as sops. */
+  readonly age?: readonly string[];
   readonly now?: Date;
 }
 
@@ -107,6 +110,32 @@ async function edited(ctx: Context, options: EditOptions, format: Format, plaint
 }
 
 /**
+ * Who may read a new file and how it is written: `--age` (or SOPS_AGE_RECIPIENTS, the flag's sops
+ * environment variable) replaces the rule's key groups with one group, as in sops; the rule still gives
+ * the encryption-selection rules and store settings when a `.sops.yaml` exists.
+ *
+ * @throws SecretsError CONFIG_NOT_FOUND when there is neither a key flag nor a `.sops.yaml`
+ */
+async function newFileSettings(ctx: Context, options: EditOptions, format: Format, path: string) {
+  const ageFlags = options.age !== undefined && options.age.length > 0 ? options.age : [ctx.env['SOPS_AGE_RECIPIENTS'] ?? ''];
+  const recipients = ageFlags.flatMap((a) => a.split(',')).map((r) => r.trim()).filter((r) => r !== '');
+  const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, target: path, ...(options.config ? { explicit: options.config } : {}), warn: (m) => printWarning(ctx, m) });
+  if (!found && recipients.length === 0) {
+    throw new SecretsError('CONFIG_NOT_FOUND', `${JSON.stringify(options.file)} does not exist and no .sops.yaml says who may read a new file`, {
+      hints: ['create a .sops.yaml with a creation rule for it, or pass --age age1… (or set SOPS_AGE_RECIPIENTS)'],
+    });
+  }
+  if (found?.note) printNote(ctx, `secrets: ${found.note}`);
+  const config = found ? await loadConfig(found) : null;
+  for (const w of config?.warnings ?? []) printWarning(ctx, w);
+  const rule = config && recipients.length === 0 ? matchCreationRule(config, path) : null;
+  const keyGroups = rule && config ? ruleRecipients(rule, config.path) : [recipients.map((r) => parseRecipient(r))];
+  const indent = !config ? undefined : format === 'yaml' ? config.stores.yamlIndent : format === 'json' ? config.stores.jsonIndent : format === 'binary' ? config.stores.jsonBinaryIndent : undefined;
+  const store: StoreOptions = indent === undefined ? {} : { indent };
+  return { keyGroups, shamirThreshold: rule?.shamirThreshold ?? 0, rules: rule ? pickCryptRules(rule) : {}, store };
+}
+
+/**
  * Runs `secrets edit`.
  *
  * @returns 0 when written, 200 when nothing changed
@@ -137,27 +166,15 @@ export async function edit(ctx: Context, options: EditOptions): Promise<number> 
     return 0;
   }
 
-  // A new file: keys and settings from its creation rule.
-  const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, target: path, ...(options.config ? { explicit: options.config } : {}), warn: (m) => printWarning(ctx, m) });
-  if (!found) {
-    throw new SecretsError('CONFIG_NOT_FOUND', `${JSON.stringify(options.file)} does not exist and no .sops.yaml says who may read a new file`, {
-      hints: ['create a .sops.yaml with a creation rule for it, or `secrets encrypt --age …` an existing plaintext'],
-    });
-  }
-  if (found.note) printNote(ctx, `secrets: ${found.note}`);
-  const config = await loadConfig(found);
-  for (const w of config.warnings) printWarning(ctx, w);
-  const rule = matchCreationRule(config, path);
-  const keyGroups = ruleRecipients(rule, config.path);
+  // A new file: keys and settings from its creation rule, or (as sops) from --age / SOPS_AGE_RECIPIENTS.
+  const { keyGroups, shamirThreshold, rules, store } = await newFileSettings(ctx, options, format, path);
   const doc = await edited(ctx, options, format, exampleTree(format), options.file);
   if (doc === null) {
     printNote(ctx, 'secrets: file has not changed, exiting');
     return EXIT.fileHasNotBeenModified;
   }
   if (doc.branches.length === 0) throw new SecretsError('SOPS_EMPTY_DOCUMENT', 'the file is empty: there is nothing to encrypt');
-  const indent = format === 'yaml' ? config.stores.yamlIndent : format === 'json' ? config.stores.jsonIndent : format === 'binary' ? config.stores.jsonBinaryIndent : undefined;
-  const store: StoreOptions = indent === undefined ? {} : { indent };
-  const bytes = await createSopsFile(doc, { format, keyGroups, shamirThreshold: rule.shamirThreshold, rules: pickCryptRules(rule), now: options.now ?? new Date(), store });
+  const bytes = await createSopsFile(doc, { format, keyGroups, shamirThreshold, rules, now: options.now ?? new Date(), store });
   const { mkdir } = await import('node:fs/promises');
   await mkdir(join(path, '..'), { recursive: true });
   // Created under the same lock-and-compare as every write: if someone created it meanwhile, it is kept

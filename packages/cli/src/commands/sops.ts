@@ -16,6 +16,8 @@ import {
   type AgeRecipient,
   type CryptRules,
   type StoreOptions,
+  type Document,
+  type Format,
 } from '@secrets/core';
 import type { Context } from '../context.js';
 import { readInput, resolvePath, writeOutput } from '../io.js';
@@ -36,6 +38,8 @@ export interface EncryptOptions {
   readonly filenameOverride?: string;
   readonly rules: CryptRules;
   readonly shamirThreshold?: number;
+  /** `--indent`: output indentation, over the `.sops.yaml` stores: setting (sops' global flag). */
+  readonly indent?: number;
   readonly now?: Date;
 }
 
@@ -50,7 +54,7 @@ export async function encrypt(ctx: Context, options: EncryptOptions): Promise<nu
   const inputFormat = formatOption(options.inputType, name, '--input-type');
   const outputFormat = formatOption(options.outputType ?? options.inputType, name, '--output-type');
   const bytes = await readInput(ctx, options.file);
-  const document = storeFor(inputFormat).loadPlain(bytes);
+  const document = loadPlainInput(inputFormat, bytes);
   if (document.branches.length === 0) {
     throw new SecretsError('SOPS_EMPTY_DOCUMENT', 'the file is empty: there is nothing to encrypt', { hints: ['sops needs at least one document; write e.g. "key: value"'] });
   }
@@ -62,12 +66,15 @@ export async function encrypt(ctx: Context, options: EncryptOptions): Promise<nu
   let rules: CryptRules = options.rules;
   let shamirThreshold = options.shamirThreshold ?? 0;
   let stores: StoreOptions = {};
-  const recipients = options.age.flatMap((a) => a.split(',')).map((r) => r.trim()).filter((r) => r !== '');
+  // sops: the --age flag's value comes from SOPS_AGE_RECIPIENTS when the flag is absent.
+  const ageFlags = options.age.length > 0 ? options.age : [ctx.env['SOPS_AGE_RECIPIENTS'] ?? ''];
+  const recipients = ageFlags.flatMap((a) => a.split(',')).map((r) => r.trim()).filter((r) => r !== '');
   const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, target: resolvePath(ctx, name), ...(options.config ? { explicit: options.config } : {}), warn: (m) => printWarning(ctx, m) });
   const config = found ? await loadConfig(found) : null;
   if (found?.note) printNote(ctx, `secrets: ${found.note}`);
   for (const w of config?.warnings ?? []) printWarning(ctx, w);
-  if (config) {
+  if (options.indent !== undefined) stores = { indent: options.indent };
+  else if (config) {
     const indent = outputFormat === 'yaml' ? config.stores.yamlIndent : outputFormat === 'json' ? config.stores.jsonIndent : outputFormat === 'binary' ? config.stores.jsonBinaryIndent : undefined;
     if (indent !== undefined) stores = { indent };
   }
@@ -89,6 +96,21 @@ export async function encrypt(ctx: Context, options: EncryptOptions): Promise<nu
   const target = options.inPlace ? options.file : (options.output ?? '-');
   await writeOutput(ctx, target, file);
   return 0;
+}
+
+/**
+ * Parses the plaintext to encrypt. Input that does not parse is sops' CouldNotReadInputFile (exit 2),
+ * as sops' encrypt reports "Error unmarshalling file".
+ *
+ * @throws SecretsError IO_READ for input that does not parse; LIMIT_EXCEEDED as the store throws it
+ */
+function loadPlainInput(format: Format, bytes: Uint8Array): Document {
+  try {
+    return storeFor(format).loadPlain(bytes);
+  } catch (error) {
+    if (error instanceof SecretsError && error.code === 'SOPS_FORMAT_INVALID') throw new SecretsError('IO_READ', error.message, { hints: error.hints, cause: error });
+    throw error;
+  }
 }
 
 /**
