@@ -10,6 +10,7 @@ import { Interrupted } from './cleanup.js';
 import type { Context } from './context.js';
 import { exitStatusFor, EXIT } from './exit-codes.js';
 import { printError, printWarning } from './output.js';
+import { rewriteAgenixArgs } from './agenix-compat.js';
 import { rewriteSopsArgs } from './sops-compat.js';
 
 // Each command's module is loaded only when that command runs: startup is most of a small command's
@@ -727,7 +728,7 @@ export async function run(argv: readonly string[], ctx: Context, options: RunOpt
   let args = argv[0] === 'ssh-to-age' ? ['ssh-to-age', ...normalizeSshToAgeArgs(argv.slice(1))] : [...argv];
   try {
     const rewritten = rewriteSopsArgs(args, { exists: (p) => existsSync(resolve(ctx.cwd, p)), commands: COMMANDS, asSops: options.asSops === true });
-    args = rewritten.args;
+    args = rewriteAgenixArgs(rewritten.args);
     for (const warning of rewritten.warnings) printWarning(ctx, warning);
     // Completion and unknown commands (suggestions) need the whole tree.
     const only = args[0] !== undefined && COMMANDS.has(args[0]) && args[0] !== 'completion' ? args[0] : undefined;
