@@ -531,7 +531,22 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
     const agenix = program
       .command('agenix')
       .description('agenix\'s commands on .age files with a secrets.nix rules file (read without Nix; nix-instantiate for what needs it)')
-      .addHelpText('after', examples(['secrets agenix edit secrets/wifi.age', 'secrets agenix decrypt -i ~/.ssh/id_ed25519 secrets/wifi.age', 'secrets agenix rekey', 'secrets agenix export --all --out secrets/agenix secrets/example.yaml']));
+      .addHelpText(
+        'after',
+        examples([
+          'secrets agenix edit secrets/wifi.age',
+          'secrets agenix decrypt -i ~/.ssh/id_ed25519 secrets/wifi.age',
+          'secrets agenix rekey',
+          'secrets agenix export --all --out secrets/agenix secrets/example.yaml',
+          '',
+          "agenix's and ragenix's own forms work too: -e|--edit FILE is edit, -d|--decrypt FILE is decrypt,",
+          '-r|--rekey is rekey (files already encrypted to their rule stay byte-identical; rekey -f re-encrypts',
+          'every file, as agenix -r does); -i|--identity KEY (repeatable), --rules FILE or $RULES, --editor CMD',
+          '(- reads stdin) or $EDITOR, stdin that is not a terminal as the new content of -e; -v is accepted.',
+          'e.g. secrets agenix -e secret1.age; printf x | secrets agenix -e secret1.age; secrets agenix -r -i KEY',
+          'A passphrase-protected key is asked for once per run, however many files it opens.',
+        ]),
+      );
     agenix
       .command('decrypt')
       .description('decrypt an .age file to stdout')
