@@ -144,4 +144,30 @@ describe.skipIf(missing.length > 0)(`agenix and ragenix command lines${missing.l
     }
     for (const n of names) expect(sh('age', ['-d', '-i', adminKey, join(repo, n)])).toBe(`value of ${n}\n`);
   });
+
+  it('a wrong passphrase is asked for once too, fails every file that needs it and changes none (pty)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'secrets-agenix-pty-'));
+    roots.push(root);
+    const repo = join(root, 'repo');
+    mkdirSync(repo);
+    const pub = sshKey(join(root, 'id_ed25519'), 'correct horse');
+    const names = ['a.age', 'b.age', 'c.age'];
+    writeFileSync(join(repo, 'secrets.nix'), `{\n${names.map((n) => `  "${n}".publicKeys = [ "${pub}" "${admin}" ];`).join('\n')}\n}\n`);
+    for (const n of names) sh('age', ['-R', join(root, 'id_ed25519.pub'), '-o', join(repo, n)], `value of ${n}\n`);
+    const before = names.map((n) => readFileSync(join(repo, n)));
+    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: join(root, 'nohome'), TERM: 'xterm' };
+    const tmux = new TmuxSession(root, `'${process.execPath}' '${CLI_BIN}' agenix -r -i '${join(root, 'id_ed25519')}'`, repo, env);
+    try {
+      await tmux.waitFor('Enter passphrase');
+      tmux.type('wrong horse');
+      tmux.press('Enter');
+      const { status, screen } = await tmux.exitStatus();
+      expect(status, screen).not.toBe(0);
+      expect(screen.match(/Enter passphrase/g)?.length, screen).toBe(1);
+      expect(screen, screen).toContain('incorrect passphrase');
+    } finally {
+      tmux.close();
+    }
+    names.forEach((n, i) => expect(readFileSync(join(repo, n))).toEqual(before[i]));
+  });
 });
