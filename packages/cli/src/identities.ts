@@ -70,12 +70,21 @@ export function withPlaces(error: unknown, places: readonly IdentityPlace[]): un
   });
 }
 
+/** Answers per run (one Context is one run), shared by every callback made for it. */
+const answersByRun = new WeakMap<Context, Map<string, Promise<string>>>();
+
 /**
  * The passphrase callback for protected SSH keys and identity files. Answers are remembered per origin for
- * the run: the sops layer opens one age file per recipient entry, and a key must not be asked for twice.
+ * the whole run, not per callback: commands open one age file per recipient entry or per file (agenix
+ * rekey over many files), and a key must not be asked for twice (agenix#4: once per file is its pain).
  */
 export function passphrasePrompt(ctx: Context): (request: { origin: string; reason: string }) => Promise<string> {
-  const answers = new Map<string, Promise<string>>();
+  let answers = answersByRun.get(ctx);
+  if (!answers) {
+    answers = new Map<string, Promise<string>>();
+    answersByRun.set(ctx, answers);
+  }
+  const remembered = answers;
   const ask = async (request: { origin: string; reason: string }): Promise<string> => {
     if (!ctx.prompt) {
       throw new SecretsError('SSH_PASSPHRASE_REQUIRED', `a passphrase is needed for ${request.origin} but there is no terminal to ask on`, {
@@ -85,10 +94,10 @@ export function passphrasePrompt(ctx: Context): (request: { origin: string; reas
     return ctx.prompt(`Enter passphrase for ${request.origin}: `, { secret: true });
   };
   return (request) => {
-    let answer = answers.get(request.origin);
+    let answer = remembered.get(request.origin);
     if (!answer) {
       answer = ask(request);
-      answers.set(request.origin, answer);
+      remembered.set(request.origin, answer);
     }
     return answer;
   };

@@ -10,6 +10,7 @@ import { Interrupted } from './cleanup.js';
 import type { Context } from './context.js';
 import { exitStatusFor, EXIT } from './exit-codes.js';
 import { printError, printWarning } from './output.js';
+import { rewriteAgenixArgs } from './agenix-compat.js';
 import { rewriteSopsArgs } from './sops-compat.js';
 
 // Each command's module is loaded only when that command runs: startup is most of a small command's
@@ -530,7 +531,22 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
     const agenix = program
       .command('agenix')
       .description('agenix\'s commands on .age files with a secrets.nix rules file (read without Nix; nix-instantiate for what needs it)')
-      .addHelpText('after', examples(['secrets agenix edit secrets/wifi.age', 'secrets agenix decrypt -i ~/.ssh/id_ed25519 secrets/wifi.age', 'secrets agenix rekey', 'secrets agenix export --all --out secrets/agenix secrets/example.yaml']));
+      .addHelpText(
+        'after',
+        examples([
+          'secrets agenix edit secrets/wifi.age',
+          'secrets agenix decrypt -i ~/.ssh/id_ed25519 secrets/wifi.age',
+          'secrets agenix rekey',
+          'secrets agenix export --all --out secrets/agenix secrets/example.yaml',
+          '',
+          "agenix's and ragenix's own forms work too: -e|--edit FILE is edit, -d|--decrypt FILE is decrypt,",
+          '-r|--rekey is rekey (files already encrypted to their rule stay byte-identical; rekey -f re-encrypts',
+          'every file, as agenix -r does); -i|--identity KEY (repeatable), --rules FILE or $RULES, --editor CMD',
+          '(- reads stdin) or $EDITOR, stdin that is not a terminal as the new content of -e; -v is accepted.',
+          'e.g. secrets agenix -e secret1.age; printf x | secrets agenix -e secret1.age; secrets agenix -r -i KEY',
+          'A passphrase-protected key is asked for once per run, however many files it opens.',
+        ]),
+      );
     agenix
       .command('decrypt')
       .description('decrypt an .age file to stdout')
@@ -727,7 +743,7 @@ export async function run(argv: readonly string[], ctx: Context, options: RunOpt
   let args = argv[0] === 'ssh-to-age' ? ['ssh-to-age', ...normalizeSshToAgeArgs(argv.slice(1))] : [...argv];
   try {
     const rewritten = rewriteSopsArgs(args, { exists: (p) => existsSync(resolve(ctx.cwd, p)), commands: COMMANDS, asSops: options.asSops === true });
-    args = rewritten.args;
+    args = rewriteAgenixArgs(rewritten.args);
     for (const warning of rewritten.warnings) printWarning(ctx, warning);
     // Completion and unknown commands (suggestions) need the whole tree.
     const only = args[0] !== undefined && COMMANDS.has(args[0]) && args[0] !== 'completion' ? args[0] : undefined;
