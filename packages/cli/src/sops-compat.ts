@@ -45,7 +45,7 @@ const VALUE_FLAGS: ReadonlySet<string> = new Set([
 ]);
 
 /** Commands where sops' shared flags (`--verbose`, `--indent`, key services) are stripped or refused. */
-const SOPS_COMMANDS: ReadonlySet<string> = new Set(['decrypt', 'encrypt', 'edit', 'rotate', 'set', 'unset', 'rekey', 'filestatus', 'exec-env', 'exec-file']);
+const SOPS_COMMANDS: ReadonlySet<string> = new Set(['decrypt', 'encrypt', 'edit', 'rotate', 'set', 'unset', 'rekey', 'filestatus', 'exec-env', 'exec-file', 'groups']);
 
 type Mode = 'decrypt' | 'encrypt' | 'rotate' | 'set';
 const MODE_FLAGS: Readonly<Record<string, Mode>> = { '-d': 'decrypt', '--decrypt': 'decrypt', '-e': 'encrypt', '--encrypt': 'encrypt', '-r': 'rotate', '--rotate': 'rotate' };
