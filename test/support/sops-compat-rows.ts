@@ -91,6 +91,7 @@ export const ROWS: readonly Row[] = [
   // sops groups delete refuses to leave fewer groups than the threshold: 2 groups of threshold 2 need
   // a lower threshold to become one.
   { args: ['groups', 'delete', '--file', 'groups.yaml', '--shamir-secret-sharing-threshold', '1', '1', '-i'], status: 0, decrypts: 'groups.yaml', want: PLAIN, hostKey: 'run' },
+  { args: ['groups', 'delete', '-f', 'groups.yaml', '--shamir-secret-sharing-threshold', '1', '0'], status: 0, encryptedStdout: true, want: PLAIN, hostKey: 'both' },
   { args: ['groups', 'delete', '--file', 'groups.yaml', '1'], status: 1, stderr: 'Shamir threshold', hostKey: 'run' },
   // sops' exit statuses (cmd/sops/codes): 1 metadata not found, 100 no file, 2 unparsable input,
   // 7 bad --set, 8 conflicting parameters, 201 editor failed.

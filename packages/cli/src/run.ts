@@ -325,7 +325,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
     groups
       .command('add')
       .description('add a key group holding these recipients; output to stdout unless -i')
-      .requiredOption('--file <file>', 'the encrypted file')
+      .requiredOption('-f, --file <file>', 'the encrypted file')
       .option('-a, --age <recipients>', 'comma-separated age1… / ssh-ed25519 / ssh-rsa recipients of the new group (repeatable)', collect, [])
       .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt (default: the file\'s, or every group)', threshold)
       .option('-i, --in-place', 'replace the file', false)
@@ -338,7 +338,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .command('delete')
       .description('delete the key group at INDEX (0-based, as sops); output to stdout unless -i')
       .argument('<index>', 'the group\'s index, 0 for the first')
-      .requiredOption('--file <file>', 'the encrypted file')
+      .requiredOption('-f, --file <file>', 'the encrypted file')
       .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt (default: the file\'s)', threshold)
       .option('-i, --in-place', 'replace the file', false)
       .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
