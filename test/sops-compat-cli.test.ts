@@ -28,7 +28,7 @@ async function freshRepo(withConfig = true): Promise<string> {
   if (withConfig) writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - age: ${admin}\n`);
   writeFileSync(join(dir, 'plain.yaml'), PLAIN);
   writeFileSync(join(dir, 'bad.yaml'), 'a: [\n');
-  for (const name of ['enc.yaml', 'badmac.yaml', 'json.dat', 'groups.yaml']) copyFileSync(join(root, name), join(dir, name));
+  for (const name of ['enc.yaml', 'badmac.yaml', 'json.dat', 'yaml.dat', 'groups.yaml']) copyFileSync(join(root, name), join(dir, name));
   writeFileSync(join(dir, 'writer.sh'), '#!/bin/sh\nprintf "k: written\\n" > "$1"\n');
   chmodSync(join(dir, 'writer.sh'), 0o755);
   return dir;
@@ -69,7 +69,10 @@ beforeAll(async () => {
   const tampered = await runProcess(['encrypt', '--age', admin, join(root, 'tampered.yaml')]);
   expect(tampered.status).toBe(0);
   writeFileSync(join(root, 'badmac.yaml'), tampered.stdout.replace('c_unencrypted: x\n', 'c_unencrypted: tampered\n'));
-  // A JSON file under a name that does not say so, for the admin and the host (updatekeys drops the host).
+  const yaml = await runProcess(['encrypt', '--age', `${admin},${hostPub}`, join(root, 'plain.yaml')]);
+  expect(yaml.status).toBe(0);
+  writeFileSync(join(root, 'yaml.dat'), yaml.stdout);
+  // A JSON file under a name that does not say so (decrypt --filename-override).
   const json = await runProcess(['encrypt', '--output-type', 'json', '--age', `${admin},${hostPub}`, join(root, 'plain.yaml')]);
   expect(json.status).toBe(0);
   writeFileSync(join(root, 'json.dat'), json.stdout);
