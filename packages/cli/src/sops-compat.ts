@@ -4,9 +4,9 @@
  *
  * sops 3.13 (cmd/sops/main.go) keeps its pre-subcommand "legacy" form: `sops [flags] FILE`, where the
  * mode is one of `-e/--encrypt`, `-d/--decrypt`, `-r/--rotate`, `--set 'PATH VALUE'`, and no mode means
- * edit. `updatekeys` is our `rekey` of the named files. Flags for key services other than age are refused
- * with a clear error; `--verbose` is accepted (we have no extra logging); `--indent N` is passed to decrypt
- * and encrypt, and ignored with a warning elsewhere.
+ * edit. `updatekeys` is our `rekey` of the named files; `groups add/delete` are ours too. Flags for key
+ * services other than age are refused with a clear error; `--verbose` is accepted (we have no extra
+ * logging); `--indent N` is passed to decrypt and encrypt, and ignored with a warning elsewhere.
  */
 import { SecretsError } from '@secrets/core';
 
