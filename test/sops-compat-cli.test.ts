@@ -105,6 +105,23 @@ describe('sops command lines, as `secrets` and as `sops`', () => {
     expect(readFileSync(migrating, 'utf8')).toBe(next);
   });
 
+  it('groups add and delete keep values, mac and lastmodified byte for byte (sops: only the key groups change)', async () => {
+    const cwd = await freshRepo();
+    const env = { SOPS_AGE_KEY_FILE: adminKey, SOPS_AGE_SSH_PRIVATE_KEY_FILE: hostKey };
+    const kept = (text: string): string[] => text.split('\n').filter((l) => /^(a|b):|^\s+(mac|lastmodified):/.test(l));
+    const before = readFileSync(join(cwd, 'enc.yaml'), 'utf8');
+    expect((await runProcess(['groups', 'add', '--file', 'enc.yaml', '--age', hostPub, '-i'], { cwd, env, bin: sopsBin })).status).toBe(0);
+    const added = readFileSync(join(cwd, 'enc.yaml'), 'utf8');
+    expect(added).toContain('key_groups:');
+    expect(kept(added)).toEqual(kept(before));
+    expect(kept(before)).toHaveLength(4);
+    expect((await runProcess(['groups', 'delete', '--file', 'enc.yaml', '--shamir-secret-sharing-threshold', '1', '1', '-i'], { cwd, env })).status).toBe(0);
+    const deleted = readFileSync(join(cwd, 'enc.yaml'), 'utf8');
+    expect(deleted).not.toContain('key_groups:');
+    expect(deleted).not.toContain('ssh-ed25519');
+    expect(kept(deleted)).toEqual(kept(before));
+  });
+
   it('as `sops`, a bare missing name without a dot is a file to create (as sops); as `secrets`, an unknown command with a hint', async () => {
     const cwd = await freshRepo();
     const env = { SOPS_AGE_KEY_FILE: adminKey, EDITOR: join(cwd, 'writer.sh') };
