@@ -44,6 +44,8 @@ const nixSops = lazy(() => import('./commands/nix.js'), 'nixSops');
 const rotate = lazy(() => import('./commands/modify.js'), 'rotate');
 const setValue = lazy(() => import('./commands/modify.js'), 'setValue');
 const unsetValue = lazy(() => import('./commands/modify.js'), 'unsetValue');
+const groupsAdd = lazy(() => import('./commands/groups.js'), 'groupsAdd');
+const groupsDelete = lazy(() => import('./commands/groups.js'), 'groupsDelete');
 const sshToAge = lazy(() => import('./commands/ssh-to-age.js'), 'sshToAge');
 
 /** The CLI version, read from this package's package.json (works from src/ and dist/). */
@@ -103,7 +105,7 @@ function commanderErrorText(s: string): string {
 }
 
 /** The top-level commands, for dispatch without building all of them. */
-const COMMANDS: ReadonlySet<string> = new Set(['ssh-to-age', 'decrypt', 'encrypt', 'edit', 'set', 'unset', 'rotate', 'rekey', 'hosts', 'users', 'check', 'exec-env', 'exec-file', 'git-setup', 'textconv', 'completion', 'agenix', 'nix', 'filestatus', 'identities', 'age']);
+const COMMANDS: ReadonlySet<string> = new Set(['ssh-to-age', 'decrypt', 'encrypt', 'edit', 'set', 'unset', 'rotate', 'rekey', 'hosts', 'users', 'check', 'exec-env', 'exec-file', 'git-setup', 'textconv', 'completion', 'agenix', 'nix', 'filestatus', 'identities', 'age', 'groups']);
 
 /**
  * The command tree; with `only`, just that top-level command (building all ~25 commands with their help
@@ -169,6 +171,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--output-type <format>', 'format to write (default: the input type)')
       .option('--extract <path>', 'only this value, e.g. \'["app"]["db"][0]\'; strings are written raw')
       .option('--ignore-mac', 'decrypt even if the MAC does not match (the file may have been tampered with)', false)
+      .option('--filename-override <path>', 'pick the format as if the file were at this path (for stdin too), as sops')
       .option('--output <file>', 'write here (mode 0600) instead of stdout; never one of the inputs (the file, an identity file)')
       .option('-i, --in-place', 'replace the encrypted file with its plaintext, as sops decrypt -i', false)
       .option('--indent <n>', 'indentation of YAML (spaces) or JSON (spaces; -1 = tab) output, as sops (default: .sops.yaml stores:, else sops\' 4 / tab)', (v: string) => Number.parseInt(v, 10))
@@ -181,8 +184,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'SOPS_AGE_SSH_PRIVATE_KEY_FILE=/etc/ssh/ssh_host_ed25519_key secrets decrypt --output-type json secrets.yaml',
         ]),
       )
-      .action((file: string, opts: { inputType?: string; outputType?: string; extract?: string; ignoreMac: boolean; output?: string; identity: string[]; inPlace: boolean; indent?: number }) => {
-        setResult(decrypt(ctx, { file, ignoreMac: opts.ignoreMac, identities: opts.identity, inPlace: opts.inPlace, ...pick(opts, ['inputType', 'outputType', 'extract', 'output', 'indent']) }));
+      .action((file: string, opts: { inputType?: string; outputType?: string; extract?: string; ignoreMac: boolean; filenameOverride?: string; output?: string; identity: string[]; inPlace: boolean; indent?: number }) => {
+        setResult(decrypt(ctx, { file, ignoreMac: opts.ignoreMac, identities: opts.identity, inPlace: opts.inPlace, ...pick(opts, ['inputType', 'outputType', 'extract', 'output', 'indent', 'filenameOverride']) }));
       });
   }
 
@@ -274,10 +277,11 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--idempotent', 'do not write when the value is already set', false)
       .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
       .option('--output-type <format>', 'format the file is written back in (default: the input type), as sops set')
+      .option('--ignore-mac', 'change the file even if its MAC does not match (the new MAC will be correct), as sops', false)
       .addHelpText('after', examples(['secrets set secrets.yaml \'["db"]["password"]\' \'"hunter2"\'', 'printf \'"s3cret"\' | secrets set --value-stdin secrets.yaml \'["token"]\'']))
-      .action((file: string, path: string, value: string | undefined, opts: { valueStdin: boolean; valueFile: boolean; idempotent: boolean; inputType?: string; outputType?: string }) => {
+      .action((file: string, path: string, value: string | undefined, opts: { valueStdin: boolean; valueFile: boolean; idempotent: boolean; inputType?: string; outputType?: string; ignoreMac: boolean }) => {
         setResult(
-          setValue(ctx, { file, path, valueStdin: opts.valueStdin, valueFile: opts.valueFile, idempotent: opts.idempotent, ...(value === undefined ? {} : { value }), ...pick(opts, ['inputType', 'outputType']) }),
+          setValue(ctx, { file, path, valueStdin: opts.valueStdin, valueFile: opts.valueFile, idempotent: opts.idempotent, ignoreMac: opts.ignoreMac, ...(value === undefined ? {} : { value }), ...pick(opts, ['inputType', 'outputType']) }),
         );
       });
   }
@@ -290,9 +294,10 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .argument('<path>', 'what, e.g. \'["db"]["password"]\'')
       .option('--idempotent', 'succeed quietly when it is not there', false)
       .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+      .option('--ignore-mac', 'change the file even if its MAC does not match (the new MAC will be correct), as sops', false)
       .addHelpText('after', examples(['secrets unset secrets.yaml \'["old_token"]\'']))
-      .action((file: string, path: string, opts: { idempotent: boolean; inputType?: string }) => {
-        setResult(unsetValue(ctx, { file, path, idempotent: opts.idempotent, ...pick(opts, ['inputType']) }));
+      .action((file: string, path: string, opts: { idempotent: boolean; inputType?: string; ignoreMac: boolean }) => {
+        setResult(unsetValue(ctx, { file, path, idempotent: opts.idempotent, ignoreMac: opts.ignoreMac, ...pick(opts, ['inputType']) }));
       });
   }
 
@@ -312,6 +317,38 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       });
   }
 
+  if (wanted('groups')) {
+    const threshold = (v: string): number => Number.parseInt(v, 10);
+    const groups = program
+      .command('groups')
+      .description('add or delete a key group of one file (sops groups); the same data key is re-wrapped')
+      .addHelpText('after', examples(['secrets groups add --file secrets.yaml --age age1…,age1… -i', 'secrets groups delete --file secrets.yaml 1 -i']));
+    groups
+      .command('add')
+      .description('add a key group holding these recipients; output to stdout unless -i')
+      .requiredOption('-f, --file <file>', 'the encrypted file')
+      .option('-a, --age <recipients>', 'comma-separated age1… / ssh-ed25519 / ssh-rsa recipients of the new group (repeatable)', collect, [])
+      .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt (default: the file\'s, or every group)', threshold)
+      .option('-i, --in-place', 'replace the file', false)
+      .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+      .action((opts: { file: string; age: string[]; shamirSecretSharingThreshold?: number; inPlace: boolean; inputType?: string }) => {
+        const shamir = opts.shamirSecretSharingThreshold === undefined ? {} : { shamirThreshold: opts.shamirSecretSharingThreshold };
+        setResult(groupsAdd(ctx, { file: opts.file, age: opts.age, inPlace: opts.inPlace, ...shamir, ...pick(opts, ['inputType']) }));
+      });
+    groups
+      .command('delete')
+      .description('delete the key group at INDEX (0-based, as sops); output to stdout unless -i')
+      .argument('<index>', 'the group\'s index, 0 for the first')
+      .requiredOption('-f, --file <file>', 'the encrypted file')
+      .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt (default: the file\'s)', threshold)
+      .option('-i, --in-place', 'replace the file', false)
+      .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+      .action((index: string, opts: { file: string; shamirSecretSharingThreshold?: number; inPlace: boolean; inputType?: string }) => {
+        const shamir = opts.shamirSecretSharingThreshold === undefined ? {} : { shamirThreshold: opts.shamirSecretSharingThreshold };
+        setResult(groupsDelete(ctx, { file: opts.file, index, inPlace: opts.inPlace, ...shamir, ...pick(opts, ['inputType']) }));
+      });
+  }
+
   if (wanted('rekey')) {
     program
       .command('rekey')
@@ -320,6 +357,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('-y, --yes', 'apply without asking', false)
       .option('--rotate', 'also replace each file\'s data key (needed after removing a recipient)', false)
       .option('--config <file>', 'one .sops.yaml for every file (default: each file\'s nearest .sops.yaml, as sops finds it from there)')
+      .option('--input-type <format>', 'the format of the named files (default: from each file name), as sops updatekeys')
       .addHelpText(
         'after',
         examples([
@@ -331,8 +369,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'Files that cannot be opened are reported at the end; the others are still rekeyed.',
         ]),
       )
-      .action((files: string[], opts: { yes: boolean; rotate: boolean; config?: string }) => {
-        setResult(rekey(ctx, { files, yes: opts.yes, rotate: opts.rotate, ...pick(opts, ['config']) }));
+      .action((files: string[], opts: { yes: boolean; rotate: boolean; config?: string; inputType?: string }) => {
+        setResult(rekey(ctx, { files, yes: opts.yes, rotate: opts.rotate, ...pick(opts, ['config', 'inputType']) }));
       });
   }
 

@@ -4,9 +4,9 @@
  *
  * sops 3.13 (cmd/sops/main.go) keeps its pre-subcommand "legacy" form: `sops [flags] FILE`, where the
  * mode is one of `-e/--encrypt`, `-d/--decrypt`, `-r/--rotate`, `--set 'PATH VALUE'`, and no mode means
- * edit. `updatekeys` is our `rekey` of the named files. Flags for key services other than age are refused
- * with a clear error; `--verbose` is accepted (we have no extra logging); `--indent N` is passed to decrypt
- * and encrypt, and ignored with a warning elsewhere.
+ * edit. `updatekeys` is our `rekey` of the named files; `groups add/delete` are ours too. Flags for key
+ * services other than age are refused with a clear error; `--verbose` is accepted (we have no extra
+ * logging); `--indent N` is passed to decrypt and encrypt, and ignored with a warning elsewhere.
  */
 import { SecretsError } from '@secrets/core';
 
@@ -45,7 +45,7 @@ const VALUE_FLAGS: ReadonlySet<string> = new Set([
 ]);
 
 /** Commands where sops' shared flags (`--verbose`, `--indent`, key services) are stripped or refused. */
-const SOPS_COMMANDS: ReadonlySet<string> = new Set(['decrypt', 'encrypt', 'edit', 'rotate', 'set', 'unset', 'rekey', 'filestatus', 'exec-env', 'exec-file']);
+const SOPS_COMMANDS: ReadonlySet<string> = new Set(['decrypt', 'encrypt', 'edit', 'rotate', 'set', 'unset', 'rekey', 'filestatus', 'exec-env', 'exec-file', 'groups']);
 
 type Mode = 'decrypt' | 'encrypt' | 'rotate' | 'set';
 const MODE_FLAGS: Readonly<Record<string, Mode>> = { '-d': 'decrypt', '--decrypt': 'decrypt', '-e': 'encrypt', '--encrypt': 'encrypt', '-r': 'rotate', '--rotate': 'rotate' };

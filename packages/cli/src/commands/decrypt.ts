@@ -28,6 +28,8 @@ export interface DecryptOptions {
   readonly inPlace?: boolean;
   /** `--indent`: YAML/JSON output indentation (sops' global flag). */
   readonly indent?: number;
+  /** sops `--filename-override`: the name the format is taken from (stdin included) instead of the file's. */
+  readonly filenameOverride?: string;
 }
 
 /** Decrypts the file's bytes with the identities of the options. */
@@ -51,8 +53,9 @@ async function open(ctx: Context, options: DecryptOptions, format: Format, bytes
  * @returns exit status
  */
 export async function decrypt(ctx: Context, options: DecryptOptions): Promise<number> {
-  const inputFormat = formatOption(options.inputType, options.file, '--input-type');
-  const outputFormat = formatOption(options.outputType ?? options.inputType, options.file, '--output-type');
+  const name = options.filenameOverride ?? options.file;
+  const inputFormat = formatOption(options.inputType, name, '--input-type');
+  const outputFormat = formatOption(options.outputType ?? options.inputType, name, '--output-type');
   const path = options.extract === undefined ? undefined : parseTreePath(options.extract);
   if (options.inPlace === true && (options.output !== undefined || options.file === '-')) {
     throw new SecretsError('SOPS_RULES_CONFLICT', options.file === '-' ? 'cannot decrypt standard input in place' : 'cannot use --in-place and --output together');

@@ -72,9 +72,9 @@ const MAX_ATTEMPTS = 50;
  * A read-modify-write that is safe against concurrent writers: when another process changed the file in
  * between, the change is re-applied to its new content (up to {@link MAX_ATTEMPTS} times), so both writers' changes survive.
  */
-async function modifyWithRetry(ctx: Context, file: string, inputType: string | undefined, change: (target: OpenForWrite) => Uint8Array | null): Promise<void> {
+async function modifyWithRetry(ctx: Context, file: string, open: { inputType?: string; ignoreMac?: boolean }, change: (target: OpenForWrite) => Uint8Array | null): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const target = await openForWrite(ctx, file, inputType === undefined ? {} : { inputType });
+    const target = await openForWrite(ctx, file, open);
     const next = change(target);
     if (next === null) return;
     if (await replaceIfUnchanged(target, next, { retry: attempt < MAX_ATTEMPTS })) return;
@@ -110,6 +110,8 @@ export interface SetOptions {
   readonly inputType?: string;
   /** `--output-type`: the format the file is written back in (sops set). */
   readonly outputType?: string;
+  /** sops `--ignore-mac`: open a file whose MAC does not verify (the write gives it a correct one). */
+  readonly ignoreMac?: boolean;
   readonly now?: Date;
 }
 
@@ -125,7 +127,7 @@ export async function setValue(ctx: Context, options: SetOptions): Promise<numbe
   const value = jsonValue(text);
   const outputType = options.outputType;
   if (outputType !== undefined && !isFormat(outputType)) throw new SecretsError('USAGE', `unknown --output-type ${JSON.stringify(outputType)}`, { hints: ['one of yaml, json, dotenv, ini, binary'] });
-  await modifyWithRetry(ctx, options.file, options.inputType, (target) => {
+  await modifyWithRetry(ctx, options.file, openOptions(options), (target) => {
     const next = setAtPath(target.opened.document, path, value);
     if (options.idempotent && JSON.stringify(next, bigints) === JSON.stringify(target.opened.document, bigints)) return null;
     // sops set writes the file back with the output store: --output-type converts it.
@@ -135,12 +137,18 @@ export async function setValue(ctx: Context, options: SetOptions): Promise<numbe
   return 0;
 }
 
+/** The options {@link openForWrite} takes, from a command's (absent ones left out: exactOptionalPropertyTypes). */
+const openOptions = (o: { inputType?: string | undefined; ignoreMac?: boolean | undefined }): { inputType?: string; ignoreMac?: boolean } => ({
+  ...(o.inputType === undefined ? {} : { inputType: o.inputType }),
+  ...(o.ignoreMac === true ? { ignoreMac: true } : {}),
+});
+
 const bigints = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v);
 
 /** Runs `secrets unset FILE PATH`. */
-export async function unsetValue(ctx: Context, options: { file: string; path: string; idempotent: boolean; inputType?: string; now?: Date }): Promise<number> {
+export async function unsetValue(ctx: Context, options: { file: string; path: string; idempotent: boolean; inputType?: string; ignoreMac?: boolean; now?: Date }): Promise<number> {
   const path = parseTreePath(options.path);
-  await modifyWithRetry(ctx, options.file, options.inputType, (target) => {
+  await modifyWithRetry(ctx, options.file, openOptions(options), (target) => {
     let next;
     try {
       next = unsetAtPath(target.opened.document, path);

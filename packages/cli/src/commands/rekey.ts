@@ -33,6 +33,8 @@ export interface RekeyCommandOptions {
   readonly yes: boolean;
   readonly rotate: boolean;
   readonly config?: string;
+  /** sops updatekeys `--input-type`: the format of the named files, instead of their names'. */
+  readonly inputType?: string;
   readonly now?: Date;
 }
 
@@ -88,6 +90,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     ...(options.files.length > 0 ? { files: inputFiles(ctx, options.files) } : {}),
     ...(explicit !== undefined && found ? { config: found.path } : {}),
     rotate: options.rotate,
+    ...(options.inputType === undefined ? {} : { inputType: options.inputType }),
   });
   for (const w of plan.warnings) printWarning(ctx, w);
   const shown = (p: string): string => escapeControl(relative(ctx.cwd, p) || p);
