@@ -331,6 +331,15 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt (default: the file\'s, or every group)', threshold)
       .option('-i, --in-place', 'replace the file', false)
       .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+      .addHelpText(
+        'after',
+        examples([
+          'secrets groups add --file secrets.yaml --age age1…,age1… -i',
+          'secrets groups add -f secrets.yaml --age age1… --shamir-secret-sharing-threshold 2 -i',
+          '',
+          'The data key stays the same and is wrapped for every group; values, mac and lastmodified are kept.',
+        ]),
+      )
       .action((opts: { file: string; age: string[]; shamirSecretSharingThreshold?: number; inPlace: boolean; inputType?: string }) => {
         const shamir = opts.shamirSecretSharingThreshold === undefined ? {} : { shamirThreshold: opts.shamirSecretSharingThreshold };
         setResult(groupsAdd(ctx, { file: opts.file, age: opts.age, inPlace: opts.inPlace, ...shamir, ...pick(opts, ['inputType']) }));
@@ -343,6 +352,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt (default: the file\'s)', threshold)
       .option('-i, --in-place', 'replace the file', false)
       .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
+      .addHelpText('after', examples(['secrets groups delete --file secrets.yaml 1 -i', 'secrets groups delete -f secrets.yaml --shamir-secret-sharing-threshold 1 1 > out.yaml']))
       .action((index: string, opts: { file: string; shamirSecretSharingThreshold?: number; inPlace: boolean; inputType?: string }) => {
         const shamir = opts.shamirSecretSharingThreshold === undefined ? {} : { shamirThreshold: opts.shamirSecretSharingThreshold };
         setResult(groupsDelete(ctx, { file: opts.file, index, inPlace: opts.inPlace, ...shamir, ...pick(opts, ['inputType']) }));
