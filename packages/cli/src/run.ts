@@ -319,9 +319,11 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('-y, --yes', 'apply without asking', false)
       .option('--rotate', 'also replace each file\'s data key (needed after removing a recipient)', false)
       .option('--config <file>', 'one .sops.yaml for every file (default: each file\'s nearest .sops.yaml, as sops finds it from there)')
+      .option('--json', 'print the plan as JSON and change nothing; with -y, apply it and print each file\'s result (rekeyed, up to date, failed with its reason, unreached)', false)
       .addHelpText(
         'after',
         examples([
+          'secrets rekey --json          # the plan for scripts: each file, its recipients added and removed',
           'secrets rekey                 # after adding a host to .sops.yaml: shows the diff, asks once',
           'secrets rekey -y --rotate     # after removing someone: new data keys',
           '',
@@ -330,8 +332,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'Files that cannot be opened are reported at the end; the others are still rekeyed.',
         ]),
       )
-      .action((files: string[], opts: { yes: boolean; rotate: boolean; config?: string }) => {
-        setResult(rekey(ctx, { files, yes: opts.yes, rotate: opts.rotate, ...pick(opts, ['config']) }));
+      .action((files: string[], opts: { yes: boolean; rotate: boolean; json: boolean; config?: string }) => {
+        setResult(rekey(ctx, { files, yes: opts.yes, rotate: opts.rotate, json: opts.json, ...pick(opts, ['config']) }));
       });
   }
 
@@ -607,6 +609,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .argument('[files...]', 'sops files (default: every sops file below the .sops.yaml\'s directory, or the working directory)')
       .option('--out <file>', 'write the Nix fragment here; sopsFile paths are relative to it')
       .option('--config <file>', 'the .sops.yaml whose directory is scanned')
+      .option('--json', 'print the declarations, the problems and the unreadable files as JSON on stdout (--out still gets the Nix text)', false)
       .addHelpText(
         'after',
         [
@@ -614,11 +617,11 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'Whole-file secrets (binary, dotenv, INI) are named by their file name, or by their directory where that is',
           'how the repository names them (clan: sops/secrets/NAME/secret; vars/…/GENERATOR/FILE/secret → GENERATOR/FILE).',
           'A key name that several files give (one file per host) is declared once; the others are noted as comments.',
-          examples(['secrets nix sops batchn/secrets/example.yaml', 'secrets nix sops --out hosts/batchn/secrets.nix']),
+          examples(['secrets nix sops batchn/secrets/example.yaml', 'secrets nix sops --out hosts/batchn/secrets.nix', 'secrets nix sops --json | jq \'.problems\'']),
         ].join('\n'),
       )
-      .action((files: string[], opts: { out?: string; config?: string }) => {
-        setResult(nixSops(ctx, { files, ...pick(opts, ['out', 'config']) }));
+      .action((files: string[], opts: { out?: string; config?: string; json: boolean }) => {
+        setResult(nixSops(ctx, { files, json: opts.json, ...pick(opts, ['out', 'config']) }));
       });
   }
 
