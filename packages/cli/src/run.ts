@@ -126,9 +126,15 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
     .addHelpText(
       'after',
       examples([
-        'secrets ssh-to-age -i /etc/ssh/ssh_host_ed25519_key.pub',
-        'ssh-keyscan host.example | secrets ssh-to-age',
-        'secrets ssh-to-age --private-key -i ~/.ssh/id_ed25519 -o keys.txt',
+        'secrets edit secrets/batchn.yaml                           # open, change, save: re-encrypted on exit',
+        'secrets hosts add batchn --ssh-keyscan batchn.example.org  # a new host: .sops.yaml, then rekey',
+        'secrets rekey                                              # after editing .sops.yaml by hand',
+        'secrets check                                              # in CI: every file matches its rule',
+        'secrets ssh-to-age -i /etc/ssh/ssh_host_ed25519_key.pub    # a host key as an age recipient',
+        '',
+        'Set up once: secrets git-setup (plaintext git diffs for key holders), and shell completion:',
+        '  bash: source <(secrets completion bash)   zsh: source <(secrets completion zsh)',
+        '  fish: secrets completion fish > ~/.config/fish/completions/secrets.fish',
         '',
         "sops' command lines work as written: secrets -d FILE, -e [-i] FILE, -r -i FILE, --set '[\"a\"] 1' FILE,",
         'updatekeys -y FILE…, and FILE alone to edit or create it. Under the name sops (a symlink) it is sops.',
@@ -517,7 +523,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .command('completion')
       .description('print a shell completion script')
       .argument('<shell>', 'bash, zsh or fish')
-      .addHelpText('after', examples(['source <(secrets completion bash)', 'secrets completion fish > ~/.config/fish/completions/secrets.fish']))
+      .addHelpText('after', examples(['source <(secrets completion bash)          # in ~/.bashrc', 'source <(secrets completion zsh)           # in ~/.zshrc, after compinit', 'secrets completion fish > ~/.config/fish/completions/secrets.fish']))
       .action((shell: string) => {
         setResult(
           (async () => {
@@ -711,7 +717,29 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       });
   }
 
+  if (only === undefined) groupCommands(program);
   return program;
+}
+
+/** The top-level help's sections, daily work first; commands are listed in this order. */
+const COMMAND_GROUPS: readonly (readonly [string, readonly string[]])[] = [
+  ['Daily workflow:', ['edit', 'hosts', 'users', 'rekey', 'check']],
+  ['Values and files:', ['decrypt', 'encrypt', 'set', 'unset', 'rotate', 'exec-env', 'exec-file', 'filestatus']],
+  ['Setup:', ['git-setup', 'completion', 'identities']],
+  ['Other formats and tools:', ['agenix', 'nix', 'age', 'ssh-to-age']],
+];
+
+/** Sorts the top-level commands into {@link COMMAND_GROUPS} (help, docs/cli.md and the man page follow). */
+function groupCommands(program: Command): void {
+  const order = COMMAND_GROUPS.flatMap(([, names]) => names);
+  const rank = (c: Command): number => {
+    const i = order.indexOf(c.name());
+    return i === -1 ? order.length : i;
+  };
+  for (const [heading, names] of COMMAND_GROUPS) for (const c of program.commands) if (names.includes(c.name())) c.helpGroup(heading);
+  (program.commands as Command[]).sort((a, b) => rank(a) - rank(b));
+  // `help [command]` goes with the setup commands, not in a section of its own.
+  program.commandsGroup('Setup:').helpCommand(true);
 }
 
 /** How the program was invoked. */
