@@ -241,7 +241,7 @@ function staleness(bytes: Uint8Array, publicKeys: readonly string[], armor: bool
 function lazyIdentities(ctx: Context, files: readonly string[]): () => Promise<{ identities: readonly AgeIdentity[]; wrap: (e: unknown) => unknown }> {
   let loaded: Promise<{ identities: readonly AgeIdentity[]; wrap: (e: unknown) => unknown }> | null = null;
   return () => {
-    loaded ??= loadIdentities(ctx, files).then(({ identities, places }) => ({ identities, wrap: (e: unknown) => withPlaces(e, places) }));
+    loaded ??= loadIdentities(ctx, files, '-i FILE').then(({ identities, places }) => ({ identities, wrap: (e: unknown) => withPlaces(e, places) }));
     return loaded;
   };
 }
@@ -249,7 +249,7 @@ function lazyIdentities(ctx: Context, files: readonly string[]): () => Promise<{
 /** Runs `secrets agenix decrypt FILE` (to stdout or -o). */
 export async function agenixDecrypt(ctx: Context, options: { file: string; identities: readonly string[]; output?: string }): Promise<number> {
   const bytes = await readInput(ctx, options.file);
-  const { identities, places } = await loadIdentities(ctx, options.identities);
+  const { identities, places } = await loadIdentities(ctx, options.identities, '-i FILE');
   try {
     await writeOutput(ctx, options.output ?? '-', await decryptAge(bytes, identities, { passphrase: passphrasePrompt(ctx) }), { mode: 0o600 });
   } catch (error) {
@@ -267,7 +267,7 @@ export async function agenixEdit(ctx: Context, options: { file: string; rules?: 
   let plaintext: Uint8Array = new Uint8Array();
   let before: Uint8Array | null = null;
   if (existed) {
-    const { identities, places } = await loadIdentities(ctx, options.identities);
+    const { identities, places } = await loadIdentities(ctx, options.identities, '-i FILE');
     try {
       before = await readFileLimited(path, JSON.stringify(options.file));
       plaintext = await decryptAge(before, identities, { passphrase: passphrasePrompt(ctx) });

@@ -164,7 +164,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     }
     let identities: readonly AgeIdentity[] = [];
     try {
-      identities = (await loadIdentities(ctx, [])).identities;
+      identities = (await loadIdentities(ctx, [], null)).identities;
     } catch (error) {
       // Without identities nothing can be rekeyed; say it once for all files.
       if (error instanceof SecretsError) {
