@@ -93,3 +93,20 @@ describe('hints name only options the command has', () => {
     }, 30_000);
   }
 });
+
+describe('README and getting started', () => {
+  const INSTALL = ['secrets git-setup', 'source <(secrets completion bash)', 'source <(secrets completion zsh)', 'secrets completion fish > ~/.config/fish/completions/secrets.fish'];
+  for (const doc of ['README.md', 'docs/getting-started.md']) {
+    it(`${doc} shows git-setup and the completion install line of every shell`, () => {
+      const text = readFileSync(join(REPO_ROOT, doc), 'utf8');
+      for (const line of INSTALL) expect(text).toContain(line);
+    });
+  }
+  it('the completion scripts those lines install exist for bash, zsh and fish', async () => {
+    for (const shell of ['bash', 'zsh', 'fish']) {
+      const r = await runProcess(['completion', shell]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('rekey');
+    }
+  });
+});
