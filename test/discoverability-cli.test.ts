@@ -83,6 +83,8 @@ describe('hints name only options the command has', () => {
       expect(r.status).not.toBe(0);
       const said = r.stderr.split('\n').filter((l) => l.startsWith('secrets: hint: ') || l.startsWith('secrets: error: '));
       expect(said.join('\n')).toMatch(/identit|key/);
+      // and says where a key can be put, every command the same way
+      expect(r.stderr).toContain('secrets: hint: set SOPS_AGE_KEY_FILE to your keys.txt');
       for (const line of said) {
         for (const { option, value } of optionsMentioned(line.replace(/^secrets: (hint|error): /, ''))) {
           expect([...has.keys()], line).toContain(option);

@@ -336,6 +336,8 @@ export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Pr
   const selected = options.files.length > 0 ? options.files.map((f) => ruleNamed(rules, nameFor(rules, ctx, f))) : [...rules.rules];
   const identities = lazyIdentities(ctx, options.identities);
   const failures: string[] = [];
+  // No identity at all fails every file the same way: where we looked is said once, at the end.
+  let noKey: SecretsError | null = null;
   let rekeyed = 0;
   let current = 0;
   let missing = 0;
@@ -370,6 +372,7 @@ export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Pr
       printNote(ctx, `secrets: rekeyed ${shown} (${state.reason})`);
       rekeyed++;
     } catch (error) {
+      if (error instanceof SecretsError && error.code === 'AGE_NO_IDENTITIES') noKey = error;
       failures.push(`${shown}: ${message(error)}`);
     }
   }
@@ -377,7 +380,7 @@ export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Pr
   const summary = [`${rekeyed} ${options.dryRun ? 'to rekey' : 'rekeyed'}`, `${current} up to date`, ...(missing ? [`${missing} missing`] : []), ...(failures.length ? [`${failures.length} failed`] : [])];
   printNote(ctx, `secrets: ${summary.join(', ')}`);
   if (failures.length > 0) {
-    printError(ctx, `failed to rekey ${failures.length} file${failures.length === 1 ? '' : 's'}`, failures);
+    printError(ctx, `failed to rekey ${failures.length} file${failures.length === 1 ? '' : 's'}`, [...failures, ...(noKey?.hints ?? [])]);
     return 1;
   }
   return 0;

@@ -130,6 +130,8 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
   }
   const plans = [...plan.items];
   const rekeyed = new Set<string>();
+  // No identity at all: every file fails for that one reason, whose hints (where we looked) are said once.
+  let noKey: SecretsError | null = null;
   const jsonReport = (applied: boolean): number => {
     const files: JsonRekeyFile[] = [
       ...plan.items.map((p): JsonRekeyFile => {
@@ -168,6 +170,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     } catch (error) {
       // Without identities nothing can be rekeyed; say it once for all files.
       if (error instanceof SecretsError) {
+        noKey = error;
         for (const p of plans) {
           failures.push(`${shown(p.path)}: ${error.message}`);
           failed.set(p.path, error.message);
@@ -220,7 +223,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
   }
   if (json) jsonReport(true);
   if (failures.length > 0) {
-    printError(ctx, `failed to rekey ${failures.length} file${failures.length === 1 ? '' : 's'}`, failures);
+    printError(ctx, `failed to rekey ${failures.length} file${failures.length === 1 ? '' : 's'}`, [...failures, ...(noKey?.hints ?? [])]);
     return 1;
   }
   return 0;
