@@ -9,11 +9,17 @@ import { REPO_ROOT, runInProcess } from './support/cli.js';
 
 const DOC = join(REPO_ROOT, 'docs/cli.md');
 
-/** The subcommand names listed under "Commands:" in a help text. */
+/** Help sections that list no subcommands; every other `Heading:` section does (the top level groups them). */
+const NOT_COMMANDS = new Set(['Usage', 'Options:', 'Arguments:', 'Examples:']);
+
+/** The subcommand names listed in a help text's command sections ("Commands:", "Daily workflow:", …). */
 function commandsIn(help: string): string[] {
-  const section = help.split('\nCommands:\n')[1]?.split('\n\n')[0] ?? '';
-  return section
-    .split('\n')
+  const sections = help
+    .split('\n\n')
+    .map((block) => block.split('\n'))
+    .filter(([heading]) => heading !== undefined && /^[A-Z][a-z ]*:$/.test(heading) && !NOT_COMMANDS.has(heading));
+  return sections
+    .flatMap(([, ...lines]) => lines)
     .filter((l) => /^ {2}[a-z]/.test(l))
     .map((l) => (l.trim().split(/\s+/)[0] as string).replace(/\|.*/, ''))
     .filter((name) => name !== 'help');

@@ -37,19 +37,21 @@ function isMemoryBacked(path: string): boolean {
 
 /**
  * Makes a private (0700) directory for plaintext: under `$XDG_RUNTIME_DIR` or `/dev/shm` when they are
- * memory-backed; otherwise refuses, unless `allowDisk` (then the caller must warn loudly).
+ * memory-backed; otherwise refuses, unless `allowDisk` (then the caller must warn loudly); null when the
+ * command has no `--allow-disk-tmp` (its hint then does not offer one).
  *
  * @param places - the candidate locations, in order (tests narrow them)
  * @throws SecretsError IO_WRITE when no memory-backed location exists and `allowDisk` is false
  */
-export function makePrivateDir(ctx: Context, allowDisk = false, places: readonly (string | undefined)[] = [ctx.env['SECRETS_TMPDIR'], ctx.env['XDG_RUNTIME_DIR'], '/dev/shm']): PrivateDir {
+export function makePrivateDir(ctx: Context, allowDisk: boolean | null, places: readonly (string | undefined)[] = [ctx.env['SECRETS_TMPDIR'], ctx.env['XDG_RUNTIME_DIR'], '/dev/shm']): PrivateDir {
   const candidates = places.filter((p): p is string => !!p);
   let base = candidates.find((p) => isMemoryBacked(p));
   let memoryBacked = base !== undefined;
   if (!base) {
-    if (!allowDisk) {
+    if (allowDisk !== true) {
       throw new SecretsError('IO_WRITE', 'no memory-backed directory for the plaintext (tried $XDG_RUNTIME_DIR and /dev/shm)', {
-        hints: ['mount a tmpfs and point SECRETS_TMPDIR at it, or pass --allow-disk-tmp to accept the risk'],
+        // null: the command has no --allow-disk-tmp, so the hint must not offer it.
+        hints: [allowDisk === null ? 'mount a tmpfs and point SECRETS_TMPDIR at it' : 'mount a tmpfs and point SECRETS_TMPDIR at it, or pass --allow-disk-tmp to accept the risk'],
       });
     }
     base = ctx.env['TMPDIR'] || '/tmp';

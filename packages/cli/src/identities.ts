@@ -24,9 +24,11 @@ export interface LoadedIdentities {
 /**
  * Loads identities from explicit files (`-i`), or discovers them like sops when none are given.
  *
+ * @param identityOption - how this command takes identity files (`-i FILE`, `--identity FILE`), named in
+ *   the no-key hint; null for a command without one, so the hint never names an option it does not have
  * @throws SecretsError AGE_NO_IDENTITIES when none are found, listing every place looked at
  */
-export async function loadIdentities(ctx: Context, files: readonly string[], recipient?: string): Promise<LoadedIdentities> {
+export async function loadIdentities(ctx: Context, files: readonly string[], identityOption: string | null, recipient?: string): Promise<LoadedIdentities> {
   let identities: AgeIdentity[] = [];
   let places: IdentityPlace[] = [];
   if (files.length > 0) {
@@ -51,7 +53,9 @@ export async function loadIdentities(ctx: Context, files: readonly string[], rec
       hints: [
         'looked in:',
         ...describePlaces(places).map((l) => `  ${l}`),
-        'set SOPS_AGE_KEY_FILE to your keys.txt, SOPS_AGE_SSH_PRIVATE_KEY_FILE to an SSH key, or pass -i FILE',
+        identityOption === null
+          ? 'set SOPS_AGE_KEY_FILE to your keys.txt, or SOPS_AGE_SSH_PRIVATE_KEY_FILE to an SSH key'
+          : `set SOPS_AGE_KEY_FILE to your keys.txt, SOPS_AGE_SSH_PRIVATE_KEY_FILE to an SSH key, or pass ${identityOption}`,
       ],
     });
   }

@@ -65,9 +65,10 @@ export function displayPath(ctx: Context, path: string): string {
  *
  * @param output - the output path (`-` for stdout is never an input)
  * @param inputs - what the command reads: files, identity files, key files from the environment
+ * @param outputOption - the command's output option as its --help spells it, named in the hint
  * @throws SecretsError USAGE naming the output
  */
-export function refuseOutputIsInput(ctx: Context, output: string | undefined, inputs: readonly (string | undefined)[]): void {
+export function refuseOutputIsInput(ctx: Context, output: string | undefined, inputs: readonly (string | undefined)[], outputOption: string): void {
   if (output === undefined) return;
   const target = fileIdentity(ctx, output);
   if (target === null) return;
@@ -75,7 +76,7 @@ export function refuseOutputIsInput(ctx: Context, output: string | undefined, in
     if (input === undefined || input === '-') continue;
     if (fileIdentity(ctx, input) === target) {
       throw new SecretsError('USAGE', `the output ${JSON.stringify(output)} is also an input (${JSON.stringify(input)}): refusing to overwrite it`, {
-        hints: ['write to another file (-o/--output)'],
+        hints: [`write to another file (${outputOption})`],
       });
     }
   }

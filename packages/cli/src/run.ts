@@ -129,9 +129,15 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
     .addHelpText(
       'after',
       examples([
-        'secrets ssh-to-age -i /etc/ssh/ssh_host_ed25519_key.pub',
-        'ssh-keyscan host.example | secrets ssh-to-age',
-        'secrets ssh-to-age --private-key -i ~/.ssh/id_ed25519 -o keys.txt',
+        'secrets edit secrets/batchn.yaml                           # open, change, save: re-encrypted on exit',
+        'secrets hosts add batchn --ssh-keyscan batchn.example.org  # a new host: .sops.yaml, then rekey',
+        'secrets rekey                                              # after editing .sops.yaml by hand',
+        'secrets check                                              # in CI: every file matches its rule',
+        'secrets ssh-to-age -i /etc/ssh/ssh_host_ed25519_key.pub    # a host key as an age recipient',
+        '',
+        'Set up once: secrets git-setup (plaintext git diffs for key holders), and shell completion:',
+        '  bash: source <(secrets completion bash)   zsh: source <(secrets completion zsh)',
+        '  fish: secrets completion fish > ~/.config/fish/completions/secrets.fish',
         '',
         "sops' command lines work as written: secrets -d FILE, -e [-i] FILE, -r -i FILE, --set '[\"a\"] 1' FILE,",
         'updatekeys -y FILE…, and FILE alone to edit or create it. Under the name sops (a symlink) it is sops.',
@@ -368,9 +374,11 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--rotate', 'also replace each file\'s data key (needed after removing a recipient)', false)
       .option('--config <file>', 'one .sops.yaml for every file (default: each file\'s nearest .sops.yaml, as sops finds it from there)')
       .option('--input-type <format>', 'the format of the named files (default: from each file name), as sops updatekeys')
+      .option('--json', 'print the plan as JSON and change nothing; with -y, apply it and print each file\'s result (rekeyed, up to date, failed with its reason, unreached)', false)
       .addHelpText(
         'after',
         examples([
+          'secrets rekey --json          # the plan for scripts: each file, its recipients added and removed',
           'secrets rekey                 # after adding a host to .sops.yaml: shows the diff, asks once',
           'secrets rekey -y --rotate     # after removing someone: new data keys',
           '',
@@ -379,8 +387,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'Files that cannot be opened are reported at the end; the others are still rekeyed.',
         ]),
       )
-      .action((files: string[], opts: { yes: boolean; rotate: boolean; config?: string; inputType?: string }) => {
-        setResult(rekey(ctx, { files, yes: opts.yes, rotate: opts.rotate, ...pick(opts, ['config', 'inputType']) }));
+      .action((files: string[], opts: { yes: boolean; rotate: boolean; json: boolean; config?: string; inputType?: string }) => {
+        setResult(rekey(ctx, { files, yes: opts.yes, rotate: opts.rotate, json: opts.json, ...pick(opts, ['config', 'inputType']) }));
       });
   }
 
@@ -564,7 +572,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .command('completion')
       .description('print a shell completion script')
       .argument('<shell>', 'bash, zsh or fish')
-      .addHelpText('after', examples(['source <(secrets completion bash)', 'secrets completion fish > ~/.config/fish/completions/secrets.fish']))
+      .addHelpText('after', examples(['source <(secrets completion bash)          # in ~/.bashrc', 'source <(secrets completion zsh)           # in ~/.zshrc, after compinit', 'secrets completion fish > ~/.config/fish/completions/secrets.fish']))
       .action((shell: string) => {
         setResult(
           (async () => {
@@ -671,6 +679,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .argument('[files...]', 'sops files (default: every sops file below the .sops.yaml\'s directory, or the working directory)')
       .option('--out <file>', 'write the Nix fragment here; sopsFile paths are relative to it')
       .option('--config <file>', 'the .sops.yaml whose directory is scanned')
+      .option('--json', 'print the declarations, the problems and the unreadable files as JSON on stdout (--out still gets the Nix text)', false)
       .addHelpText(
         'after',
         [
@@ -678,11 +687,11 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'Whole-file secrets (binary, dotenv, INI) are named by their file name, or by their directory where that is',
           'how the repository names them (clan: sops/secrets/NAME/secret; vars/…/GENERATOR/FILE/secret → GENERATOR/FILE).',
           'A key name that several files give (one file per host) is declared once; the others are noted as comments.',
-          examples(['secrets nix sops batchn/secrets/example.yaml', 'secrets nix sops --out hosts/batchn/secrets.nix']),
+          examples(['secrets nix sops batchn/secrets/example.yaml', 'secrets nix sops --out hosts/batchn/secrets.nix', 'secrets nix sops --json | jq \'.problems\'']),
         ].join('\n'),
       )
-      .action((files: string[], opts: { out?: string; config?: string }) => {
-        setResult(nixSops(ctx, { files, ...pick(opts, ['out', 'config']) }));
+      .action((files: string[], opts: { out?: string; config?: string; json: boolean }) => {
+        setResult(nixSops(ctx, { files, json: opts.json, ...pick(opts, ['out', 'config']) }));
       });
   }
 
@@ -772,7 +781,29 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       });
   }
 
+  if (only === undefined) groupCommands(program);
   return program;
+}
+
+/** The top-level help's sections, daily work first; commands are listed in this order. */
+const COMMAND_GROUPS: readonly (readonly [string, readonly string[]])[] = [
+  ['Daily workflow:', ['edit', 'hosts', 'users', 'rekey', 'check']],
+  ['Values and files:', ['decrypt', 'encrypt', 'set', 'unset', 'rotate', 'exec-env', 'exec-file', 'filestatus']],
+  ['Setup:', ['git-setup', 'completion', 'identities']],
+  ['Other formats and tools:', ['agenix', 'nix', 'age', 'ssh-to-age']],
+];
+
+/** Sorts the top-level commands into {@link COMMAND_GROUPS} (help, docs/cli.md and the man page follow). */
+function groupCommands(program: Command): void {
+  const order = COMMAND_GROUPS.flatMap(([, names]) => names);
+  const rank = (c: Command): number => {
+    const i = order.indexOf(c.name());
+    return i === -1 ? order.length : i;
+  };
+  for (const [heading, names] of COMMAND_GROUPS) for (const c of program.commands) if (names.includes(c.name())) c.helpGroup(heading);
+  (program.commands as Command[]).sort((a, b) => rank(a) - rank(b));
+  // `help [command]` goes with the setup commands, not in a section of its own.
+  program.commandsGroup('Setup:').helpCommand(true);
 }
 
 /** How the program was invoked. */

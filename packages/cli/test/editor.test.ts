@@ -20,7 +20,7 @@ const ctx = (env: Record<string, string>): Context => ({
 
 describe('private plaintext directory', () => {
   it('is 0700 on a memory-backed filesystem, files are 0600, and remove() wipes it', () => {
-    const dir = makePrivateDir(ctx({}));
+    const dir = makePrivateDir(ctx({}), false);
     expect(dir.memoryBacked).toBe(true);
     expect(statSync(dir.path).mode & 0o777).toBe(0o700);
     const file = writePrivateFile(dir, 'example.yaml', new TextEncoder().encode('secret: 1\n'));
@@ -40,7 +40,7 @@ describe('private plaintext directory', () => {
       dir.remove();
     }
     // A non-existent or disk-backed SECRETS_TMPDIR falls through to /dev/shm.
-    const shm = makePrivateDir(ctx({ SECRETS_TMPDIR: '/nonexistent' }));
+    const shm = makePrivateDir(ctx({ SECRETS_TMPDIR: '/nonexistent' }), false);
     expect(shm.path.startsWith('/dev/shm/')).toBe(true);
     shm.remove();
   });
@@ -49,7 +49,7 @@ describe('private plaintext directory', () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const script = `
         import { makePrivateDir, writePrivateFile } from ${JSON.stringify(join(import.meta.dirname, '../dist/editor.js'))};
-        const dir = makePrivateDir({ env: {}, cwd: '/', homedir: '/', platform: 'linux' });
+        const dir = makePrivateDir({ env: {}, cwd: '/', homedir: '/', platform: 'linux' }, false);
         writePrivateFile(dir, 'plain.yaml', new TextEncoder().encode('top: secret'));
         console.log(dir.path);
         process.kill(process.pid, '${signal}');
@@ -118,7 +118,7 @@ describe('editor command', () => {
   });
 
   it('runs a scripted editor and reads the result; a failing editor is an error', async () => {
-    const dir = makePrivateDir(ctx({}));
+    const dir = makePrivateDir(ctx({}), false);
     try {
       const file = writePrivateFile(dir, 'x.yaml', new TextEncoder().encode('a: 1\n'));
       const script = join(dir.path, 'editor.sh');

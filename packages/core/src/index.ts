@@ -135,7 +135,7 @@ export { addHost, addKey, removeHost, removeKey, type ConfigEdit, type KeyKind, 
 export { compileRe2, re2ErrorReason, MAX_RE2_PROGRAM_SIZE, type Re2Regex, type Re2ErrorReason } from './re2.js';
 
 // Nix
-export { sopsNixDeclarations, type SopsNixInput, type SopsNixOutput, type SopsNixProblem } from './nix/sops-nix.js';
+export { sopsNixDeclarations, type SopsNixDeclaration, type SopsNixInput, type SopsNixOutput, type SopsNixProblem } from './nix/sops-nix.js';
 
 // agenix
 export { parseSecretsNix, normalizeRuleName, formatSecretsNix, type AgenixRule, type SecretsNixEntry } from './agenix/secrets-nix.js';

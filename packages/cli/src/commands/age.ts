@@ -72,7 +72,7 @@ function parseRecipientsFile(text: string, origin: string): AgeRecipient[] {
  * @returns exit status
  */
 export async function ageEncrypt(ctx: Context, options: AgeEncryptOptions): Promise<number> {
-  refuseOutputIsInput(ctx, options.output, [options.input, ...options.recipientFiles]);
+  refuseOutputIsInput(ctx, options.output, [options.input, ...options.recipientFiles], '-o/--output');
   if (options.passphrase === true) return encryptWithPassphrase(ctx, options);
   const recipients: AgeRecipient[] = options.recipients.map((r) => parseRecipient(r));
   for (const file of options.recipientFiles) {
@@ -175,7 +175,7 @@ export async function ageDecrypt(ctx: Context, options: AgeDecryptOptions): Prom
     throw new SecretsError('USAGE', 'standard input (-) is given more than once', { hints: ['it can be read once: as the file or as one -i identity file'] });
   }
   const keyFiles = options.identities.length > 0 ? [] : [ctx.env['SOPS_AGE_KEY_FILE'], ctx.env['SOPS_AGE_SSH_PRIVATE_KEY_FILE']];
-  refuseOutputIsInput(ctx, options.output, [options.input, ...options.identities, ...keyFiles]);
+  refuseOutputIsInput(ctx, options.output, [options.input, ...options.identities, ...keyFiles], '-o/--output');
   // The header decides the route: it sits in the first bytes (an armored file's too, when it is small).
   const { head, all: input } = await peek(readInputChunks(ctx, options.input), HEADER_PEEK_BYTES);
   if (passphraseEncrypted(head)) {
@@ -190,7 +190,7 @@ export async function ageDecrypt(ctx: Context, options: AgeDecryptOptions): Prom
     await writeOutput(ctx, options.output, plaintext, { mode: 0o600 });
     return 0;
   }
-  const { identities, places } = await loadIdentities(ctx, options.identities);
+  const { identities, places } = await loadIdentities(ctx, options.identities, '-i FILE');
   // Streamed: a file of any size in memory bounded by a chunk (core decryptAgeStream); the plaintext
   // goes to stdout as each chunk authenticates, or to a new file written 0600 and renamed into place
   // only once the whole file decrypted: it is a secret.

@@ -241,7 +241,7 @@ function staleness(bytes: Uint8Array, publicKeys: readonly string[], armor: bool
 function lazyIdentities(ctx: Context, files: readonly string[]): () => Promise<{ identities: readonly AgeIdentity[]; wrap: (e: unknown) => unknown }> {
   let loaded: Promise<{ identities: readonly AgeIdentity[]; wrap: (e: unknown) => unknown }> | null = null;
   return () => {
-    loaded ??= loadIdentities(ctx, files).then(({ identities, places }) => ({ identities, wrap: (e: unknown) => withPlaces(e, places) }));
+    loaded ??= loadIdentities(ctx, files, '-i FILE').then(({ identities, places }) => ({ identities, wrap: (e: unknown) => withPlaces(e, places) }));
     return loaded;
   };
 }
@@ -249,7 +249,7 @@ function lazyIdentities(ctx: Context, files: readonly string[]): () => Promise<{
 /** Runs `secrets agenix decrypt FILE` (to stdout or -o). */
 export async function agenixDecrypt(ctx: Context, options: { file: string; identities: readonly string[]; output?: string }): Promise<number> {
   const bytes = await readInput(ctx, options.file);
-  const { identities, places } = await loadIdentities(ctx, options.identities);
+  const { identities, places } = await loadIdentities(ctx, options.identities, '-i FILE');
   try {
     await writeOutput(ctx, options.output ?? '-', await decryptAge(bytes, identities, { passphrase: passphrasePrompt(ctx) }), { mode: 0o600 });
   } catch (error) {
@@ -267,7 +267,7 @@ export async function agenixEdit(ctx: Context, options: { file: string; rules?: 
   let plaintext: Uint8Array = new Uint8Array();
   let before: Uint8Array | null = null;
   if (existed) {
-    const { identities, places } = await loadIdentities(ctx, options.identities);
+    const { identities, places } = await loadIdentities(ctx, options.identities, '-i FILE');
     try {
       before = await readFileLimited(path, JSON.stringify(options.file));
       plaintext = await decryptAge(before, identities, { passphrase: passphrasePrompt(ctx) });
@@ -336,6 +336,8 @@ export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Pr
   const selected = options.files.length > 0 ? options.files.map((f) => ruleNamed(rules, nameFor(rules, ctx, f))) : [...rules.rules];
   const identities = lazyIdentities(ctx, options.identities);
   const failures: string[] = [];
+  // No identity at all fails every file the same way: where we looked is said once, at the end.
+  let noKey: SecretsError | null = null;
   let rekeyed = 0;
   let current = 0;
   let missing = 0;
@@ -370,6 +372,7 @@ export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Pr
       printNote(ctx, `secrets: rekeyed ${shown} (${state.reason})`);
       rekeyed++;
     } catch (error) {
+      if (error instanceof SecretsError && error.code === 'AGE_NO_IDENTITIES') noKey = error;
       failures.push(`${shown}: ${message(error)}`);
     }
   }
@@ -377,7 +380,7 @@ export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Pr
   const summary = [`${rekeyed} ${options.dryRun ? 'to rekey' : 'rekeyed'}`, `${current} up to date`, ...(missing ? [`${missing} missing`] : []), ...(failures.length ? [`${failures.length} failed`] : [])];
   printNote(ctx, `secrets: ${summary.join(', ')}`);
   if (failures.length > 0) {
-    printError(ctx, `failed to rekey ${failures.length} file${failures.length === 1 ? '' : 's'}`, failures);
+    printError(ctx, `failed to rekey ${failures.length} file${failures.length === 1 ? '' : 's'}`, [...failures, ...(noKey?.hints ?? [])]);
     return 1;
   }
   return 0;

@@ -36,7 +36,7 @@ export interface DecryptOptions {
 async function open(ctx: Context, options: DecryptOptions, format: Format, bytes: Uint8Array): Promise<OpenedFile> {
   let places: Awaited<ReturnType<typeof loadIdentities>>['places'] = [];
   try {
-    const loaded = await loadIdentities(ctx, options.identities);
+    const loaded = await loadIdentities(ctx, options.identities, '--identity FILE');
     places = loaded.places;
     return await openSopsFile(bytes, { format, identities: loaded.identities, passphrase: passphrasePrompt(ctx), ignoreMac: options.ignoreMac });
   } catch (error) {
@@ -62,7 +62,7 @@ export async function decrypt(ctx: Context, options: DecryptOptions): Promise<nu
   }
   // The output may not be the identity file that opens it (age#491): that would replace the key with plaintext.
   const keyFiles = options.identities.length > 0 ? options.identities : [ctx.env['SOPS_AGE_KEY_FILE'], ctx.env['SOPS_AGE_SSH_PRIVATE_KEY_FILE']];
-  refuseOutputIsInput(ctx, options.output, [options.file, ...keyFiles]);
+  refuseOutputIsInput(ctx, options.output, [options.file, ...keyFiles], '--output');
   const bytes = await readInput(ctx, options.file);
   const opened = await open(ctx, options, inputFormat, bytes);
   for (const w of opened.warnings) printWarning(ctx, w);

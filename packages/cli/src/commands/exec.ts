@@ -135,7 +135,7 @@ export async function execFile(ctx: Context, options: ExecFileOptions): Promise<
   const plaintext = storeFor(format).emitPlain(target.opened.document);
   const name = options.filename ?? 'tmp-file';
   if (name.includes('/') || name === '..' || name === '.') throw new SecretsError('USAGE', '--filename must be a plain file name');
-  const dir = makePrivateDir(ctx);
+  const dir = makePrivateDir(ctx, null);
   try {
     const path = join(dir.path, name);
     const command = options.command.replaceAll('{}', `'${path.replace(/'/g, "'\\''")}'`);

@@ -45,7 +45,7 @@ async function changeGroups(ctx: Context, options: GroupsOptions, change: (group
       hints: ['pass a lower --shamir-secret-sharing-threshold'],
     });
   }
-  const { identities, places } = await loadIdentities(ctx, []);
+  const { identities, places } = await loadIdentities(ctx, [], null);
   let next: Uint8Array;
   try {
     next = await rekeySopsFile(loaded, { format, identities, passphrase: passphrasePrompt(ctx), keyGroups: groups, shamirThreshold: threshold === 0 ? groups.length : threshold });

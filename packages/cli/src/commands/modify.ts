@@ -32,11 +32,11 @@ export interface OpenForWrite {
   readonly opened: OpenedFile;
 }
 
-/** Reads and opens an encrypted file (identities by discovery or `--identity`). */
+/** Reads and opens an encrypted file (identities by discovery, as sops: these commands take no identity option). */
 export async function openForWrite(ctx: Context, file: string, options: { inputType?: string; ignoreMac?: boolean; identities?: readonly string[] }): Promise<OpenForWrite> {
   const format = formatFor(file, options.inputType);
   const bytes = await readInput(ctx, file);
-  const { identities, places } = await loadIdentities(ctx, options.identities ?? []);
+  const { identities, places } = await loadIdentities(ctx, options.identities ?? [], null);
   try {
     const opened = await openSopsFile(bytes, { format, identities, passphrase: passphrasePrompt(ctx), ignoreMac: options.ignoreMac === true });
     for (const w of opened.warnings) printWarning(ctx, w);

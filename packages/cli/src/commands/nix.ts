@@ -15,7 +15,7 @@ import { printWarning } from '../output.js';
  *
  * @returns 1 when some file could not be read or some leaf cannot be installed by sops-nix, else 0
  */
-export async function nixSops(ctx: Context, options: { files: readonly string[]; out?: string; config?: string; inputType?: string }): Promise<number> {
+export async function nixSops(ctx: Context, options: { files: readonly string[]; out?: string; config?: string; inputType?: string; json?: boolean }): Promise<number> {
   let root = ctx.cwd;
   if (options.files.length === 0) {
     const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}) });
@@ -28,11 +28,22 @@ export async function nixSops(ctx: Context, options: { files: readonly string[];
     ...(options.files.length > 0 ? { files: options.files.map((f) => resolvePath(ctx, f)) } : {}),
     ...(options.inputType !== undefined ? { inputType: options.inputType } : {}),
   });
-  const { nix, problems } = sopsNixDeclarations(plan.inputs);
+  const { nix, declarations, problems } = sopsNixDeclarations(plan.inputs);
+  const status = problems.length === 0 && plan.unreadable.length === 0 ? 0 : 1;
+  if (options.json === true) {
+    // The same facts as the Nix text and the warnings, for scripts; --out still writes the Nix file.
+    if (options.out !== undefined) {
+      await mkdir(base, { recursive: true });
+      await writeOutput(ctx, options.out, nix);
+    }
+    const unreadable = plan.unreadable.map((u) => ({ file: relative(ctx.cwd, u.path) || u.path, reason: u.error.message }));
+    ctx.stdout.write(`${JSON.stringify({ declarations, problems, unreadable }, null, 2)}\n`);
+    return status;
+  }
   // The host's directory may not exist yet (docs/getting-started.md writes hosts/batchn/secrets.nix first).
   if (options.out !== undefined) await mkdir(base, { recursive: true });
   await writeOutput(ctx, options.out ?? '-', nix);
   for (const u of plan.unreadable) printWarning(ctx, `${escapeControl(relative(ctx.cwd, u.path) || u.path)}: not declared: ${u.error.message}`);
   for (const p of problems) printWarning(ctx, `${p.file}: ${JSON.stringify(p.key)}: ${p.reason}`);
-  return problems.length === 0 && plan.unreadable.length === 0 ? 0 : 1;
+  return status;
 }

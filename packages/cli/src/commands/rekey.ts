@@ -32,6 +32,8 @@ export interface RekeyCommandOptions {
   readonly files: readonly string[];
   readonly yes: boolean;
   readonly rotate: boolean;
+  /** Print the plan (and with `yes` the result per file) as JSON on stdout; without `yes` nothing is written. */
+  readonly json?: boolean;
   readonly config?: string;
   /** sops updatekeys `--input-type`: the format of the named files, instead of their names'. */
   readonly inputType?: string;
@@ -61,6 +63,26 @@ function diffLines(diff: RecipientDiff, names: RecipientNames, color: boolean): 
     for (const r of group.removed) lines.push(red(`  --- ${shownRecipient(names, r)}`));
   }
   return lines;
+}
+
+/** A recipient in `--json` output: the key as the file stores it and the repository's name for it. */
+interface JsonRecipient {
+  readonly recipient: string;
+  readonly name: string | null;
+}
+
+/** One file in `--json` output; `status` is the plan's (`to rekey`) or, with -y, the outcome. */
+interface JsonRekeyFile {
+  readonly file: string;
+  readonly status: 'to rekey' | 'rekeyed' | 'up to date' | 'failed' | 'unreached';
+  readonly groups?: readonly { readonly kept: JsonRecipient[]; readonly added: JsonRecipient[]; readonly removed: JsonRecipient[] }[];
+  readonly reason?: string;
+}
+
+/** The diff's groups with every recipient named as in the text output (without colour or escaping: JSON escapes). */
+function jsonGroups(diff: RecipientDiff, names: RecipientNames): JsonRekeyFile['groups'] {
+  const named = (list: readonly string[]): JsonRecipient[] => list.map((recipient) => ({ recipient, name: nameOf(names, recipient) }));
+  return diff.groups.map((g) => ({ kept: named(g.kept), added: named(g.added), removed: named(g.removed) }));
 }
 
 /**
@@ -97,8 +119,12 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
   const names: RecipientNames = new Map();
   for (const item of plan.items) addSopsConfigNames(names, item.match.config);
   const color = useColor(ctx, 'stdout');
+  const json = options.json === true;
+  // Paths as the text output shows them; JSON escapes control characters itself.
+  const named = (p: string): string => relative(ctx.cwd, p) || p;
+  const failed = new Map<string, string>(plan.failures.map((f) => [f.path, f.error.message]));
   const failures: string[] = plan.failures.map((f) => `${shown(f.path)}: ${f.error.message}`);
-  for (const path of plan.upToDate) printNote(ctx, `secrets: ${shown(path)} already up to date`);
+  if (!json) for (const path of plan.upToDate) printNote(ctx, `secrets: ${shown(path)} already up to date`);
   if (plan.unreached.length > 0) {
     // One line, not one per file: a clan repository keeps hundreds of sops files outside .sops.yaml's rules.
     const some = plan.unreached.slice(0, 3).map(shown).join(', ');
@@ -106,10 +132,32 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     printWarning(ctx, `${n} sops file${n === 1 ? '' : 's'} no creation rule reaches, not rekeyed: ${some}${n > 3 ? ', …' : ''} (secrets check lists them)`);
   }
   const plans = [...plan.items];
+  const rekeyed = new Set<string>();
+  // No identity at all: every file fails for that one reason, whose hints (where we looked) are said once.
+  let noKey: SecretsError | null = null;
+  const jsonReport = (applied: boolean): number => {
+    const files: JsonRekeyFile[] = [
+      ...plan.items.map((p): JsonRekeyFile => {
+        const reason = failed.get(p.path);
+        const status = reason !== undefined ? 'failed' : !applied ? 'to rekey' : rekeyed.has(p.path) ? 'rekeyed' : 'failed';
+        return { file: named(p.path), status, groups: jsonGroups(p.diff, names), ...(reason !== undefined ? { reason } : {}) };
+      }),
+      ...plan.upToDate.map((p): JsonRekeyFile => ({ file: named(p), status: 'up to date' })),
+      ...plan.failures.map((f): JsonRekeyFile => ({ file: named(f.path), status: 'failed', reason: f.error.message })),
+      ...plan.unreached.map((p): JsonRekeyFile => ({ file: named(p), status: 'unreached', reason: 'no creation rule reaches it' })),
+    ];
+    const report = { configs: plan.configs.map(named), rotate: options.rotate, applied, files };
+    ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return plan.failures.length > 0 ? 1 : 0;
+  };
+  // --json without -y is the plan only: a script reads it, no one is there to answer.
+  if (json && !options.yes) return jsonReport(false);
 
-  if (plans.length > 0) {
+  if (plans.length > 0 && !json) {
     ctx.stdout.write(`The following changes will be made to the files' groups${options.rotate ? ' (and their data keys replaced)' : ''}:\n`);
     for (const p of plans) ctx.stdout.write(`${[`${shown(p.path)}:`, ...diffLines(p.diff, names, color)].join('\n')}\n`);
+  }
+  if (plans.length > 0) {
     if (!options.yes) {
       if (!ctx.prompt) throw new SecretsError('USAGE', 'confirmation needed but there is no terminal', { hints: ['pass -y to apply without asking'] });
       let answer = '';
@@ -121,11 +169,15 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     }
     let identities: readonly AgeIdentity[] = [];
     try {
-      identities = (await loadIdentities(ctx, [])).identities;
+      identities = (await loadIdentities(ctx, [], null)).identities;
     } catch (error) {
       // Without identities nothing can be rekeyed; say it once for all files.
       if (error instanceof SecretsError) {
-        for (const p of plans) failures.push(`${shown(p.path)}: ${error.message}`);
+        noKey = error;
+        for (const p of plans) {
+          failures.push(`${shown(p.path)}: ${error.message}`);
+          failed.set(p.path, error.message);
+        }
         plans.length = 0;
       } else throw error;
     }
@@ -137,7 +189,9 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
       if (ctx.stderr.isTTY) ctx.stderr.write(`\r\u001b[Krekeying: ${done}/${plans.length} files`);
     };
     const fail = (p: SopsRekeyItem, error: unknown): void => {
-      failures.push(`${shown(p.path)}: ${error instanceof SecretsError ? error.message : String(error)}`);
+      const reason = error instanceof SecretsError ? error.message : String(error);
+      failures.push(`${shown(p.path)}: ${reason}`);
+      failed.set(p.path, reason);
     };
     let batch: { plan: SopsRekeyItem; next: Uint8Array }[] = [];
     const flush = async (): Promise<void> => {
@@ -145,7 +199,8 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
       for (const [i, { plan }] of batch.entries()) {
         const result = results[i];
         if (result === true) {
-          if (!ctx.stderr.isTTY) printNote(ctx, `secrets: ${shown(plan.path)} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
+          rekeyed.add(plan.path);
+          if (!ctx.stderr.isTTY && !json) printNote(ctx, `secrets: ${shown(plan.path)} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
         } else fail(plan, result === false ? new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten (run rekey again)') : result);
       }
       done += batch.length;
@@ -169,8 +224,9 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
       printWarning(ctx, 'recipients were removed: they may still hold the data key of these files; run `secrets rekey --rotate` to replace it');
     }
   }
+  if (json) jsonReport(true);
   if (failures.length > 0) {
-    printError(ctx, `failed to rekey ${failures.length} file${failures.length === 1 ? '' : 's'}`, failures);
+    printError(ctx, `failed to rekey ${failures.length} file${failures.length === 1 ? '' : 's'}`, [...failures, ...(noKey?.hints ?? [])]);
     return 1;
   }
   return 0;
