@@ -25,13 +25,7 @@ export async function writeOutputStream(ctx: Context, path: string, chunks: Asyn
   }
   // Through symlinks to the real file, as every write (writeTarget); a FIFO or device is written into.
   const target = writeTarget(resolvePath(ctx, path));
-  let special = false;
-  try {
-    special = !statSync(target).isFile();
-  } catch {
-    // new file
-  }
-  if (special) return streamInto(target, path, chunks);
+  if (isSpecialFile(target)) return streamInto(target, path, chunks);
   let written: { temp: string; fd: number; release: () => void };
   try {
     written = writeTemp(target, new Uint8Array(0), options);
@@ -70,7 +64,7 @@ export async function writeOutputStream(ctx: Context, path: string, chunks: Asyn
 }
 
 /** Streams chunks into a FIFO or device (as age does with -o): it is never replaced by a file. */
-async function streamInto(target: string, shown: string, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+async function streamInto(target: string, shown: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
   let fd: number;
   try {
     fd = openSync(target, constants.O_WRONLY);
@@ -205,23 +199,16 @@ export async function writeOutput(ctx: Context, path: string, data: Uint8Array |
     return;
   }
   const target = resolvePath(ctx, path);
-  let special = false;
+  if (!isSpecialFile(target)) return writeFileAtomic(target, data, options);
+  return streamInto(target, path, [typeof data === 'string' ? Buffer.from(data) : data]);
+}
+
+/** Whether `target` exists and is no regular file (a FIFO, device or socket, through links): written into. */
+function isSpecialFile(target: string): boolean {
   try {
-    special = !statSync(target).isFile();
+    return !statSync(target).isFile();
   } catch {
-    // new file
-  }
-  if (!special) return writeFileAtomic(target, data, options);
-  try {
-    const fd = openSync(target, constants.O_WRONLY);
-    try {
-      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-      for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (error) {
-    throw writeError(path, error);
+    return false; // a new file
   }
 }
 
