@@ -23,12 +23,7 @@ export function absolutePath(ctx: Context, path: string): string {
  * @throws SecretsError FILE_NOT_FOUND, IO_READ (a directory or a device)
  */
 export function inputFiles(ctx: Context, files: readonly string[]): string[] {
-  return files.map((file) => {
-    const kind = pathKind(ctx, file);
-    if (kind === 'missing') throw new SecretsError('FILE_NOT_FOUND', `file ${JSON.stringify(file)} does not exist`);
-    if (kind !== 'file') throw new SecretsError('IO_READ', `${JSON.stringify(file)} is ${kind === 'directory' ? 'a directory' : 'not a regular file'}`);
-    return absolutePath(ctx, file);
-  });
+  return checkedPaths(ctx, files, false);
 }
 
 /**
@@ -38,10 +33,16 @@ export function inputFiles(ctx: Context, files: readonly string[]): string[] {
  * @throws SecretsError FILE_NOT_FOUND, IO_READ (a directory)
  */
 export function existingPaths(ctx: Context, files: readonly string[]): string[] {
+  return checkedPaths(ctx, files, true);
+}
+
+/** Absolute paths of files that exist and are no directory; `other` says whether a FIFO or device will do. */
+function checkedPaths(ctx: Context, files: readonly string[], other: boolean): string[] {
   return files.map((file) => {
     const kind = pathKind(ctx, file);
     if (kind === 'missing') throw new SecretsError('FILE_NOT_FOUND', `file ${JSON.stringify(file)} does not exist`);
     if (kind === 'directory') throw new SecretsError('IO_READ', `${JSON.stringify(file)} is a directory`);
+    if (kind === 'other' && !other) throw new SecretsError('IO_READ', `${JSON.stringify(file)} is not a regular file`);
     return absolutePath(ctx, file);
   });
 }
