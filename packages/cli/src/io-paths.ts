@@ -2,8 +2,9 @@
  * Paths as the commands resolve them: directories physically (through symlinks), the last component as
  * given; and what a path names. Part of the CLI's one I/O module (io.ts re-exports it).
  */
-import { realpathSync, statSync } from 'node:fs';
+import { mkdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { SecretsError } from '@secrets/core';
 import type { Context } from './context.js';
 
 /**
@@ -46,5 +47,20 @@ export function pathKind(ctx: Context, path: string): 'file' | 'directory' | 'mi
     return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
   } catch {
     return 'missing';
+  }
+}
+
+/**
+ * Creates a directory and its missing parents with `mode` (e.g. 0700 for `~/.config/sops/age`); the
+ * directories that exist keep theirs.
+ *
+ * @throws SecretsError IO_WRITE
+ */
+export function makeDirectories(path: string, mode: number): void {
+  try {
+    mkdirSync(path, { recursive: true, mode });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SecretsError('IO_WRITE', `could not create the directory ${JSON.stringify(path)}: ${code === 'EACCES' ? 'permission denied' : code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : 'failed'}`, { cause: error });
   }
 }

@@ -283,11 +283,12 @@ export interface Replacement {
  * the rename happen under {@link withFileLock}, so a concurrent writer cannot slip in between.
  *
  * @param expected - the bytes it was read as, or null for a file that did not exist and must still not
+ * @param options - the mode of a new file (an existing one keeps its own)
  * @returns false, having written nothing, when the file changed, vanished or appeared since it was read
  * @throws SecretsError IO_WRITE
  */
-export async function replaceIfStill(path: string, expected: Uint8Array | null, next: Uint8Array): Promise<boolean> {
-  const [result] = await replaceAllIfStill([{ path, expected, next }]);
+export async function replaceIfStill(path: string, expected: Uint8Array | null, next: Uint8Array, options: WriteOptions = {}): Promise<boolean> {
+  const [result] = await replaceAll([{ path, expected, next }], options);
   if (result instanceof SecretsError) throw result;
   return result === true;
 }

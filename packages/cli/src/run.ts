@@ -47,6 +47,7 @@ const unsetValue = lazy(() => import('./commands/modify.js'), 'unsetValue');
 const groupsAdd = lazy(() => import('./commands/groups.js'), 'groupsAdd');
 const groupsDelete = lazy(() => import('./commands/groups.js'), 'groupsDelete');
 const sshToAge = lazy(() => import('./commands/ssh-to-age.js'), 'sshToAge');
+const init = lazy(() => import('./commands/init.js'), 'init');
 
 /** The CLI version, read from this package's package.json (works from src/ and dist/). */
 export function cliVersion(): string {
@@ -105,7 +106,7 @@ function commanderErrorText(s: string): string {
 }
 
 /** The top-level commands, for dispatch without building all of them. */
-const COMMANDS: ReadonlySet<string> = new Set(['ssh-to-age', 'decrypt', 'encrypt', 'edit', 'set', 'unset', 'rotate', 'rekey', 'hosts', 'users', 'check', 'exec-env', 'exec-file', 'git-setup', 'textconv', 'completion', 'agenix', 'nix', 'filestatus', 'identities', 'age', 'groups']);
+const COMMANDS: ReadonlySet<string> = new Set(['ssh-to-age', 'decrypt', 'encrypt', 'edit', 'set', 'unset', 'rotate', 'rekey', 'hosts', 'users', 'check', 'exec-env', 'exec-file', 'git-setup', 'textconv', 'completion', 'agenix', 'nix', 'filestatus', 'identities', 'age', 'groups', 'init']);
 
 /**
  * The command tree; with `only`, just that top-level command (building all ~25 commands with their help
@@ -781,6 +782,37 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       });
   }
 
+  if (wanted('init')) {
+    program
+      .command('init')
+      .description('write a first .sops.yaml naming you by your age or SSH key (or a new age key), with a creation rule for the paths given')
+      .argument('[path-regex...]', 'path_regex of a creation rule (one rule each; default: secrets/[^/]+\\.(yaml|json|env|ini)$, the sops-nix README\'s)')
+      .option('--path <regex>', 'path_regex of a creation rule, as the positional form (repeatable)', collect, [])
+      .option('--name <name>', 'your name: the key\'s anchor is &admin_<name> (default: $USER, else your SSH key\'s comment)')
+      .option('--age <recipient>', 'your age1… recipient, instead of the key found where sops looks')
+      .option('--pubkey <file>', 'your SSH public key (ssh-ed25519: its ssh-to-age recipient; ssh-rsa as is)')
+      .option('-i, --identity <file>', 'your key file (keys.txt or an SSH private key), instead of discovery')
+      .option('--new-key', 'make a new age key, written 0600 to $SOPS_AGE_KEY_FILE or ~/.config/sops/age/keys.txt (never over an existing file)', false)
+      .option('--host <name=key>', 'also a host: NAME=age1…, NAME=FILE.pub or NAME="ssh-ed25519 AAAA…" (repeatable)', collect, [])
+      .option('--config <file>', 'where to write (default: ./.sops.yaml)')
+      .addHelpText(
+        'after',
+        examples([
+          'secrets init                                        # your key from where sops looks; secrets/*.yaml|json|env|ini',
+          "secrets init --path 'secrets/.*\\.yaml$' --name alice",
+          'secrets init --new-key --host batchn=hosts/batchn/ssh_host_ed25519_key.pub',
+          '',
+          'Your key: an age key (SOPS_AGE_KEY_FILE, ~/.config/sops/age/keys.txt, …) first, else ~/.ssh/id_ed25519',
+          '(written as its ssh-to-age recipient, the SSH key beside it), else id_rsa; with none, a new age key is',
+          'made and its public key printed. An existing .sops.yaml is never overwritten: add people and hosts to',
+          'it with secrets users add and secrets hosts add.',
+        ]),
+      )
+      .action((paths: string[], opts: { path: string[]; name?: string; age?: string; pubkey?: string; identity?: string; newKey: boolean; host: string[]; config?: string }) => {
+        setResult(init(ctx, { paths: [...paths, ...opts.path], newKey: opts.newKey, hosts: opts.host, ...pick(opts, ['name', 'age', 'pubkey', 'identity', 'config']) }));
+      });
+  }
+
   if (only === undefined) groupCommands(program);
   return program;
 }
@@ -789,7 +821,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
 const COMMAND_GROUPS: readonly (readonly [string, readonly string[]])[] = [
   ['Daily workflow:', ['edit', 'hosts', 'users', 'rekey', 'check']],
   ['Values and files:', ['decrypt', 'encrypt', 'set', 'unset', 'rotate', 'exec-env', 'exec-file', 'filestatus']],
-  ['Setup:', ['git-setup', 'completion', 'identities']],
+  ['Setup:', ['init', 'git-setup', 'completion', 'identities']],
   ['Other formats and tools:', ['agenix', 'nix', 'age', 'ssh-to-age']],
 ];
 

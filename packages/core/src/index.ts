@@ -132,6 +132,7 @@ export { isEncValue } from './sops/value-cipher.js';
 export { parseSopsConfig, type ConfigKey, type ConfigPosition, type CreationRule, type SopsConfig, type StoresConfig } from './config/schema.js';
 export { findConfig, loadConfig, matchCreationRule, pathForRules, readConfigFile, MAX_CONFIG_BYTES, type ConfigFs, type ConfigSource, type FindConfigOptions, type FoundConfig } from './config/find.js';
 export { addHost, addKey, removeHost, removeKey, type ConfigEdit, type KeyKind, type RuleSelector } from './config/edit.js';
+export { adminKeyOf, ageKeyFileText, checkInitialConfig, initialSopsConfig, DEFAULT_PATH_REGEX, type FoundAdminKey, type InitialConfigOptions, type InitialKey } from './config/init.js';
 export { compileRe2, re2ErrorReason, MAX_RE2_PROGRAM_SIZE, type Re2Regex, type Re2ErrorReason } from './re2.js';
 
 // Nix
