@@ -788,7 +788,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .description('write a first .sops.yaml naming you by your age or SSH key (or a new age key), with a creation rule for the paths given')
       .argument('[path-regex...]', 'path_regex of a creation rule (one rule each; default: secrets/[^/]+\\.(yaml|json|env|ini)$, the sops-nix README\'s)')
       .option('--path <regex>', 'path_regex of a creation rule, as the positional form (repeatable)', collect, [])
-      .option('--name <name>', 'your name: the key\'s anchor is &admin_<name> (default: $USER, else your SSH key\'s comment)')
+      .option('--name <name>', 'your name: the key\'s anchor is &admin_<name> (default: $USER)')
       .option('--age <recipient>', 'your age1… recipient, instead of the key found where sops looks')
       .option('--pubkey <file>', 'your SSH public key (ssh-ed25519: its ssh-to-age recipient; ssh-rsa as is)')
       .option('-i, --identity <file>', 'your key file (keys.txt or an SSH private key), instead of discovery')

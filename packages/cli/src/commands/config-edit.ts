@@ -6,7 +6,6 @@
 import { MAX_CONFIG_BYTES, SecretsError, convertPublicKeys, findConfig, findKeyOnLine, formatSshPublicKey, parseRecipient, type ConfigEdit } from '@secrets/core';
 import type { Context } from '../context.js';
 import { readInput, replaceIfStill } from '../io.js';
-import { printWarning } from '../output.js';
 import { rekey } from './rekey.js';
 
 /** The `.sops.yaml` a key edit applies to: --config, else the nearest one upward. */
@@ -87,16 +86,10 @@ export interface RekeyOffer {
 }
 
 /**
- * Offers the rekey that makes a changed `.sops.yaml` reach the files. After a removal (`removed`) the
- * question also offers `r`: rekey with new data keys (--rotate).
+ * Offers the rekey that makes a changed `.sops.yaml` reach the files: rekey's plan as one line per file
+ * (by name), then one question; after a removal (`removed`) the answer `r` rekeys with new data keys.
  */
 export async function offerRekey(ctx: Context, options: RekeyOffer, removed = false): Promise<number> {
   if (!options.rekey) return 0;
-  const question = removed && !options.rotate ? 'Rekey the files now (r: and give them new data keys, as --rotate)?' : 'Rekey the files now?';
-  const answer = await ask(ctx, question, options.yes, removed && !options.rotate ? ['r'] : []);
-  if (answer === 'n') {
-    printWarning(ctx, `the files are not rekeyed yet: run \`secrets rekey${removed ? ' --rotate' : ''}\` so the change reaches them`);
-    return 0;
-  }
-  return rekey(ctx, { files: [], yes: true, rotate: options.rotate === true || answer === 'r', ...(options.config ? { config: options.config } : {}) });
+  return rekey(ctx, { files: [], yes: options.yes, rotate: options.rotate === true, offer: { removed }, ...(options.config ? { config: options.config } : {}) });
 }

@@ -29,7 +29,7 @@ import { recipientOfSshKey } from './config-edit.js';
 export interface InitOptions {
   /** path_regex of each creation rule (positional and --path); none: {@link DEFAULT_PATH_REGEX}. */
   readonly paths: readonly string[];
-  /** The admin's name (anchor `admin_NAME`); default $USER, else the SSH key's comment, else `me`. */
+  /** The admin's name (anchor `admin_NAME`); default $USER (or LOGNAME), else `me`. */
   readonly name?: string;
   readonly age?: string;
   readonly pubkey?: string;
@@ -107,9 +107,9 @@ async function hostKey(ctx: Context, spec: string): Promise<InitialKey> {
 }
 
 /** A name for the anchor from $USER (or LOGNAME): its letters, digits, `-` and `_`. */
-function defaultName(ctx: Context, key: FoundAdminKey): string {
+function defaultName(ctx: Context): string {
   const user = (ctx.env['USER'] || ctx.env['LOGNAME'] || '').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
-  return user !== '' ? user : (key.owner ?? 'me');
+  return user !== '' ? user : 'me';
 }
 
 /**
@@ -131,7 +131,7 @@ export async function init(ctx: Context, options: InitOptions): Promise<number> 
   checkInitialConfig({ ...(options.name === undefined ? {} : { name: options.name }), pathRegexes: paths });
   const now = options.now ?? new Date();
   const key = await adminKey(ctx, options, now);
-  const name = options.name ?? defaultName(ctx, key);
+  const name = options.name ?? defaultName(ctx);
   const text = initialSopsConfig({ admin: { name, recipient: key.recipient, ...(key.note === undefined ? {} : { note: key.note }) }, pathRegexes: paths, hosts });
   if (!(await replaceIfStill(target, null, new TextEncoder().encode(text)))) throw exists();
   const who = [`admin_${name}`, ...hosts.map((h) => `server_${h.name}`)].join(', ');

@@ -13,12 +13,14 @@ import {
   nameOf,
   openSopsFile,
   planRekey,
+  recipientLabel,
   rekeySopsFile,
   rotateSopsFile,
   shortRecipient,
   type AgeIdentity,
   type RecipientDiff,
   type RecipientNames,
+  type RekeyPlan,
   type SopsRekeyItem,
 } from '@secrets/core';
 import type { Context } from '../context.js';
@@ -37,6 +39,12 @@ export interface RekeyCommandOptions {
   readonly config?: string;
   /** sops updatekeys `--input-type`: the format of the named files, instead of their names'. */
   readonly inputType?: string;
+  /**
+   * The rekey offered after `hosts`/`users` changed `.sops.yaml`: a one-line summary per file (recipients
+   * by name) and one question, `rekey N files? [y/N]`; after a removal (`removed`), `r` rekeys with new
+   * data keys (--rotate). Without a terminal and without `yes`, a warning says how to finish.
+   */
+  readonly offer?: { readonly removed: boolean };
   readonly now?: Date;
 }
 
@@ -64,6 +72,30 @@ function diffLines(diff: RecipientDiff, names: RecipientNames, color: boolean): 
   }
   return lines;
 }
+
+/** The offer's line for a file: its recipients added and removed, by name (or: a new data key only). */
+function summaryLine(item: SopsRekeyItem, names: RecipientNames, color: boolean): string {
+  const paint = (code: number, s: string): string => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
+  const added = item.diff.groups.flatMap((g) => g.added).map((r) => paint(32, `+ ${recipientLabel(names, r)}`));
+  const removed = item.diff.groups.flatMap((g) => g.removed).map((r) => paint(31, `- ${recipientLabel(names, r)}`));
+  const parts = [...added, ...removed];
+  return parts.length > 0 ? parts.join(', ') : 'a new data key';
+}
+
+/** The offer's one question; an empty answer is no. */
+async function offerAnswer(ctx: Context, count: number, rotateChoice: boolean): Promise<'y' | 'n' | 'r'> {
+  const prompt = ctx.prompt as NonNullable<Context['prompt']>;
+  const question = `Rekey ${count} file${count === 1 ? '' : 's'}?${rotateChoice ? ' (r: rekey with new data keys, as --rotate)' : ''} [y/N${rotateChoice ? '/r' : ''}]: `;
+  for (;;) {
+    const a = (await prompt(question, { secret: false })).trim().toLowerCase();
+    if (a === '' || a === 'n' || a === 'no') return 'n';
+    if (a === 'y' || a === 'yes') return 'y';
+    if (a === 'r' && rotateChoice) return 'r';
+  }
+}
+
+/** No sops file at all below the `.sops.yaml` (a new repository): nothing to plan. */
+const EMPTY_PLAN: RekeyPlan = { items: [], upToDate: [], unreached: [], failures: [], configs: [], warnings: [] };
 
 /** A recipient in `--json` output: the key as the file stores it and the repository's name for it. */
 interface JsonRecipient {
@@ -107,13 +139,24 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
   const explicit = options.config ?? (ctx.env['SOPS_CONFIG'] || undefined);
   const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}), warn: (m) => printWarning(ctx, m) });
   const root = found ? dirname(found.path) : ctx.cwd;
-  const plan = planRekey(repoView(), {
-    root,
-    ...(options.files.length > 0 ? { files: inputFiles(ctx, options.files) } : {}),
-    ...(explicit !== undefined && found ? { config: found.path } : {}),
-    rotate: options.rotate,
-    ...(options.inputType === undefined ? {} : { inputType: options.inputType }),
-  });
+  const makePlan = (rotate: boolean): RekeyPlan => {
+    try {
+      return planRekey(repoView(), {
+        root,
+        ...(options.files.length > 0 ? { files: inputFiles(ctx, options.files) } : {}),
+        ...(explicit !== undefined && found ? { config: found.path } : {}),
+        rotate,
+        ...(options.inputType === undefined ? {} : { inputType: options.inputType }),
+      });
+    } catch (error) {
+      // A .sops.yaml with no sops file below it yet (just written by init): nothing to rekey, not an error.
+      if (error instanceof SecretsError && error.code === 'CONFIG_NOT_FOUND' && found && options.files.length === 0) return EMPTY_PLAN;
+      throw error;
+    }
+  };
+  let rotate = options.rotate;
+  let plan = makePlan(rotate);
+  const offer = options.json === true ? undefined : options.offer;
   for (const w of plan.warnings) printWarning(ctx, w);
   const shown = (p: string): string => escapeControl(relative(ctx.cwd, p) || p);
   const names: RecipientNames = new Map();
@@ -124,14 +167,14 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
   const named = (p: string): string => relative(ctx.cwd, p) || p;
   const failed = new Map<string, string>(plan.failures.map((f) => [f.path, f.error.message]));
   const failures: string[] = plan.failures.map((f) => `${shown(f.path)}: ${f.error.message}`);
-  if (!json) for (const path of plan.upToDate) printNote(ctx, `secrets: ${shown(path)} already up to date`);
+  if (!json && !offer) for (const path of plan.upToDate) printNote(ctx, `secrets: ${shown(path)} already up to date`);
   if (plan.unreached.length > 0) {
     // One line, not one per file: a clan repository keeps hundreds of sops files outside .sops.yaml's rules.
     const some = plan.unreached.slice(0, 3).map(shown).join(', ');
     const n = plan.unreached.length;
     printWarning(ctx, `${n} sops file${n === 1 ? '' : 's'} no creation rule reaches, not rekeyed: ${some}${n > 3 ? ', …' : ''} (secrets check lists them)`);
   }
-  const plans = [...plan.items];
+  let plans = [...plan.items];
   const rekeyed = new Set<string>();
   // No identity at all: every file fails for that one reason, whose hints (where we looked) are said once.
   let noKey: SecretsError | null = null;
@@ -153,12 +196,33 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
   // --json without -y is the plan only: a script reads it, no one is there to answer.
   if (json && !options.yes) return jsonReport(false);
 
-  if (plans.length > 0 && !json) {
+  if (offer && plans.length === 0 && plan.failures.length === 0) printNote(ctx, `secrets: no sops file to rekey${plan.upToDate.length > 0 ? `: ${plan.upToDate.length} already up to date` : ' yet'}`);
+  if (offer && plans.length > 0) {
+    ctx.stdout.write(`Rekeying changes ${plans.length} file${plans.length === 1 ? '' : 's'}${rotate ? ' (and replaces their data keys)' : ''}:\n`);
+    for (const p of plans) ctx.stdout.write(`  ${shown(p.path)}: ${summaryLine(p, names, color)}\n`);
+  } else if (plans.length > 0 && !json) {
     ctx.stdout.write(`The following changes will be made to the files' groups${options.rotate ? ' (and their data keys replaced)' : ''}:\n`);
     for (const p of plans) ctx.stdout.write(`${[`${shown(p.path)}:`, ...diffLines(p.diff, names, color)].join('\n')}\n`);
   }
   if (plans.length > 0) {
-    if (!options.yes) {
+    if (!options.yes && offer) {
+      const again = `secrets rekey${offer.removed || rotate ? ' --rotate' : ''}`;
+      if (!ctx.prompt) {
+        printWarning(ctx, `the files are not rekeyed yet (no terminal to ask on): run \`${again}\`, or pass -y`);
+        return 0;
+      }
+      const answer = await offerAnswer(ctx, plans.length, offer.removed && !rotate);
+      if (answer === 'n') {
+        printWarning(ctx, `the files are not rekeyed yet: run \`${again}\` so the change reaches them`);
+        return 0;
+      }
+      if (answer === 'r') {
+        rotate = true;
+        plan = makePlan(true);
+        plans = [...plan.items];
+        for (const item of plans) addSopsConfigNames(names, item.match.config);
+      }
+    } else if (!options.yes) {
       if (!ctx.prompt) throw new SecretsError('USAGE', 'confirmation needed but there is no terminal', { hints: ['pass -y to apply without asking'] });
       let answer = '';
       while (answer !== 'y' && answer !== 'n') answer = (await ctx.prompt('Is this okay? (y/n): ', { secret: false })).trim().toLowerCase();
@@ -200,7 +264,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
         const result = results[i];
         if (result === true) {
           rekeyed.add(plan.path);
-          if (!ctx.stderr.isTTY && !json) printNote(ctx, `secrets: ${shown(plan.path)} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
+          if (!ctx.stderr.isTTY && !json) printNote(ctx, `secrets: ${shown(plan.path)} ${rotate ? 'rotated and synced' : 'synced'} with new keys`);
         } else fail(plan, result === false ? new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten (run rekey again)') : result);
       }
       done += batch.length;
@@ -210,7 +274,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     progress();
     for (const p of plans) {
       try {
-        const next = await rekeyOne(p, { rotate: options.rotate, identities, passphrase, now: options.now ?? new Date() });
+        const next = await rekeyOne(p, { rotate, identities, passphrase, now: options.now ?? new Date() });
         batch.push({ plan: p, next });
       } catch (error) {
         fail(p, error);
@@ -220,7 +284,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     }
     await flush();
     if (ctx.stderr.isTTY) ctx.stderr.write(`\r\u001b[K${plans.length - failures.length} of ${plans.length} files rekeyed\n`);
-    if (!options.rotate && plans.some((p) => p.diff.removed)) {
+    if (!rotate && plans.some((p) => p.diff.removed)) {
       printWarning(ctx, 'recipients were removed: they may still hold the data key of these files; run `secrets rekey --rotate` to replace it');
     }
   }

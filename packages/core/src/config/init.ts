@@ -115,8 +115,6 @@ function verify(text: string, options: InitialConfigOptions): void {
 export interface FoundAdminKey extends Omit<InitialKey, 'name'> {
   /** Where the identity came from (`SOPS_AGE_KEY_FILE (/home/alice/keys.txt) line 3`, `~/.ssh/id_ed25519`). */
   readonly origin: string;
-  /** The user part of an SSH key's comment (`alice@laptop` → `alice`), a name for the anchor. */
-  readonly owner?: string;
 }
 
 const KIND_ORDER: readonly AgeIdentity['kind'][] = ['x25519', 'hybrid', 'ssh-ed25519', 'ssh-rsa'];
@@ -136,9 +134,8 @@ export async function adminKeyOf(identities: readonly AgeIdentity[]): Promise<Fo
     if (identity === undefined) continue;
     if (identity.kind === 'ssh-ed25519' || identity.kind === 'ssh-rsa') {
       const ssh = formatSshPublicKey(identity.publicKey, false);
-      const owner = /^([A-Za-z0-9_-]{1,64})@/.exec(identity.publicKey.comment)?.[1];
-      const base = { origin: identity.origin, ...(owner === undefined ? {} : { owner }) };
-      return identity.kind === 'ssh-rsa' ? { ...base, recipient: ssh } : { ...base, recipient: ed25519PublicKeyToAgeRecipient(identity.publicKey), note: ssh };
+      const origin = identity.origin;
+      return identity.kind === 'ssh-rsa' ? { origin, recipient: ssh } : { origin, recipient: ed25519PublicKeyToAgeRecipient(identity.publicKey), note: ssh };
     }
     const [recipient] = (await describeIdentity(identity)).recipients;
     if (recipient !== undefined) return { origin: identity.origin, recipient };
