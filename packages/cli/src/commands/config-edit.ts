@@ -87,9 +87,11 @@ export interface RekeyOffer {
 
 /**
  * Offers the rekey that makes a changed `.sops.yaml` reach the files: rekey's plan as one line per file
- * (by name), then one question; after a removal (`removed`) the answer `r` rekeys with new data keys.
+ * (by name; `edit`'s key by its anchor, also once removed), then one question; after a removal
+ * (`removed`) the answer `r` rekeys with new data keys.
  */
-export async function offerRekey(ctx: Context, options: RekeyOffer, removed = false): Promise<number> {
+export async function offerRekey(ctx: Context, options: RekeyOffer, edit: { readonly recipient: string; readonly anchor: string }, removed = false): Promise<number> {
   if (!options.rekey) return 0;
-  return rekey(ctx, { files: [], yes: options.yes, rotate: options.rotate === true, offer: { removed }, ...(options.config ? { config: options.config } : {}) });
+  const key = { recipient: edit.recipient, anchor: edit.anchor };
+  return rekey(ctx, { files: [], yes: options.yes, rotate: options.rotate === true, offer: { removed, key }, ...(options.config ? { config: options.config } : {}) });
 }

@@ -117,7 +117,7 @@ export async function addAndOffer(
   }
   const rules = edit.rules.length > 0 ? `, creation rule${edit.rules.length > 1 ? 's' : ''} ${edit.rules.join(', ')}` : '';
   printNote(ctx, `secrets: added ${options.name} (&${edit.anchor}, ${key.recipient}) to ${path}${rules}`);
-  return offerRekey(ctx, options);
+  return offerRekey(ctx, options, edit);
 }
 
 /** Options of `secrets hosts rm` and `secrets users rm`. */
@@ -143,5 +143,5 @@ export async function removeAndOffer(ctx: Context, kind: 'host' | 'user', option
   if (!options.rotate) {
     ctx.stderr.write(`secrets: hint: ${options.name} may still hold the data keys of the files it could read: \`secrets rekey --rotate\` gives them new ones\n`);
   }
-  return offerRekey(ctx, options, true);
+  return offerRekey(ctx, options, edit, true);
 }

@@ -8,6 +8,7 @@ import { dirname, relative } from 'node:path';
 import {
   SecretsError,
   addSopsConfigNames,
+  canonicalRecipient,
   escapeControl,
   findConfig,
   nameOf,
@@ -42,9 +43,10 @@ export interface RekeyCommandOptions {
   /**
    * The rekey offered after `hosts`/`users` changed `.sops.yaml`: a one-line summary per file (recipients
    * by name) and one question, `rekey N files? [y/N]`; after a removal (`removed`), `r` rekeys with new
-   * data keys (--rotate). Without a terminal and without `yes`, a warning says how to finish.
+   * data keys (--rotate). Without a terminal and without `yes`, a warning says how to finish. `key` is
+   * the key added or removed, named even when `.sops.yaml` no longer holds it.
    */
-  readonly offer?: { readonly removed: boolean };
+  readonly offer?: { readonly removed: boolean; readonly key?: { readonly recipient: string; readonly anchor: string } };
   readonly now?: Date;
 }
 
@@ -161,6 +163,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
   const shown = (p: string): string => escapeControl(relative(ctx.cwd, p) || p);
   const names: RecipientNames = new Map();
   for (const item of plan.items) addSopsConfigNames(names, item.match.config);
+  if (options.offer?.key && !names.has(canonicalRecipient(options.offer.key.recipient))) names.set(canonicalRecipient(options.offer.key.recipient), options.offer.key.anchor);
   const color = useColor(ctx, 'stdout');
   const json = options.json === true;
   // Paths as the text output shows them; JSON escapes control characters itself.
