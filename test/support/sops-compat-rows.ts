@@ -72,6 +72,9 @@ export const ROWS: readonly Row[] = [
   { args: ['filestatus', 'plain.yaml'], status: 0, stdout: true },
   { args: ['edit', 'enc.yaml'], status: 200, env: { EDITOR: 'true' } },
   { args: ['enc.yaml'], status: 200, env: { EDITOR: 'true' } },
+  // -s: the buffer holds the sops block too, read-only (the writer replaces it all: the block is gone, ignored)
+  { args: ['-s', 'enc.yaml'], status: 0, decrypts: 'enc.yaml', env: { EDITOR: 'WRITER' }, want: 'k: written\n', stderr: 'shown read-only' },
+  { args: ['edit', '--show-master-keys', 'enc.yaml'], status: 200, env: { EDITOR: 'true' } },
   { args: ['new.yaml'], status: 0, decrypts: 'new.yaml', env: { EDITOR: 'WRITER' }, want: 'k: written\n' },
   { args: ['new.yaml'], status: 0, decrypts: 'new.yaml', env: { EDITOR: 'WRITER', SOPS_AGE_RECIPIENTS: '$ADMIN' } },
   { args: ['exec-env', 'enc.yaml', 'echo "$b"'], status: 0, stdout: true, want: 'hello\n' },

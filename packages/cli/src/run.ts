@@ -254,6 +254,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--allow-disk-tmp', 'allow the plaintext on a persistent disk when no tmpfs exists (a warning is printed)', false)
       .option('--config <file>', 'the .sops.yaml to use for a new file')
       .option('-a, --age <recipients>', 'for a new file: comma-separated recipients (repeatable; default $SOPS_AGE_RECIPIENTS), replacing .sops.yaml keys as sops does', collect, [])
+      .option('-s, --show-master-keys', 'show the sops metadata block (recipients, wrapped data keys, mac) in the editor too, read-only: edits to it are ignored', false)
       .addHelpText(
         'after',
         examples([
@@ -265,10 +266,12 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'without swap, undo, backup or viminfo/shada files whatever the vimrc says; nano without its nanorc',
           '(no backups, no history); any other editor after a warning naming what it may write.',
           'SIGTERM/SIGHUP during an edit reach the editor first; nothing is written (exit 143/129).',
+          'With -s the buffer is the file as sops writes it, values in plaintext: the sops block is there to read;',
+          'changes to it are ignored with a warning (recipients come from .sops.yaml: secrets rekey).',
         ]),
       )
-      .action((file: string, opts: { inputType?: string; ignoreMac: boolean; editor?: string; allowDiskTmp: boolean; config?: string; age: string[] }) => {
-        setResult(edit(ctx, { file, ignoreMac: opts.ignoreMac, allowDiskTmp: opts.allowDiskTmp, age: opts.age, ...pick(opts, ['inputType', 'editor', 'config']) }));
+      .action((file: string, opts: { inputType?: string; ignoreMac: boolean; editor?: string; allowDiskTmp: boolean; config?: string; age: string[]; showMasterKeys: boolean }) => {
+        setResult(edit(ctx, { file, ignoreMac: opts.ignoreMac, allowDiskTmp: opts.allowDiskTmp, age: opts.age, showMasterKeys: opts.showMasterKeys, ...pick(opts, ['inputType', 'editor', 'config']) }));
       });
   }
 

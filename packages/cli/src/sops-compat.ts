@@ -141,7 +141,7 @@ export function splitSetArgument(arg: string): { path: string; value: string } {
 /**
  * sops' legacy form `sops [flags] FILE` → one of our commands.
  *
- * @throws SecretsError USAGE (several modes, no file, `-s` on edit), SOPS_SET_VALUE_INVALID
+ * @throws SecretsError USAGE (several modes, no file), SOPS_SET_VALUE_INVALID
  */
 function rewriteLegacy(args: readonly string[]): string[] {
   const modes: string[] = [];
@@ -176,9 +176,8 @@ function rewriteLegacy(args: readonly string[]): string[] {
   }
   if (files.length !== 1) throw usage(files.length === 0 ? 'no file specified' : `one file expected, got ${files.length}`, ['e.g. secrets -d secrets.yaml, or secrets --help']);
   const file = files[0] as string;
-  if (showMasterKeys && mode === 'edit') {
-    throw usage('--show-master-keys is not supported: the editor shows the values only', ['the recipients are in .sops.yaml; change them there and run secrets rekey']);
-  }
+  // sops' -s only means something when editing; the other modes ignore it, as sops does.
+  if (showMasterKeys && mode === 'edit') rest.push('--show-master-keys');
   if (mode === 'set' && set !== null) return ['set', ...rest, file, set.path, set.value];
   const inPlaceFlag = inPlace && mode !== 'edit' ? ['--in-place'] : [];
   return [mode, ...inPlaceFlag, ...rest, file];

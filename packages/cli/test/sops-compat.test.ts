@@ -17,6 +17,9 @@ describe('rewriteSopsArgs', () => {
     [['--set', '["a"]["b c"] {"x": 1}', 'f.yaml'], ['set', 'f.yaml', '["a"]["b c"]', '{"x": 1}']],
     [['--set=["a"][0] "v"', 'f.yaml'], ['set', 'f.yaml', '["a"][0]', '"v"']],
     [['--ignore-mac', 'f.yaml'], ['edit', '--ignore-mac', 'f.yaml']],
+    [['-s', 'f.yaml'], ['edit', '--show-master-keys', 'f.yaml']],
+    [['--show-master-keys', '--ignore-mac', 'f.yaml'], ['edit', '--ignore-mac', '--show-master-keys', 'f.yaml']],
+    [['-d', '-s', 'f.yaml'], ['decrypt', 'f.yaml']],
     [['updatekeys', '-y', 'a.yaml', 'b.yaml'], ['rekey', '-y', 'a.yaml', 'b.yaml']],
     [['-d', '--verbose', '--indent', '2', 'f.yaml'], ['decrypt', '--indent', '2', 'f.yaml']],
     [['-r', '-i', '--indent', '2', 'f.yaml'], ['rotate', '--in-place', 'f.yaml']],
@@ -47,7 +50,6 @@ describe('rewriteSopsArgs', () => {
     [['-d', '-r', 'f.yaml'], /cannot use -d and -r together/],
     [['-d'], /no file specified/],
     [['-d', 'a.yaml', 'b.yaml'], /one file expected, got 2/],
-    [['-s', 'f.yaml'], /--show-master-keys is not supported/],
   ])('%j is refused', (args, message) => {
     expect(() => rewrite(args)).toThrow(message);
   });

@@ -28,6 +28,8 @@ import {
   updateSopsFile,
   type Document,
   type Format,
+  type MapNode,
+  type Store,
   type StoreOptions,
 } from '@secrets/core';
 import type { Context } from '../context.js';
@@ -49,6 +51,11 @@ export interface EditOptions {
   readonly config?: string;
   /** `--age`: recipients for a new file (comma-separated, repeatable); replaces the rule's keys, as sops. */
   readonly age?: readonly string[];
+  /**
+   * sops' `-s/--show-master-keys`: the buffer is the file as sops writes it, values in plaintext and the
+   * `sops` metadata block with it. The block is shown read-only: edits to it are ignored, with a warning.
+   */
+  readonly showMasterKeys?: boolean;
   readonly now?: Date;
 }
 
@@ -70,17 +77,38 @@ function exampleTree(format: Format): Uint8Array {
 }
 
 /**
- * Gets the edited plaintext: from stdin, or by running the editor (looping on syntax errors).
+ * The values of a buffer shown with its `sops` block (--show-master-keys). The block is read-only: sops
+ * 3.13 reads it back and, through a copy of its tree, ends up writing neither it nor the values edited
+ * (cmd/sops/edit.go runEditorUntilOk); here the values are kept and the block as it was, so no recipient,
+ * data key or MAC can be changed (or a key slipped in) from the editor. Recipients change through
+ * .sops.yaml and rekey.
+ */
+function valuesOf(ctx: Context, store: Store, bytes: Uint8Array, shown: MapNode): Document {
+  let parsed: { document: Document; metadata: MapNode } | null = null;
+  try {
+    parsed = store.loadEncrypted(bytes);
+  } catch (error) {
+    if (!(error instanceof SecretsError) || error.code !== 'SOPS_METADATA_NOT_FOUND') throw error;
+  }
+  const same = parsed !== null && Buffer.from(store.emitEncrypted(parsed.document, parsed.metadata)).equals(Buffer.from(store.emitEncrypted(parsed.document, shown)));
+  if (!same) printWarning(ctx, 'the sops metadata block is shown read-only: your changes to it are ignored (recipients: edit .sops.yaml, then secrets rekey; a new data key: secrets rotate)');
+  return parsed?.document ?? store.loadPlain(bytes);
+}
+
+/**
+ * Gets the edited plaintext: from stdin, or by running the editor (looping on syntax errors). With
+ * `shown` (--show-master-keys), the buffer holds that metadata block too, read-only ({@link valuesOf}).
  *
  * @returns the parsed document, or null when the plaintext did not change
  */
-async function edited(ctx: Context, options: EditOptions, format: Format, plaintext: Uint8Array, name: string): Promise<Document | null> {
+async function edited(ctx: Context, options: EditOptions, format: Format, plaintext: Uint8Array, name: string, shown: MapNode | null = null): Promise<Document | null> {
   const store = storeFor(format);
+  const parse = (bytes: Uint8Array): Document => (shown === null ? store.loadPlain(bytes) : valuesOf(ctx, store, bytes, shown));
   const fromStdin = options.editor === '-' || (options.editor === undefined && !ctx.env['SOPS_EDITOR'] && !ctx.env['EDITOR'] && !ctx.stdin.isTTY);
   if (fromStdin) {
     const input = await readInput(ctx, '-');
     if (sha256(input) === sha256(plaintext)) return null;
-    return store.loadPlain(input);
+    return parse(input);
   }
   const plan = editorPlan(ctx, options.editor);
   const dir = makePrivateDir(ctx, options.allowDiskTmp);
@@ -93,7 +121,7 @@ async function edited(ctx: Context, options: EditOptions, format: Format, plaint
       const after = await readEdited(file);
       if (sha256(after) === before) return null;
       try {
-        const doc = store.loadPlain(after);
+        const doc = parse(after);
         if (doc.branches.some((b) => b.items.some((i) => i.kind === 'entry' && i.key === 'sops'))) {
           throw new SecretsError('SOPS_FORMAT_INVALID', 'the edited file has a top-level "sops" key, which is reserved for the metadata');
         }
@@ -149,8 +177,11 @@ export async function edit(ctx: Context, options: EditOptions): Promise<number> 
   );
   if (exists) {
     const target = await openForWrite(ctx, options.file, { ignoreMac: options.ignoreMac, ...(options.inputType === undefined ? {} : { inputType: options.inputType }) });
-    const plaintext = storeFor(format).emitPlain(target.opened.document);
-    const doc = await edited(ctx, options, format, plaintext, options.file);
+    const store = storeFor(format);
+    // --show-master-keys: the metadata block exactly as the file holds it, beside the plaintext values.
+    const shown = options.showMasterKeys === true ? store.loadEncrypted(target.bytes).metadata : null;
+    const plaintext = shown === null ? store.emitPlain(target.opened.document) : store.emitEncrypted(target.opened.document, shown);
+    const doc = await edited(ctx, options, format, plaintext, options.file, shown);
     if (doc === null) {
       printNote(ctx, 'secrets: file has not changed, exiting');
       return EXIT.fileHasNotBeenModified;
@@ -168,6 +199,7 @@ export async function edit(ctx: Context, options: EditOptions): Promise<number> 
 
   // A new file: keys and settings from its creation rule, or (as sops) from --age / SOPS_AGE_RECIPIENTS.
   const { keyGroups, shamirThreshold, rules, store } = await newFileSettings(ctx, options, format, path);
+  if (options.showMasterKeys === true) printNote(ctx, 'secrets: a new file has no sops metadata yet: --show-master-keys shows it from the next edit on');
   const doc = await edited(ctx, options, format, exampleTree(format), options.file);
   if (doc === null) {
     printNote(ctx, 'secrets: file has not changed, exiting');
