@@ -4,19 +4,24 @@
  * invocations are those of sops' README and functional tests (legacy `-e/-d/-r/-i/--set` forms,
  * subcommands, `updatekeys`, bare FILE) and each must give sops' result and exit status.
  */
+import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, grammarViolations, REPO_ROOT, runProcess, type CliResult } from './support/cli.js';
 import { compatTable, PLAIN, ROWS, TABLE_BEGIN, TABLE_END, type Row } from './support/sops-compat-rows.js';
+import { SUMMARY, SUMMARY_BEGIN, SUMMARY_END, summaryTable } from './support/migrating-summary.js';
 
 /** `$ADMIN` and `$HOST` in a row's text, as the keys they stand for. */
-const expand = (text: string): string => text.replace(/\$ADMIN/g, admin).replace(/\$HOST/g, hostPub);
+const expand = (text: string): string => text.replace(/\$ADMIN/g, admin).replace(/\$HOST/g, hostPub).replace(/\$FP/g, hostFingerprint);
 
 const adminKey = join(REPO_ROOT, 'examples/keys/admin_michael.agekey');
 const admin = (readFileSync(adminKey, 'utf8').match(/age1[a-z0-9]+/) as RegExpMatchArray)[0];
 const hostPub = readFileSync(join(REPO_ROOT, 'examples/keys/hosts/batchn_ssh_host_ed25519_key.pub'), 'utf8').trim();
+/** OpenSSH's fingerprint of the host key: SHA256 over the key blob, unpadded base64. */
+const hostFingerprint = `SHA256:${createHash('sha256').update(Buffer.from(hostPub.split(' ')[1] as string, 'base64')).digest('base64').replace(/=+$/, '')}`;
+const HOST_AGE = 'age1c4ug68scj9xkkqvn4lncxn4nlzh8urj0srfy6uszpnh34g9wfq9smtsmfl'; // ssh-to-age of hostPub
 const root = mkdtempSync(join(tmpdir(), 'secrets-sops-compat-'));
 const sopsBin = join(root, 'bin', 'sops');
 const hostKey = join(REPO_ROOT, 'examples/keys/hosts/batchn_ssh_host_ed25519_key');
@@ -28,16 +33,21 @@ async function freshRepo(withConfig = true): Promise<string> {
   if (withConfig) writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - age: ${admin}\n`);
   writeFileSync(join(dir, 'plain.yaml'), PLAIN);
   writeFileSync(join(dir, 'bad.yaml'), 'a: [\n');
-  for (const name of ['enc.yaml', 'badmac.yaml', 'json.dat', 'yaml.dat', 'groups.yaml']) copyFileSync(join(root, name), join(dir, name));
+  for (const name of ['enc.yaml', 'badmac.yaml', 'json.dat', 'yaml.dat', 'groups.yaml', 'hostonly.yaml']) copyFileSync(join(root, name), join(dir, name));
   writeFileSync(join(dir, 'writer.sh'), '#!/bin/sh\nprintf "k: written\\n" > "$1"\n');
   chmodSync(join(dir, 'writer.sh'), 0o755);
+  writeFileSync(join(dir, 'host.pub'), `${hostPub}\n`);
+  // an ssh-keyscan that answers with the host's key (PATH=SCANNER)
+  mkdirSync(join(dir, 'bin'));
+  writeFileSync(join(dir, 'bin', 'ssh-keyscan'), `#!/bin/sh\necho "batchn ${hostPub}"\n`, { mode: 0o755 });
   return dir;
 }
 
 /** What a run did, in a form both spellings must agree on. */
 async function outcome(row: Row, bin: string | undefined): Promise<Record<string, unknown>> {
   const cwd = await freshRepo(row.noConfig !== true);
-  const envRow = Object.fromEntries(Object.entries(row.env ?? {}).map(([k, v]) => [k, v === 'WRITER' ? join(cwd, 'writer.sh') : expand(v)]));
+  const stand = (v: string): string => (v === 'WRITER' ? join(cwd, 'writer.sh') : v === 'SCANNER' ? `${join(cwd, 'bin')}:${process.env['PATH'] ?? '/usr/bin:/bin'}` : expand(v));
+  const envRow = Object.fromEntries(Object.entries(row.env ?? {}).map(([k, v]) => [k, stand(v)]));
   const hostEnv = { SOPS_AGE_SSH_PRIVATE_KEY_FILE: hostKey };
   const env = { ...(row.noKey === true ? {} : { SOPS_AGE_KEY_FILE: adminKey }), ...(row.hostKey ? hostEnv : {}), ...envRow };
   const stdin = row.stdinFile === undefined ? {} : { stdin: readFileSync(join(cwd, row.stdinFile)) };
@@ -80,29 +90,54 @@ beforeAll(async () => {
   const groups = await runProcess(['groups', 'add', '--file', join(root, 'enc.yaml'), '--age', hostPub], { env: { SOPS_AGE_KEY_FILE: adminKey } });
   expect(groups.status).toBe(0);
   writeFileSync(join(root, 'groups.yaml'), groups.stdout);
+  // For the host's ssh-to-age recipient only: its SSH key opens it (no keys.txt conversion needed).
+  const hostOnly = await runProcess(['encrypt', '--age', HOST_AGE, join(root, 'plain.yaml')]);
+  expect(hostOnly.status).toBe(0);
+  writeFileSync(join(root, 'hostonly.yaml'), hostOnly.stdout);
 });
 
-describe('sops command lines, as `secrets` and as `sops`', () => {
-  it.each(ROWS.map((row) => [row.args.join(' ') + (row.env ? ` (${Object.keys(row.env).join(', ')})` : '') + (row.noKey ? ' (no key)' : '') + (row.noConfig ? ' (no .sops.yaml)' : ''), row] as const))('%s', async (_name, row) => {
-    const asSecrets = await outcome(row, undefined);
-    const asSops = await outcome(row, sopsBin);
-    expect(asSecrets['status']).toBe(row.status);
-    expect(asSecrets['grammar']).toEqual([]);
-    if (row.stderr !== undefined) expect(asSecrets['stderrHas']).toBe(true);
-    if (row.status === 0 && (row.decrypts !== undefined || row.encryptedStdout)) expect(asSecrets['decrypts'] ?? asSecrets['stdoutDecrypts']).not.toBe('');
-    if (row.want !== undefined) expect(asSecrets['stdout'] ?? asSecrets['decrypts'] ?? asSecrets['stdoutDecrypts'] ?? asSecrets['raw']).toBe(row.want);
-    expect(asSops).toEqual(asSecrets);
-  });
+/** Runs a row through both spellings and checks what it claims. */
+async function check(row: Row): Promise<void> {
+  const asSecrets = await outcome(row, undefined);
+  const asSops = await outcome(row, sopsBin);
+  expect(asSecrets['status']).toBe(row.status);
+  expect(asSecrets['grammar']).toEqual([]);
+  if (row.stderr !== undefined) expect(asSecrets['stderrHas']).toBe(true);
+  if (row.status === 0 && (row.decrypts !== undefined || row.encryptedStdout)) expect(asSecrets['decrypts'] ?? asSecrets['stdoutDecrypts']).not.toBe('');
+  if (row.want !== undefined) expect(asSecrets['stdout'] ?? asSecrets['decrypts'] ?? asSecrets['stdoutDecrypts'] ?? asSecrets['raw']).toBe(expand(row.want));
+  expect(asSops).toEqual(asSecrets);
+}
 
-  it('docs/migrating.md shows exactly these rows', () => {
-    const doc = readFileSync(migrating, 'utf8');
-    const begin = doc.indexOf(TABLE_BEGIN);
-    const end = doc.indexOf(TABLE_END);
-    expect(begin).toBeGreaterThanOrEqual(0);
-    expect(end).toBeGreaterThan(begin);
-    const next = doc.slice(0, begin) + compatTable() + doc.slice(end + TABLE_END.length);
-    if (process.env['UPDATE_DOCS']) writeFileSync(migrating, next);
-    expect(readFileSync(migrating, 'utf8')).toBe(next);
+/** A row's name in the test list. */
+const rowName = (row: Row): string => row.args.join(' ') + (row.env ? ` (${Object.keys(row.env).join(', ')})` : '') + (row.noKey ? ' (no key)' : '') + (row.noConfig ? ' (no .sops.yaml)' : '');
+
+/** The summary's checks that the compatibility rows do not run already. */
+const SUMMARY_ONLY: Row[] = [];
+for (const row of SUMMARY.flatMap((r) => r.checks)) {
+  const key = JSON.stringify(row);
+  if (!ROWS.some((r) => JSON.stringify(r) === key) && !SUMMARY_ONLY.some((r) => JSON.stringify(r) === key)) SUMMARY_ONLY.push(row);
+}
+
+/** Replaces the generated part between `begin` and `end` of docs/migrating.md (UPDATE_DOCS=1) or checks it. */
+function generated(begin: string, end: string, table: string): void {
+  const doc = readFileSync(migrating, 'utf8');
+  const at = doc.indexOf(begin);
+  const to = doc.indexOf(end);
+  expect(at).toBeGreaterThanOrEqual(0);
+  expect(to).toBeGreaterThan(at);
+  const next = doc.slice(0, at) + table + doc.slice(to + end.length);
+  if (process.env['UPDATE_DOCS']) writeFileSync(migrating, next);
+  expect(readFileSync(migrating, 'utf8')).toBe(next);
+}
+
+describe('sops command lines, as `secrets` and as `sops`', () => {
+  it.each(ROWS.map((row) => [rowName(row), row] as const))('%s', async (_name, row) => check(row));
+
+  it.each(SUMMARY_ONLY.map((row) => [rowName(row), row] as const))('summary: %s', async (_name, row) => check(row));
+
+  it('docs/migrating.md shows exactly these rows, and the summary exactly its checked claims', () => {
+    generated(TABLE_BEGIN, TABLE_END, compatTable());
+    generated(SUMMARY_BEGIN, SUMMARY_END, summaryTable());
   });
 
   it('groups add and delete keep values, mac and lastmodified byte for byte (sops: only the key groups change)', async () => {
