@@ -1,6 +1,6 @@
 /**
- * docs/getting-started.md runs as written: its five commands and its `.sops.yaml`, read from the page
- * itself, in a fresh repository. The only stand-ins are what a test cannot have: a host to scan (an
+ * docs/getting-started.md runs as written: its five commands, read from the page itself, in a fresh
+ * repository, and step 1 writes the `.sops.yaml` the page shows. The only stand-ins are what a test cannot have: a host to scan (an
  * `ssh-keyscan` on PATH printing the host's key, whose fingerprint is confirmed at the prompt as the page
  * says) and a person at the editor (a script writing the secrets).
  */
@@ -35,7 +35,7 @@ describe('docs/getting-started.md', () => {
     const hostPub = readFileSync(join(work, 'host_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
     writeFileSync(join(bin, 'ssh-keyscan'), `#!/bin/sh\necho "batchn.example.org ${hostPub}"\n`, { mode: 0o755 });
     writeFileSync(join(bin, 'editor'), `#!/bin/sh\nprintf 'wifi_password: hunter2\\n' > "$1"\n`, { mode: 0o755 });
-    const env = { HOME: home, PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}`, EDITOR: join(bin, 'editor') };
+    const env = { HOME: home, USER: 'alice', PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}`, EDITOR: join(bin, 'editor') };
 
     const commands = block('sh')
       .split('\n')
@@ -43,20 +43,22 @@ describe('docs/getting-started.md', () => {
       .filter((l) => l !== '');
     expect(commands).toHaveLength(5);
     const results: CliResult[] = [];
+    let written = '';
     for (const [i, command] of commands.entries()) {
       const [program, ...args] = command.split(/\s+/).map((a) => a.replace(/^~\//, `${home}/`));
       expect(program).toBe('secrets');
-      if (i === 1) {
-        // before step 2, .sops.yaml names you with the age1… line step 1 printed
-        writeFileSync(join(repo, '.sops.yaml'), block('yaml').replace('age1…', (results[0] as CliResult).stdout.trim()));
-      }
       // step 2 asks to compare the fingerprint: the answer the page tells you to give after comparing
       const r = await runInProcess(args, { cwd: repo, env, home, promptAnswers: i === 1 ? ['y'] : [] });
       results.push(r);
+      if (i === 0) written = readFileSync(join(repo, '.sops.yaml'), 'utf8');
       expect([command, r.status, r.stderr.includes('error') ? r.stderr : '']).toEqual([command, 0, '']);
     }
-    const [recipient, added, , nix, check] = results as [CliResult, CliResult, CliResult, CliResult, CliResult];
-    expect(recipient.stdout).toMatch(/^age1[02-9ac-hj-np-z]{58}\n$/);
+    const [, added, , nix, check] = results as [CliResult, CliResult, CliResult, CliResult, CliResult];
+    // step 1 wrote the .sops.yaml the page shows: your SSH key as its ssh-to-age recipient, the key beside it
+    const recipient = (await runInProcess(['ssh-to-age', '-i', join(home, '.ssh/id_ed25519.pub')])).stdout.trim();
+    const ssh = readFileSync(join(home, '.ssh/id_ed25519.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+    expect(recipient).toMatch(/^age1[02-9ac-hj-np-z]{58}$/);
+    expect(written).toBe(block('yaml').replace('age1…', recipient).replace('ssh-ed25519 AAAA…', ssh));
     expect(added.stderr).toContain('ssh-ed25519 key fingerprint is SHA256:');
     expect(readFileSync(join(repo, '.sops.yaml'), 'utf8')).toContain('- *server_batchn');
     expect(nix.stdout).toBe('');
