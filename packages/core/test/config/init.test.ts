@@ -44,7 +44,8 @@ describe('initialSopsConfig', () => {
     expect(addKey(text, 'user', 'bob', 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p', { index: 0 }).text).toContain('  - &admin_bob age1ql3z');
   });
 
-  it.each([
+  type Change = { name?: string; recipient?: string; pathRegexes?: string[] };
+  it.each<[Change, RegExp]>([
     [{ name: 'a b' }, /invalid name/],
     [{ pathRegexes: ['(?=x)'] }, /invalid path regex/],
     [{ pathRegexes: ['a\nb'] }, /control characters/],
