@@ -50,7 +50,7 @@ describe('edit --show-master-keys', () => {
     expect((await runProcess(['decrypt', 'enc.yaml'], { cwd: dir, env })).stdout).toBe('a: 2\nb: hello\n');
   });
 
-  it('as sops spells it (secrets -s FILE), JSON too; a deleted block is ignored the same way; unchanged is 200', async () => {
+  it('as sops spells it (secrets -s FILE), JSON and binary too; a deleted block is ignored (refused for binary); unchanged is 200', async () => {
     const { dir, editorEnv } = await repo(`printf '{"a": 3}\\n' > "$1"`);
     const r = await runProcess(['-s', 'enc.json'], { cwd: dir, env: editorEnv });
     expect(r.status).toBe(0);
@@ -58,6 +58,17 @@ describe('edit --show-master-keys', () => {
     expect([seen.a, seen.sops.age.map((k) => k.recipient)]).toEqual([1, [admin]]);
     expect(r.stderr).toContain('the sops metadata block is shown read-only');
     expect((await runProcess(['decrypt', 'enc.json'], { cwd: dir, env })).stdout).toBe('{\n\t"a": 3\n}\n');
+    // binary: the buffer is sops' JSON; the data edited is kept, a buffer without the block is refused
+    writeFileSync(join(dir, 'raw.txt'), 'raw secret');
+    const bin = await runProcess(['encrypt', '--age', admin, '--input-type', 'binary', '--output', join(dir, 'enc.bin'), join(dir, 'raw.txt')]);
+    expect(bin.status).toBe(0);
+    writeFileSync(join(dir, 'bin.sh'), `#!/bin/sh\nsed -i 's/"data": "raw secret"/"data": "new secret"/' "$1"\n`, { mode: 0o755 });
+    expect((await runProcess(['edit', '-s', 'enc.bin'], { cwd: dir, env: { ...env, EDITOR: join(dir, 'bin.sh') } })).status).toBe(0);
+    expect((await runProcess(['decrypt', 'enc.bin'], { cwd: dir, env })).stdout).toBe('new secret');
+    const binBefore = readFileSync(join(dir, 'enc.bin'), 'utf8');
+    const dropped = await runProcess(['edit', '-s', 'enc.bin'], { cwd: dir, env: { ...env, EDITOR: join(dir, 'editor.sh') } });
+    expect([dropped.status, dropped.stderr.includes('the "sops" block is missing from the edited buffer')]).toEqual([1, true]);
+    expect(readFileSync(join(dir, 'enc.bin'), 'utf8')).toBe(binBefore);
     const same = await runProcess(['edit', '--show-master-keys', 'enc.yaml'], { cwd: dir, env: { ...env, EDITOR: 'true' } });
     expect([same.status, same.stderr.split('\n').slice(-2)]).toEqual([200, ['secrets: file has not changed, exiting', '']]);
   });

@@ -89,6 +89,8 @@ function valuesOf(ctx: Context, store: Store, bytes: Uint8Array, shown: MapNode)
     parsed = store.loadEncrypted(bytes);
   } catch (error) {
     if (!(error instanceof SecretsError) || error.code !== 'SOPS_METADATA_NOT_FOUND') throw error;
+    // A binary file's buffer is JSON ({"data": …, "sops": …}): without the block it would be stored as its text.
+    if (store.format === 'binary') throw new SecretsError('SOPS_FORMAT_INVALID', 'the "sops" block is missing from the edited buffer: put it back (it is shown read-only)');
   }
   const same = parsed !== null && Buffer.from(store.emitEncrypted(parsed.document, parsed.metadata)).equals(Buffer.from(store.emitEncrypted(parsed.document, shown)));
   if (!same) printWarning(ctx, 'the sops metadata block is shown read-only: your changes to it are ignored (recipients: edit .sops.yaml, then secrets rekey; a new data key: secrets rotate)');
