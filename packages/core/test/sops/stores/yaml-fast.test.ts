@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveLimits } from '../../../src/sops/stores/common.js';
-import { analyze, analyzeScalar } from '../../../src/sops/stores/yaml-emitter.js';
+import { analyze, analyzeScalar } from '../../../src/sops/stores/yaml-scalar-analysis.js';
 import { loadYamlFast } from '../../../src/sops/stores/yaml-fast.js';
 import { YamlStore, loadYamlFull } from '../../../src/sops/stores/yaml.js';
 import type { Document, Entry, MapNode, Value } from '../../../src/sops/tree.js';
