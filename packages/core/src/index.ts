@@ -201,5 +201,6 @@ export {
   type RulesDecision,
 } from './repo/agenix.js';
 export { checkRepository, scanForSecretKey, type CheckOptions, type CheckReport, type Finding, type RecipientReport } from './repo/check.js';
-export { planRekey, sopsFilesWithRules, type RekeyPlan, type RekeyPlanOptions, type SopsRekeyItem } from './repo/rekey-plan.js';
+export { planRekey, type RekeyPlan, type RekeyPlanOptions, type SopsRekeyItem } from './repo/rekey-plan.js';
+export { agenixExportSources, type ExportSource, type ExportSources, type ExportSourcesOptions } from './repo/export-sources.js';
 export { planSopsNix, wholeFileSecretName, type SopsNixPlan, type SopsNixPlanOptions } from './repo/nix-plan.js';

@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, sep } from 'node:path';
 import {
   SecretsError,
+  agenixExportSources,
   decryptAge,
   ed25519PublicKeyToAgeRecipient,
   equalBytes,
@@ -16,15 +17,14 @@ import {
   formatSecretsNix,
   formatSshPublicKey,
   getAtPath,
-  loadConfig,
-  matchCreationRule,
   normalizeRuleName,
   openSopsFile,
   parseSecretsNix,
   parseTreePath,
-  sopsFilesWithRules,
   storeFor,
   type AgeIdentity,
+  type ExportSource,
+  type ExportSources,
   type Format,
   type LockEntry,
   type MapNode,
@@ -95,15 +95,20 @@ async function hostKeys(ctx: Context, files: readonly string[]): Promise<Map<str
   return out;
 }
 
-/** The sops files to export and the `.sops.yaml` whose creation rules give their recipients. */
-async function exportedFiles(ctx: Context, options: AgenixExportOptions): Promise<{ config: SopsConfig; files: string[] }> {
+/**
+ * The sops files to export, each with the creation rule of its nearest `.sops.yaml` (as `rekey` and
+ * `check` have it), or of the one `--config`/`SOPS_CONFIG` names. With no file named, the tree below the
+ * `.sops.yaml` found from the working directory is searched.
+ */
+async function exportedSources(ctx: Context, options: AgenixExportOptions): Promise<ExportSources> {
+  const explicit = options.config ?? (ctx.env['SOPS_CONFIG'] || undefined);
   const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}), ...(options.files[0] ? { target: resolvePath(ctx, options.files[0]) } : {}) });
   if (!found) throw new SecretsError('CONFIG_NOT_FOUND', 'no .sops.yaml found (searched from the working directory upward)', { hints: ['the recipients come from its creation rules'] });
-  const config = await loadConfig(found);
-  for (const w of config.warnings) printWarning(ctx, w);
-  const files = options.files.length > 0 ? options.files.map((f) => resolvePath(ctx, f)) : sopsFilesWithRules(repoView(), dirname(found.path), found.path).map((f) => f.path);
-  if (files.length === 0) throw new SecretsError('USAGE', 'no sops files to export', { hints: ['name them: secrets agenix export --all secrets/*.yaml'] });
-  return { config, files };
+  const files = options.files.map((f) => resolvePath(ctx, f));
+  const chosen = agenixExportSources(repoView(), { root: dirname(found.path), files, ...(explicit !== undefined ? { config: found.path } : {}) });
+  for (const config of chosen.configs) for (const w of config.warnings) printWarning(ctx, w);
+  if (chosen.sources.length === 0) throw new SecretsError('USAGE', 'no sops files to export', { hints: ['name them: secrets agenix export --all secrets/*.yaml'] });
+  return chosen;
 }
 
 /**
@@ -124,8 +129,8 @@ function generatedRules(ctx: Context, rulesPath: string): { previous: string | n
 interface ExportRun {
   readonly ctx: Context;
   readonly options: AgenixExportOptions;
-  /** age1 → SSH key, from the config text and --host-key. */
-  readonly native: ReadonlyMap<string, string>;
+  /** age1 → SSH key, from `--host-key`. */
+  readonly hostKeys: ReadonlyMap<string, string>;
   readonly out: string;
   readonly rulesDir: string;
   readonly entries: Map<string, SecretsNixEntry>;
@@ -137,10 +142,30 @@ interface ExportRun {
   unchanged: number;
 }
 
+/** age1 → SSH key: noted in a `.sops.yaml`'s text (comments included), or given with --host-key. */
+const nativeKeys = (config: SopsConfig, hostKeys: ReadonlyMap<string, string>): Map<string, string> => new Map([...config.sshKeys, ...hostKeys]);
+
+/**
+ * Recipient → the `.sops.yaml` anchor that names it, over every config used (the first config to name a
+ * recipient wins); an SSH key used in place of an age key takes that key's name.
+ */
+function recipientNames(configs: readonly SopsConfig[], hostKeys: ReadonlyMap<string, string>): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const config of configs) {
+    const own = new Map(config.names);
+    for (const [age, ssh] of nativeKeys(config, hostKeys)) {
+      const n = config.names.get(age);
+      if (n !== undefined) own.set(ssh, n);
+    }
+    for (const [recipient, name] of own) if (!names.has(recipient)) names.set(recipient, name);
+  }
+  return names;
+}
+
 /** The agenix recipients of a file: its creation rule's, SSH keys in place of age1 keys where known. */
-function recipientsFor(run: ExportRun, config: SopsConfig, file: string, shownFile: string): string[] {
-  const rule = matchCreationRule(config, file);
-  const plan = exportRecipients(rule, run.native);
+function recipientsFor(run: ExportRun, source: ExportSource, shownFile: string): string[] {
+  const rule = source.rule;
+  const plan = exportRecipients(rule, nativeKeys(source.config, run.hostKeys));
   for (const type of plan.skippedTypes) printWarning(run.ctx, `${shownFile}: ${type} keys are not age recipients; agenix files cannot be encrypted to them`);
   for (const r of plan.unconverted) run.unconverted.add(r);
   const publicKeys = [...plan.publicKeys];
@@ -205,9 +230,10 @@ async function exportLeaf(run: ExportRun, file: string, leaf: Leaf, publicKeys: 
 }
 
 /** Exports the chosen secrets of one sops file. */
-async function exportFile(run: ExportRun, config: SopsConfig, file: string): Promise<void> {
+async function exportFile(run: ExportRun, source: ExportSource): Promise<void> {
+  const file = source.path;
   const shownFile = relative(run.ctx.cwd, file) || file;
-  const publicKeys = recipientsFor(run, config, file, shownFile);
+  const publicKeys = recipientsFor(run, source, shownFile);
   const { identities: ids, wrap } = await run.identities();
   const format = formatFromPath(file);
   let opened;
@@ -231,26 +257,21 @@ async function exportFile(run: ExportRun, config: SopsConfig, file: string): Pro
  */
 export async function agenixExport(ctx: Context, options: AgenixExportOptions): Promise<number> {
   if (options.all === (options.keys.length > 0)) throw new SecretsError('USAGE', 'choose the secrets: --all for every leaf, or --key a/b (repeatable)');
-  const { config, files } = await exportedFiles(ctx, options);
+  const { sources, configs } = await exportedSources(ctx, options);
   const out = resolvePath(ctx, options.out ?? (options.rules ? dirname(options.rules) : '.'));
   const rulesPath = resolvePath(ctx, options.rules ?? join(out, 'secrets.nix'));
   const rulesDir = dirname(rulesPath);
   const { previous, entries } = generatedRules(ctx, rulesPath);
   const lockState = await readLock(rulesDir);
 
-  // age1 → SSH key: from the config text (comments included) and --host-key; names follow.
-  const native = new Map([...config.sshKeys, ...(await hostKeys(ctx, options.hostKeys))]);
-  const names = new Map(config.names);
-  for (const [age, ssh] of native) {
-    const n = config.names.get(age);
-    if (n !== undefined) names.set(ssh, n);
-  }
-  const run: ExportRun = { ctx, options, native, out, rulesDir, entries, lock: lockState.lock, identities: lazyIdentities(ctx, options.identities), problems: [], unconverted: new Set(), written: 0, unchanged: 0 };
-  for (const file of files) await exportFile(run, config, file);
+  const given = await hostKeys(ctx, options.hostKeys);
+  const names = recipientNames(configs, given);
+  const run: ExportRun = { ctx, options, hostKeys: given, out, rulesDir, entries, lock: lockState.lock, identities: lazyIdentities(ctx, options.identities), problems: [], unconverted: new Set(), written: 0, unchanged: 0 };
+  for (const source of sources) await exportFile(run, source);
 
   if (run.unconverted.size > 0) {
     // Right for admins' age keys; wrong for a host, whose SSH host key cannot open an X25519 stanza.
-    const labels = [...run.unconverted].map((age) => config.names.get(age) ?? age);
+    const labels = [...run.unconverted].map((age) => names.get(age) ?? age);
     printNote(ctx, `secrets: X25519 (age1…) recipients kept: ${labels.join(', ')}. Right for age keys; a host that decrypts with its SSH host key needs that key: --host-key FILE (secrets hosts add notes it in .sops.yaml)`);
   }
   const rulesText = formatSecretsNix([...entries.values()], names, [GENERATED, 'Each file holds what `sops decrypt --extract` prints of its sops value.']);
