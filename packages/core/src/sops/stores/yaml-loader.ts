@@ -229,37 +229,38 @@ class YamlLoader {
   }
 
   private convertMap(map: YAMLMap, depth: number): Converted {
-    const items: (Entry | Comment)[] = [];
-    let size = 1;
-    let childDepth = 0;
-    map.items.forEach((pair, index) => {
-      for (const cm of this.comments.commentsAt(map, index)) items.push(cm);
-      const keyNode = pair.key as YamlNode | null;
-      const valueNode = pair.value as YamlNode | null;
-      const key = this.keyString(keyNode);
-      const value = valueNode ? this.convert(valueNode, depth + 1) : NULL_CONVERTED;
-      size += value.size;
-      childDepth = Math.max(childDepth, value.depth);
-      items.push({ kind: 'entry', key, value: value.value });
+    const { items, size, depth: mapDepth } = this.convertItems<Entry>(map, depth, (index) => {
+      const pair = map.items[index]!;
+      // the key first: a non-string key is reported before anything in its value
+      const key = this.keyString(pair.key as YamlNode | null);
+      return { node: pair.value as YamlNode | null, item: (value) => ({ kind: 'entry', key, value }) };
     });
-    for (const cm of this.comments.commentsAt(map, map.items.length)) items.push(cm);
-    return { value: { kind: 'map', items }, size, depth: 1 + childDepth };
+    return { value: { kind: 'map', items }, size, depth: mapDepth };
   }
 
   private convertSeq(seq: YAMLSeq, depth: number): Converted {
-    const items: (Value | Comment)[] = [];
+    const { items, size, depth: seqDepth } = this.convertItems<Value>(seq, depth, (index) => ({ node: seq.items[index] as YamlNode | null, item: (value) => value }));
+    return { value: { kind: 'seq', items }, size, depth: seqDepth };
+  }
+
+  /**
+   * A collection's items, each converted at `depth + 1` (a missing node is null), with the comments placed
+   * before each item and after the last; the size and depth count the collection itself.
+   */
+  private convertItems<T>(container: YAMLMap | YAMLSeq, depth: number, child: (index: number) => { node: YamlNode | null; item: (value: Value) => T }): { items: (T | Comment)[]; size: number; depth: number } {
+    const items: (T | Comment)[] = [];
     let size = 1;
     let childDepth = 0;
-    seq.items.forEach((child, index) => {
-      for (const cm of this.comments.commentsAt(seq, index)) items.push(cm);
-      const node = child as YamlNode | null;
+    for (let index = 0; index <= container.items.length; index++) {
+      for (const cm of this.comments.commentsAt(container, index)) items.push(cm);
+      if (index === container.items.length) break;
+      const { node, item } = child(index);
       const value = node ? this.convert(node, depth + 1) : NULL_CONVERTED;
       size += value.size;
       childDepth = Math.max(childDepth, value.depth);
-      items.push(value.value);
-    });
-    for (const cm of this.comments.commentsAt(seq, seq.items.length)) items.push(cm);
-    return { value: { kind: 'seq', items }, size, depth: 1 + childDepth };
+      items.push(item(value.value));
+    }
+    return { items, size, depth: 1 + childDepth };
   }
 
   /** go-yaml's merge check: `<<` needs a mapping, or a sequence of mappings (aliases allowed). */

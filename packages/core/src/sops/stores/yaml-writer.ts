@@ -176,22 +176,7 @@ export abstract class YamlWriter {
       this.indention = false;
       return;
     }
-    let breaks = false;
-    for (const ch of value) {
-      const cp = ch.codePointAt(0)!;
-      if (cp === 0x20) {
-        this.put(ch);
-      } else if (isBreak(cp)) {
-        if (!breaks && ch === '\n') this.putBreak();
-        this.writeBreak(ch);
-        breaks = true;
-      } else {
-        if (breaks) this.writeIndent();
-        this.put(ch);
-        this.indention = false;
-        breaks = false;
-      }
-    }
+    this.writeLines(value, '');
     if (value.length > 0) this.whitespace = false;
     this.indention = false;
   }
@@ -205,6 +190,18 @@ export abstract class YamlWriter {
       this.indention = false;
       return;
     }
+    this.writeLines(value, "'");
+    this.writeIndicator("'", false, false, false);
+    this.whitespace = false;
+    this.indention = false;
+  }
+
+  /**
+   * A plain or single-quoted scalar with line breaks, character by character: a line break is written
+   * twice when it is the first `\n` of a run (YAML folds a single one into a space), each line after a
+   * break starts at the indentation, and `quote` (single-quoted style) is doubled.
+   */
+  private writeLines(value: string, quote: "'" | ''): void {
     let breaks = false;
     for (const ch of value) {
       const cp = ch.codePointAt(0)!;
@@ -216,15 +213,12 @@ export abstract class YamlWriter {
         breaks = true;
       } else {
         if (breaks) this.writeIndent();
-        if (ch === "'") this.put("'");
+        if (ch === quote) this.put(quote);
         this.put(ch);
         this.indention = false;
         breaks = false;
       }
     }
-    this.writeIndicator("'", false, false, false);
-    this.whitespace = false;
-    this.indention = false;
   }
 
   protected writeDoubleQuoted(value: string): void {
