@@ -5,7 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { isSecretsError } from '@secrets/core';
+import { isSecretsError, setAgePluginHost } from '@secrets/core';
+import { agePluginHost } from './age-plugins.js';
 import { Interrupted } from './cleanup.js';
 import type { Context } from './context.js';
 import { exitStatusFor, EXIT } from './exit-codes.js';
@@ -820,6 +821,9 @@ export interface RunOptions {
 export async function run(argv: readonly string[], ctx: Context, options: RunOptions = {}): Promise<number> {
   let result: Promise<number> = Promise.resolve(EXIT.ok);
   let args = argv[0] === 'ssh-to-age' ? ['ssh-to-age', ...normalizeSshToAgeArgs(argv.slice(1))] : [...argv];
+  // Plugin recipients and identities (age1NAME1…, AGE-PLUGIN-NAME-1…) reach the age layer from every
+  // command, through sops and agenix code that has no options for them: one host per run.
+  setAgePluginHost(agePluginHost(ctx));
   try {
     const rewritten = rewriteSopsArgs(args, { exists: (p) => existsSync(resolve(ctx.cwd, p)), commands: COMMANDS, asSops: options.asSops === true });
     args = rewriteAgenixArgs(rewritten.args);
