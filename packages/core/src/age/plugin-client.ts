@@ -93,7 +93,7 @@ class PluginSession {
       const prompt = pluginText(command.body, 500);
       const answer = ui ? await ui.request(this.plugin, prompt, type === 'request-secret') : null;
       if (answer === null) {
-        this.unanswered ??= `it asked ${JSON.stringify(prompt)} and there is no terminal to ask on`;
+        this.unanswered ??= `asked "${prompt}" and there is no terminal to ask on`;
         await this.send(['fail']);
         return;
       }
@@ -111,7 +111,7 @@ class PluginSession {
       const prompt = pluginText(command.body, 500);
       const choice = ui && yes !== undefined ? await ui.confirm(this.plugin, prompt, yes, decode(args[1])) : null;
       if (choice === null) {
-        this.unanswered ??= `it asked to confirm ${JSON.stringify(prompt)} and there is no terminal to ask on`;
+        this.unanswered ??= `asked to confirm "${prompt}" and there is no terminal to ask on`;
         await this.send(['fail']);
       } else await this.send(['ok', choice ? 'yes' : 'no']);
       return;
@@ -197,7 +197,7 @@ export async function pluginWrap(plugin: string, recipients: readonly string[], 
   const said = await session.close();
   if (errors.length > 0) throw session.error(`could not wrap the file key: ${errors.join('; ')}`, 'AGE_RECIPIENT_INVALID', said);
   if (stanzas.length === 0) {
-    const why = session.unanswered ? `: ${session.unanswered}` : '';
+    const why = session.unanswered ? `: it ${session.unanswered}` : '';
     throw session.error(`returned no stanza for ${recipients.length === 1 ? recipients[0] : `${recipients.length} recipients`}${why}`, 'AGE_RECIPIENT_INVALID', said);
   }
   return { stanzas, labels: labels ?? new Set() };
@@ -244,8 +244,7 @@ export async function pluginUnwrap(
         return true;
       }
       if (type === 'error') {
-        const about = args[0] === 'identity' ? 'identity: ' : args[0] === 'stanza' ? 'stanza: ' : '';
-        if (reasons.length < 20) reasons.push(`${about}${pluginText(command.body)}`);
+        if (reasons.length < 20) reasons.push(`age-plugin-${plugin} said: ${pluginText(command.body)}`);
         return true;
       }
       return false;
@@ -255,6 +254,6 @@ export async function pluginUnwrap(
     return session.fail(error);
   }
   await session.close();
-  if (found.fileKey === null && session.unanswered) reasons.push(session.unanswered);
+  if (found.fileKey === null && session.unanswered) reasons.push(`age-plugin-${plugin} ${session.unanswered}`);
   return { fileKey: found.fileKey, reasons };
 }

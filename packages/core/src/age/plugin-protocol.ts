@@ -71,6 +71,7 @@ export class IpcReader {
   private async line(): Promise<string> {
     for (;;) {
       const end = this.buffer.indexOf(0x0a);
+      if (end > this.limits.maxLineBytes) throw this.fail(`a line longer than ${this.limits.maxLineBytes} bytes`, 'LIMIT_EXCEEDED');
       if (end >= 0) {
         const bytes = this.buffer.subarray(0, end);
         this.buffer = this.buffer.subarray(end + 1);
