@@ -7,15 +7,16 @@
  * - the plugin's questions on the terminal (in-process prompts), refused cleanly without one;
  * - a hostile .sops.yaml naming `age1../../x1…` runs nothing.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bech32 } from '@scure/base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { grammarViolations, runInProcess, runProcess } from './support/cli.js';
+import { CLI_BIN, grammarViolations, runInProcess, runProcess } from './support/cli.js';
 import { peerSkipReason } from './support/peers.js';
+import { TmuxSession } from './support/tmux.js';
 
 const PLUGINS = fileURLToPath(new URL('./fixtures/plugins', import.meta.url));
 const PATH = `${PLUGINS}:${process.env['PATH'] ?? '/usr/bin:/bin'}`;
@@ -148,5 +149,40 @@ describe('a plugin asking questions', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('age-plugin-secretstest asked "Enter PIN for the secretstest key:" and there is no terminal to ask on');
     expect(grammarViolations(r.stderr)).toEqual([]);
+  });
+
+  const tmux = spawnSync('sh', ['-c', 'command -v tmux']).status === 0;
+  (tmux || process.env['CI'] === 'true' ? live : it.skip)('on a real terminal (tmux): the PIN is asked without echo, and Ctrl+C at it is a quiet 130', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'secrets-plugin-tmux-'));
+    writeFileSync(join(scratch, 'x.age'), age(['-e', '-r', recipient], 'opened on a terminal\n'));
+    const command = `'${process.execPath}' '${CLI_BIN}' age decrypt -i '${ids.plugin}' x.age`;
+    const termEnv = { PATH, HOME: scratch, TERM: 'xterm', SECRETSTEST_PIN: '4321' };
+    try {
+      const session = new TmuxSession(scratch, command, scratch, termEnv);
+      try {
+        await session.waitFor('age-plugin-secretstest: Enter PIN for the secretstest key:');
+        session.type('4321');
+        session.press('Enter');
+        const { status, screen } = await session.exitStatus();
+        expect(status, screen).toBe(0);
+        expect(screen).toContain('opened on a terminal');
+        expect(screen).not.toContain('4321');
+      } finally {
+        session.close();
+      }
+      rmSync(join(scratch, 'status'), { force: true });
+      const interrupted = new TmuxSession(scratch, command, scratch, termEnv);
+      try {
+        await interrupted.waitFor('Enter PIN');
+        interrupted.press('C-c');
+        const { status, screen } = await interrupted.exitStatus();
+        expect(status, screen).toBe(130);
+        expect(screen).not.toContain('error');
+      } finally {
+        interrupted.close();
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 });
