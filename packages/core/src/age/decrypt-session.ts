@@ -27,7 +27,7 @@ import { toBinaryAgeFile } from './armor.js';
 import { decryptionFailure, hybridReason, sshReason, x25519Reason, type Attempt } from './diagnostics.js';
 import { parseAgeHeader, type ParsedHeader } from './header.js';
 import { parseIdentities, type AgeIdentity } from './identities.js';
-import { pluginUnwrap } from './plugin-client.js';
+import { pluginUnwrap } from './plugin-session.js';
 import { resolvePluginHost } from './plugin-host.js';
 import { SshEd25519Identity } from './ssh-ed25519.js';
 import { SshRsaIdentity } from './ssh-rsa.js';

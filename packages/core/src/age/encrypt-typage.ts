@@ -8,7 +8,7 @@ import { Encrypter, type Recipient } from 'age-encryption';
 import { SecretsError } from '../errors.js';
 import { utf8 } from '../bytes.js';
 import { armorEncode } from './armor.js';
-import { pluginWrap } from './plugin-client.js';
+import { pluginWrap } from './plugin-session.js';
 import { resolvePluginHost, type AgePluginHost } from './plugin-host.js';
 import type { AgeRecipient } from './recipients.js';
 import { SshEd25519Recipient } from './ssh-ed25519.js';

@@ -1,7 +1,7 @@
 /**
  * `encryptAge`: the native path (`native.ts`) for X25519 and ssh-ed25519 recipients, else typage
  * (`encrypt-typage.ts`), loaded on demand; plugin recipients (`age1NAME1…`) are wrapped there by their
- * plugin programs (`plugin-client.ts`).
+ * plugin programs (`plugin-session.ts`).
  */
 import { SecretsError } from '../errors.js';
 import { nativeEncrypt } from './native.js';

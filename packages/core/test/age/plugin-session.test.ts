@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decryptAge, encryptAge, generateX25519Identity, identityToRecipient, inspectAgeHeader, parseIdentities, parseRecipient, setAgePluginHost, type AgePluginUi } from '../../src/age/index.js';
-import { pluginUnwrap, pluginWrap } from '../../src/age/plugin-client.js';
+import { pluginUnwrap, pluginWrap } from '../../src/age/plugin-session.js';
 import { encodeIpcStanza } from '../../src/age/plugin-protocol.js';
 import { isSecretsError, type SecretsError } from '../../src/errors.js';
 import { fakeHost, secretstest, secretstestPlugin } from './plugin-fake.js';
