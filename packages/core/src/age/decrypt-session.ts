@@ -166,7 +166,12 @@ class Session {
     try {
       result = await pluginUnwrap(plugin, ids.map((id) => id.secret), this.header.stanzas, resolvePluginHost(this.options.plugins, plugin));
     } catch (error) {
-      this.fail(first, error);
+      // A plugin that cannot start (not installed, no host) is a reason, as for a key of another type
+      // (C2SP age-plugin: a client MAY ignore plugin failures when decrypting); one that ran and broke
+      // is this identity's failure.
+      const cannotStart = isSecretsError(error) && (error.code === 'FILE_NOT_FOUND' || error.code === 'USAGE');
+      if (cannotStart) first.reasons.push(error.message);
+      else this.fail(first, error);
       for (const a of attempts.slice(1)) a.reasons.push(`not opened: ${first.reasons.at(-1) ?? 'the plugin failed'}`);
       return null;
     }

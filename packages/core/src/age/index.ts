@@ -32,7 +32,7 @@ export {
   type AgePluginStateMachine,
   type AgePluginUi,
 } from './plugin-host.js';
-export { isValidPluginName, pluginBinaryName } from './plugin-names.js';
+export { isValidPluginName, looksLikePluginRecipient, pluginBinaryName } from './plugin-names.js';
 export { decryptAgeStream, type DecryptAgeStreamOptions } from './stream.js';
 export {
   decryptAgeWithPassphrase,
