@@ -117,7 +117,7 @@ export function ageFileState(bytes: Uint8Array, recipients: readonly AgeRecipien
 
 /**
  * The agenix rekey plan: for each rule (or the named ones), whether its file is missing, current, stale
- * (and why) or unreadable. Needs no key; a rule whose keys cannot be parsed (an age plugin recipient)
+ * (and why) or unreadable. Needs no key; a rule whose keys cannot be parsed (a malformed recipient)
  * is unreadable for that file only.
  *
  * @param view - the file system
