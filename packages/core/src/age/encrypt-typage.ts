@@ -4,7 +4,7 @@
  * per plugin for all its recipients). The path behind `encryptAge` (see `encrypt.ts`) for what the
  * native path does not cover, loaded on demand.
  */
-import { Encrypter, type Recipient } from 'age-encryption';
+import { Encrypter, Stanza, type Recipient } from 'age-encryption';
 import { SecretsError } from '../errors.js';
 import { utf8 } from '../bytes.js';
 import { armorEncode } from './armor.js';
@@ -45,7 +45,7 @@ function pluginRecipient(plugin: string, recipients: readonly string[], host: Ag
           hints: ['encrypt to these recipients in separate files, or choose recipients of the same kind (post-quantum or classic)'],
         });
       }
-      return stanzas.map((s) => ({ args: [...s.args], body: s.body }));
+      return stanzas.map((s) => new Stanza([...s.args], s.body));
     },
   };
 }

@@ -69,7 +69,7 @@ describe('plugin IPC framing', () => {
   });
 
   it('rejects malformed framing and enforces its limits', async () => {
-    const bad = async (text: string, limits = DEFAULT_IPC_LIMITS): Promise<string> => (await readAll(new TextEncoder().encode(text), limits).next().then(() => 'ok', (e: Error) => e.message));
+    const bad = async (text: string, limits = DEFAULT_IPC_LIMITS): Promise<string> => (await readAll(new TextEncoder().encode(text), limits).next().then(() => 'ok', (e: unknown) => (e as Error).message));
     expect(await bad('-> ok\nAA=\n')).toMatch(/canonical/);
     expect(await bad('-> ok  x\n\n')).toMatch(/arguments/);
     expect(await bad('ok\n\n')).toMatch(/expected "-> "/);

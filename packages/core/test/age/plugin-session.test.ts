@@ -151,16 +151,22 @@ describe('age plugins: labels, errors, protocol violations', () => {
   });
 
   it('names the plugin and the recipient in a wrap error, control characters escaped', async () => {
-    const host = wrapping(async (side) => void (await side.ask(['error', 'recipient', '0'], new TextEncoder().encode('no such key\nsecrets: hint: forged'))));
+    const host = wrapping(async (side) => {
+      await side.ask(['error', 'recipient', '0'], new TextEncoder().encode('no such key\nsecrets: hint: forged'));
+    });
     const error = await failure(encryptAge(text, [parseRecipient(recipient)], { plugins: host }));
     expect(error.message).toBe(`age-plugin-secretstest: could not wrap the file key: recipient ${recipient}: no such key\\nsecrets: hint: forged`);
   });
 
   it('refuses a plugin that returns no stanza, an scrypt stanza, or a malformed one', async () => {
     expect((await failure(pluginWrap('secretstest', [recipient], randomBytes(16), wrapping(async () => undefined)))).message).toMatch(/returned no stanza/);
-    const scrypt = wrapping(async (side) => void (await side.ask(['recipient-stanza', '0', 'scrypt', 'salt', '18'], new Uint8Array(32))));
+    const scrypt = wrapping(async (side) => {
+      await side.ask(['recipient-stanza', '0', 'scrypt', 'salt', '18'], new Uint8Array(32));
+    });
     expect((await failure(pluginWrap('secretstest', [recipient], randomBytes(16), scrypt))).message).toMatch(/scrypt stanza/);
-    const wrongFile = wrapping(async (side) => void (await side.ask(['recipient-stanza', '1', 'secretstest'], new Uint8Array(32))));
+    const wrongFile = wrapping(async (side) => {
+      await side.ask(['recipient-stanza', '1', 'secretstest'], new Uint8Array(32));
+    });
     expect((await failure(pluginWrap('secretstest', [recipient], randomBytes(16), wrongFile))).message).toMatch(/malformed recipient-stanza/);
   });
 
@@ -173,7 +179,9 @@ describe('age plugins: labels, errors, protocol violations', () => {
     const error = await failure(pluginWrap('secretstest', [recipient], randomBytes(16), broken));
     expect(error.message).toBe('age-plugin-secretstest: the plugin broke the protocol: a body that is not canonical unpadded base64');
     expect(error.hints).toEqual(['age-plugin-secretstest said: panic: \\x1b]0;owned\\x07 out of memory']);
-    const early = fakeHost(async (side) => void (await side.phase1()));
+    const early = fakeHost(async (side) => {
+      await side.phase1();
+    });
     expect((await failure(pluginUnwrap('secretstest', [identity], [], early))).message).toBe('age-plugin-secretstest: the plugin broke the protocol: it ended the conversation early');
   });
 

@@ -43,12 +43,12 @@ describe('nodeAgePluginRunner with age-plugin-secretstest', () => {
 
   it('names a plugin that is not installed', async () => {
     const run = nodeAgePluginRunner({ env: { PATH: '/nonexistent' } });
-    const error = await encryptAge(text, [parseRecipient(secretstest.recipient(key))], { plugins: { run, ui: null } }).catch((e: Error) => e);
+    const error = await encryptAge(text, [parseRecipient(secretstest.recipient(key))], { plugins: { run, ui: null } }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'FILE_NOT_FOUND', message: 'age-plugin-secretstest was not found on PATH' });
   });
 
   it('quotes a failing plugin, escaped', async () => {
-    const error = await encryptAge(text, [parseRecipient(secretstest.recipient(key))], { plugins: host({ SECRETSTEST_FAIL: 'card \x1b[2J gone' }) }).catch((e: Error) => e);
+    const error = await encryptAge(text, [parseRecipient(secretstest.recipient(key))], { plugins: host({ SECRETSTEST_FAIL: 'card \x1b[2J gone' }) }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'AGE_RECIPIENT_INVALID', message: 'age-plugin-secretstest: could not wrap the file key: card \\x1b[2J gone' });
   });
 
