@@ -115,7 +115,7 @@ describe('secrets init', () => {
 
   it('refuses a path regex that is not RE2 and a bad name before making any key', async () => {
     const { home, repo } = workspace();
-    for (const args of [['init', 'secrets/(?=x)'], ['init', '--name', 'a b']]) {
+    for (const args of [['init', 'secrets/(?=x)'], ['init', '--name', 'a b'], ['init', '--host', `bad/name=${admin}`]]) {
       const r = await runProcess(args, { cwd: repo, home });
       expect(r.status).toBe(1);
       expect(grammarViolations(r.stderr)).toEqual([]);

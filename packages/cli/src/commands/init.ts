@@ -128,7 +128,7 @@ export async function init(ctx: Context, options: InitOptions): Promise<number> 
   const hosts = await Promise.all(options.hosts.map((h) => hostKey(ctx, h)));
   const paths = options.paths.length > 0 ? options.paths : [DEFAULT_PATH_REGEX];
   // Everything that can be refused is checked before a new key is written.
-  checkInitialConfig({ ...(options.name === undefined ? {} : { name: options.name }), pathRegexes: paths });
+  checkInitialConfig({ ...(options.name === undefined ? {} : { name: options.name }), hostNames: hosts.map((h) => h.name), pathRegexes: paths });
   const now = options.now ?? new Date();
   const key = await adminKey(ctx, options, now);
   const name = options.name ?? defaultName(ctx);

@@ -57,12 +57,13 @@ function checkName(name: string): void {
 }
 
 /**
- * Checks what {@link initialSopsConfig} would refuse of the name and path regexes, before a key is made.
+ * Checks what {@link initialSopsConfig} would refuse of the names and path regexes, before a key is made.
  *
- * @throws SecretsError USAGE for a bad name or path regex (not RE2, empty, or with control characters)
+ * @throws SecretsError USAGE for a bad admin or host name or path regex (not RE2, empty, or with control characters)
  */
-export function checkInitialConfig(options: { readonly name?: string; readonly pathRegexes: readonly string[] }): void {
+export function checkInitialConfig(options: { readonly name?: string; readonly hostNames?: readonly string[]; readonly pathRegexes: readonly string[] }): void {
   if (options.name !== undefined) checkName(options.name);
+  for (const host of options.hostNames ?? []) checkName(host);
   if (options.pathRegexes.length === 0) throw new SecretsError('USAGE', 'no path regex for the creation rule');
   for (const re of options.pathRegexes) {
     if (re === '' || /[\u0000-\u001f\u007f]/.test(re)) throw new SecretsError('USAGE', `invalid path regex ${JSON.stringify(re)}: empty or with control characters`);
