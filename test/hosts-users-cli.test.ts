@@ -115,6 +115,16 @@ describe('hosts add', () => {
     expect(again.stderr).toBe(`secrets: batchn is already present in ${join(dir, '.sops.yaml')} (&server_batchn, ${HOST})\n`);
     expect(readFileSync(join(dir, '.sops.yaml'), 'utf8')).toBe(before);
   });
+
+  it('--pubkey takes the key line itself as users paste it, as well as a file', async () => {
+    const dir = repo(BASE);
+    const line = readFileSync(hostPubFile, 'utf8').trim();
+    const added = await runInProcess(['hosts', 'add', 'batchn', '--pubkey', line, '--no-rekey'], { cwd: dir });
+    expect(added.stderr).toContain(`secrets: added batchn (&server_batchn, ${HOST}) to ${join(dir, '.sops.yaml')}, creation rule 0\n`);
+    const missing = await runInProcess(['hosts', 'add', 'other', '--pubkey', 'no-such.pub', '--no-rekey'], { cwd: dir });
+    expect(missing.stderr).toContain('no-such.pub');
+    expect(missing.status).not.toBe(0);
+  });
 });
 
 describe('on a copy of a real .sops.yaml', () => {

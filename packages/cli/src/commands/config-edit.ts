@@ -67,6 +67,15 @@ export function recipientOfSshKey(text: string, what: string, rsa = false): { re
   return found.kind === 'key' ? { recipient, note: formatSshPublicKey(found.key, false), line } : { recipient, line };
 }
 
+/**
+ * The recipient of an SSH public key given as `--pubkey`: the key line itself (`ssh-ed25519 AAAA…`, as
+ * users paste it from `ssh-keyscan` or `/etc/ssh/ssh_host_ed25519_key.pub`) or a file holding it.
+ */
+export async function recipientOfSshKeyInput(ctx: Context, value: string, what: string, rsa = false): Promise<{ recipient: string; note?: string; line: string }> {
+  const text = /^(ssh-|[^\s]*\s+ssh-)/.test(value) ? value : Buffer.from(await readInput(ctx, value, { streams: true })).toString('utf8');
+  return recipientOfSshKey(text, what, rsa);
+}
+
 /** Asks a yes/no question (`extra` adds answers such as `r`); `yes` answers y, no terminal answers n. */
 export async function ask(ctx: Context, question: string, yes: boolean, extra: readonly string[] = []): Promise<string> {
   if (yes) return 'y';

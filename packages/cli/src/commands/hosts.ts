@@ -7,9 +7,8 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { SecretsError, addKey, findKeyOnLine, parseRecipient, removeKey, type RuleSelector } from '@secrets/core';
 import type { Context } from '../context.js';
-import { readInput } from '../io.js';
 import { printNote } from '../output.js';
-import { ask, configPath, offerRekey, printable, recipientOfSshKey, rewriteConfig, type RekeyOffer } from './config-edit.js';
+import { ask, configPath, offerRekey, printable, recipientOfSshKey, recipientOfSshKeyInput, rewriteConfig, type RekeyOffer } from './config-edit.js';
 
 /** Options of `secrets hosts add`. */
 export interface HostsAddOptions {
@@ -86,7 +85,7 @@ async function hostRecipient(ctx: Context, options: HostsAddOptions): Promise<{ 
   if (sources.length !== 1) throw new SecretsError('USAGE', 'give exactly one of --ssh-keyscan HOST[:PORT], --pubkey FILE, --age age1…');
   if (options.port !== undefined && options.sshKeyscan === undefined) throw new SecretsError('USAGE', '--port goes with --ssh-keyscan');
   if (options.age !== undefined) return { recipient: parseRecipient(options.age).text };
-  if (options.pubkey !== undefined) return recipientOfSshKey(Buffer.from(await readInput(ctx, options.pubkey, { streams: true })).toString('utf8'), JSON.stringify(options.pubkey));
+  if (options.pubkey !== undefined) return recipientOfSshKeyInput(ctx, options.pubkey, JSON.stringify(options.pubkey));
   return scannedRecipient(ctx, options);
 }
 

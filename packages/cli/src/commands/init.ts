@@ -20,10 +20,10 @@ import {
 } from '@secrets/core';
 import type { Context } from '../context.js';
 import { loadIdentities } from '../identities.js';
-import { makeDirectories, pathKind, readInput, replaceIfStill, resolvePath } from '../io.js';
+import { makeDirectories, pathKind, replaceIfStill, resolvePath } from '../io.js';
 import { printNote } from '../output.js';
 import { displayPath } from '../paths.js';
-import { recipientOfSshKey } from './config-edit.js';
+import { recipientOfSshKeyInput } from './config-edit.js';
 
 /** Options of `secrets init`. */
 export interface InitOptions {
@@ -68,8 +68,7 @@ async function newAgeKey(ctx: Context, now: Date): Promise<FoundAdminKey> {
 
 /** The SSH key in `text`, or in the file it names, as a recipient (ed25519: its ssh-to-age conversion). */
 async function sshKeyFrom(ctx: Context, value: string, what: string): Promise<Omit<InitialKey, 'name'>> {
-  const text = /^(ssh-|[^\s]*\s+ssh-)/.test(value) ? value : Buffer.from(await readInput(ctx, value, { streams: true })).toString('utf8');
-  const key = recipientOfSshKey(text, what, true);
+  const key = await recipientOfSshKeyInput(ctx, value, what, true);
   return key.note === undefined ? { recipient: key.recipient } : { recipient: key.recipient, note: key.note };
 }
 

@@ -4,8 +4,7 @@
  */
 import { SecretsError, parseRecipient } from '@secrets/core';
 import type { Context } from '../context.js';
-import { readInput } from '../io.js';
-import { recipientOfSshKey } from './config-edit.js';
+import { recipientOfSshKeyInput } from './config-edit.js';
 import { addAndOffer, removeAndOffer, type KeyRmOptions } from './hosts.js';
 
 /** Options of `secrets users add`. */
@@ -24,7 +23,7 @@ export interface UsersAddOptions {
 export async function usersAdd(ctx: Context, options: UsersAddOptions): Promise<number> {
   if ((options.age === undefined) === (options.pubkey === undefined)) throw new SecretsError('USAGE', 'give exactly one of --age age1…, --pubkey FILE');
   const key =
-    options.age !== undefined ? { recipient: parseRecipient(options.age).text, note: undefined } : recipientOfSshKey(Buffer.from(await readInput(ctx, options.pubkey as string, { streams: true })).toString('utf8'), JSON.stringify(options.pubkey), true);
+    options.age !== undefined ? { recipient: parseRecipient(options.age).text, note: undefined } : await recipientOfSshKeyInput(ctx, options.pubkey as string, JSON.stringify(options.pubkey), true);
   return addAndOffer(ctx, 'user', options, key);
 }
 
