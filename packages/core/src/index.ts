@@ -199,6 +199,7 @@ export {
   type RuleMatch,
 } from './repo/targets.js';
 export { escapeControl } from './escape.js';
+export { ageTextconvSummary, dataKeyId, isAgeFile, sopsTextconvTrailer } from './repo/textconv.js';
 export { addSopsConfigNames, canonicalRecipient, nameOf, recipientLabel, secretsNixKeyNames, shortRecipient, type RecipientNames } from './repo/names.js';
 export {
   ageFileState,

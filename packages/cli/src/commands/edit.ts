@@ -16,16 +16,20 @@ import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import {
   SecretsError,
+  conflictMarkerText,
   createSopsFile,
   findConfig,
+  hasConflictMarkers,
   formatFor,
   ruleRecipients,
   loadConfig,
   matchCreationRule,
+  openMergeConflict,
   parseRecipient,
   pickCryptRules,
   storeFor,
   updateSopsFile,
+  withoutMergeConflict,
   type Document,
   type Format,
   type StoreOptions,
@@ -74,13 +78,21 @@ function exampleTree(format: Format): Uint8Array {
  *
  * @returns the parsed document, or null when the plaintext did not change
  */
-async function edited(ctx: Context, options: EditOptions, format: Format, plaintext: Uint8Array, name: string): Promise<Document | null> {
+async function edited(ctx: Context, options: EditOptions, format: Format, plaintext: Uint8Array, name: string, conflicted = false): Promise<Document | null> {
   const store = storeFor(format);
+  const parse = (bytes: Uint8Array): Document => {
+    if (conflicted && hasConflictMarkers(bytes)) {
+      throw new SecretsError('SOPS_MERGE_CONFLICT', 'the edited file still has conflict markers (lines starting <<<<<<<, ======= or >>>>>>>)', {
+        hints: ['keep the right side of each conflict and delete the marker lines; the file was left unchanged'],
+      });
+    }
+    return store.loadPlain(bytes);
+  };
   const fromStdin = options.editor === '-' || (options.editor === undefined && !ctx.env['SOPS_EDITOR'] && !ctx.env['EDITOR'] && !ctx.stdin.isTTY);
   if (fromStdin) {
     const input = await readInput(ctx, '-');
-    if (sha256(input) === sha256(plaintext)) return null;
-    return store.loadPlain(input);
+    if (sha256(input) === sha256(plaintext) && !conflicted) return null;
+    return parse(input);
   }
   const plan = editorPlan(ctx, options.editor);
   const dir = makePrivateDir(ctx, options.allowDiskTmp);
@@ -91,9 +103,9 @@ async function edited(ctx: Context, options: EditOptions, format: Format, plaint
     for (;;) {
       await runEditor(ctx, plan, file, dir.path);
       const after = await readEdited(file);
-      if (sha256(after) === before) return null;
+      if (sha256(after) === before && !conflicted) return null;
       try {
-        const doc = store.loadPlain(after);
+        const doc = parse(after);
         if (doc.branches.some((b) => b.items.some((i) => i.kind === 'entry' && i.key === 'sops'))) {
           throw new SecretsError('SOPS_FORMAT_INVALID', 'the edited file has a top-level "sops" key, which is reserved for the metadata');
         }
@@ -150,7 +162,11 @@ export async function edit(ctx: Context, options: EditOptions): Promise<number> 
   if (exists) {
     const target = await openForWrite(ctx, options.file, { ignoreMac: options.ignoreMac, ...(options.inputType === undefined ? {} : { inputType: options.inputType }) });
     const plaintext = storeFor(format).emitPlain(target.opened.document);
-    const doc = await edited(ctx, options, format, plaintext, options.file);
+    // An unresolved git merge conflict (merge-conflict.ts): both sides between markers, tmpfs only.
+    const conflict = openMergeConflict(target.opened.metadata, target.opened.dataKey);
+    if (conflict) printNote(ctx, `secrets: ${options.file} has an unresolved merge conflict at ${conflict.paths.join(', ')}: keep the right side between <<<<<<< ours and >>>>>>> theirs and delete the markers`);
+    const shown = conflict ? conflictMarkerText(plaintext, conflict.theirs) : plaintext;
+    const doc = await edited(ctx, options, format, shown, options.file, conflict !== null);
     if (doc === null) {
       printNote(ctx, 'secrets: file has not changed, exiting');
       return EXIT.fileHasNotBeenModified;
@@ -162,7 +178,9 @@ export async function edit(ctx: Context, options: EditOptions): Promise<number> 
         hints: ['to delete the file, remove it (git rm); without a terminal, pipe the new content or set EDITOR'],
       });
     }
-    await replaceIfUnchanged(target, updateSopsFile(target.opened, doc, { now: options.now ?? new Date() }));
+    const opened = conflict ? { ...target.opened, metadata: withoutMergeConflict(target.opened.metadata) } : target.opened;
+    await replaceIfUnchanged(target, updateSopsFile(opened, doc, { now: options.now ?? new Date() }));
+    if (conflict) printNote(ctx, `secrets: conflict resolved; now git add ${options.file}`);
     return 0;
   }
 
