@@ -122,8 +122,15 @@ describe('git merge with the secrets merge driver', () => {
     expect(r.ok(['diff', '--name-only', '--diff-filter=U']).trim()).toBe('secrets/a.yaml');
     for (const secret of ['theirs-secret-9c2b!', 'ours-secret-7f3a!', 'feature-b-71d0!']) expect(plaintextFound(r, secret)).toEqual([]);
     // The file decrypts (our side, their clean change included) and says it is conflicted.
-    expect((await r.secrets(['decrypt', 'secrets/a.yaml'])).stdout).toBe('a: ours-secret-7f3a!\nb: feature-b-71d0!\n');
+    const conflicted = await r.secrets(['decrypt', 'secrets/a.yaml']);
+    expect(conflicted.stdout).toBe('a: ours-secret-7f3a!\nb: feature-b-71d0!\n');
+    expect(conflicted.stderr).toContain('has an unresolved git merge conflict');
     expect(r.ok(['diff', 'HEAD', '--', 'secrets/a.yaml'], KEY)).toContain('+# UNRESOLVED MERGE CONFLICT');
+
+    // check (no key needed) reports the conflict, so CI catches one committed by mistake.
+    const check = await r.secrets(['check'], { env: { SOPS_AGE_KEY_FILE: '' } });
+    expect(check.status).not.toBe(0);
+    expect(check.stdout + check.stderr).toContain('an unresolved git merge conflict is committed in it');
 
     // An editor that leaves the markers: refused, file unchanged.
     const editors = mkdtempSync(join(tmpdir(), 'secrets-editors-'));

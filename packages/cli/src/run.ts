@@ -489,7 +489,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
   if (wanted('check')) {
     program
       .command('check')
-      .description('CI check, no private key needed: every sops file against the rule of its nearest .sops.yaml, every agenix file against its rules, no plaintext where a rule expects a secret, no secret key or link committed')
+      .description('CI check, no private key needed: every sops file against the rule of its nearest .sops.yaml, every agenix file against its rules, no plaintext where a rule expects a secret, no secret key, link or unresolved git merge conflict committed')
       .argument('[files...]', 'files to check (default: every file under the config\'s directory, or the working directory)')
       .option('--json', 'machine-readable output', false)
       .option('--allow-key <path>', 'a file or directory allowed to hold secret keys, e.g. test fixtures (repeatable)', collect, [])

@@ -164,6 +164,28 @@ describe('mergeSopsFiles', () => {
     // A side that still has a conflict is not merged again.
     await expect(merge(base, r.bytes, theirs)).rejects.toMatchObject({ code: 'SOPS_MERGE_CONFLICT' });
   });
+  it('the conflict record survives every store (flattened metadata included)', async () => {
+    for (const [format, b, o, t] of [
+      ['dotenv', 'A=1\n', 'A=2\n', 'A=3\n'],
+      ['ini', '[s]\na = 1\n', '[s]\na = 2\n', '[s]\na = 3\n'],
+      ['json', '{"a": 1}', '{"a": 2}', '{"a": 3}'],
+      ['binary', 'one', 'two', 'three'],
+    ] as const) {
+      const base = await create(b, format);
+      const r = await merge(base, await change(base, o, format), await change(base, t, format), format);
+      expect(r.conflicts.length).toBe(1);
+      const opened = await openSopsFile(r.bytes, { format, identities: ids });
+      const conflict = openMergeConflict(opened.metadata, opened.dataKey);
+      expect(dec(conflict?.theirs as Uint8Array)).toContain(format === 'binary' ? 'three' : '3');
+      expect(await plain(r.bytes, format)).toContain(format === 'binary' ? 'two' : '2');
+    }
+  });
+  it('a record copied into another version of the file does not open', async () => {
+    const base = await create('a: 1\n');
+    const r = await merge(base, await change(base, 'a: 2\n'), await change(base, 'a: 3\n'));
+    const opened = await openSopsFile(r.bytes, { format: 'yaml', identities: ids });
+    expect(() => openMergeConflict({ ...opened.metadata, lastmodified: '2027-01-01T00:00:00Z' }, opened.dataKey)).toThrow(/does not open/);
+  });
   it('no key: fails before producing anything', async () => {
     const base = await create('a: 1\n');
     await expect(mergeSopsFiles({ base, ours: base, theirs: base }, { format: 'yaml', identities: [], now })).rejects.toMatchObject({ code: 'SOPS_DATA_KEY_UNAVAILABLE' });
