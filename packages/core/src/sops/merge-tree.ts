@@ -112,11 +112,11 @@ class Merger {
   private map(b: MapNode | undefined, o: MapNode, t: MapNode, path: TreePath): Pair<MapNode> | null {
     const [bs, os, ts] = [slots(b), slots(o), slots(t)];
     if (bs === null || os === null || ts === null) return null;
-    const find = (list: readonly Slot[], key: string | null): Slot | undefined => list.find((s) => s.key === key);
-    const order = keyOrder(os, ts);
+    const [bk, ok, tk] = [bs, os, ts].map((list) => new Map(list.map((slot) => [slot.key, slot]))) as [Map<string | null, Slot>, Map<string | null, Slot>, Map<string | null, Slot>];
+    const order = keyOrder(os, ts, ok);
     const sides: [(Entry | Comment)[], (Entry | Comment)[]] = [[], []];
     for (const key of order) {
-      const [bSlot, oSlot, tSlot] = [find(bs, key), find(os, key), find(ts, key)];
+      const [bSlot, oSlot, tSlot] = [bk.get(key), ok.get(key), tk.get(key)];
       const here = key === null ? path : [...path, key];
       const values: Pair<Maybe> = key === null ? [undefined, undefined] : this.value(bSlot?.value, oSlot?.value, tSlot?.value, here);
       const comments = this.comments(bSlot?.comments ?? [], oSlot?.comments ?? [], tSlot?.comments ?? [], here);
@@ -161,19 +161,26 @@ function sameShape(a: SeqNode, b: SeqNode): boolean {
   return a.items.length === b.items.length && a.items.every((item, i) => (item.kind === 'comment') === (b.items[i]?.kind === 'comment'));
 }
 
-/** Our key order, with each key only they have inserted after the key preceding it on their side. */
-function keyOrder(ours: readonly Slot[], theirs: readonly Slot[]): (string | null)[] {
-  const order: (string | null)[] = ours.filter((s) => s.key !== null).map((s) => s.key);
-  const present = new Set(order);
-  let after: string | null = null;
+/**
+ * Our key order, with the keys only they have placed after the nearest key before them (on their side)
+ * that we have too, in their order; trailing comments (key null) last. Linear: hostile files are large.
+ */
+function keyOrder(ours: readonly Slot[], theirs: readonly Slot[], ourKeys: ReadonlyMap<string | null, Slot>): (string | null)[] {
+  const inserts = new Map<string | null, string[]>();
+  let anchor: string | null = null;
   for (const slot of theirs) {
     if (slot.key === null) continue;
-    if (!present.has(slot.key)) {
-      const at = after === null ? 0 : order.indexOf(after) + 1;
-      order.splice(at, 0, slot.key);
-      present.add(slot.key);
+    if (ourKeys.has(slot.key)) anchor = slot.key;
+    else {
+      const list = inserts.get(anchor) ?? [];
+      list.push(slot.key);
+      inserts.set(anchor, list);
     }
-    after = slot.key;
+  }
+  const order: (string | null)[] = [...(inserts.get(null) ?? [])];
+  for (const slot of ours) {
+    if (slot.key === null) continue;
+    order.push(slot.key, ...(inserts.get(slot.key) ?? []));
   }
   order.push(null);
   return order;

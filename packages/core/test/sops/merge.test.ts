@@ -70,6 +70,14 @@ describe('mergeDocuments', () => {
     expect(show(same.ours)).toBe('l:\n    - A\n    - B\n');
     expect(mergeDocuments(doc('l:\n    - a\n'), doc('l:\n    - a\n    - b\n'), doc('l:\n    - c\n')).conflicts).toEqual([['l']]);
   });
+  it('large mappings merge in linear time (no quadratic key lookups)', () => {
+    const many = (n: number, tweak: (i: number) => string) => doc(Array.from({ length: n }, (_, i) => `k${i}: ${tweak(i)}\n`).join(''));
+    const n = 20_000;
+    const r = mergeDocuments(many(n, () => 'v'), many(n, (i) => (i === 1 ? 'o' : 'v')), many(n, (i) => (i === n - 1 ? 't' : 'v')));
+    expect(r.conflicts).toEqual([]);
+    const items = (r.ours.branches[0]?.items ?? []) as { key: string; value: { value: string } }[];
+    expect([items[1]?.value.value, items[n - 1]?.value.value, items.length]).toEqual(['o', 't', n]);
+  });
   it('comments travel with their key; an unchanged NaN is no conflict', () => {
     const r = mergeDocuments(doc('# about a\na: 1\nx: .nan\n'), doc('# about a, edited\na: 1\nx: .nan\n'), doc('# about a\na: 2\nx: .nan\n'));
     expect(r.conflicts).toEqual([]);
@@ -185,6 +193,15 @@ describe('mergeSopsFiles', () => {
     const r = await merge(base, await change(base, 'a: 2\n'), await change(base, 'a: 3\n'));
     const opened = await openSopsFile(r.bytes, { format: 'yaml', identities: ids });
     expect(() => openMergeConflict({ ...opened.metadata, lastmodified: '2027-01-01T00:00:00Z' }, opened.dataKey)).toThrow(/does not open/);
+  });
+  it('added on both sides (empty base): values and recipients merged, a new data key', async () => {
+    const ours = await create('a: 1\nb: 2\n', 'yaml', [alice.recipient]);
+    const theirs = await create('a: 1\nc: 3\n', 'yaml', [bob.recipient]);
+    const r = await merge(new Uint8Array(0), ours, theirs);
+    expect(r.conflicts).toEqual([]);
+    const opened = await openSopsFile(r.bytes, { format: 'yaml', identities: bob.identity });
+    expect(dec(storeFor('yaml').emitPlain(opened.document))).toBe('a: 1\nc: 3\nb: 2\n'); // c after a, where they put it
+    expect(opened.metadata.keyGroups[0]?.length).toBe(2);
   });
   it('no key: fails before producing anything', async () => {
     const base = await create('a: 1\n');
