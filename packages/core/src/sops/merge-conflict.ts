@@ -61,8 +61,10 @@ export function hasMergeConflict(metadata: Metadata): boolean {
  */
 export function withoutMergeConflict(metadata: Metadata): Metadata {
   if (!hasMergeConflict(metadata)) return metadata;
-  const { source: _source, ...rest } = metadata;
-  return { ...rest, unknown: metadata.unknown.filter((e) => e.key !== MERGE_CONFLICT_KEY) };
+  // The block as read had the record: `source` would write it back, so it goes.
+  const rest: Metadata = { ...metadata, unknown: metadata.unknown.filter((e) => e.key !== MERGE_CONFLICT_KEY) };
+  delete (rest as { source?: unknown }).source;
+  return rest;
 }
 
 /**
@@ -92,7 +94,7 @@ export function openMergeConflict(metadata: Metadata, dataKey: Uint8Array): Merg
   const record = parsed as { v?: unknown; paths?: unknown; theirs?: unknown };
   const theirs = typeof record.theirs === 'string' ? fromBase64(record.theirs) : null;
   if (record.v !== 1 || !Array.isArray(record.paths) || !record.paths.every((p) => typeof p === 'string') || theirs === null) throw invalid;
-  return { paths: record.paths as string[], theirs };
+  return { paths: record.paths, theirs };
 }
 
 /** Conflict marker lines, as git writes them (7 characters). */
