@@ -88,6 +88,16 @@ describe('git merge with the secrets merge driver', () => {
     expect(r.ok(['config', 'diff.secrets.textconv']).trim()).toBe('secrets textconv');
   });
 
+  it('git-setup upgrades an older diff-only line in place, keeps other lines, and is idempotent', async () => {
+    const r = await repository();
+    expect((await r.secrets(['edit', '--editor', '-', 'secrets/a.yaml'], { stdin: 'a: 1\n' })).status).toBe(0);
+    writeFileSync(join(r.repo, '.gitattributes'), '*.png binary\nsecrets/*.yaml diff=secrets\n*.sh text eol=lf');
+    r.ok(['add', '.']);
+    r.ok(['commit', '-qm', 'base']);
+    for (let i = 0; i < 2; i++) expect((await r.secrets(['git-setup'])).status).toBe(0);
+    expect(readFileSync(join(r.repo, '.gitattributes'), 'utf8')).toBe('*.png binary\nsecrets/*.yaml diff=secrets merge=secrets\n*.sh text eol=lf\n');
+  });
+
   it('branches that changed different values: a clean merge, decrypted as both; untouched ciphertext identical', async () => {
     const r = await repository();
     await setUp(r, 'a: one\nb: two\nc: three\n');
@@ -220,7 +230,7 @@ describe('git diff through textconv', () => {
     r.ok(['add', '.']);
     r.ok(['commit', '-qm', 'age']);
     expect((await r.secrets(['git-setup'])).status).toBe(0);
-    expect(readFileSync(join(r.repo, '.gitattributes'), 'utf8')).toBe('secrets/*.age diff=secrets\n');
+    expect(readFileSync(join(r.repo, '.gitattributes'), 'utf8')).toBe('secrets/*.age diff=secrets merge=binary\n');
     r.ok(['add', '.gitattributes']);
     r.ok(['commit', '-qm', 'setup']);
     write('token-two\n');

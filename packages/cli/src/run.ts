@@ -562,7 +562,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'secrets edit secrets/app.yaml  # after a conflict: both sides between conflict markers',
           '',
           'Writes .gitattributes lines (commit them): DIR/*.EXT diff=secrets merge=secrets for the',
-          'directories holding sops files, DIR/*.age diff=secrets for age files; and to the repository\'s',
+          'directories holding sops files, DIR/*.age diff=secrets merge=binary for age files; and to the repository\'s',
           'git config (each clone runs it once) the drivers `secrets textconv FILE` and',
           '`secrets merge-driver %O %A %B %P`, so `secrets` must be on PATH.',
           '',

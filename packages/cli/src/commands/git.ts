@@ -166,7 +166,8 @@ function withAttributes(current: string, wanted: readonly { pattern: string; lin
 /**
  * Runs `secrets git-setup`: the diff (textconv) and merge drivers in the repository's git config, and
  * `.gitattributes` lines for the directories holding sops files (`diff=secrets merge=secrets`) and
- * `.age` files (`diff=secrets`).
+ * `.age` files (`diff=secrets merge=binary`: git's text merge of two armored age files could "succeed"
+ * line by line and leave a broken file; binary keeps ours and conflicts unless one side is unchanged).
  */
 export async function gitSetup(ctx: Context, options: { config?: string }): Promise<number> {
   let top: string;
@@ -211,7 +212,7 @@ export async function gitSetup(ctx: Context, options: { config?: string }): Prom
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error instanceof SecretsError ? error : new SecretsError('IO_READ', `could not read ${JSON.stringify(attributes)}`, { cause: error });
   }
-  const wanted = [...[...sops].sort().map((p) => ({ pattern: p, line: `${p} diff=${DRIVER} merge=${DRIVER}` })), ...[...age].sort().map((p) => ({ pattern: p, line: `${p} diff=${DRIVER}` }))];
+  const wanted = [...[...sops].sort().map((p) => ({ pattern: p, line: `${p} diff=${DRIVER} merge=${DRIVER}` })), ...[...age].sort().map((p) => ({ pattern: p, line: `${p} diff=${DRIVER} merge=binary` }))];
   const next = withAttributes(current, wanted);
   if (next !== current) await writeFileAtomic(attributes, next);
   const all = [...sops, ...age].sort();
