@@ -75,7 +75,7 @@ describe('mergeDocuments', () => {
     const n = 20_000;
     const r = mergeDocuments(many(n, () => 'v'), many(n, (i) => (i === 1 ? 'o' : 'v')), many(n, (i) => (i === n - 1 ? 't' : 'v')));
     expect(r.conflicts).toEqual([]);
-    const items = (r.ours.branches[0]?.items ?? []) as { key: string; value: { value: string } }[];
+    const items = (r.ours.branches[0]?.items ?? []) as unknown as { key: string; value: { value: string } }[];
     expect([items[1]?.value.value, items[n - 1]?.value.value, items.length]).toEqual(['o', 't', n]);
   });
   it('comments travel with their key; an unchanged NaN is no conflict', () => {
