@@ -186,6 +186,32 @@ describe('git merge with the secrets merge driver', () => {
     expect((await r.secrets(['decrypt', 'secrets/a.yaml'])).stdout).toBe('a: ONE\nb: TWO\n');
   });
 
+  it('a host added on one branch (rekey), a value changed on the other: both kept; the host opens the merge', async () => {
+    const hostKey = join(REPO_ROOT, 'examples/keys/hosts/batchn_ssh_host_ed25519_key');
+    const host = (await runProcess(['ssh-to-age', '-i', `${hostKey}.pub`])).stdout.trim();
+    const config = (extra: string) => `creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: ${admin}${extra}\n`;
+    const r = await repository(config(''));
+    await setUp(r, 'a: one\nb: two\n');
+    r.ok(['checkout', '-qb', 'hosts']);
+    writeFileSync(join(r.repo, '.sops.yaml'), config(`,${host}`));
+    expect((await r.secrets(['rekey', '-y'])).status).toBe(0);
+    r.ok(['commit', '-qam', 'add batchn']);
+    const rekeyed = readFileSync(join(r.repo, 'secrets/a.yaml'), 'utf8');
+    r.ok(['checkout', '-q', 'main']);
+    await setValue(r, 'b', 'TWO', 'main: b');
+    const main = readFileSync(join(r.repo, 'secrets/a.yaml'), 'utf8');
+    const merged = r.git(['merge', '-q', '--no-edit', 'hosts'], KEY);
+    expect(merged.status, merged.stderr).toBe(0);
+    const text = readFileSync(join(r.repo, 'secrets/a.yaml'), 'utf8');
+    const block = (t: string) => t.slice(t.indexOf(`- recipient: ${host}`), t.indexOf('-----END AGE ENCRYPTED FILE-----', t.indexOf(`- recipient: ${host}`)));
+    expect(block(rekeyed)).toContain('-----BEGIN AGE ENCRYPTED FILE-----');
+    expect(block(text)).toBe(block(rekeyed));
+    expect(encLine(text, 'a')).toBe(encLine(main, 'a'));
+    expect(encLine(text, 'b')).toBe(encLine(main, 'b'));
+    const asHost = await r.secrets(['decrypt', 'secrets/a.yaml'], { env: { SOPS_AGE_KEY_FILE: '', SOPS_AGE_SSH_PRIVATE_KEY_FILE: hostKey } });
+    expect(asHost.stdout, asHost.stderr).toBe('a: one\nb: TWO\n');
+  });
+
   it('a plain YAML file under the same pattern gets git\'s own text merge', async () => {
     const r = await repository();
     await setUp(r, 'a: one\n');
