@@ -203,7 +203,8 @@ describe('git merge with the secrets merge driver', () => {
     const merged = r.git(['merge', '-q', '--no-edit', 'hosts'], KEY);
     expect(merged.status, merged.stderr).toBe(0);
     const text = readFileSync(join(r.repo, 'secrets/a.yaml'), 'utf8');
-    const block = (t: string) => t.slice(t.indexOf(`- recipient: ${host}`), t.indexOf('-----END AGE ENCRYPTED FILE-----', t.indexOf(`- recipient: ${host}`)));
+    // sops 3.13 layout: `- enc: |` (the armored age file), then `recipient:`.
+    const block = (t: string) => t.slice(t.lastIndexOf('- enc: |', t.indexOf(`recipient: ${host}`)), t.indexOf(`recipient: ${host}`));
     expect(block(rekeyed)).toContain('-----BEGIN AGE ENCRYPTED FILE-----');
     expect(block(text)).toBe(block(rekeyed));
     expect(encLine(text, 'a')).toBe(encLine(main, 'a'));
