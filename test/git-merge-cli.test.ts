@@ -142,6 +142,10 @@ describe('git merge with the secrets merge driver', () => {
     expect(check.status).not.toBe(0);
     expect(check.stdout + check.stderr).toContain('an unresolved git merge conflict is committed in it');
 
+    // Other writers refuse it: a new lastmodified would orphan the record.
+    const set = await r.secrets(['set', 'secrets/a.yaml', '["b"]', '"x"']);
+    expect([set.status, set.stderr]).toEqual([1, expect.stringContaining('resolve it first: secrets edit secrets/a.yaml')]);
+
     // An editor that leaves the markers: refused, file unchanged.
     const editors = mkdtempSync(join(tmpdir(), 'secrets-editors-'));
     const before = readFileSync(join(r.repo, 'secrets/a.yaml'));

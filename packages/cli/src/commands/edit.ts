@@ -32,6 +32,7 @@ import {
   withoutMergeConflict,
   type Document,
   type Format,
+  type MergeConflict,
   type StoreOptions,
 } from '@secrets/core';
 import type { Context } from '../context.js';
@@ -163,7 +164,15 @@ export async function edit(ctx: Context, options: EditOptions): Promise<number> 
     const target = await openForWrite(ctx, options.file, { ignoreMac: options.ignoreMac, ...(options.inputType === undefined ? {} : { inputType: options.inputType }) });
     const plaintext = storeFor(format).emitPlain(target.opened.document);
     // An unresolved git merge conflict (merge-conflict.ts): both sides between markers, tmpfs only.
-    const conflict = openMergeConflict(target.opened.metadata, target.opened.dataKey);
+    let conflict: MergeConflict | null = null;
+    try {
+      conflict = openMergeConflict(target.opened.metadata, target.opened.dataKey);
+    } catch (error) {
+      // A record that no longer opens (changed by hand, or by a tool that rewrote the file) cannot be
+      // shown; the file itself is fine, and saving drops the record.
+      if (!(error instanceof SecretsError)) throw error;
+      printWarning(ctx, `${error.message}; editing our side, saving drops the record`);
+    }
     if (conflict) printNote(ctx, `secrets: ${options.file} has an unresolved merge conflict at ${conflict.paths.join(', ')}: keep the right side between <<<<<<< ours and >>>>>>> theirs and delete the markers`);
     const shown = conflict ? conflictMarkerText(plaintext, conflict.theirs) : plaintext;
     const doc = await edited(ctx, options, format, shown, options.file, conflict !== null);
@@ -178,7 +187,7 @@ export async function edit(ctx: Context, options: EditOptions): Promise<number> 
         hints: ['to delete the file, remove it (git rm); without a terminal, pipe the new content or set EDITOR'],
       });
     }
-    const opened = conflict ? { ...target.opened, metadata: withoutMergeConflict(target.opened.metadata) } : target.opened;
+    const opened = { ...target.opened, metadata: withoutMergeConflict(target.opened.metadata) };
     await replaceIfUnchanged(target, updateSopsFile(opened, doc, { now: options.now ?? new Date() }));
     if (conflict) printNote(ctx, `secrets: conflict resolved; now git add ${options.file}`);
     return 0;
