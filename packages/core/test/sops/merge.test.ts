@@ -3,6 +3,7 @@
  * ciphertext for values one side or neither changed, key groups merged (one side, both sides, rotation),
  * the encrypted conflict record and its conflict markers.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateX25519Identity, identityToRecipient, parseIdentities, parseRecipient } from '../../src/age/index.js';
 import { createSopsFile, openSopsFile, rotateSopsFile, updateSopsFile } from '../../src/sops/file.js';
@@ -11,6 +12,7 @@ import { mergeSopsFiles } from '../../src/sops/merge-file.js';
 import { mergeDocuments } from '../../src/sops/merge-tree.js';
 import { rekeySopsFile } from '../../src/sops/rekey.js';
 import { storeFor, type Format } from '../../src/sops/stores/store.js';
+import type { Document, Entry } from '../../src/sops/tree.js';
 
 const now = new Date('2026-12-01T10:00:00Z');
 const later = new Date('2026-12-02T10:00:00Z');
@@ -206,5 +208,57 @@ describe('mergeSopsFiles', () => {
   it('no key: fails before producing anything', async () => {
     const base = await create('a: 1\n');
     await expect(mergeSopsFiles({ base, ours: base, theirs: base }, { format: 'yaml', identities: [], now })).rejects.toMatchObject({ code: 'SOPS_DATA_KEY_UNAVAILABLE' });
+  });
+});
+
+describe('properties (fixed seed)', () => {
+  const runs = { numRuns: process.env['SLOW'] ? 500 : 100 };
+
+  /** Keeps one side of every conflict hunk. */
+  function resolve(text: string, side: 'ours' | 'theirs'): string {
+    let out = '';
+    let state: 'plain' | 'ours' | 'theirs' = 'plain';
+    for (const line of text.split(/(?<=\n)/)) {
+      if (line === '<<<<<<< ours\n') state = 'ours';
+      else if (line === '=======\n' && state === 'ours') state = 'theirs';
+      else if (line === '>>>>>>> theirs\n' && state === 'theirs') state = 'plain';
+      else if (state === 'plain' || state === side) out += line;
+    }
+    return out;
+  }
+
+  it('conflict markers: keeping one side of every hunk gives that side back exactly', () => {
+    const text = fc.array(fc.constantFrom('a: 1', 'b: 2', 'c: 3', '    d: x', ''), { maxLength: 12 }).map((lines) => lines.map((l) => `${l}\n`).join(''));
+    fc.assert(
+      fc.property(text, text, (ours, theirs) => {
+        const marked = dec(conflictMarkerText(enc(ours), enc(theirs)));
+        expect(resolve(marked, 'ours')).toBe(ours);
+        expect(resolve(marked, 'theirs')).toBe(theirs);
+        expect(hasConflictMarkers(enc(marked))).toBe(ours !== theirs);
+      }),
+      runs,
+    );
+  });
+
+  it('flat maps: each key follows the three-way rule; conflicts exactly where both changed it differently', () => {
+    const keys = ['a', 'b', 'c', 'd', 'e'];
+    const version = fc.array(fc.option(fc.constantFrom('1', '2', '3'), { nil: undefined }), { minLength: keys.length, maxLength: keys.length });
+    const toDoc = (values: (string | undefined)[]): Document => ({
+      branches: [{ kind: 'map', items: keys.flatMap((k, i): Entry[] => (values[i] === undefined ? [] : [{ kind: 'entry', key: k, value: { kind: 'string', value: values[i] } }])) }],
+    });
+    fc.assert(
+      fc.property(version, version, version, (b, o, t) => {
+        const r = mergeDocuments(toDoc(b), toDoc(o), toDoc(t));
+        const got = new Map((r.ours.branches[0]?.items ?? []).map((e) => [(e as Entry).key, ((e as Entry).value as { value: string }).value]));
+        const conflicts: string[] = [];
+        keys.forEach((k, i) => {
+          const want = o[i] === t[i] ? o[i] : b[i] === o[i] ? t[i] : b[i] === t[i] ? o[i] : (conflicts.push(k), o[i]);
+          expect(got.get(k)).toBe(want);
+        });
+        // In merged key order, which places a key only they have after its predecessor on their side.
+        expect(r.conflicts.map((p) => p[0]).sort()).toEqual(conflicts.sort());
+      }),
+      runs,
+    );
   });
 });
