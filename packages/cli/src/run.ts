@@ -136,7 +136,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
         'secrets check                                              # in CI: every file matches its rule',
         'secrets ssh-to-age -i /etc/ssh/ssh_host_ed25519_key.pub    # a host key as an age recipient',
         '',
-        'Set up once: secrets git-setup (plaintext git diffs for key holders), and shell completion:',
+        'Set up once: secrets git-setup (plaintext git diffs for key holders, value-by-value merges), and shell completion:',
         '  bash: source <(secrets completion bash)   zsh: source <(secrets completion zsh)',
         '  fish: secrets completion fish > ~/.config/fish/completions/secrets.fish',
         '',

@@ -205,6 +205,21 @@ describe('mergeSopsFiles', () => {
     expect(dec(storeFor('yaml').emitPlain(opened.document))).toBe('a: 1\nc: 3\nb: 2\n'); // c after a, where they put it
     expect(opened.metadata.keyGroups[0]?.length).toBe(2);
   });
+  it('Shamir groups changed on one side are taken; changed on both sides, refused', async () => {
+    const doc = storeFor('yaml').loadPlain(enc('a: 1\n'));
+    const base = await createSopsFile(doc, { format: 'yaml', keyGroups: [[alice.recipient], [bob.recipient]], shamirThreshold: 2, now });
+    const rekey = (groups: ReturnType<typeof parseRecipient>[][]) => rekeySopsFile(base, { format: 'yaml', identities: ids, keyGroups: groups, shamirThreshold: 2 });
+    const ours = await rekey([[alice.recipient, carol.recipient], [bob.recipient]]);
+    const oneSide = await merge(base, ours, await change(base, 'a: 2\n'));
+    const opened = await openSopsFile(oneSide.bytes, { format: 'yaml', identities: ids });
+    expect([dec(storeFor('yaml').emitPlain(opened.document)), opened.metadata.keyGroups.map((g) => g.length)]).toEqual(['a: 2\n', [2, 1]]);
+    await expect(merge(base, ours, await rekey([[alice.recipient], [bob.recipient, carol.recipient]]))).rejects.toMatchObject({ code: 'SOPS_MERGE_CONFLICT', message: expect.stringContaining('Shamir') });
+  });
+  it('selection rules changed differently on both sides: refused', async () => {
+    const withRule = (regex: string) => createSopsFile(storeFor('yaml').loadPlain(enc('a: 1\n')), { format: 'yaml', keyGroups: [[alice.recipient]], rules: { encryptedRegex: regex }, now });
+    const base = await create('a: 1\n');
+    await expect(merge(base, await withRule('^a$'), await withRule('^b$'))).rejects.toMatchObject({ code: 'SOPS_MERGE_CONFLICT', message: expect.stringContaining('encryption rules') });
+  });
   it('no key: fails before producing anything', async () => {
     const base = await create('a: 1\n');
     await expect(mergeSopsFiles({ base, ours: base, theirs: base }, { format: 'yaml', identities: [], now })).rejects.toMatchObject({ code: 'SOPS_DATA_KEY_UNAVAILABLE' });
