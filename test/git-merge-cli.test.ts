@@ -256,7 +256,10 @@ describe('git diff through textconv', () => {
   const ageSkip = peerSkipReason(['age'], 'age');
   it.skipIf(ageSkip !== null)(`.age files: plaintext in git diff and git log -p; a summary without a key${ageSkip ? ` (${ageSkip})` : ''}`, async () => {
     const r = await repository();
-    const write = (text: string) => execFileSync('age', ['-r', admin, '-o', join(r.repo, 'secrets/token.age')], { input: text });
+    const hostPub = join(REPO_ROOT, 'examples/keys/hosts/batchn_ssh_host_ed25519_key.pub');
+    const hostKey = readFileSync(hostPub, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+    writeFileSync(join(r.repo, 'secrets.nix'), `let\n  batchn = "${hostKey}";\nin {\n  "secrets/token.age".publicKeys = [ batchn ];\n}\n`);
+    const write = (text: string) => execFileSync('age', ['-r', admin, '-R', hostPub, '-o', join(r.repo, 'secrets/token.age')], { input: text });
     write('token-one\n');
     r.ok(['add', '.']);
     r.ok(['commit', '-qm', 'age']);
@@ -272,10 +275,12 @@ describe('git diff through textconv', () => {
     const log = r.ok(['log', '-p', '--', 'secrets/token.age'], KEY);
     expect(log).toContain('+token-two');
     expect(log).toContain('+token-one');
-    expect(log).toContain('# age recipients: X25519');
+    expect(log).toContain('# age recipients: X25519, ssh-ed25519');
+    expect(log).toContain('# ssh recipients: batchn');
     const other = r.ok(['log', '-p', '-1', '--', 'secrets/token.age']);
     expect(other).toContain('age-encrypted file, not decrypted: no identity here opens it');
     expect(other).toMatch(/^\+sha256: [0-9a-f]{64}$/m);
+    expect(other).toContain('ssh recipients: batchn');
     expect(other).not.toContain('token-');
   });
 });

@@ -21,6 +21,7 @@ import {
   mergeSopsFiles,
   openSopsFile,
   readConfigFile,
+  secretsNixKeyNames,
   sopsTextconvTrailer,
   storeFor,
   type RecipientNames,
@@ -32,14 +33,24 @@ import { printError, printNote } from '../output.js';
 
 const DRIVER = 'secrets';
 
-/** Recipient names from the `.sops.yaml` above the working directory (git runs drivers at the top). */
-async function repositoryNames(ctx: Context): Promise<RecipientNames> {
+/**
+ * Recipient names from the `.sops.yaml` above the working directory and, for age files, a `secrets.nix`
+ * there (git runs drivers at the repository's top).
+ */
+async function repositoryNames(ctx: Context, agenix: boolean): Promise<RecipientNames> {
   const names: RecipientNames = new Map();
   try {
     const found = await findConfig({ cwd: ctx.cwd, env: ctx.env });
     if (found) addSopsConfigNames(names, await loadConfig(found));
   } catch {
     // names are a nicety: a broken .sops.yaml just names nobody
+  }
+  if (agenix) {
+    try {
+      for (const [key, name] of secretsNixKeyNames(readConfigFile(join(ctx.cwd, 'secrets.nix')))) if (!names.has(key)) names.set(key, name);
+    } catch {
+      // no secrets.nix here (or unreadable): SSH stanzas are shown by tag
+    }
   }
   return names;
 }
@@ -63,9 +74,9 @@ export async function textconv(ctx: Context, options: { file: string }): Promise
   if (isAgeFile(bytes)) {
     try {
       ctx.stdout.write(withNewline(await decryptAge(bytes, identities)));
-      ctx.stdout.write(ageTextconvSummary(bytes, true));
+      ctx.stdout.write(ageTextconvSummary(bytes, true, await repositoryNames(ctx, true)));
     } catch {
-      ctx.stdout.write(ageTextconvSummary(bytes, false));
+      ctx.stdout.write(ageTextconvSummary(bytes, false, await repositoryNames(ctx, true)));
     }
     return 0;
   }
@@ -73,7 +84,7 @@ export async function textconv(ctx: Context, options: { file: string }): Promise
     const format = formatFromPath(options.file);
     const opened = await openSopsFile(bytes, { format, identities });
     ctx.stdout.write(withNewline(storeFor(format).emitPlain(opened.document)));
-    ctx.stdout.write(sopsTextconvTrailer(opened, await repositoryNames(ctx)));
+    ctx.stdout.write(sopsTextconvTrailer(opened, await repositoryNames(ctx, false)));
   } catch {
     ctx.stdout.write(bytes);
   }

@@ -11,10 +11,11 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex } from '../bytes.js';
-import { inspectAgeHeader, summarizeStanzas } from '../age/index.js';
+import { inspectAgeHeader, parseRecipient, sshTag, summarizeStanzas, type StanzaInfo } from '../age/index.js';
 import type { OpenedFile } from '../sops/file.js';
 import { hasMergeConflict } from '../sops/merge-conflict.js';
 import type { MasterKey } from '../sops/metadata.js';
+import { escapeControl } from '../escape.js';
 import { recipientLabel, shortRecipient } from './names.js';
 
 const RULE = '# ---- secrets textconv: not part of the file ----';
@@ -35,7 +36,7 @@ export function dataKeyId(dataKey: Uint8Array): string {
 }
 
 function keyLine(names: ReadonlyMap<string, string>, key: MasterKey): string {
-  if (key.type !== 'age') return `${key.type} ${key.label}`;
+  if (key.type !== 'age') return `${key.type} ${escapeControl(key.label)}`;
   const label = recipientLabel(names, key.recipient);
   const short = shortRecipient(key.recipient);
   return label === short ? short : `${label} (${short})`;
@@ -66,22 +67,45 @@ export function isAgeFile(bytes: Uint8Array): boolean {
   return head.startsWith('age-encryption.org/') || head.startsWith('-----BEGIN AGE ENCRYPTED FILE-----');
 }
 
+/** The names of the SSH keys the stanzas are for (age ssh stanzas carry a tag of their key), else the tag. */
+function sshStanzaNames(stanzas: readonly StanzaInfo[], names: ReadonlyMap<string, string>): string[] {
+  const ssh = stanzas.filter((s) => s.type === 'ssh-ed25519' || s.type === 'ssh-rsa');
+  if (ssh.length === 0) return [];
+  const byTag = new Map<string, string>();
+  for (const [recipient, name] of names) {
+    if (!recipient.startsWith('ssh-')) continue;
+    try {
+      const r = parseRecipient(recipient);
+      if (r.kind === 'ssh-ed25519' || r.kind === 'ssh-rsa') byTag.set(`${r.kind} ${sshTag(r.key.wire)}`, escapeControl(name));
+    } catch {
+      // not a key we can parse: it names nothing
+    }
+  }
+  return ssh.map((s) => byTag.get(`${s.type} ${s.args[0] ?? ''}`) ?? `${s.type} tag ${escapeControl(s.args[0] ?? '?')}`).sort();
+}
+
 /**
  * The block shown after (or, without a key, instead of) a decrypted age file.
  *
  * @param file - the age file
  * @param decrypted - whether the plaintext was shown before it
+ * @param names - recipient names from the repository (`secrets.nix` bindings, `.sops.yaml` anchors): SSH
+ *   stanzas are named by their key's tag; X25519 stanzas name no key
  * @returns lines ending with a newline; never throws (a malformed header is said so)
  */
-export function ageTextconvSummary(file: Uint8Array, decrypted: boolean): string {
+export function ageTextconvSummary(file: Uint8Array, decrypted: boolean, names: ReadonlyMap<string, string> = new Map()): string {
   let stanzas: string;
+  let ssh: string[] = [];
   try {
-    stanzas = summarizeStanzas(inspectAgeHeader(file).stanzas);
+    const header = inspectAgeHeader(file).stanzas;
+    stanzas = summarizeStanzas(header);
+    ssh = sshStanzaNames(header, names);
   } catch {
     stanzas = 'unreadable header';
   }
+  const sshLine = ssh.length > 0 ? [`ssh recipients: ${ssh.join(', ')}`] : [];
   const lines = decrypted
-    ? [RULE, `# age recipients: ${stanzas}`]
-    : ['age-encrypted file, not decrypted: no identity here opens it', `age recipients: ${stanzas}`, `sha256: ${toHex(sha256(file))}`];
+    ? [RULE, `# age recipients: ${stanzas}`, ...sshLine.map((l) => `# ${l}`)]
+    : ['age-encrypted file, not decrypted: no identity here opens it', `age recipients: ${stanzas}`, ...sshLine, `sha256: ${toHex(sha256(file))}`];
   return `${lines.join('\n')}\n`;
 }
