@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, lstatSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decryptSops } from 'sops-age';
 import { describe, expect, it } from 'vitest';
 import { CLI_BIN, REPO_ROOT, runProcess } from './support/cli.js';
 import { peerSkipReason } from './support/peers.js';
@@ -135,6 +136,9 @@ describe('git merge with the secrets merge driver', () => {
     const conflicted = await r.secrets(['decrypt', 'secrets/a.yaml']);
     expect(conflicted.stdout).toBe('a: ours-secret-7f3a!\nb: feature-b-71d0!\n');
     expect(conflicted.stderr).toContain('has an unresolved git merge conflict');
+    // An independent sops implementation reads it too, skipping the extra metadata key (as Go sops does).
+    const secretKey = readFileSync(adminKey, 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1')) as string;
+    expect(await decryptSops(readFileSync(join(r.repo, 'secrets/a.yaml'), 'utf8'), { secretKey, fileType: 'yaml' })).toEqual({ a: 'ours-secret-7f3a!', b: 'feature-b-71d0!' });
     expect(r.ok(['diff', 'HEAD', '--', 'secrets/a.yaml'], KEY)).toContain('+# UNRESOLVED MERGE CONFLICT');
 
     // check (no key needed) reports the conflict, so CI catches one committed by mistake.
