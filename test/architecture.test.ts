@@ -1,7 +1,7 @@
 /**
  * The architecture you can see from the folder tree, enforced: `ssh` ← `age` ← `sops` in core; only
  * `keys/` and `config/` reach the environment, the disk or other processes; the CLI uses core's public
- * exports only; core never imports the CLI.
+ * exports only; core never imports the CLI; no source file grows past 450 lines unless allow-listed.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -48,6 +48,17 @@ const ALLOWED: Record<string, readonly string[]> = {
 };
 const SIDE_EFFECT_MODULES = /^node:(fs|fs\/promises|child_process|os|process)$/;
 
+// Files under ~400 lines is the guideline; 450 is where a test stops new growth.
+const MAX_SOURCE_LINES = 450;
+/** Files still over MAX_SOURCE_LINES (relative to the repository root), each with why it is allowed for now. */
+const OVERSIZED_FILES: Readonly<Record<string, string>> = {
+  'packages/core/src/sops/metadata.ts': 'being changed by another branch; to be split once that lands',
+  'packages/core/src/sops/value-cipher.ts': 'being changed by another branch; to be split once that lands',
+  'packages/core/src/sops/stores/json.ts': 'being changed by another branch; to be split once that lands',
+  'packages/cli/src/run.ts': 'the command table; being changed by another branch; to be split once that lands',
+};
+const lineCount = (file: string): number => readFileSync(file, 'utf8').split('\n').length - 1;
+
 describe('architecture', () => {
   const coreFiles = sources(CORE);
 
@@ -91,6 +102,21 @@ describe('architecture', () => {
     }
     for (const file of coreFiles) for (const spec of imports(file)) if (spec.includes('cli')) violations.push(`${relative(REPO_ROOT, file)} imports ${spec}`);
     expect(violations).toEqual([]);
+  });
+
+  it('no source file grows past 450 lines, except the allow-listed ones still being split', () => {
+    const over: string[] = [];
+    const packageSources = readdirSync(join(REPO_ROOT, 'packages')).flatMap((name) => sources(join(REPO_ROOT, 'packages', name, 'src')));
+    for (const file of packageSources) {
+      const rel = relative(REPO_ROOT, file);
+      const lines = lineCount(file);
+      if (lines > MAX_SOURCE_LINES && !(rel in OVERSIZED_FILES)) over.push(`${rel}: ${lines} lines`);
+    }
+    expect(over).toEqual([]);
+  });
+
+  it('the allow-list names only files that exist and are still over the limit', () => {
+    for (const rel of Object.keys(OVERSIZED_FILES)) expect(lineCount(join(REPO_ROOT, rel)), `${rel} is no longer oversized: drop it from OVERSIZED_FILES`).toBeGreaterThan(MAX_SOURCE_LINES);
   });
 
   it('every runtime dependency is declared and pinned to an exact version', () => {

@@ -5,7 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { isSecretsError } from '@secrets/core';
+import { isSecretsError, setAgePluginHost } from '@secrets/core';
+import { agePluginHost } from './age-plugins.js';
 import { Interrupted } from './cleanup.js';
 import type { Context } from './context.js';
 import { exitStatusFor, EXIT } from './exit-codes.js';
@@ -766,13 +767,13 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
   if (wanted('age')) {
     const age = program
       .command('age')
-      .description('encrypt and decrypt age files (X25519, ssh-ed25519, ssh-rsa, post-quantum recipients)')
+      .description('encrypt and decrypt age files (X25519, ssh-ed25519, ssh-rsa, post-quantum, age plugin recipients)')
       .addHelpText('after', examples(['secrets age encrypt -a -R ~/.ssh/id_ed25519.pub -o x.age x.txt', 'secrets age decrypt -i ~/.ssh/id_ed25519 x.age']));
     age
       .command('encrypt')
       .description('encrypt a file to age recipients')
       .argument('[file]', 'input file, - for stdin', '-')
-      .option('-r, --recipient <recipient>', 'an age1…, age1pq1…, ssh-ed25519 or ssh-rsa recipient (repeatable)', collect, [])
+      .option('-r, --recipient <recipient>', 'an age1…, age1pq1…, plugin (age1NAME1…), ssh-ed25519 or ssh-rsa recipient (repeatable)', collect, [])
       .option('-R, --recipients-file <file>', 'a file with one recipient per line (repeatable)', collect, [])
       .option('-p, --passphrase', 'encrypt with a passphrase asked for on the terminal (scrypt, as age -p)', false)
       .option('-a, --armor', 'write PEM-armored output', false)
@@ -785,7 +786,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'secrets age encrypt -p -o backup.age keys.txt',
           '',
           'The output may not be one of the inputs. A recipients file (-R) holds one recipient per line, # comments',
-          'and empty lines allowed, no indentation (as in age).',
+          'and empty lines allowed, no indentation (as in age). A plugin recipient (age1yubikey1…) runs',
+          'age-plugin-NAME from PATH, as age does (see docs/keys.md).',
         ]),
       )
       .action((file: string, opts: { recipient: string[]; recipientsFile: string[]; armor: boolean; output: string; passphrase: boolean }) => {
@@ -797,7 +799,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .command('decrypt')
       .description('decrypt an age file (armored or binary) with -i identities, or the identities sops would find')
       .argument('[file]', 'input file, - for stdin', '-')
-      .option('-i, --identity <file>', 'identity file: keys.txt, an OpenSSH private key, or a passphrase-protected identity file (repeatable)', collect, [])
+      .option('-i, --identity <file>', 'identity file: keys.txt (AGE-SECRET-KEY-1… or plugin AGE-PLUGIN-NAME-1… lines), an OpenSSH private key, or a passphrase-protected identity file (repeatable)', collect, [])
       .option('-o, --output <file>', 'output file (written 0600), - for stdout', '-')
       .addHelpText(
         'after',
@@ -808,6 +810,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'Without -i, identities are looked for where sops looks (see docs/keys.md). An SSH key also opens',
           'files encrypted to its ssh-to-age recipient. A passphrase-encrypted file (age -p) asks for its',
           'passphrase on the terminal (never echoed; scrypt work factor up to 2^22, as age) and takes no -i.',
+          'A plugin identity (AGE-PLUGIN-YUBIKEY-1…) runs age-plugin-NAME from PATH after the other identities;',
+          'its questions (a PIN, a confirmation) are asked on the terminal.',
           'The output may not be one of the inputs, and standard input (-) can be read only once.',
           'Binary files are decrypted as a stream, with no size limit: each 64 KiB chunk is written once it',
           'authenticates (a corrupted file fails at its first bad chunk; -o FILE is only replaced on success).',
@@ -857,6 +861,9 @@ export interface RunOptions {
 export async function run(argv: readonly string[], ctx: Context, options: RunOptions = {}): Promise<number> {
   let result: Promise<number> = Promise.resolve(EXIT.ok);
   let args = argv[0] === 'ssh-to-age' ? ['ssh-to-age', ...normalizeSshToAgeArgs(argv.slice(1))] : [...argv];
+  // Plugin recipients and identities (age1NAME1…, AGE-PLUGIN-NAME-1…) reach the age layer from every
+  // command, through sops and agenix code that has no options for them: one host per run.
+  setAgePluginHost(agePluginHost(ctx));
   try {
     const rewritten = rewriteSopsArgs(args, { exists: (p) => existsSync(resolve(ctx.cwd, p)), commands: COMMANDS, asSops: options.asSops === true });
     args = rewriteAgenixArgs(rewritten.args);

@@ -71,6 +71,14 @@ export {
   type ParseIdentitiesOptions,
   type PassphraseRequest,
   type StanzaInfo,
+  setAgePluginHost,
+  isValidPluginName,
+  type AgePluginHost,
+  type AgePluginProcess,
+  type AgePluginRequest,
+  type AgePluginRunner,
+  type AgePluginStateMachine,
+  type AgePluginUi,
 } from './age/index.js';
 export {
   decryptAgeWithPassphrase,
@@ -94,6 +102,7 @@ export {
   type KeyEnvironment,
 } from './keys/discover.js';
 export { shellSplit } from './keys/shlex.js';
+export { findOnPath, nodeAgePluginRunner, type NodeAgePluginRunnerOptions } from './keys/plugin-process.js';
 
 // sops files
 export type { Comment, Document, Entry, MapNode, Scalar, SeqNode, TreePath, Value } from './sops/tree.js';
@@ -215,5 +224,6 @@ export {
   type RulesDecision,
 } from './repo/agenix.js';
 export { checkRepository, scanForSecretKey, type CheckOptions, type CheckReport, type Finding, type RecipientReport } from './repo/check.js';
-export { planRekey, sopsFilesWithRules, type RekeyPlan, type RekeyPlanOptions, type SopsRekeyItem } from './repo/rekey-plan.js';
+export { planRekey, type RekeyPlan, type RekeyPlanOptions, type SopsRekeyItem } from './repo/rekey-plan.js';
+export { agenixExportSources, type ExportSource, type ExportSources, type ExportSourcesOptions } from './repo/export-sources.js';
 export { planSopsNix, wholeFileSecretName, type SopsNixPlan, type SopsNixPlanOptions } from './repo/nix-plan.js';

@@ -7,8 +7,10 @@
  * a later key that matches. Per-identity outcomes also feed the "why nothing matched" diagnostics.
  *
  * Order: identities as given (SSH ed25519 keys: native stanza, then their ssh-to-age X25519 identity);
- * then passphrase-protected ed25519 keys against X25519 stanzas (unlocking a key for an anonymous stanza is
- * a last resort); then passphrase-protected identity files.
+ * then plugin identities, one plugin process per plugin with all of its identities (a plugin may ask for
+ * a PIN or a touch: not when a plain key opens the file); then passphrase-protected ed25519 keys against
+ * X25519 stanzas (unlocking a key for an anonymous stanza is a last resort); then passphrase-protected
+ * identity files.
  */
 import { Decrypter, type Identity } from 'age-encryption';
 import { SecretsError, isSecretsError } from '../errors.js';
@@ -25,6 +27,8 @@ import { toBinaryAgeFile } from './armor.js';
 import { decryptionFailure, hybridReason, sshReason, x25519Reason, type Attempt } from './diagnostics.js';
 import { parseAgeHeader, type ParsedHeader } from './header.js';
 import { parseIdentities, type AgeIdentity } from './identities.js';
+import { pluginUnwrap } from './plugin-session.js';
+import { resolvePluginHost } from './plugin-host.js';
 import { SshEd25519Identity } from './ssh-ed25519.js';
 import { SshRsaIdentity } from './ssh-rsa.js';
 import { sshTag } from './ssh-tag.js';
@@ -37,6 +41,7 @@ const TYPAGE_BAD_MAC = 'invalid header HMAC';
 
 type SshIdentity = Extract<AgeIdentity, { kind: 'ssh-ed25519' | 'ssh-rsa' }>;
 type IdentityFile = Extract<AgeIdentity, { kind: 'encrypted-file' }>;
+type PluginIdentity = Extract<AgeIdentity, { kind: 'plugin' }>;
 
 function passphraseCode(error: unknown): boolean {
   return isSecretsError(error) && error.code === 'SSH_PASSPHRASE_INCORRECT';
@@ -67,7 +72,12 @@ class Session {
   async run(identities: readonly AgeIdentity[], nested: boolean): Promise<Uint8Array | null> {
     const later: (() => Promise<Uint8Array | null>)[] = [];
     const files: { id: IdentityFile; attempt: Attempt }[] = [];
+    const plugins = new Map<string, PluginIdentity[]>();
     for (const id of identities) {
+      if (id.kind === 'plugin') {
+        plugins.set(id.plugin, [...(plugins.get(id.plugin) ?? []), id]);
+        continue;
+      }
       if (id.kind === 'encrypted-file') {
         const attempt = this.attempt(id, 'passphrase-protected identity file');
         if (nested) attempt.reasons.push('an encrypted identity file inside another is not supported');
@@ -75,6 +85,10 @@ class Session {
         continue;
       }
       const key = await this.tryIdentity(id, later);
+      if (key) return key;
+    }
+    for (const [plugin, ids] of plugins) {
+      const key = await this.tryPlugin(plugin, ids);
       if (key) return key;
     }
     for (const next of later) {
@@ -94,7 +108,7 @@ class Session {
     return attempt;
   }
 
-  private async tryIdentity(id: Exclude<AgeIdentity, IdentityFile>, later: (() => Promise<Uint8Array | null>)[]): Promise<Uint8Array | null> {
+  private async tryIdentity(id: Exclude<AgeIdentity, IdentityFile | PluginIdentity>, later: (() => Promise<Uint8Array | null>)[]): Promise<Uint8Array | null> {
     switch (id.kind) {
       case 'x25519': {
         const recipient = x25519RecipientOf(id.secret) ?? 'malformed';
@@ -142,6 +156,33 @@ class Session {
         return null;
       }
     }
+  }
+
+  /** A plugin's identities, offered every stanza of the file in one `identity-v1` session. */
+  private async tryPlugin(plugin: string, ids: readonly PluginIdentity[]): Promise<Uint8Array | null> {
+    const attempts = ids.map((id) => this.attempt(id, `age plugin ${plugin}`));
+    const first = attempts[0] as Attempt;
+    let result;
+    try {
+      result = await pluginUnwrap(plugin, ids.map((id) => id.secret), this.header.stanzas, resolvePluginHost(this.options.plugins, plugin));
+    } catch (error) {
+      // A plugin that cannot start (not installed, no host) is a reason, as for a key of another type
+      // (C2SP age-plugin: a client MAY ignore plugin failures when decrypting); one that ran and broke
+      // is this identity's failure.
+      const cannotStart = isSecretsError(error) && (error.code === 'FILE_NOT_FOUND' || error.code === 'USAGE');
+      if (cannotStart) first.reasons.push(error.message);
+      else this.fail(first, error);
+      for (const a of attempts.slice(1)) a.reasons.push(`not opened: ${first.reasons.at(-1) ?? 'the plugin failed'}`);
+      return null;
+    }
+    const { fileKey, reasons } = result;
+    if (fileKey === null) {
+      const why = reasons.length > 0 ? reasons.join('; ') : `age-plugin-${plugin} opened none of the file's stanzas`;
+      for (const a of attempts) a.reasons.push(why);
+      return null;
+    }
+    // typage checks the header MAC with the plugin's file key, as for any identity.
+    return this.unwrap({ unwrapFileKey: () => fileKey }, first, `age-plugin-${plugin}`);
   }
 
   /** An ed25519 key as its ssh-to-age X25519 identity, through typage's own X25519 implementation. */

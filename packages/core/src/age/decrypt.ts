@@ -6,6 +6,7 @@ import { SecretsError } from '../errors.js';
 import type { AgeIdentity } from './identities.js';
 import { decryptionFailure } from './diagnostics.js';
 import { nativeDecrypt } from './native.js';
+import type { AgePluginHost } from './plugin-host.js';
 
 /** What is asked of the user for a passphrase. */
 export interface PassphraseRequest {
@@ -25,6 +26,8 @@ export interface DecryptAgeOptions {
    * files (e.g. one per sops age entry) should remember answers by `origin` to avoid asking twice.
    */
   readonly passphrase?: (request: PassphraseRequest) => Promise<string>;
+  /** How plugin identities' programs run and talk to the user; default: the host set with `setAgePluginHost`. */
+  readonly plugins?: AgePluginHost;
 }
 
 /**

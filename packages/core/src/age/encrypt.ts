@@ -1,15 +1,19 @@
 /**
  * `encryptAge`: the native path (`native.ts`) for X25519 and ssh-ed25519 recipients, else typage
- * (`encrypt-typage.ts`), loaded on demand.
+ * (`encrypt-typage.ts`), loaded on demand; plugin recipients (`age1NAME1…`) are wrapped there by their
+ * plugin programs (`plugin-session.ts`).
  */
 import { SecretsError } from '../errors.js';
 import { nativeEncrypt } from './native.js';
+import type { AgePluginHost } from './plugin-host.js';
 import type { AgeRecipient } from './recipients.js';
 
 /** Options for {@link encryptAge}. */
 export interface EncryptAgeOptions {
   /** PEM-armor the output (`-----BEGIN AGE ENCRYPTED FILE-----`), as `age -a` does. */
   readonly armor?: boolean;
+  /** How plugin recipients' programs run and talk to the user; default: the host set with `setAgePluginHost`. */
+  readonly plugins?: AgePluginHost;
 }
 
 /**
@@ -19,14 +23,16 @@ export interface EncryptAgeOptions {
  * @param recipients - parsed recipients (see `parseRecipient`)
  * @param options - `armor` for the ASCII-armored form
  * @returns the age file: binary, or the armored text's bytes (64-column PEM, final newline)
- * @throws SecretsError USAGE when there is no recipient; AGE_RECIPIENT_INVALID for unusable keys and for
- *   post-quantum recipients mixed with classic ones (Go age 1.3 refuses that mix too: the file would
- *   only be as strong as its weakest stanza)
+ * @throws SecretsError USAGE when there is no recipient (or no plugin host for a plugin recipient);
+ *   AGE_RECIPIENT_INVALID for unusable keys, for post-quantum recipients mixed with classic ones (Go age
+ *   1.3 refuses that mix too: the file would only be as strong as its weakest stanza), for a plugin that
+ *   is missing, fails or whose stanza labels do not match the other recipients' (C2SP age-plugin labels)
  */
 export async function encryptAge(plaintext: Uint8Array, recipients: readonly AgeRecipient[], options: EncryptAgeOptions = {}): Promise<Uint8Array> {
   if (recipients.length === 0) throw new SecretsError('USAGE', 'no recipients to encrypt to');
   const hybrid = recipients.filter((r) => r.kind === 'hybrid').length;
-  if (hybrid > 0 && hybrid < recipients.length) {
+  // Plugin stanzas declare their own labels (checked when they are made); the others' are implicit.
+  if (hybrid > 0 && recipients.some((r) => r.kind !== 'hybrid' && r.kind !== 'plugin')) {
     throw new SecretsError('AGE_RECIPIENT_INVALID', "can't mix post-quantum (age1pq1…) and classic recipients in one file", {
       hints: ['encrypt to post-quantum recipients only, or to classic ones only'],
     });
@@ -34,5 +40,5 @@ export async function encryptAge(plaintext: Uint8Array, recipients: readonly Age
   const file = nativeEncrypt(plaintext, recipients, options.armor === true);
   if (file !== null) return file;
   const { encryptWithTypage } = await import('./encrypt-typage.js');
-  return encryptWithTypage(plaintext, recipients, options.armor === true);
+  return encryptWithTypage(plaintext, recipients, options.armor === true, options.plugins);
 }

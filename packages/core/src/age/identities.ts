@@ -18,6 +18,7 @@ import {
   type SshRsaPublicKey,
 } from '../ssh/index.js';
 import { isArmored, looksLikeBinaryAge } from './armor.js';
+import { parsePluginIdentity } from './plugin-names.js';
 import { sshTag } from './ssh-tag.js';
 import { decodeX25519Identity, isHybridIdentity, x25519RecipientOf } from './x25519.js';
 
@@ -32,6 +33,8 @@ export type AgeIdentity =
   | { readonly kind: 'ssh-ed25519'; readonly origin: string; readonly pem: string; readonly publicKey: SshEd25519PublicKey; readonly encrypted: boolean }
   | { readonly kind: 'ssh-rsa'; readonly origin: string; readonly pem: string; readonly publicKey: SshRsaPublicKey; readonly encrypted: boolean }
   | { readonly kind: 'encrypted-file'; readonly origin: string; readonly file: Uint8Array }
+  /** `AGE-PLUGIN-NAME-1…`: used through the program `age-plugin-NAME` (C2SP age-plugin); `plugin` is NAME in lower case. */
+  | { readonly kind: 'plugin'; readonly origin: string; readonly plugin: string; readonly secret: string }
   | { readonly kind: 'unsupported'; readonly origin: string; readonly reason: string };
 
 /**
@@ -91,7 +94,10 @@ function parseToken(token: string, where: string): AgeIdentity {
     scalar.fill(0);
     return withSecret({ kind: 'x25519', origin: where } as const, 'secret', token);
   }
-  if (token.startsWith('AGE-PLUGIN-')) return { kind: 'unsupported', origin: where, reason: 'plugin identities are not supported yet' };
+  if (/^AGE-PLUGIN-/i.test(token)) {
+    const { name } = parsePluginIdentity(token, where);
+    return withSecret({ kind: 'plugin', origin: where, plugin: name } as const, 'secret', token);
+  }
   if (/^age-secret-key-/i.test(token)) {
     throw new SecretsError('AGE_IDENTITY_INVALID', `${where}: age identities are upper case (AGE-SECRET-KEY-1…)`);
   }
@@ -224,6 +230,8 @@ export async function describeIdentity(identity: AgeIdentity): Promise<IdentityD
       };
     case 'encrypted-file':
       return { kind, origin, recipients: [], note: 'passphrase-protected identity file: opened only when no other identity matches' };
+    case 'plugin':
+      return { kind, origin, recipients: [], note: `age plugin identity: used through age-plugin-${identity.plugin} from PATH, after the other identities` };
     case 'unsupported':
       return { kind, origin, recipients: [], note: identity.reason };
   }

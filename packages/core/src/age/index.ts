@@ -1,5 +1,6 @@
 /**
- * The age layer: encryption to X25519, post-quantum hybrid, ssh-ed25519 and ssh-rsa recipients, and
+ * The age layer: encryption to X25519, post-quantum hybrid, ssh-ed25519, ssh-rsa and age plugin
+ * recipients (through an injected plugin host, `plugin-host.ts`), and
  * decryption with every kind of identity a NixOS admin or host has (keys.txt, SSH keys incl. protected
  * ones and their ssh-to-age form, passphrase-protected identity files), explaining, when nothing opens a
  * file, which identity was tried and why it did not match.
@@ -22,6 +23,16 @@ export { SshEd25519Identity, SshEd25519Recipient } from './ssh-ed25519.js';
 export { SshRsaIdentity, SshRsaRecipient } from './ssh-rsa.js';
 export { MIN_RSA_BITS } from './rsa-size.js';
 export { recipientLabel, recipientLabels } from './recipient-labels.js';
+export {
+  setAgePluginHost,
+  type AgePluginHost,
+  type AgePluginProcess,
+  type AgePluginRequest,
+  type AgePluginRunner,
+  type AgePluginStateMachine,
+  type AgePluginUi,
+} from './plugin-host.js';
+export { isValidPluginName, looksLikePluginRecipient, pluginBinaryName } from './plugin-names.js';
 export { decryptAgeStream, type DecryptAgeStreamOptions } from './stream.js';
 export {
   decryptAgeWithPassphrase,

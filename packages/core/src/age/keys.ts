@@ -45,6 +45,8 @@ export async function identityToRecipient(identity: string | AgeIdentity): Promi
     }
     case 'encrypted-file':
       throw new SecretsError('AGE_IDENTITY_INVALID', `${parsed.origin}: a passphrase-protected identity file has no recipient of its own; decrypt it first`);
+    case 'plugin':
+      throw new SecretsError('AGE_IDENTITY_INVALID', `${parsed.origin}: the recipient of an age plugin identity is known to its plugin only (age-plugin-${parsed.plugin} prints it when it makes the identity)`);
     case 'unsupported':
       throw new SecretsError('AGE_IDENTITY_INVALID', `${parsed.origin}: ${parsed.reason}`);
   }

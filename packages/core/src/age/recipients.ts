@@ -6,6 +6,7 @@
  */
 import { SecretsError } from '../errors.js';
 import { parseSshPublicKey, type SshEd25519PublicKey, type SshRsaPublicKey } from '../ssh/index.js';
+import { looksLikePluginRecipient, parsePluginRecipient } from './plugin-names.js';
 import { MIN_RSA_BITS, rsaKeyIsLargeEnough } from './rsa-size.js';
 import { decodeX25519Recipient, isHybridRecipient } from './x25519.js';
 
@@ -13,6 +14,8 @@ import { decodeX25519Recipient, isHybridRecipient } from './x25519.js';
 export type AgeRecipient =
   | { readonly kind: 'x25519'; readonly text: string }
   | { readonly kind: 'hybrid'; readonly text: string }
+  /** `age1NAME1…`: wrapped by the program `age-plugin-NAME` (C2SP age-plugin); `plugin` is NAME in lower case. */
+  | { readonly kind: 'plugin'; readonly text: string; readonly plugin: string }
   | { readonly kind: 'ssh-ed25519'; readonly text: string; readonly key: SshEd25519PublicKey }
   | { readonly kind: 'ssh-rsa'; readonly text: string; readonly key: SshRsaPublicKey };
 
@@ -34,10 +37,12 @@ const quote = (text: string): string => JSON.stringify(text.length > 80 ? `${tex
 /**
  * Parses one recipient.
  *
- * @param input - `age1…`, `age1pq1…`, `ssh-ed25519 AAAA… [comment]` or `ssh-rsa AAAA… [comment]`
+ * @param input - `age1…`, `age1pq1…`, a plugin's `age1NAME1…`, `ssh-ed25519 AAAA… [comment]` or
+ *   `ssh-rsa AAAA… [comment]`
  * @returns the recipient, its text trimmed but otherwise verbatim
- * @throws SecretsError AGE_RECIPIENT_INVALID: for plugin recipients ("not supported yet"), malformed keys,
- *   RSA keys under 2048 bits, unknown types; a pasted secret key is named as such and never echoed
+ * @throws SecretsError AGE_RECIPIENT_INVALID: for malformed keys (a plugin recipient with a bad checksum
+ *   or a plugin name outside the spec's charset included), RSA keys under 2048 bits, unknown types; a
+ *   pasted secret key is named as such and never echoed
  */
 export function parseRecipient(input: string): AgeRecipient {
   const text = input.trim();
@@ -52,12 +57,9 @@ export function parseRecipient(input: string): AgeRecipient {
     return { kind: 'hybrid', text };
   }
   if (text.startsWith('age1')) {
-    if (text.split('1').length > 2) {
+    if (looksLikePluginRecipient(text)) {
       // sops: strings.Count(recipient, "1") > 1 → plugin (bech32 data never contains '1').
-      const plugin = text.slice(4, text.indexOf('1', 4));
-      throw new SecretsError('AGE_RECIPIENT_INVALID', `plugin recipients are not supported yet (plugin ${quote(plugin)})`, {
-        hints: ['use an age1… (X25519), age1pq1… or SSH recipient for this file'],
-      });
+      return { kind: 'plugin', text, plugin: parsePluginRecipient(text).name };
     }
     if (decodeX25519Recipient(text) === null) {
       throw new SecretsError('AGE_RECIPIENT_INVALID', `invalid age recipient ${quote(text)} (bad bech32 checksum or length)`);
@@ -83,6 +85,6 @@ export function parseRecipient(input: string): AgeRecipient {
   }
   const hints = /^(ecdsa-|sk-)/.test(text)
     ? ['age works with ssh-ed25519 and ssh-rsa keys only; ECDSA and security-key (sk-) keys cannot be recipients']
-    : ['age recipients are age1…, age1pq1…, ssh-ed25519 AAAA… or ssh-rsa AAAA…'];
+    : ['age recipients are age1…, age1pq1…, a plugin\'s age1NAME1…, ssh-ed25519 AAAA… or ssh-rsa AAAA…'];
   throw new SecretsError('AGE_RECIPIENT_INVALID', `unknown recipient type: ${quote(text)}`, { hints });
 }

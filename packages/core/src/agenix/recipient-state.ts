@@ -164,9 +164,13 @@ export function recipientState(stanzas: readonly StanzaInfo[], recipients: reado
   const [wantPq, havePq] = anonymous('hybrid', 'mlkem768x25519');
   if (wantX !== haveX) return { current: false, reason: `${haveX} X25519 stanza${haveX === 1 ? '' : 's'} for ${wantX} X25519 recipient${wantX === 1 ? '' : 's'}`, certain: true };
   if (wantPq !== havePq) return { current: false, reason: `${havePq} post-quantum stanza${havePq === 1 ? '' : 's'} for ${wantPq} post-quantum recipient${wantPq === 1 ? '' : 's'}`, certain: true };
-  if (wantX + wantPq === 0) return { current: true };
-  if (!entry) return { current: false, reason: 'its X25519 recipients are anonymous and secrets.lock has no record of them', certain: false };
+  // age plugin stanzas name no key either (C2SP age-plugin: any type, any number): like X25519 ones, only
+  // the lock can vouch for them.
+  const wantPlugin = want.filter((r) => r.kind === 'plugin').length;
+  if (wantX + wantPq + wantPlugin === 0) return { current: true };
+  const which = wantPlugin === 0 ? 'X25519' : wantX + wantPq === 0 ? 'age plugin' : 'X25519 and age plugin';
+  if (!entry) return { current: false, reason: `its ${which} recipients are anonymous and secrets.lock has no record of them`, certain: false };
   if (entry.sha256 !== fileDigest(file)) return { current: false, reason: 'the file changed since secrets.lock recorded its recipients', certain: false };
-  if (entry.recipients !== recipientSetDigest(recipients)) return { current: false, reason: 'its X25519 recipients changed (per secrets.lock)', certain: true };
+  if (entry.recipients !== recipientSetDigest(recipients)) return { current: false, reason: `its ${which} recipients changed (per secrets.lock)`, certain: true };
   return { current: true };
 }

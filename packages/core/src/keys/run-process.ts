@@ -1,5 +1,6 @@
 /**
- * The one place core starts a program for a caller (discovery's key commands keep their own runner):
+ * The one place core starts a program for a caller (discovery's key commands keep their own runner, and
+ * age plugins, which converse over standard input and output, theirs: `plugin-process.ts`):
  * argv without a shell, a given environment, a timeout (SIGKILL) and an output cap. Used to run
  * `nix-instantiate` for agenix rules; matches agenix's `ProcessRunner` type.
  */

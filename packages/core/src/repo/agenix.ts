@@ -7,7 +7,7 @@
  * a file is not rules, and not an error.
  */
 import { basename, dirname, join } from 'node:path';
-import { inspectAgeHeader, isArmored, parseRecipient, sshTag, type AgeRecipient, type StanzaInfo } from '../age/index.js';
+import { inspectAgeHeader, isArmored, looksLikePluginRecipient, parseRecipient, sshTag, type AgeRecipient, type StanzaInfo } from '../age/index.js';
 import { nameOf, shortRecipient } from './names.js';
 import { parseAgenixLock, recipientState, type AgenixLock } from '../agenix/recipient-state.js';
 import { normalizeRuleName, parseSecretsNix, type AgenixRule } from '../agenix/secrets-nix.js';
@@ -117,7 +117,7 @@ export function ageFileState(bytes: Uint8Array, recipients: readonly AgeRecipien
 
 /**
  * The agenix rekey plan: for each rule (or the named ones), whether its file is missing, current, stale
- * (and why) or unreadable. Needs no key; a rule whose keys cannot be parsed (an age plugin recipient)
+ * (and why) or unreadable. Needs no key; a rule whose keys cannot be parsed (a malformed recipient)
  * is unreadable for that file only.
  *
  * @param view - the file system
@@ -166,9 +166,9 @@ function fileState(view: RepoView, path: string, rule: AgenixRule, lock: AgenixL
     if (kind !== 'file') throw new SecretsError('IO_READ', kind === 'symlink' ? 'a symbolic link where the secret belongs: not followed' : 'not a regular file');
     if (rule.publicKeys.length === 0) throw new SecretsError('CONFIG_INVALID', 'its rule has no publicKeys');
     const bytes = view.read(path, 64 * 1024 * 1024);
-    // An age plugin recipient (age1yubikey1…) cannot be told from the header: the other keys are
-    // judged, and the plugin keys are taken as they are (check reports them as "cannot tell").
-    const recipients = rule.publicKeys.filter((k) => !isPluginRecipient(k)).map((k) => parseRecipient(k));
+    // An age plugin recipient (age1yubikey1…) cannot be told from the header: like an X25519 one, only
+    // secrets.lock vouches for it (recipientState).
+    const recipients = rule.publicKeys.map((k) => parseRecipient(k));
     const state = ageFileState(bytes, recipients, rule.armor, lock, name);
     if (force && state.status === 'current') return { status: 'stale', bytes, stanzas: state.stanzas, reason: 'forced', certain: true };
     return state;
@@ -179,8 +179,7 @@ function fileState(view: RepoView, path: string, rule: AgenixRule, lock: AgenixL
 
 /** An age plugin recipient: `age1NAME1…` (sops and age count more than one "1"; bech32 data has none). */
 export function isPluginRecipient(key: string): boolean {
-  const text = key.trim();
-  return /^age1[a-z0-9]+1[02-9ac-hj-np-z]+$/.test(text) && !text.startsWith('age1pq1') && text.indexOf('1', 4) > 0;
+  return looksLikePluginRecipient(key.trim());
 }
 
 /** What an agenix export encrypts one sops file's secrets to. */

@@ -368,7 +368,10 @@ function checkAgenix(view: RepoView, decisions: readonly RulesDecision[], names:
       if (state.status === 'stale' && state.certain) findings.push({ file, kind: 'recipients-differ', message: `recipients differ from its rule in ${shown(d.path)}: ${state.reason} (run secrets agenix rekey)` });
       for (const key of item.rule.publicKeys) {
         if (isPluginRecipient(key)) {
-          tally.of(key).cannot.push({ file, reason: 'cannot tell: age plugin stanzas do not name their key' });
+          // Its stanzas name no key: the lock vouches for it, as for an X25519 recipient.
+          const entry = tally.of(key);
+          if (state.status === 'current') entry.opens.push(file);
+          else entry.cannot.push({ file, reason: state.certain ? `${state.reason}: run secrets agenix rekey` : 'cannot tell: age plugin stanzas do not name their key, and secrets.lock has no valid record (one secrets agenix rekey writes it)' });
           continue;
         }
         const r = parseRecipient(key);

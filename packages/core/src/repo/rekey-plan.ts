@@ -149,29 +149,3 @@ export function planRekey(view: RepoView, options: RekeyPlanOptions): RekeyPlan 
   }
   return { items, upToDate, unreached, failures, configs: used, warnings };
 }
-
-/**
- * The sops files under `root` that a creation rule reaches (their nearest `.sops.yaml`'s, or `config`'s),
- * with the rule: what `agenix export` exports when no file is named.
- *
- * @param view - the file system
- * @param root - absolute directory
- * @param config - one `.sops.yaml` for every file, instead of the nearest one
- */
-export function sopsFilesWithRules(view: RepoView, root: string, config?: string): { readonly path: string; readonly match: RuleMatch }[] {
-  const plan = planRekey(view, { root, rotate: true, ...(config !== undefined ? { config } : {}) });
-  const out = plan.items.map((i) => ({ path: i.path, match: i.match }));
-  // Files whose rule has keys rekey cannot use are still exported (those keys are skipped there).
-  for (const f of plan.failures) {
-    const resolveConfig = config !== undefined ? config : configResolver((p) => view.kind(p) === 'file')(f.path);
-    if (resolveConfig === null) continue;
-    try {
-      const parsed = parseSopsConfig(readConfigText(view, resolveConfig), resolveConfig);
-      const match = matchRule(parsed, f.path);
-      if (match && f.error.code === 'CONFIG_INVALID') out.push({ path: f.path, match });
-    } catch {
-      // unreadable config: nothing to export from it
-    }
-  }
-  return out.sort((a, b) => (a.path < b.path ? -1 : 1));
-}

@@ -4,8 +4,9 @@
  * between a file's key groups and its rule's.
  *
  * Recipients are compared as strings (`age1…`, `ssh-ed25519 AAAA…`, `pgp:FINGERPRINT`, `kms:ARN`…), so a
- * key type this library cannot use (an age plugin recipient such as `age1yubikey1…`, a PGP fingerprint)
- * is still compared, shown and counted, and never aborts a key-free command.
+ * key type this library cannot use (a PGP fingerprint, a KMS ARN) is still compared, shown and counted,
+ * and never aborts a key-free command; an age plugin recipient (`age1yubikey1…`) needs its plugin only to
+ * encrypt.
  */
 import { parseRecipient, type AgeRecipient } from '../age/index.js';
 import { SecretsError } from '../errors.js';
@@ -123,13 +124,13 @@ export function recipientDiff(current: readonly (readonly string[])[], wanted: r
 
 /**
  * What a new or rekeyed file is encrypted to under a rule: its key groups as age recipients. The one
- * place that refuses keys this tool cannot encrypt to (PGP, KMS…, age plugins), for every command.
+ * place that refuses keys this tool cannot encrypt to (PGP, KMS…), for every command.
  *
  * @param rule - a creation rule
  * @param configPath - its config, for messages
  * @returns one recipient list per key group
  * @throws SecretsError CONFIG_INVALID for a key type that is not age, or a rule without keys;
- *   AGE_RECIPIENT_INVALID for an age recipient that cannot be used (a plugin)
+ *   AGE_RECIPIENT_INVALID for a malformed age recipient (a plugin name outside the spec's charset included)
  */
 export function ruleRecipients(rule: CreationRule, configPath: string): AgeRecipient[][] {
   const unusable = rule.keyGroups.flat().find((k) => k.type !== 'age');

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Encrypter, Stanza, armor, generateHybridIdentity, identityToRecipient as typageIdentityToRecipient, type Recipient } from 'age-encryption';
+import { bech32 } from '@scure/base';
 import { describe, expect, it } from 'vitest';
 import {
   SshEd25519Recipient,
@@ -310,7 +311,7 @@ describe('post-quantum (in process: Debian age 1.1.1 predates it)', () => {
 describe('diagnostics for several identities', () => {
   it('one hint per identity, in order, each with origin, kind, tag or recipient, and reason', async () => {
     const file = await encryptAge(enc('the plaintext'), [parseRecipient(USER1_PUB), parseRecipient('age1wl3fqfvyml0c5eaj00j0frad4vhspgx9t8sngq4342j7rzjw4pqs80euxk')]);
-    const tried = [...ids(AGE_KEYS, 'keys.txt'), ...ids(SYSTEM1, '~/.ssh/id_ed25519'), ...ids(RSA, '~/.ssh/id_rsa'), ...ids('AGE-PLUGIN-YUBIKEY-1QQQQQQ', 'yk.txt')];
+    const tried = [...ids(AGE_KEYS, 'keys.txt'), ...ids(SYSTEM1, '~/.ssh/id_ed25519'), ...ids(RSA, '~/.ssh/id_rsa'), ...ids(bech32.encode('AGE-PLUGIN-YUBIKEY-', bech32.toWords(new Uint8Array(20)), false).toUpperCase(), 'yk.txt')];
     const e = await failure(decryptAge(file, tried));
     expect(e.code).toBe('AGE_NO_IDENTITY_MATCHED');
     expect(e.hints[0]).toBe('the file has stanzas: ssh-ed25519 (tag V3XmEA), X25519');
@@ -321,7 +322,7 @@ describe('diagnostics for several identities', () => {
         /^ {2}~\/\.ssh\/id_ed25519 \(ssh-ed25519, tag KLPP8w\): no ssh-ed25519 stanza with this tag \(the file's ssh-ed25519 stanza is tagged V3XmEA\); as its ssh-to-age recipient age1[a-z0-9]+: not the recipient of the file's X25519 stanza$/,
       ),
       "  ~/.ssh/id_rsa (ssh-rsa, tag 1NDNnA): the file has no ssh-rsa stanza",
-      '  yk.txt line 1 (unsupported): plugin identities are not supported yet',
+      '  yk.txt line 1 (age plugin yubikey): age plugin "yubikey" cannot run: no age plugin host is set',
     ]);
     expect(e.details['identities']).toHaveLength(4);
     secretFree(e, 'the plaintext');

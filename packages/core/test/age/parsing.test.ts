@@ -4,6 +4,7 @@
  */
 import { inspect } from 'node:util';
 import { generateHybridIdentity, identityToRecipient as typageIdentityToRecipient } from 'age-encryption';
+import { bech32 } from '@scure/base';
 import { describe, expect, it } from 'vitest';
 import {
   describeIdentity,
@@ -46,10 +47,12 @@ describe('parseRecipient (sops parseRecipient rules)', () => {
     expect((await failure(() => parseRecipient(corrupted))).code).toBe('AGE_RECIPIENT_INVALID');
   });
 
-  it('plugin recipients (more than one "1") are not supported yet', async () => {
+  it('plugin recipients (more than one "1") name their plugin; a bad checksum is refused', async () => {
     const e = await failure(() => parseRecipient('age1yubikey1qwertyqwerty'));
     expect(e.code).toBe('AGE_RECIPIENT_INVALID');
-    expect(e.message).toBe('plugin recipients are not supported yet (plugin "yubikey")');
+    expect(e.message).toBe('invalid age plugin recipient "age1yubikey1qwertyqwerty" (bad bech32 checksum or case)');
+    const valid = bech32.encode('age1yubikey', bech32.toWords(new Uint8Array(33).fill(2)), false);
+    expect(parseRecipient(valid)).toEqual({ kind: 'plugin', text: valid, plugin: 'yubikey' });
   });
 
   it('bad X25519: checksum, length, upper case', async () => {
@@ -122,8 +125,10 @@ describe('parseIdentities', () => {
     expect(JSON.stringify([lower.message, lower.hints])).not.toContain(AGE_KEY.toLowerCase().slice(16, 40));
   });
 
-  it('plugin identities are kept as unsupported, with the reason', () => {
-    expect(parseIdentities('AGE-PLUGIN-YUBIKEY-1QQQQQQ\n', 'k')).toEqual([{ kind: 'unsupported', origin: 'k line 1', reason: 'plugin identities are not supported yet' }]);
+  it('plugin identities are parsed (the secret kept out of enumeration); a bad checksum is refused', () => {
+    const id = bech32.encode('AGE-PLUGIN-YUBIKEY-', bech32.toWords(new Uint8Array(20).fill(4)), false).toUpperCase();
+    expect(parseIdentities(`${id}\n`, 'k')).toEqual([{ kind: 'plugin', origin: 'k line 1', plugin: 'yubikey' }]);
+    expect(() => parseIdentities('AGE-PLUGIN-YUBIKEY-1QQQQQQ\n', 'k')).toThrow('k line 1: malformed age plugin identity (bad bech32 checksum or case)');
   });
 
   it('post-quantum identities', async () => {
@@ -186,6 +191,8 @@ describe('describeIdentity, identityToRecipient, generateX25519Identity', () => 
   it('refuses several identities, identity files and plugins', async () => {
     expect((await failure(identityToRecipient(`${AGE_KEY}\n${RAGENIX_KEY}`))).message).toBe('expected exactly one identity, found 2');
     expect((await failure(identityToRecipient('AGE-PLUGIN-X-1QQ'))).code).toBe('AGE_IDENTITY_INVALID');
+    const plugin = bech32.encode('AGE-PLUGIN-X-', bech32.toWords(new Uint8Array(20)), false).toUpperCase();
+    expect((await failure(identityToRecipient(plugin))).message).toMatch(/known to its plugin only/);
     expect((await failure(identityToRecipient('age-encryption.org/v1\n'))).code).toBe('AGE_IDENTITY_INVALID');
   });
 

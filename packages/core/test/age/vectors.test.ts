@@ -70,7 +70,7 @@ describe('ragenix vectors: X25519 + ssh-ed25519 + ssh-rsa (3072) + grease in one
   it('a plugin identity alone is explained, not fatal', async () => {
     const e = await failure(open(readVector('ragenix/root.passwd.age'), 'ragenix/keys/example_plugin_key.txt'));
     expect(e.code).toBe('AGE_NO_IDENTITY_MATCHED');
-    expect(e.hints).toContain('  ragenix/keys/example_plugin_key.txt line 3 (unsupported): plugin identities are not supported yet');
+    expect(e.hints).toContain('  ragenix/keys/example_plugin_key.txt line 3 (age plugin unencrypted): age plugin "unencrypted" cannot run: no age plugin host is set');
   });
 });
 
