@@ -65,7 +65,7 @@ describe('git-setup', () => {
     git(['commit', '-qm', 'one']);
     const setup = await runProcess(['git-setup'], { cwd: repo });
     expect(setup.status).toBe(0);
-    expect(readFileSync(join(repo, '.gitattributes'), 'utf8')).toBe('secrets/*.yaml diff=secrets\n');
+    expect(readFileSync(join(repo, '.gitattributes'), 'utf8')).toBe('secrets/*.yaml diff=secrets merge=secrets\n');
     await runProcess(['set', 'secrets/a.yaml', '["password"]', '"two!"'], { cwd: repo, env });
     const holder = git(['diff', '--', 'secrets/a.yaml'], env);
     expect(holder).toContain('-password: one');

@@ -37,6 +37,7 @@ const execEnv = lazy(() => import('./commands/exec.js'), 'execEnv');
 const execFile = lazy(() => import('./commands/exec.js'), 'execFile');
 const gitSetup = lazy(() => import('./commands/git.js'), 'gitSetup');
 const textconv = lazy(() => import('./commands/git.js'), 'textconv');
+const mergeDriver = lazy(() => import('./commands/git.js'), 'mergeDriver');
 const agenixDecrypt = lazy(() => import('./commands/agenix.js'), 'agenixDecrypt');
 const agenixEdit = lazy(() => import('./commands/agenix.js'), 'agenixEdit');
 const agenixRekey = lazy(() => import('./commands/agenix.js'), 'agenixRekey');
@@ -107,7 +108,7 @@ function commanderErrorText(s: string): string {
 }
 
 /** The top-level commands, for dispatch without building all of them. */
-const COMMANDS: ReadonlySet<string> = new Set(['ssh-to-age', 'decrypt', 'encrypt', 'edit', 'set', 'unset', 'rotate', 'rekey', 'hosts', 'users', 'check', 'exec-env', 'exec-file', 'git-setup', 'textconv', 'completion', 'agenix', 'nix', 'filestatus', 'identities', 'age', 'groups', 'init']);
+const COMMANDS: ReadonlySet<string> = new Set(['ssh-to-age', 'decrypt', 'encrypt', 'edit', 'set', 'unset', 'rotate', 'rekey', 'hosts', 'users', 'check', 'exec-env', 'exec-file', 'git-setup', 'textconv', 'merge-driver', 'completion', 'agenix', 'nix', 'filestatus', 'identities', 'age', 'groups', 'init']);
 
 /**
  * The command tree; with `only`, just that top-level command (building all ~25 commands with their help
@@ -138,7 +139,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
         'secrets ssh-to-age -i /etc/ssh/ssh_host_ed25519_key.pub    # a host key as an age recipient',
         '',
         'Set up once: secrets init (a first .sops.yaml naming you by your key), secrets git-setup (plaintext',
-        'git diffs for key holders), and shell completion:',
+        'git diffs for key holders, value-by-value merges), and shell completion:',
         '  bash: source <(secrets completion bash)   zsh: source <(secrets completion zsh)',
         '  fish: secrets completion fish > ~/.config/fish/completions/secrets.fish',
         '',
@@ -270,6 +271,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'SIGTERM/SIGHUP during an edit reach the editor first; nothing is written (exit 143/129).',
           'With -s the buffer is the file as sops writes it, values in plaintext: the sops block is there to read;',
           'changes to it are ignored with a warning (recipients come from .sops.yaml: secrets rekey).',
+          'After a git merge conflict (secrets git-setup): both sides between <<<<<<< ours / =======',
+          '/ >>>>>>> theirs; the file is saved only once no marker line is left, then git add it.',
         ]),
       )
       .action((file: string, opts: { inputType?: string; ignoreMac: boolean; editor?: string; allowDiskTmp: boolean; config?: string; age: string[]; showMasterKeys: boolean }) => {
@@ -492,7 +495,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
   if (wanted('check')) {
     program
       .command('check')
-      .description('CI check, no private key needed: every sops file against the rule of its nearest .sops.yaml, every agenix file against its rules, no plaintext where a rule expects a secret, no secret key or link committed')
+      .description('CI check, no private key needed: every sops file against the rule of its nearest .sops.yaml, every agenix file against its rules, no plaintext where a rule expects a secret, no secret key, link or unresolved git merge conflict committed')
       .argument('[files...]', 'files to check (default: every file under the config\'s directory, or the working directory)')
       .option('--json', 'machine-readable output', false)
       .option('--allow-key <path>', 'a file or directory allowed to hold secret keys, e.g. test fixtures (repeatable)', collect, [])
@@ -555,9 +558,30 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
   if (wanted('git-setup')) {
     program
       .command('git-setup')
-      .description('make `git diff` show plaintext diffs of sops files to key holders (encrypted text to others)')
+      .description('make git diff show sops and age files decrypted to key holders, and git merge merge sops files value by value')
       .option('--config <file>', 'the .sops.yaml to use')
-      .addHelpText('after', examples(['secrets git-setup && git diff HEAD~1 -- batchn/secrets/', '', 'Needs `secrets` on PATH: git runs `secrets textconv FILE`.']))
+      .addHelpText(
+        'after',
+        examples([
+          'secrets git-setup && git diff HEAD~1 -- batchn/secrets/',
+          'git merge feature              # sops files merge value by value, re-encrypted with their data key',
+          'secrets edit secrets/app.yaml  # after a conflict: both sides between conflict markers',
+          '',
+          'Writes .gitattributes lines (commit them): DIR/*.EXT diff=secrets merge=secrets for the',
+          'directories holding sops files, DIR/*.age diff=secrets merge=binary for age files; and to the repository\'s',
+          'git config (each clone runs it once) the drivers `secrets textconv FILE` and',
+          '`secrets merge-driver %O %A %B %P`, so `secrets` must be on PATH.',
+          '',
+          'git diff: the plaintext, then who can read the file (recipients by .sops.yaml name, a data key id',
+          'that changes on rotate), so a rekey-only commit shows a diff too. Without a key: the encrypted',
+          'text (sops) or a one-line summary (age).',
+          'git merge: values neither side changed keep their exact ciphertext; recipients added or removed on',
+          'either side are merged. A value both sides changed is a conflict: the file keeps our side plus',
+          'their side encrypted in it (never plaintext on disk); secrets edit FILE shows both and will not',
+          'save until the markers are gone. Without a key, our version stays and git marks it conflicted.',
+          'See docs/git.md.',
+        ]),
+      )
       .action((opts: { config?: string }) => {
         setResult(gitSetup(ctx, pick(opts, ['config'])));
       });
@@ -566,10 +590,23 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
   if (wanted('textconv')) {
     program
       .command('textconv', { hidden: true })
-      .description('print a sops file decrypted if a key opens it, else as it is (for git diff)')
+      .description('print a sops or age file decrypted if a key opens it, else as it is (for git diff)')
       .argument('<file>', 'the file')
       .action((file: string) => {
         setResult(textconv(ctx, { file }));
+      });
+  }
+
+  if (wanted('merge-driver')) {
+    program
+      .command('merge-driver', { hidden: true })
+      .description('merge three versions of a sops file value by value (git merge driver: %O %A %B %P)')
+      .argument('<base>', 'the common ancestor (%O)')
+      .argument('<ours>', 'our version, overwritten with the result (%A)')
+      .argument('<theirs>', 'their version (%B)')
+      .argument('<path>', 'the file\'s path in the repository (%P)')
+      .action((base: string, ours: string, theirs: string, path: string) => {
+        setResult(mergeDriver(ctx, { base, ours, theirs, path }));
       });
   }
 

@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'SOPS_KEY_NOT_FOUND'
   | 'SOPS_EMPTY_DOCUMENT'
   | 'SOPS_RULES_CONFLICT'
+  | 'SOPS_MERGE_CONFLICT'
   // .sops.yaml
   | 'CONFIG_NOT_FOUND'
   | 'CONFIG_INVALID'

@@ -136,6 +136,19 @@ export { readMetadata, writeMetadata, type Metadata, type MasterKey, type AgeKey
 export { normalizeRules, pickCryptRules, type CryptRules } from './sops/rules.js';
 export { parseTreePath, getAtPath, setAtPath, unsetAtPath } from './sops/tree-path.js';
 export { isEncValue } from './sops/value-cipher.js';
+export { mergeDocuments, sameDocument, type TreeMerge } from './sops/merge-tree.js';
+export { mergeSopsFiles, type MergeInput, type MergeOptions, type MergeResult } from './sops/merge-file.js';
+export {
+  CONFLICT_MARKERS,
+  MERGE_CONFLICT_KEY,
+  conflictMarkerText,
+  hasConflictMarkers,
+  hasMergeConflict,
+  openMergeConflict,
+  sealMergeConflict,
+  withoutMergeConflict,
+  type MergeConflict,
+} from './sops/merge-conflict.js';
 
 // .sops.yaml
 export { parseSopsConfig, type ConfigKey, type ConfigPosition, type CreationRule, type SopsConfig, type StoresConfig } from './config/schema.js';
@@ -196,6 +209,7 @@ export {
   type RuleMatch,
 } from './repo/targets.js';
 export { escapeControl } from './escape.js';
+export { ageTextconvSummary, dataKeyId, isAgeFile, sopsTextconvTrailer } from './repo/textconv.js';
 export { addSopsConfigNames, canonicalRecipient, nameOf, recipientLabel, secretsNixKeyNames, shortRecipient, type RecipientNames } from './repo/names.js';
 export {
   ageFileState,

@@ -3,7 +3,7 @@
  * missing file, 128 no data key, 51 MAC mismatch, 91 bad tree path). Its own module so that it loads
  * nothing `encrypt` needs (configuration, recipients).
  */
-import { SecretsError, formatFor, getAtPath, loadSopsFile, openSopsFile, parseTreePath, storeFor, type Format, type OpenedFile } from '@secrets/core';
+import { SecretsError, formatFor, getAtPath, hasMergeConflict, loadSopsFile, openSopsFile, parseTreePath, storeFor, type Format, type OpenedFile } from '@secrets/core';
 import type { Context } from '../context.js';
 import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
 import { readInput, replaceIfStill, resolvePath, writeOutput } from '../io.js';
@@ -66,6 +66,7 @@ export async function decrypt(ctx: Context, options: DecryptOptions): Promise<nu
   const bytes = await readInput(ctx, options.file);
   const opened = await open(ctx, options, inputFormat, bytes);
   for (const w of opened.warnings) printWarning(ctx, w);
+  if (hasMergeConflict(opened.metadata)) printWarning(ctx, `${JSON.stringify(options.file)} has an unresolved git merge conflict: this is our side; resolve it with secrets edit ${options.file}`);
   const store = storeFor(outputFormat, options.indent === undefined ? {} : { indent: options.indent });
   let out: Uint8Array;
   if (path) {

@@ -15,20 +15,25 @@ import { access } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import {
-  SecretsError,
+  conflictMarkerText,
   createSopsFile,
   findConfig,
   formatFor,
-  ruleRecipients,
+  hasConflictMarkers,
   loadConfig,
   matchCreationRule,
+  openMergeConflict,
   parseRecipient,
   pickCryptRules,
+  ruleRecipients,
+  SecretsError,
   storeFor,
   updateSopsFile,
+  withoutMergeConflict,
   type Document,
   type Format,
   type MapNode,
+  type MergeConflict,
   type Store,
   type StoreOptions,
 } from '@secrets/core';
@@ -98,18 +103,40 @@ function valuesOf(ctx: Context, store: Store, bytes: Uint8Array, shown: MapNode)
 }
 
 /**
+ * An unresolved git merge conflict recorded in the file (merge-conflict.ts), shown as both sides between
+ * markers in the tmpfs buffer. A record that no longer opens (changed by hand, or by a tool that rewrote
+ * the file) cannot be shown; the file itself is fine, and saving drops the record.
+ */
+function mergeConflictOf(ctx: Context, opened: { readonly metadata: Parameters<typeof openMergeConflict>[0]; readonly dataKey: Uint8Array }): MergeConflict | null {
+  try {
+    return openMergeConflict(opened.metadata, opened.dataKey);
+  } catch (error) {
+    if (!(error instanceof SecretsError)) throw error;
+    printWarning(ctx, `${error.message}; editing our side, saving drops the record`);
+    return null;
+  }
+}
+
+/**
  * Gets the edited plaintext: from stdin, or by running the editor (looping on syntax errors). With
  * `shown` (--show-master-keys), the buffer holds that metadata block too, read-only ({@link valuesOf}).
  *
  * @returns the parsed document, or null when the plaintext did not change
  */
-async function edited(ctx: Context, options: EditOptions, format: Format, plaintext: Uint8Array, name: string, shown: MapNode | null = null): Promise<Document | null> {
+async function edited(ctx: Context, options: EditOptions, format: Format, plaintext: Uint8Array, name: string, shown: MapNode | null = null, conflicted = false): Promise<Document | null> {
   const store = storeFor(format);
-  const parse = (bytes: Uint8Array): Document => (shown === null ? store.loadPlain(bytes) : valuesOf(ctx, store, bytes, shown));
+  const parse = (bytes: Uint8Array): Document => {
+    if (conflicted && hasConflictMarkers(bytes)) {
+      throw new SecretsError('SOPS_MERGE_CONFLICT', 'the edited file still has conflict markers (lines starting <<<<<<<, ======= or >>>>>>>)', {
+        hints: ['keep the right side of each conflict and delete the marker lines; the file was left unchanged'],
+      });
+    }
+    return shown === null ? store.loadPlain(bytes) : valuesOf(ctx, store, bytes, shown);
+  };
   const fromStdin = options.editor === '-' || (options.editor === undefined && !ctx.env['SOPS_EDITOR'] && !ctx.env['EDITOR'] && !ctx.stdin.isTTY);
   if (fromStdin) {
     const input = await readInput(ctx, '-');
-    if (sha256(input) === sha256(plaintext)) return null;
+    if (sha256(input) === sha256(plaintext) && !conflicted) return null;
     return parse(input);
   }
   const plan = editorPlan(ctx, options.editor);
@@ -121,7 +148,7 @@ async function edited(ctx: Context, options: EditOptions, format: Format, plaint
     for (;;) {
       await runEditor(ctx, plan, file, dir.path);
       const after = await readEdited(file);
-      if (sha256(after) === before) return null;
+      if (sha256(after) === before && !conflicted) return null;
       try {
         const doc = parse(after);
         if (doc.branches.some((b) => b.items.some((i) => i.kind === 'entry' && i.key === 'sops'))) {
@@ -180,10 +207,16 @@ export async function edit(ctx: Context, options: EditOptions): Promise<number> 
   if (exists) {
     const target = await openForWrite(ctx, options.file, { ignoreMac: options.ignoreMac, ...(options.inputType === undefined ? {} : { inputType: options.inputType }) });
     const store = storeFor(format);
+    const conflict = mergeConflictOf(ctx, target.opened);
+    if (conflict && options.showMasterKeys === true) {
+      throw new SecretsError('USAGE', `${options.file} has an unresolved merge conflict: resolve it without --show-master-keys first`);
+    }
     // --show-master-keys: the metadata block exactly as the file holds it, beside the plaintext values.
     const shown = options.showMasterKeys === true ? store.loadEncrypted(target.bytes).metadata : null;
     const plaintext = shown === null ? store.emitPlain(target.opened.document) : store.emitEncrypted(target.opened.document, shown);
-    const doc = await edited(ctx, options, format, plaintext, options.file, shown);
+    if (conflict) printNote(ctx, `secrets: ${options.file} has an unresolved merge conflict at ${conflict.paths.join(', ')}: keep the right side between <<<<<<< ours and >>>>>>> theirs and delete the markers`);
+    const buffer = conflict ? conflictMarkerText(plaintext, conflict.theirs) : plaintext;
+    const doc = await edited(ctx, options, format, buffer, options.file, shown, conflict !== null);
     if (doc === null) {
       printNote(ctx, 'secrets: file has not changed, exiting');
       return EXIT.fileHasNotBeenModified;
@@ -195,7 +228,9 @@ export async function edit(ctx: Context, options: EditOptions): Promise<number> 
         hints: ['to delete the file, remove it (git rm); without a terminal, pipe the new content or set EDITOR'],
       });
     }
-    await replaceIfUnchanged(target, updateSopsFile(target.opened, doc, { now: options.now ?? new Date() }));
+    const opened = { ...target.opened, metadata: withoutMergeConflict(target.opened.metadata) };
+    await replaceIfUnchanged(target, updateSopsFile(opened, doc, { now: options.now ?? new Date() }));
+    if (conflict) printNote(ctx, `secrets: conflict resolved; now git add ${options.file}`);
     return 0;
   }
 

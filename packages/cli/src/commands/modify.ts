@@ -6,6 +6,7 @@
 import {
   SecretsError,
   formatFor,
+  hasMergeConflict,
   isFormat,
   openSopsFile,
   parseRecipient,
@@ -63,6 +64,16 @@ export async function replaceIfUnchanged(target: { readonly path: string; readon
 }
 
 /**
+ * A file with an unresolved git merge conflict is changed only by `edit`, which resolves it: any other
+ * write would give it a new `lastmodified` (or data key), and the encrypted record of their side, bound
+ * to both, would no longer open.
+ */
+function refuseConflicted(target: OpenForWrite, file: string): OpenForWrite {
+  if (!hasMergeConflict(target.opened.metadata)) return target;
+  throw new SecretsError('SOPS_MERGE_CONFLICT', `${JSON.stringify(file)} has an unresolved git merge conflict`, { hints: [`resolve it first: secrets edit ${file}`] });
+}
+
+/**
  * How often a change is re-applied to a file that other writers keep changing: each round one writer
  * lands, so N writers need up to N rounds; 5 lost its change among 6 parallel `set`s (a CI flake).
  */
@@ -74,7 +85,7 @@ const MAX_ATTEMPTS = 50;
  */
 async function modifyWithRetry(ctx: Context, file: string, open: { inputType?: string; ignoreMac?: boolean }, change: (target: OpenForWrite) => Uint8Array | null): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const target = await openForWrite(ctx, file, open);
+    const target = refuseConflicted(await openForWrite(ctx, file, open), file);
     const next = change(target);
     if (next === null) return;
     if (await replaceIfUnchanged(target, next, { retry: attempt < MAX_ATTEMPTS })) return;
@@ -179,7 +190,7 @@ export interface RotateOptions {
  */
 export async function rotate(ctx: Context, options: RotateOptions): Promise<number> {
   if (options.inPlace && options.output !== undefined) throw new SecretsError('SOPS_RULES_CONFLICT', 'cannot use --in-place and --output together');
-  const target = await openForWrite(ctx, options.file, options.inputType === undefined ? {} : { inputType: options.inputType });
+  const target = refuseConflicted(await openForWrite(ctx, options.file, options.inputType === undefined ? {} : { inputType: options.inputType }), options.file);
   const split = (list: readonly string[]): string[] => list.flatMap((a) => a.split(',')).map((r) => r.trim()).filter((r) => r !== '');
   const removed = new Set(split(options.rmAge));
   const groups = target.opened.metadata.keyGroups.map((g, i) => [

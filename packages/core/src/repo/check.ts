@@ -9,6 +9,7 @@ import { formatSshPublicKey } from '../ssh/index.js';
 import { SecretsError } from '../errors.js';
 import { parseSopsConfig, type SopsConfig } from '../config/schema.js';
 import { readMetadata, type Metadata } from '../sops/metadata.js';
+import { hasMergeConflict } from '../sops/merge-conflict.js';
 import { formatFromPath, storeFor, DEFAULT_MAX_INPUT_BYTES } from '../sops/stores/store.js';
 import { decideRulesFile, isPluginRecipient, planAgenixRekey, readAgenixLock, rulesCandidates, type RulesDecision } from './agenix.js';
 import { configResolver, walkRepository, SOPS_CONFIG_NAME } from './discover.js';
@@ -21,7 +22,7 @@ import { readConfigText, type RepoView } from './view.js';
 export interface Finding {
   /** Path relative to the report's base. */
   readonly file: string;
-  readonly kind: 'not-encrypted' | 'recipients-differ' | 'secret-key' | 'unreadable' | 'no-rule' | 'symlink' | 'not-regular';
+  readonly kind: 'not-encrypted' | 'recipients-differ' | 'secret-key' | 'unreadable' | 'no-rule' | 'symlink' | 'not-regular' | 'merge-conflict';
   readonly message: string;
 }
 
@@ -198,6 +199,7 @@ function checkFile(run: CheckRun, path: string, config: SopsConfig | null): bool
     if (match?.explicit) findings.push({ file: shown(path), kind: 'unreadable', message: `cannot be read as a sops file: ${error instanceof SecretsError ? error.message : 'unknown error'}` });
   }
   if (metadata) {
+    if (hasMergeConflict(metadata)) findings.push({ file: shown(path), kind: 'merge-conflict', message: 'an unresolved git merge conflict is committed in it: run secrets edit on it to resolve' });
     const configPath = basename(path) === SOPS_CONFIG_NAME ? null : run.resolve(path);
     // Under a .sops.yaml that cannot be read (already a finding), no rule can be judged.
     if (!match && configPath !== null && run.loaded.get(configPath) === null) return true;

@@ -217,8 +217,12 @@ export function reproduceSopsFile(opened: OpenedFile, options: { store?: StoreOp
   return storeFor(opened.format, options.store).emitEncrypted(encrypted.document, node);
 }
 
-/** sops raises the version on edit when the running one is newer (cmd/sops/edit.go). */
-function newerVersion(current: string): string {
+/**
+ * sops raises the version on edit when the running one is newer (cmd/sops/edit.go).
+ *
+ * @internal
+ */
+export function newerVersion(current: string): string {
   const parse = (v: string): number[] => v.split('.').map((p) => Number.parseInt(p, 10) || 0);
   const [a, b] = [parse(current), parse(SOPS_VERSION)];
   for (let i = 0; i < 3; i++) {

@@ -78,6 +78,22 @@ export class IvStash {
   }
 
   /**
+   * One stash holding the entries of several (the first wins for a value in more than one). Only
+   * stashes recorded under the data key of the coming encryption can match: entries are keyed under
+   * their own data key, so the others are inert.
+   *
+   * @param stashes - stashes from decrypting versions of one file (a merge's sides)
+   * @returns the combined stash
+   */
+  static union(stashes: readonly IvStash[]): IvStash {
+    const entries = new Map<string, Uint8Array>();
+    for (const stash of stashes) for (const [id, iv] of stash.entries) if (!entries.has(id)) entries.set(id, iv);
+    const combined = new IvStash(null, []);
+    combined.resolved = entries;
+    return combined;
+  }
+
+  /**
    * Starts building a stash while decrypting with `dataKey`.
    *
    * @param dataKey - the file's data key
