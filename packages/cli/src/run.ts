@@ -201,6 +201,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .description('encrypt a plaintext file for the recipients of its .sops.yaml creation rule, or --age')
       .argument('<file>', 'the plaintext file')
       .option('-a, --age <recipients>', 'comma-separated age1… / ssh-ed25519 / ssh-rsa recipients (repeatable); replaces .sops.yaml keys', collect, [])
+      .option('-p, --pgp <fingerprints>', 'comma-separated PGP fingerprints (repeatable; default $SOPS_PGP_FP), encrypted to with gpg; replaces .sops.yaml keys', collect, [])
       .option('-i, --in-place', 'replace the file instead of writing to stdout', false)
       .option('--output <file>', 'write here instead of stdout')
       .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
@@ -232,6 +233,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           encrypt(ctx, {
             file,
             age: opts['age'] as string[],
+            pgp: opts['pgp'] as string[],
             inPlace: opts['inPlace'] === true,
             rules,
             ...pick(opts as Record<string, string | undefined>, ['inputType', 'outputType', 'output', 'config', 'filenameOverride']),
@@ -253,6 +255,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--allow-disk-tmp', 'allow the plaintext on a persistent disk when no tmpfs exists (a warning is printed)', false)
       .option('--config <file>', 'the .sops.yaml to use for a new file')
       .option('-a, --age <recipients>', 'for a new file: comma-separated recipients (repeatable; default $SOPS_AGE_RECIPIENTS), replacing .sops.yaml keys as sops does', collect, [])
+      .option('-p, --pgp <fingerprints>', 'for a new file: comma-separated PGP fingerprints (repeatable; default $SOPS_PGP_FP), replacing .sops.yaml keys', collect, [])
       .addHelpText(
         'after',
         examples([
@@ -266,8 +269,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'SIGTERM/SIGHUP during an edit reach the editor first; nothing is written (exit 143/129).',
         ]),
       )
-      .action((file: string, opts: { inputType?: string; ignoreMac: boolean; editor?: string; allowDiskTmp: boolean; config?: string; age: string[] }) => {
-        setResult(edit(ctx, { file, ignoreMac: opts.ignoreMac, allowDiskTmp: opts.allowDiskTmp, age: opts.age, ...pick(opts, ['inputType', 'editor', 'config']) }));
+      .action((file: string, opts: { inputType?: string; ignoreMac: boolean; editor?: string; allowDiskTmp: boolean; config?: string; age: string[]; pgp: string[] }) => {
+        setResult(edit(ctx, { file, ignoreMac: opts.ignoreMac, allowDiskTmp: opts.allowDiskTmp, age: opts.age, pgp: opts.pgp, ...pick(opts, ['inputType', 'editor', 'config']) }));
       });
   }
 
@@ -316,10 +319,12 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--output <file>', 'write here instead of stdout')
       .option('--add-age <recipients>', 'comma-separated recipients to add to the first key group (repeatable)', collect, [])
       .option('--rm-age <recipients>', 'comma-separated recipients to remove from every key group (repeatable)', collect, [])
+      .option('--add-pgp <fingerprints>', 'comma-separated PGP fingerprints to add to the first key group (repeatable)', collect, [])
+      .option('--rm-pgp <fingerprints>', 'comma-separated PGP fingerprints to remove from every key group (repeatable)', collect, [])
       .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
       .addHelpText('after', examples(['secrets rotate -i batchn/secrets/example.yaml', 'secrets rotate -i --rm-age age1old… secrets.yaml']))
-      .action((file: string, opts: { inPlace: boolean; output?: string; addAge: string[]; rmAge: string[]; inputType?: string }) => {
-        setResult(rotate(ctx, { file, inPlace: opts.inPlace, addAge: opts.addAge, rmAge: opts.rmAge, ...pick(opts, ['output', 'inputType']) }));
+      .action((file: string, opts: { inPlace: boolean; output?: string; addAge: string[]; rmAge: string[]; addPgp: string[]; rmPgp: string[]; inputType?: string }) => {
+        setResult(rotate(ctx, { file, inPlace: opts.inPlace, addAge: opts.addAge, rmAge: opts.rmAge, addPgp: opts.addPgp, rmPgp: opts.rmPgp, ...pick(opts, ['output', 'inputType']) }));
       });
   }
 
@@ -334,6 +339,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .description('add a key group holding these recipients; output to stdout unless -i')
       .requiredOption('-f, --file <file>', 'the encrypted file')
       .option('-a, --age <recipients>', 'comma-separated age1… / ssh-ed25519 / ssh-rsa recipients of the new group (repeatable)', collect, [])
+      .option('--pgp <fingerprints>', 'comma-separated PGP fingerprints of the new group (repeatable)', collect, [])
       .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt (default: the file\'s, or every group)', threshold)
       .option('-i, --in-place', 'replace the file', false)
       .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
@@ -346,9 +352,9 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'The data key stays the same and is wrapped for every group; values, mac and lastmodified are kept.',
         ]),
       )
-      .action((opts: { file: string; age: string[]; shamirSecretSharingThreshold?: number; inPlace: boolean; inputType?: string }) => {
+      .action((opts: { file: string; age: string[]; pgp: string[]; shamirSecretSharingThreshold?: number; inPlace: boolean; inputType?: string }) => {
         const shamir = opts.shamirSecretSharingThreshold === undefined ? {} : { shamirThreshold: opts.shamirSecretSharingThreshold };
-        setResult(groupsAdd(ctx, { file: opts.file, age: opts.age, inPlace: opts.inPlace, ...shamir, ...pick(opts, ['inputType']) }));
+        setResult(groupsAdd(ctx, { file: opts.file, age: opts.age, pgp: opts.pgp, inPlace: opts.inPlace, ...shamir, ...pick(opts, ['inputType']) }));
       });
     groups
       .command('delete')

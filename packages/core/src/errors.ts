@@ -48,6 +48,8 @@ export type ErrorCode =
   | 'SOPS_KEY_NOT_FOUND'
   | 'SOPS_EMPTY_DOCUMENT'
   | 'SOPS_RULES_CONFLICT'
+  // key sources (gpg…)
+  | 'KEY_WRAP_FAILED'
   // .sops.yaml
   | 'CONFIG_NOT_FOUND'
   | 'CONFIG_INVALID'

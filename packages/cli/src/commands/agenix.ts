@@ -55,7 +55,7 @@ import {
 import type { Context } from '../context.js';
 import { editorPlan } from '../editor-command.js';
 import { makePrivateDir, readEdited, runEditor, writePrivateFile } from '../editor.js';
-import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
+import { gpgAccess, loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
 import { readFileLimited, readInput, replaceIfStill, repoView, resolvePath, writeFileAtomic, writeOutput } from '../io.js';
 import { replaceIfUnchanged } from './modify.js';
 import { escapeControl, printError, printNote, printWarning } from '../output.js';
@@ -495,7 +495,7 @@ export async function agenixExport(ctx: Context, options: AgenixExportOptions): 
     const format = formatFromPath(file);
     let opened;
     try {
-      opened = await openSopsFile(await readFileLimited(file, JSON.stringify(shownFile)), { format, identities: ids, passphrase: passphrasePrompt(ctx) });
+      opened = await openSopsFile(await readFileLimited(file, JSON.stringify(shownFile)), { format, identities: ids, passphrase: passphrasePrompt(ctx), ...gpgAccess(ctx) });
     } catch (error) {
       throw wrap(error);
     }

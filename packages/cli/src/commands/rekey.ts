@@ -16,13 +16,13 @@ import {
   rekeySopsFile,
   rotateSopsFile,
   shortRecipient,
-  type AgeIdentity,
+  type KeyAccess,
   type RecipientDiff,
   type RecipientNames,
   type SopsRekeyItem,
 } from '@secrets/core';
 import type { Context } from '../context.js';
-import { loadIdentities, passphrasePrompt } from '../identities.js';
+import { fileKeyAccess } from '../identities.js';
 import { replaceAllIfStill, repoView } from '../io.js';
 import { printError, printNote, printWarning, useColor } from '../output.js';
 import { inputFiles } from '../paths.js';
@@ -89,13 +89,13 @@ function jsonGroups(diff: RecipientDiff, names: RecipientNames): JsonRekeyFile['
  * Applies the plan to one file: the same data key wrapped for the new groups, or (`rotate`) a new one.
  * This is the seam where a faster sops-level rekey plugs in.
  */
-async function rekeyOne(item: SopsRekeyItem, options: { rotate: boolean; identities: readonly AgeIdentity[]; passphrase: ReturnType<typeof passphrasePrompt>; now: Date }): Promise<Uint8Array> {
+async function rekeyOne(item: SopsRekeyItem, options: { rotate: boolean; access: KeyAccess; now: Date }): Promise<Uint8Array> {
   const keyGroups = item.recipients.map((g) => [...g]);
-  const { identities, passphrase } = options;
+  const { access, now } = options;
   const format = item.format;
   return options.rotate
-    ? rotateSopsFile(await openSopsFile(item.bytes, { format, identities, passphrase }), { keyGroups, now: options.now })
-    : rekeySopsFile(item.loaded, { format, identities, passphrase, keyGroups, shamirThreshold: item.threshold });
+    ? rotateSopsFile(await openSopsFile(item.bytes, { format, ...access }), { keyGroups, now, ...access })
+    : rekeySopsFile(item.loaded, { format, ...access, keyGroups, shamirThreshold: item.threshold, now });
 }
 
 /**
@@ -134,7 +134,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
   const plans = [...plan.items];
   const rekeyed = new Set<string>();
   // No identity at all: every file fails for that one reason, whose hints (where we looked) are said once.
-  let noKey: SecretsError | null = null;
+  let noKey = null as SecretsError | null;
   const jsonReport = (applied: boolean): number => {
     const files: JsonRekeyFile[] = [
       ...plan.items.map((p): JsonRekeyFile => {
@@ -167,28 +167,17 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
         return 0;
       }
     }
-    let identities: readonly AgeIdentity[] = [];
-    try {
-      identities = (await loadIdentities(ctx, [], null)).identities;
-    } catch (error) {
-      // Without identities nothing can be rekeyed; say it once for all files.
-      if (error instanceof SecretsError) {
-        noKey = error;
-        for (const p of plans) {
-          failures.push(`${shown(p.path)}: ${error.message}`);
-          failed.set(p.path, error.message);
-        }
-        plans.length = 0;
-      } else throw error;
-    }
+    // Identities are loaded when a file's age key is first tried (a file gpg opens needs none).
+    const keys = fileKeyAccess(ctx, [], null);
     // One file after the other (the work is CPU-bound: worker threads measured no faster on two cores,
     // docs/benchmarks.md), written in batches: one durability wait per batch, not one fsync per file.
-    const passphrase = passphrasePrompt(ctx);
     let done = 0;
     const progress = (): void => {
       if (ctx.stderr.isTTY) ctx.stderr.write(`\r\u001b[Krekeying: ${done}/${plans.length} files`);
     };
     const fail = (p: SopsRekeyItem, error: unknown): void => {
+      // Without identities every file fails for that one reason, whose hints (where we looked) are said once.
+      if (error instanceof SecretsError && error.code === 'AGE_NO_IDENTITIES') noKey ??= error;
       const reason = error instanceof SecretsError ? error.message : String(error);
       failures.push(`${shown(p.path)}: ${reason}`);
       failed.set(p.path, reason);
@@ -210,7 +199,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     progress();
     for (const p of plans) {
       try {
-        const next = await rekeyOne(p, { rotate: options.rotate, identities, passphrase, now: options.now ?? new Date() });
+        const next = await rekeyOne(p, { rotate: options.rotate, access: keys.access, now: options.now ?? new Date() });
         batch.push({ plan: p, next });
       } catch (error) {
         fail(p, error);
