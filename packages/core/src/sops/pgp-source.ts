@@ -71,7 +71,8 @@ export function pgpKeySource(options: GpgOptions): KeySource {
   const program = gpgProgram(options.env);
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(options.env)) if (value !== undefined) env[name] = value;
-  const cwd = env['HOME'] ?? '/';
+  // gpg reads no file relative to its directory; '/' always exists (a missing HOME would fail the spawn as ENOENT).
+  const cwd = '/';
   const timeoutMs = options.timeoutMs ?? 5 * 60_000;
   let missing = false;
   let tried = false;
@@ -126,7 +127,8 @@ export function pgpKeySource(options: GpgOptions): KeySource {
     explainFailure() {
       if (!tried) return [];
       const home = options.env['GNUPGHOME'];
-      return [`gpg (${escapeControl(program)}) used the keyring in ${home !== undefined && home !== '' ? escapeControl(home) : '~/.gnupg'}; gpg --list-secret-keys shows its keys`];
+      const shown = program === 'gpg' ? 'gpg' : `gpg (${escapeControl(program)})`;
+      return [`${shown} used the keyring in ${home !== undefined && home !== '' ? escapeControl(home) : '~/.gnupg'}; gpg --list-secret-keys shows its keys`];
     },
   };
 }

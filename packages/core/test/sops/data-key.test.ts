@@ -72,7 +72,7 @@ describe('data key generation and wrapping', () => {
     const key = random(32);
     const w = await wrapDataKey(key, [[age('a')], [age('b'), age('b2')], [age('c')]], { threshold: 0, sources: { age: new FakeWrapper(new Set()) }, random });
     expect(w.shamirThreshold).toBe(3);
-    const shares = w.keyGroups.map((g) => g.map((k) => k.enc.split(':')[2] as string));
+    const shares = w.keyGroups.map((g) => g.map((k) => (k.type === 'age' ? k.enc : '').split(':')[2] as string));
     expect(shares.map((g) => g.map((s) => [s.length, s.slice(-2)]))).toEqual([[[66, '01']], [[66, '02'], [66, '02']], [[66, '03']]]);
     expect(shares[1]?.[0]).toBe(shares[1]?.[1]);
   });
