@@ -6,12 +6,12 @@
  * - Two or more: the key is split with Shamir (`shamir.ts`); every key of group i wraps share i, and any
  *   `shamir_threshold` groups recover it.
  * - Recovery tries, in each group, the keys in decryption order (sops' default `age,pgp`, then the rest
- *   in file order), those whose recipient names one of our identities first; the first that opens wins. On failure the error lists every group and key with the
- *   reason it did not open.
+ *   in file order), those its source says are likely ours first; the first that opens wins. On failure
+ *   the error lists every group and key with the reason it did not open.
  *
  * Every kind of key is reached through its {@link KeySource} in a {@link KeySources} registry (age,
- * PGP…), so this module knows no kind, identity or program; a kind without a source is reported as one
- * secrets cannot use.
+ * PGP…), so this module knows no kind, identity or program; a kind without a source is reported, and
+ * refused when wrapping.
  */
 import { SecretsError, isSecretsError } from '../errors.js';
 import { keyName, type KeyGroup, type KeyType, type MasterKey } from './metadata.js';
@@ -23,9 +23,6 @@ export const DATA_KEY_LENGTH = 32;
 
 /** Returns `length` cryptographically random bytes. */
 export type RandomSource = (length: number) => Uint8Array;
-
-/** A key to wrap for (see {@link KeyTarget}). */
-export type KeyRecipient = KeyTarget;
 
 /**
  * Generates a data key.
@@ -61,7 +58,7 @@ export interface WrappedDataKey {
  */
 export async function wrapDataKey(
   dataKey: Uint8Array,
-  groups: readonly (readonly KeyRecipient[])[],
+  groups: readonly (readonly KeyTarget[])[],
   options: { readonly threshold: number; readonly sources: KeySources; readonly random: RandomSource; readonly now?: Date },
 ): Promise<WrappedDataKey> {
   if (groups.length === 0) throw new SecretsError('USAGE', 'no key groups to encrypt the data key to');
