@@ -59,6 +59,29 @@ describe.skipIf(skip !== null)(`PGP keys through gpg${skip ? ` (${skip})` : ''}`
     writeFileSync(join(work, 'enc.yaml'), r.stdout);
     const back = await runProcess(['decrypt', join(work, 'enc.yaml')], { env: env() });
     expect([back.status, back.stdout]).toEqual([0, 'db_password: hunter2\nport: 5432\n']);
+    // changed in place by a PGP key holder alone (set, as edit and exec-env open files)
+    const set = await runProcess(['set', join(work, 'enc.yaml'), '["port"]', '6000'], { env: env() });
+    expect([set.status, set.stderr]).toEqual([0, '']);
+    expect((await runProcess(['decrypt', '--extract', '["port"]', join(work, 'enc.yaml')], { env: env() })).stdout).toBe('6000\n');
+    // git diff's textconv shows it decrypted too (gpg in batch mode: it may not ask for anything)
+    const shown = await runProcess(['textconv', join(work, 'enc.yaml')], { env: env() });
+    expect(shown.stdout).toBe('db_password: hunter2\nport: 6000\n');
+  });
+
+  it('textconv never lets gpg ask: a key behind a passphrase leaves the file shown encrypted', async () => {
+    const locked = new ScratchGnupg('secrets-gpg-locked-');
+    try {
+      locked.gpg(['--pinentry-mode', 'loopback', '--passphrase', 'pw', '--quick-gen-key', 'locked <locked@example.invalid>', 'future-default', 'default', 'never']);
+      const plain = join(work, 'locked.yaml');
+      writeFileSync(plain, 'k: v\n');
+      const enc = await runProcess(['encrypt', '--pgp', locked.fingerprint('locked@example.invalid'), plain], { env: { GNUPGHOME: locked.home } });
+      expect(enc.status).toBe(0);
+      writeFileSync(join(work, 'locked.enc.yaml'), enc.stdout);
+      const shown = await runProcess(['textconv', join(work, 'locked.enc.yaml')], { env: { GNUPGHOME: locked.home } });
+      expect([shown.status, shown.stdout]).toEqual([0, enc.stdout]);
+    } finally {
+      locked.dispose();
+    }
   });
 
   it('SOPS_PGP_FP is --pgp when the flag is absent; a fingerprint with spaces is one key (sops removes them)', async () => {

@@ -4,7 +4,7 @@
  * started killed at the end so no process is left behind.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,6 +15,9 @@ export class ScratchGnupg {
   constructor(prefix = 'secrets-gpg-') {
     // gpg-agent's socket path must stay short (108 bytes): the run's TMPDIR is.
     this.home = mkdtempSync(join(tmpdir(), prefix));
+    // The agent calibrates passphrase hashing to ~100 ms a round and spends seconds protecting a new key;
+    // test keys need no such cost.
+    writeFileSync(join(this.home, 'gpg-agent.conf'), 's2k-count 65536\n');
   }
 
   /** Runs gpg in this home, in batch mode; returns stdout. */

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { dirname, extname, join, relative } from 'node:path';
 import { SecretsError, discoverIdentities, findConfig, formatFromPath, loadConfig, matchCreationRule, openSopsFile, readConfigFile, storeFor } from '@secrets/core';
 import type { Context } from '../context.js';
+import { gpgAccess } from '../identities.js';
 import { readInput, writeFileAtomic } from '../io.js';
 import { printNote } from '../output.js';
 
@@ -20,7 +21,8 @@ export async function textconv(ctx: Context, options: { file: string }): Promise
   try {
     const format = formatFromPath(options.file);
     const { identities } = await discoverIdentities({ env: ctx.env, homedir: ctx.homedir, platform: ctx.platform });
-    const opened = await openSopsFile(bytes, { format, identities });
+    // gpg too, but never asking (git runs textconv with no one to answer)
+    const opened = await openSopsFile(bytes, { format, identities, gpg: { ...gpgAccess(ctx).gpg, noPrompt: true } });
     ctx.stdout.write(storeFor(format).emitPlain(opened.document));
   } catch {
     ctx.stdout.write(bytes);

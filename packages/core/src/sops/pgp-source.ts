@@ -26,6 +26,11 @@ export interface GpgOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** How long one gpg run may take, pinentry included (default 5 minutes). */
   readonly timeoutMs?: number;
+  /**
+   * Never ask: decrypt with `--batch --pinentry-mode error`, so only keys needing no passphrase (or
+   * one the agent has cached) open (for git's textconv, which must not prompt).
+   */
+  readonly noPrompt?: boolean;
 }
 
 /** The largest `enc` handed to gpg: sops writes well under 2 KiB per key. */
@@ -116,7 +121,7 @@ export function pgpKeySource(options: GpgOptions): KeySource {
       }
       let result: ProcessResult;
       try {
-        result = await gpg(['--decrypt'], enc, `decrypting for ${key.fingerprint}`);
+        result = await gpg(options.noPrompt === true ? ['--batch', '--pinentry-mode', 'error', '--decrypt'] : ['--decrypt'], enc, `decrypting for ${key.fingerprint}`);
       } catch (error) {
         throw new SecretsError('SOPS_DATA_KEY_UNAVAILABLE', (error as Error).message, { cause: error });
       }

@@ -50,6 +50,10 @@ describe('the PGP key source over an injected runner', () => {
     const key: MasterKey = { type: 'pgp', fingerprint: FP, enc: ARMORED, fields: map() };
     expect(await source.unwrap(key)).toEqual(new Uint8Array(32).fill(7));
     expect(runner.calls.map((c) => [c.argv, Buffer.from(c.input, 'hex').toString('utf8')])).toEqual([[['/opt/gpg2', '--decrypt'], ARMORED]]);
+    // never asking (git textconv): batch mode, and a pinentry request is an error
+    const quiet = fakeRunner(() => ok(new Uint8Array(32)));
+    await pgpKeySource({ run: quiet.run, env: {}, noPrompt: true }).unwrap(key);
+    expect(quiet.calls[0]?.argv).toEqual(['gpg', '--batch', '--pinentry-mode', 'error', '--decrypt']);
   });
 
   it("failures: gpg's words escaped and capped, a missing program said once, a hostile enc never reaches gpg", async () => {
