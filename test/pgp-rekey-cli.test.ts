@@ -90,6 +90,13 @@ describe.skipIf(skip !== null)(`PGP and age keys in one file${skip ? ` (${skip})
     const plan = await cli(['rekey', '--json'], noGpgKey());
     const removed = (JSON.parse(plan.stdout) as { files: { groups: { removed: { recipient: string; name: string | null }[] }[] }[] }).files[0]?.groups[0]?.removed;
     expect(removed?.map((r) => [r.recipient, r.name])).toEqual([[`pgp:${alice}`, 'alice'], [`pgp:${bob}`, 'bob'], [expect.stringMatching(/^age1/), null]]);
+    // the same plan as people read it, with no key at all; nothing changes
+    const unchanged = readFileSync(file);
+    const dry = await cli(['rekey', '--dry-run'], { GNUPGHOME: empty.home });
+    expect(dry.status).toBe(0);
+    expect(dry.stdout).toContain(`  --- alice (pgp:${alice})`);
+    expect(dry.stderr).toBe('secrets: dry run: 1 file would be rekeyed, nothing changed\n');
+    expect(readFileSync(file)).toEqual(unchanged);
     const migrated = await cli(['rekey', '-y', '--rotate'], noGpgKey());
     expect(migrated.status).toBe(0);
     const done = sopsOf(file);

@@ -381,6 +381,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--config <file>', 'one .sops.yaml for every file (default: each file\'s nearest .sops.yaml, as sops finds it from there)')
       .option('--input-type <format>', 'the format of the named files (default: from each file name), as sops updatekeys')
       .option('--json', 'print the plan as JSON and change nothing; with -y, apply it and print each file\'s result (rekeyed, up to date, failed with its reason, unreached)', false)
+      .option('-n, --dry-run', 'show the plan and change nothing; needs no key (any key kind: age, plugin, PGP…)', false)
       .addHelpText(
         'after',
         examples([
@@ -393,8 +394,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'Files that cannot be opened are reported at the end; the others are still rekeyed.',
         ]),
       )
-      .action((files: string[], opts: { yes: boolean; rotate: boolean; json: boolean; config?: string; inputType?: string }) => {
-        setResult(rekey(ctx, { files, yes: opts.yes, rotate: opts.rotate, json: opts.json, ...pick(opts, ['config', 'inputType']) }));
+      .action((files: string[], opts: { yes: boolean; rotate: boolean; json: boolean; dryRun: boolean; config?: string; inputType?: string }) => {
+        setResult(rekey(ctx, { files, yes: opts.yes, rotate: opts.rotate, json: opts.json, dryRun: opts.dryRun, ...pick(opts, ['config', 'inputType']) }));
       });
   }
 

@@ -34,6 +34,8 @@ export interface RekeyCommandOptions {
   readonly rotate: boolean;
   /** Print the plan (and with `yes` the result per file) as JSON on stdout; without `yes` nothing is written. */
   readonly json?: boolean;
+  /** `-n/--dry-run`: show the plan (the recipient diff of every file) and change nothing; needs no key. */
+  readonly dryRun?: boolean;
   readonly config?: string;
   /** sops updatekeys `--input-type`: the format of the named files, instead of their names'. */
   readonly inputType?: string;
@@ -151,11 +153,16 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     return plan.failures.length > 0 ? 1 : 0;
   };
   // --json without -y is the plan only: a script reads it, no one is there to answer.
-  if (json && !options.yes) return jsonReport(false);
+  if (json && (!options.yes || options.dryRun === true)) return jsonReport(false);
 
   if (plans.length > 0 && !json) {
     ctx.stdout.write(`The following changes will be made to the files' groups${options.rotate ? ' (and their data keys replaced)' : ''}:\n`);
     for (const p of plans) ctx.stdout.write(`${[`${shown(p.path)}:`, ...diffLines(p.diff, names, color)].join('\n')}\n`);
+  }
+  if (options.dryRun === true) {
+    if (failures.length > 0) printError(ctx, `${failures.length} file${failures.length === 1 ? '' : 's'} cannot be rekeyed`, failures);
+    printNote(ctx, `secrets: dry run: ${plans.length} file${plans.length === 1 ? '' : 's'} would be rekeyed, nothing changed`);
+    return failures.length > 0 ? 1 : 0;
   }
   if (plans.length > 0) {
     if (!options.yes) {
