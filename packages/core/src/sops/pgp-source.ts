@@ -125,7 +125,12 @@ export function pgpKeySource(options: GpgOptions): KeySource {
       } catch (error) {
         throw new SecretsError('SOPS_DATA_KEY_UNAVAILABLE', (error as Error).message, { cause: error });
       }
-      if (result.status !== 0) throw new SecretsError('SOPS_DATA_KEY_UNAVAILABLE', `gpg could not decrypt it: ${gpgSaid(result.stderr)}`);
+      if (result.status !== 0) {
+        const said = gpgSaid(result.stderr);
+        // gpg's agent needs the terminal's name for a terminal pinentry; stdin here is a pipe (as for sops).
+        const tty = /pinentry|inappropriate ioctl/i.test(said) && options.noPrompt !== true ? ' (for a passphrase prompt on this terminal: export GPG_TTY=$(tty))' : '';
+        throw new SecretsError('SOPS_DATA_KEY_UNAVAILABLE', `gpg could not decrypt it: ${said}${tty}`);
+      }
       if (result.stdout.length === 0) throw new SecretsError('SOPS_DATA_KEY_UNAVAILABLE', 'gpg decrypted it to nothing');
       return result.stdout;
     },

@@ -50,6 +50,9 @@ describe('the PGP key source over an injected runner', () => {
     const key: MasterKey = { type: 'pgp', fingerprint: FP, enc: ARMORED, fields: map() };
     expect(await source.unwrap(key)).toEqual(new Uint8Array(32).fill(7));
     expect(runner.calls.map((c) => [c.argv, Buffer.from(c.input, 'hex').toString('utf8')])).toEqual([[['/opt/gpg2', '--decrypt'], ARMORED]]);
+    // a pinentry that cannot be shown: the hint sops users know
+    const noTty = pgpKeySource({ run: fakeRunner(() => failed('gpg: public key decryption failed: Inappropriate ioctl for device\ngpg: decryption failed: No secret key')).run, env: {} });
+    await expect(noTty.unwrap(key)).rejects.toThrow('(for a passphrase prompt on this terminal: export GPG_TTY=$(tty))');
     // never asking (git textconv): batch mode, and a pinentry request is an error
     const quiet = fakeRunner(() => ok(new Uint8Array(32)));
     await pgpKeySource({ run: quiet.run, env: {}, noPrompt: true }).unwrap(key);
