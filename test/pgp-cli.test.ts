@@ -91,6 +91,10 @@ describe.skipIf(skip !== null)(`PGP keys through gpg${skip ? ` (${skip})` : ''}`
     const r = await runProcess(['encrypt', plain], { env: env({ SOPS_PGP_FP: spaced }) });
     expect(r.status).toBe(0);
     expect((JSON.parse(r.stdout) as { sops: { pgp: { fp: string }[] } }).sops.pgp.map((k) => k.fp)).toEqual([fp]);
+    // sops' own spelling: -e -p FP FILE
+    const legacy = await runProcess(['-e', '-p', fp, plain], { env: env() });
+    expect(legacy.status).toBe(0);
+    expect((JSON.parse(legacy.stdout) as { sops: { pgp: { fp: string }[] } }).sops.pgp.map((k) => k.fp)).toEqual([fp]);
   });
 
   it('SOPS_GPG_EXEC names the program, as in sops', async () => {
