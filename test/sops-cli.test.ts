@@ -75,10 +75,10 @@ describe('secrets decrypt', () => {
     expect(forced.status).toBe(0);
   });
 
-  itShared('vectors', 'PGP-only files: exit 128 naming the PGP key that would be needed', async () => {
-    const r = await runProcess(['decrypt', join(vectors, 'secrets.json')], { env: { SOPS_AGE_KEY_FILE: adminKey } });
+  itShared('vectors', 'PGP-only files without the PGP key: exit 128 naming the PGP key and what gpg said', async () => {
+    const r = await runProcess(['decrypt', join(vectors, 'secrets.json')], { env: { SOPS_AGE_KEY_FILE: adminKey, SOPS_GPG_EXEC: '/nonexistent/gpg' } });
     expect(r.status).toBe(128);
-    expect(r.stderr).toContain('pgp 7FB89715AADA920D65D25E63F9BA9DEBD03F57C0: pgp keys cannot be used by secrets yet');
+    expect(r.stderr).toContain('pgp 7FB89715AADA920D65D25E63F9BA9DEBD03F57C0: could not run "/nonexistent/gpg": SOPS_GPG_EXEC names no program');
   });
 });
 

@@ -71,8 +71,8 @@ export const SUMMARY: readonly SummaryRow[] = [
     ],
   },
   {
-    before: '`sops groups add --file F [--shamir-secret-sharing-threshold N] --age a,b`, `sops groups delete --file F INDEX`',
-    now: 'the same (`secrets groups …`): the same data key re-wrapped, values, MAC and `lastmodified` untouched; stdout unless `-i`; as sops, a delete that would leave fewer groups than the threshold is refused (pass a lower `--shamir-secret-sharing-threshold`); age and SSH keys only',
+    before: '`sops groups add --file F [--shamir-secret-sharing-threshold N] --age a,b [--pgp FP]`, `sops groups delete --file F INDEX`',
+    now: 'the same (`secrets groups …`): the same data key re-wrapped, values, MAC and `lastmodified` untouched; stdout unless `-i`; as sops, a delete that would leave fewer groups than the threshold is refused (pass a lower `--shamir-secret-sharing-threshold`); age, SSH and PGP keys',
     checks: [
       { args: ['groups', 'add', '--file', 'enc.yaml', '--age', '$HOST', '-i'], status: 0, decrypts: 'enc.yaml', want: PLAIN, hostKey: 'both' },
       { args: ['groups', 'delete', '--file', 'groups.yaml', '1'], status: 1, stderr: 'Shamir threshold', hostKey: 'run' },
@@ -89,8 +89,8 @@ export const SUMMARY: readonly SummaryRow[] = [
     checks: [{ args: ['unset', '--ignore-mac', 'badmac.yaml', '["b"]'], status: 0, decrypts: 'badmac.yaml', want: 'a: 1\nc_unencrypted: tampered\n' }],
   },
   {
-    before: '`sops rotate`',
-    now: '`secrets rotate`, or `secrets rekey --rotate`',
+    before: '`sops rotate [--add-age/--rm-age/--add-pgp/--rm-pgp …]`',
+    now: '`secrets rotate` (the same flags), or `secrets rekey --rotate`',
     checks: [
       { args: ['rotate', '-i', 'enc.yaml'], status: 0, decrypts: 'enc.yaml', want: PLAIN },
       { args: ['rekey', '--rotate', '-y', 'enc.yaml'], status: 0, decrypts: 'enc.yaml', want: PLAIN, stderr: 'rotated and synced' },
@@ -113,9 +113,9 @@ export const SUMMARY: readonly SummaryRow[] = [
     ],
   },
   {
-    before: '`--kms`, `--gcp-kms`, `--azure-kv`, `--hc-vault-transit`, `--pgp`',
-    now: 'an error saying that key service is not supported (age and SSH keys only), exit 1',
-    checks: ['--kms', '--gcp-kms', '--azure-kv', '--hc-vault-transit', '--pgp'].map((flag): Row => ({ args: ['-e', flag, 'x', 'plain.yaml'], status: 1, stderr: 'not supported' })),
+    before: '`--kms`, `--gcp-kms`, `--azure-kv`, `--hc-vault-transit`',
+    now: 'an error saying that key service is not supported (age, SSH and PGP keys only; PGP through your `gpg`, see below), exit 1',
+    checks: ['--kms', '--gcp-kms', '--azure-kv', '--hc-vault-transit'].map((flag): Row => ({ args: ['-e', flag, 'x', 'plain.yaml'], status: 1, stderr: 'not supported' })),
   },
   {
     before: '`sops -s FILE` / `--show-master-keys` (edit)',

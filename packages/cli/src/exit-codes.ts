@@ -43,6 +43,7 @@ const TABLE: Readonly<Record<ErrorCode, number>> = {
   SOPS_EMPTY_DOCUMENT: 92, // NeedAtLeastOneDocument
   SOPS_RULES_CONFLICT: 8, // ErrorConflictingParameters
   SOPS_MERGE_CONFLICT: 1, // git: a merge driver's conflict is any non-zero status
+  KEY_WRAP_FAILED: 1, // sops: "Could not generate data key" (a generic error)
   CONFIG_NOT_FOUND: 1,
   CONFIG_INVALID: 1,
   CONFIG_NO_MATCHING_RULE: 1,

@@ -9,8 +9,11 @@ import {
   MAX_IDENTITY_SOURCE_BYTES,
   needsPublicKeyFile,
   parseIdentities,
+  runProcess,
   type AgeIdentity,
+  type GpgOptions,
   type IdentityPlace,
+  type KeyAccess,
 } from '@secrets/core';
 import type { Context } from './context.js';
 import { readInput } from './io.js';
@@ -60,6 +63,39 @@ export async function loadIdentities(ctx: Context, files: readonly string[], ide
     });
   }
   return { identities, places };
+}
+
+/**
+ * gpg for PGP keys: the real one (or SOPS_GPG_EXEC), in the user's environment, so their keyring, agent
+ * and smartcards are used.
+ */
+export function gpgAccess(ctx: Context): { readonly gpg: GpgOptions } {
+  return { gpg: { run: runProcess, env: ctx.env } };
+}
+
+/** What opens a file's data key, and how to tell the whole story when nothing did. */
+export interface FileKeyAccess {
+  /** Identities loaded when an age key is first tried (a file gpg opens needs none), the passphrase prompt, gpg. */
+  readonly access: KeyAccess;
+  /** Adds the places looked at for identities to a "no data key" error. */
+  explain(error: unknown): unknown;
+}
+
+/**
+ * The keys a command opens sops files with: age identities from `-i` files or discovery (on first use),
+ * and gpg.
+ *
+ * @param identityOption - as for {@link loadIdentities}
+ */
+export function fileKeyAccess(ctx: Context, files: readonly string[], identityOption: string | null): FileKeyAccess {
+  let places: readonly IdentityPlace[] = [];
+  let loaded: Promise<readonly AgeIdentity[]> | undefined;
+  const identities = (): Promise<readonly AgeIdentity[]> =>
+    (loaded ??= loadIdentities(ctx, files, identityOption).then((found) => {
+      places = found.places;
+      return found.identities;
+    }));
+  return { access: { identities, passphrase: passphrasePrompt(ctx), ...gpgAccess(ctx) }, explain: (error) => withPlaces(error, places) };
 }
 
 /** Adds the places looked at to a "no identity matched" / "no data key" error: the whole story. */

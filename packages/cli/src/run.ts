@@ -205,6 +205,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .description('encrypt a plaintext file for the recipients of its .sops.yaml creation rule, or --age')
       .argument('<file>', 'the plaintext file')
       .option('-a, --age <recipients>', 'comma-separated age1… / ssh-ed25519 / ssh-rsa recipients (repeatable); replaces .sops.yaml keys', collect, [])
+      .option('-p, --pgp <fingerprints>', 'comma-separated PGP fingerprints (repeatable; default $SOPS_PGP_FP), encrypted to with gpg; replaces .sops.yaml keys', collect, [])
       .option('-i, --in-place', 'replace the file instead of writing to stdout', false)
       .option('--output <file>', 'write here instead of stdout')
       .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
@@ -236,6 +237,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           encrypt(ctx, {
             file,
             age: opts['age'] as string[],
+            pgp: opts['pgp'] as string[],
             inPlace: opts['inPlace'] === true,
             rules,
             ...pick(opts as Record<string, string | undefined>, ['inputType', 'outputType', 'output', 'config', 'filenameOverride']),
@@ -258,6 +260,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--config <file>', 'the .sops.yaml to use for a new file')
       .option('-a, --age <recipients>', 'for a new file: comma-separated recipients (repeatable; default $SOPS_AGE_RECIPIENTS), replacing .sops.yaml keys as sops does', collect, [])
       .option('-s, --show-master-keys', 'show the sops metadata block (recipients, wrapped data keys, mac) in the editor too, read-only: edits to it are ignored', false)
+      .option('-p, --pgp <fingerprints>', 'for a new file: comma-separated PGP fingerprints (repeatable; default $SOPS_PGP_FP), replacing .sops.yaml keys', collect, [])
       .addHelpText(
         'after',
         examples([
@@ -275,8 +278,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           '/ >>>>>>> theirs; the file is saved only once no marker line is left, then git add it.',
         ]),
       )
-      .action((file: string, opts: { inputType?: string; ignoreMac: boolean; editor?: string; allowDiskTmp: boolean; config?: string; age: string[]; showMasterKeys: boolean }) => {
-        setResult(edit(ctx, { file, ignoreMac: opts.ignoreMac, allowDiskTmp: opts.allowDiskTmp, age: opts.age, showMasterKeys: opts.showMasterKeys, ...pick(opts, ['inputType', 'editor', 'config']) }));
+      .action((file: string, opts: { inputType?: string; ignoreMac: boolean; editor?: string; allowDiskTmp: boolean; config?: string; age: string[]; pgp: string[]; showMasterKeys: boolean }) => {
+        setResult(edit(ctx, { file, ignoreMac: opts.ignoreMac, allowDiskTmp: opts.allowDiskTmp, age: opts.age, pgp: opts.pgp, showMasterKeys: opts.showMasterKeys, ...pick(opts, ['inputType', 'editor', 'config']) }));
       });
   }
 
@@ -325,10 +328,12 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--output <file>', 'write here instead of stdout')
       .option('--add-age <recipients>', 'comma-separated recipients to add to the first key group (repeatable)', collect, [])
       .option('--rm-age <recipients>', 'comma-separated recipients to remove from every key group (repeatable)', collect, [])
+      .option('--add-pgp <fingerprints>', 'comma-separated PGP fingerprints to add to the first key group (repeatable)', collect, [])
+      .option('--rm-pgp <fingerprints>', 'comma-separated PGP fingerprints to remove from every key group (repeatable)', collect, [])
       .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
       .addHelpText('after', examples(['secrets rotate -i batchn/secrets/example.yaml', 'secrets rotate -i --rm-age age1old… secrets.yaml']))
-      .action((file: string, opts: { inPlace: boolean; output?: string; addAge: string[]; rmAge: string[]; inputType?: string }) => {
-        setResult(rotate(ctx, { file, inPlace: opts.inPlace, addAge: opts.addAge, rmAge: opts.rmAge, ...pick(opts, ['output', 'inputType']) }));
+      .action((file: string, opts: { inPlace: boolean; output?: string; addAge: string[]; rmAge: string[]; addPgp: string[]; rmPgp: string[]; inputType?: string }) => {
+        setResult(rotate(ctx, { file, inPlace: opts.inPlace, addAge: opts.addAge, rmAge: opts.rmAge, addPgp: opts.addPgp, rmPgp: opts.rmPgp, ...pick(opts, ['output', 'inputType']) }));
       });
   }
 
@@ -343,6 +348,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .description('add a key group holding these recipients; output to stdout unless -i')
       .requiredOption('-f, --file <file>', 'the encrypted file')
       .option('-a, --age <recipients>', 'comma-separated age1… / ssh-ed25519 / ssh-rsa recipients of the new group (repeatable)', collect, [])
+      .option('--pgp <fingerprints>', 'comma-separated PGP fingerprints of the new group (repeatable)', collect, [])
       .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt (default: the file\'s, or every group)', threshold)
       .option('-i, --in-place', 'replace the file', false)
       .option('--input-type <format>', 'yaml, json, dotenv, ini or binary (default: from the file name)')
@@ -355,9 +361,9 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'The data key stays the same and is wrapped for every group; values, mac and lastmodified are kept.',
         ]),
       )
-      .action((opts: { file: string; age: string[]; shamirSecretSharingThreshold?: number; inPlace: boolean; inputType?: string }) => {
+      .action((opts: { file: string; age: string[]; pgp: string[]; shamirSecretSharingThreshold?: number; inPlace: boolean; inputType?: string }) => {
         const shamir = opts.shamirSecretSharingThreshold === undefined ? {} : { shamirThreshold: opts.shamirSecretSharingThreshold };
-        setResult(groupsAdd(ctx, { file: opts.file, age: opts.age, inPlace: opts.inPlace, ...shamir, ...pick(opts, ['inputType']) }));
+        setResult(groupsAdd(ctx, { file: opts.file, age: opts.age, pgp: opts.pgp, inPlace: opts.inPlace, ...shamir, ...pick(opts, ['inputType']) }));
       });
     groups
       .command('delete')
@@ -384,6 +390,7 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
       .option('--config <file>', 'one .sops.yaml for every file (default: each file\'s nearest .sops.yaml, as sops finds it from there)')
       .option('--input-type <format>', 'the format of the named files (default: from each file name), as sops updatekeys')
       .option('--json', 'print the plan as JSON and change nothing; with -y, apply it and print each file\'s result (rekeyed, up to date, failed with its reason, unreached)', false)
+      .option('-n, --dry-run', 'show the plan and change nothing; needs no key (any key kind: age, plugin, PGP…)', false)
       .addHelpText(
         'after',
         examples([
@@ -396,8 +403,8 @@ function buildProgram(ctx: Context, setResult: (p: Promise<number>) => void, onl
           'Files that cannot be opened are reported at the end; the others are still rekeyed.',
         ]),
       )
-      .action((files: string[], opts: { yes: boolean; rotate: boolean; json: boolean; config?: string; inputType?: string }) => {
-        setResult(rekey(ctx, { files, yes: opts.yes, rotate: opts.rotate, json: opts.json, ...pick(opts, ['config', 'inputType']) }));
+      .action((files: string[], opts: { yes: boolean; rotate: boolean; json: boolean; dryRun: boolean; config?: string; inputType?: string }) => {
+        setResult(rekey(ctx, { files, yes: opts.yes, rotate: opts.rotate, json: opts.json, dryRun: opts.dryRun, ...pick(opts, ['config', 'inputType']) }));
       });
   }
 

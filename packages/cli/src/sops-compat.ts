@@ -4,8 +4,9 @@
  *
  * sops 3.13 (cmd/sops/main.go) keeps its pre-subcommand "legacy" form: `sops [flags] FILE`, where the
  * mode is one of `-e/--encrypt`, `-d/--decrypt`, `-r/--rotate`, `--set 'PATH VALUE'`, and no mode means
- * edit. `updatekeys` is our `rekey` of the named files; `groups add/delete` are ours too. Flags for key
- * services other than age are refused with a clear error; `--verbose` is accepted (we have no extra
+ * edit. `updatekeys` is our `rekey` of the named files; `groups add/delete` are ours too. `--pgp` (and
+ * rotate's `--add-pgp`/`--rm-pgp`) pass through; flags for key services other than age and PGP are
+ * refused with a clear error; `--verbose` is accepted (we have no extra
  * logging); `--indent N` is passed to decrypt and encrypt, and ignored with a warning elsewhere.
  */
 import { SecretsError } from '@secrets/core';
@@ -31,8 +32,6 @@ const KEY_SERVICE_FLAGS: Readonly<Record<string, string>> = {
   '--gcp-kms': 'GCP KMS',
   '--azure-kv': 'Azure Key Vault',
   '--hc-vault-transit': 'HashiCorp Vault',
-  '--pgp': 'PGP',
-  '-p': 'PGP',
   '--keyservice': 'a sops key service',
 };
 
@@ -41,7 +40,7 @@ const VALUE_FLAGS: ReadonlySet<string> = new Set([
   '--extract', '--input-type', '--output-type', '--output', '--age', '-a', '--config', '--filename-override',
   '--unencrypted-suffix', '--encrypted-suffix', '--unencrypted-regex', '--encrypted-regex',
   '--unencrypted-comment-regex', '--encrypted-comment-regex', '--shamir-secret-sharing-threshold',
-  '--add-age', '--rm-age', '--set', '--indent',
+  '--add-age', '--rm-age', '--set', '--indent', '--pgp', '-p', '--add-pgp', '--rm-pgp',
 ]);
 
 /** Commands where sops' shared flags (`--verbose`, `--indent`, key services) are stripped or refused. */
@@ -73,8 +72,8 @@ function stripSharedFlags(args: readonly string[]): string[] {
     const name = flagName(arg);
     const service = KEY_SERVICE_FLAGS[name];
     if (service !== undefined) {
-      throw usage(`${name} is not supported: secrets encrypts to age keys only (no ${service})`, [
-        'use --age age1… (or an ssh-ed25519 / ssh-rsa public key), or age: keys in .sops.yaml; see docs/migrating.md',
+      throw usage(`${name} is not supported: secrets encrypts to age and PGP keys only (no ${service})`, [
+        'use --age age1… (or an ssh-ed25519 / ssh-rsa public key) or --pgp FINGERPRINT, or age:/pgp: keys in .sops.yaml; see docs/migrating.md',
       ]);
     }
     if (name === '--verbose') continue;

@@ -49,6 +49,8 @@ export type ErrorCode =
   | 'SOPS_EMPTY_DOCUMENT'
   | 'SOPS_RULES_CONFLICT'
   | 'SOPS_MERGE_CONFLICT'
+  // key sources (gpg…)
+  | 'KEY_WRAP_FAILED'
   // .sops.yaml
   | 'CONFIG_NOT_FOUND'
   | 'CONFIG_INVALID'

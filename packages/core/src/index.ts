@@ -132,7 +132,13 @@ export {
   type Store,
   type StoreOptions,
 } from './sops/stores/store.js';
-export { readMetadata, writeMetadata, type Metadata, type MasterKey, type AgeKey, type OpaqueKey, type KeyType } from './sops/metadata.js';
+export { readMetadata, writeMetadata, keyName, pgpKey, type Metadata, type MasterKey, type AgeKey, type PgpKey, type OpaqueKey, type OpaqueKeyType, type KeyType, type KeyGroup } from './sops/metadata.js';
+// Key sources: one per kind of master key, behind one seam (deploy tools may pass their own)
+export { keyString, keyTarget, pgpTarget, targetName, type KeySource, type KeySources, type KeyTarget, type WrapContext } from './sops/key-source.js';
+export { asKeyTarget, keySourcesFor, type KeyAccess, type RecipientOrTarget } from './sops/key-registry.js';
+export { ageKeySource, MAX_SOPS_STANZAS, type AgeSourceOptions, type IdentitySupply } from './sops/age-source.js';
+export { pgpKeySource, gpgProgram, MAX_PGP_ENC_BYTES, type GpgOptions } from './sops/pgp-source.js';
+export { generateDataKey, recoverDataKey, wrapDataKey, DATA_KEY_LENGTH, type GroupAttempt, type KeyAttempt, type RecoverOptions, type WrappedDataKey } from './sops/data-key.js';
 export { normalizeRules, pickCryptRules, type CryptRules } from './sops/rules.js';
 export { parseTreePath, getAtPath, setAtPath, unsetAtPath } from './sops/tree-path.js';
 export { isEncValue } from './sops/value-cipher.js';
@@ -177,7 +183,8 @@ export {
   type StaticRulesOptions,
 } from './agenix/rules.js';
 export { DEFAULT_NIX_READ_LIMITS, type NixFileReader, type NixReadLimits } from './agenix/nix-eval.js';
-export { evaluateWithNix, type NixOptions, type ProcessOptions, type ProcessResult, type ProcessRunner } from './agenix/nix-instantiate.js';
+export { evaluateWithNix, type NixOptions } from './agenix/nix-instantiate.js';
+export type { ProcessOptions, ProcessResult, ProcessRunner } from './process.js';
 export { runProcess } from './keys/run-process.js';
 export { findRepositoryRoot, repositoryFileReader } from './config/repository-files.js';
 export {
@@ -197,6 +204,7 @@ export { memoryView, readConfigText, type EntryKind, type MemoryEntry, type Repo
 export { configResolver, walkRepository, SKIPPED_DIRECTORIES, SOPS_CONFIG_NAME, type RepositoryFiles } from './repo/discover.js';
 export {
   configKeyString,
+  configKeyTarget,
   fileKeyGroups,
   formatFor,
   masterKeyString,

@@ -35,7 +35,7 @@ import {
   type Value,
 } from '@secrets/core';
 import type { Context } from '../context.js';
-import { passphrasePrompt } from '../identities.js';
+import { gpgAccess, passphrasePrompt } from '../identities.js';
 import { readFileLimited, readInput, repoView, resolvePath, writeFileAtomic } from '../io.js';
 import { printNote, printWarning } from '../output.js';
 import { lazyIdentities, lockEntry, readLock, readRulesFile, saveLock, staleness, writeAgeFile } from './agenix-rules.js';
@@ -238,7 +238,7 @@ async function exportFile(run: ExportRun, source: ExportSource): Promise<void> {
   const format = formatFromPath(file);
   let opened;
   try {
-    opened = await openSopsFile(await readFileLimited(file, JSON.stringify(shownFile)), { format, identities: ids, passphrase: passphrasePrompt(run.ctx) });
+    opened = await openSopsFile(await readFileLimited(file, JSON.stringify(shownFile)), { format, identities: ids, passphrase: passphrasePrompt(run.ctx), ...gpgAccess(run.ctx) });
   } catch (error) {
     throw wrap(error);
   }

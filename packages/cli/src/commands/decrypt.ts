@@ -5,7 +5,7 @@
  */
 import { SecretsError, formatFor, getAtPath, hasMergeConflict, loadSopsFile, openSopsFile, parseTreePath, storeFor, type Format, type OpenedFile } from '@secrets/core';
 import type { Context } from '../context.js';
-import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
+import { fileKeyAccess } from '../identities.js';
 import { readInput, replaceIfStill, resolvePath, writeOutput } from '../io.js';
 import { refuseOutputIsInput } from '../paths.js';
 import { printWarning } from '../output.js';
@@ -34,16 +34,14 @@ export interface DecryptOptions {
 
 /** Decrypts the file's bytes with the identities of the options. */
 async function open(ctx: Context, options: DecryptOptions, format: Format, bytes: Uint8Array): Promise<OpenedFile> {
-  let places: Awaited<ReturnType<typeof loadIdentities>>['places'] = [];
+  const keys = fileKeyAccess(ctx, options.identities, '--identity FILE');
   try {
-    const loaded = await loadIdentities(ctx, options.identities, '--identity FILE');
-    places = loaded.places;
-    return await openSopsFile(bytes, { format, identities: loaded.identities, passphrase: passphrasePrompt(ctx), ignoreMac: options.ignoreMac });
+    return await openSopsFile(bytes, { format, ...keys.access, ignoreMac: options.ignoreMac });
   } catch (error) {
     // As sops, a file that is not a sops file is "sops metadata not found" (exit 1) whether or not keys
     // were found: parsed here, on failure only, so a good file is parsed once.
     loadSopsFile(bytes, format);
-    throw withPlaces(error, places);
+    throw keys.explain(error);
   }
 }
 

@@ -23,7 +23,6 @@ import {
   loadConfig,
   matchCreationRule,
   openMergeConflict,
-  parseRecipient,
   pickCryptRules,
   ruleRecipients,
   SecretsError,
@@ -38,6 +37,8 @@ import {
   type StoreOptions,
 } from '@secrets/core';
 import type { Context } from '../context.js';
+import { gpgAccess } from '../identities.js';
+import { keysFromFlags } from '../key-flags.js';
 import { editorPlan } from '../editor-command.js';
 import { makePrivateDir, readEdited, runEditor, writePrivateFile } from '../editor.js';
 import { EXIT } from '../exit-codes.js';
@@ -61,6 +62,8 @@ export interface EditOptions {
    * `sops` metadata block with it. The block is shown read-only: edits to it are ignored, with a warning.
    */
   readonly showMasterKeys?: boolean;
+  /** `--pgp`: PGP fingerprints for a new file (comma-separated, repeatable); replaces the rule's keys, as sops. */
+  readonly pgp?: readonly string[];
   readonly now?: Date;
 }
 
@@ -174,19 +177,18 @@ async function edited(ctx: Context, options: EditOptions, format: Format, plaint
  * @throws SecretsError CONFIG_NOT_FOUND when there is neither a key flag nor a `.sops.yaml`
  */
 async function newFileSettings(ctx: Context, options: EditOptions, format: Format, path: string) {
-  const ageFlags = options.age !== undefined && options.age.length > 0 ? options.age : [ctx.env['SOPS_AGE_RECIPIENTS'] ?? ''];
-  const recipients = ageFlags.flatMap((a) => a.split(',')).map((r) => r.trim()).filter((r) => r !== '');
+  const recipients = keysFromFlags(ctx, options.age, options.pgp);
   const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, target: path, ...(options.config ? { explicit: options.config } : {}), warn: (m) => printWarning(ctx, m) });
   if (!found && recipients.length === 0) {
     throw new SecretsError('CONFIG_NOT_FOUND', `${JSON.stringify(options.file)} does not exist and no .sops.yaml says who may read a new file`, {
-      hints: ['create a .sops.yaml with a creation rule for it, or pass --age age1… (or set SOPS_AGE_RECIPIENTS)'],
+      hints: ['create a .sops.yaml with a creation rule for it, or pass --age age1… or --pgp FINGERPRINT (or set SOPS_AGE_RECIPIENTS, SOPS_PGP_FP)'],
     });
   }
   if (found?.note) printNote(ctx, `secrets: ${found.note}`);
   const config = found ? await loadConfig(found) : null;
   for (const w of config?.warnings ?? []) printWarning(ctx, w);
   const rule = config && recipients.length === 0 ? matchCreationRule(config, path) : null;
-  const keyGroups = rule && config ? ruleRecipients(rule, config.path) : [recipients.map((r) => parseRecipient(r))];
+  const keyGroups = rule && config ? ruleRecipients(rule, config.path) : [recipients];
   const indent = !config ? undefined : format === 'yaml' ? config.stores.yamlIndent : format === 'json' ? config.stores.jsonIndent : format === 'binary' ? config.stores.jsonBinaryIndent : undefined;
   const store: StoreOptions = indent === undefined ? {} : { indent };
   return { keyGroups, shamirThreshold: rule?.shamirThreshold ?? 0, rules: rule ? pickCryptRules(rule) : {}, store };
@@ -243,7 +245,7 @@ export async function edit(ctx: Context, options: EditOptions): Promise<number> 
     return EXIT.fileHasNotBeenModified;
   }
   if (doc.branches.length === 0) throw new SecretsError('SOPS_EMPTY_DOCUMENT', 'the file is empty: there is nothing to encrypt');
-  const bytes = await createSopsFile(doc, { format, keyGroups, shamirThreshold, rules, now: options.now ?? new Date(), store });
+  const bytes = await createSopsFile(doc, { format, keyGroups, shamirThreshold, rules, now: options.now ?? new Date(), store, ...gpgAccess(ctx) });
   const { mkdir } = await import('node:fs/promises');
   await mkdir(join(path, '..'), { recursive: true });
   // Created under the same lock-and-compare as every write: if someone created it meanwhile, it is kept

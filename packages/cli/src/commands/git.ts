@@ -27,7 +27,7 @@ import {
   type RecipientNames,
 } from '@secrets/core';
 import type { Context } from '../context.js';
-import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
+import { fileKeyAccess, gpgAccess } from '../identities.js';
 import { readInput, resolvePath, writeFileAtomic } from '../io.js';
 import { printError, printNote } from '../output.js';
 
@@ -82,7 +82,8 @@ export async function textconv(ctx: Context, options: { file: string }): Promise
   }
   try {
     const format = formatFromPath(options.file);
-    const opened = await openSopsFile(bytes, { format, identities });
+    // gpg too, but never asking (git runs textconv with no one to answer)
+    const opened = await openSopsFile(bytes, { format, identities, gpg: { ...gpgAccess(ctx).gpg, noPrompt: true } });
     ctx.stdout.write(withNewline(storeFor(format).emitPlain(opened.document)));
     ctx.stdout.write(sopsTextconvTrailer(opened, await repositoryNames(ctx, false)));
   } catch {
@@ -113,12 +114,13 @@ export async function mergeDriver(ctx: Context, options: MergeDriverOptions): Pr
     const [base, ours, theirs] = (await Promise.all([options.base, options.ours, options.theirs].map((f) => readInput(ctx, f)))) as [Uint8Array, Uint8Array, Uint8Array];
     // A plain file under a sops file's pattern (secrets/*.yaml covers them all): git's own text merge.
     if (!isSopsFile(ours, options.path) || !isSopsFile(theirs, options.path)) return await textMerge(ctx, options);
-    const { identities, places } = await loadIdentities(ctx, [], null);
+    // Identities on first use, and gpg (a PGP key may open the file).
+    const keys = fileKeyAccess(ctx, [], null);
     let result;
     try {
-      result = await mergeSopsFiles({ base, ours, theirs }, { format: formatFromPath(options.path), identities, passphrase: passphrasePrompt(ctx), now: options.now ?? new Date() });
+      result = await mergeSopsFiles({ base, ours, theirs }, { format: formatFromPath(options.path), ...keys.access, now: options.now ?? new Date() });
     } catch (error) {
-      throw withPlaces(error, places);
+      throw keys.explain(error);
     }
     await writeFileAtomic(resolvePath(ctx, options.ours), result.bytes);
     if (result.conflicts.length === 0) return 0;

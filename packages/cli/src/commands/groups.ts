@@ -5,9 +5,9 @@
  * that 0-based index; `--shamir-secret-sharing-threshold N` sets the threshold. Like sops, the result goes
  * to stdout unless `-i`.
  */
-import { SecretsError, loadSopsFile, parseRecipient, rekeySopsFile, type AgeRecipient, type LoadedSopsFile } from '@secrets/core';
+import { SecretsError, keyTarget, loadSopsFile, parseRecipient, pgpTarget, rekeySopsFile, type LoadedSopsFile, type RecipientOrTarget } from '@secrets/core';
 import type { Context } from '../context.js';
-import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
+import { fileKeyAccess } from '../identities.js';
 import { readInput, resolvePath, writeOutput } from '../io.js';
 import { formatOption } from './decrypt.js';
 import { replaceIfUnchanged } from './modify.js';
@@ -21,23 +21,17 @@ export interface GroupsOptions {
   readonly shamirThreshold?: number;
 }
 
-/** The file's key groups as age recipients; a group holding a key of another service cannot be re-wrapped. */
-function ageGroups(loaded: LoadedSopsFile): AgeRecipient[][] {
-  return loaded.metadata.keyGroups.map((group) => {
-    const other = group.find((k) => k.type !== 'age');
-    if (other !== undefined) {
-      throw new SecretsError('USAGE', `the file has a ${other.type} key: secrets re-wraps the data key for age keys only`, { hints: ['use sops itself for files with keys of other services'] });
-    }
-    return group.map((k) => parseRecipient(k.type === 'age' ? k.recipient : ''));
-  });
+/** The file's key groups as keys to wrap for (a kind no source can wrap for is refused when wrapping). */
+function fileGroups(loaded: LoadedSopsFile): RecipientOrTarget[][] {
+  return loaded.metadata.keyGroups.map((group) => group.map(keyTarget));
 }
 
 /** Reads the file, applies `change` to its groups, re-wraps the data key and writes the result. */
-async function changeGroups(ctx: Context, options: GroupsOptions, change: (groups: AgeRecipient[][]) => AgeRecipient[][]): Promise<number> {
+async function changeGroups(ctx: Context, options: GroupsOptions, change: (groups: RecipientOrTarget[][]) => RecipientOrTarget[][]): Promise<number> {
   const format = formatOption(options.inputType, options.file, '--input-type');
   const bytes = await readInput(ctx, options.file);
   const loaded = loadSopsFile(bytes, format);
-  const groups = change(ageGroups(loaded));
+  const groups = change(fileGroups(loaded));
   const threshold = options.shamirThreshold !== undefined && options.shamirThreshold !== 0 ? options.shamirThreshold : loaded.metadata.shamirThreshold;
   if (threshold > groups.length) {
     // sops groups delete: "removing this key group will make the Shamir threshold impossible to satisfy".
@@ -45,12 +39,12 @@ async function changeGroups(ctx: Context, options: GroupsOptions, change: (group
       hints: ['pass a lower --shamir-secret-sharing-threshold'],
     });
   }
-  const { identities, places } = await loadIdentities(ctx, [], null);
+  const keys = fileKeyAccess(ctx, [], null);
   let next: Uint8Array;
   try {
-    next = await rekeySopsFile(loaded, { format, identities, passphrase: passphrasePrompt(ctx), keyGroups: groups, shamirThreshold: threshold === 0 ? groups.length : threshold });
+    next = await rekeySopsFile(loaded, { format, ...keys.access, keyGroups: groups, shamirThreshold: threshold === 0 ? groups.length : threshold });
   } catch (error) {
-    throw withPlaces(error, places);
+    throw keys.explain(error);
   }
   if (options.inPlace) await replaceIfUnchanged({ path: resolvePath(ctx, options.file), bytes }, next);
   else await writeOutput(ctx, '-', next);
@@ -62,10 +56,10 @@ async function changeGroups(ctx: Context, options: GroupsOptions, change: (group
  *
  * @returns exit status
  */
-export async function groupsAdd(ctx: Context, options: GroupsOptions & { readonly age: readonly string[] }): Promise<number> {
-  const recipients = options.age.flatMap((a) => a.split(',')).map((r) => r.trim()).filter((r) => r !== '');
-  if (recipients.length === 0) throw new SecretsError('USAGE', 'no keys for the new group', { hints: ['e.g. secrets groups add --file secrets.yaml --age age1…,age1…'] });
-  const group = recipients.map((r) => parseRecipient(r));
+export async function groupsAdd(ctx: Context, options: GroupsOptions & { readonly age: readonly string[]; readonly pgp?: readonly string[] }): Promise<number> {
+  const split = (list: readonly string[]): string[] => list.flatMap((a) => a.split(',')).map((r) => r.trim()).filter((r) => r !== '');
+  const group: RecipientOrTarget[] = [...split(options.age).map((r) => parseRecipient(r)), ...split(options.pgp ?? []).map((fp) => pgpTarget(fp))];
+  if (group.length === 0) throw new SecretsError('USAGE', 'no keys for the new group', { hints: ['e.g. secrets groups add --file secrets.yaml --age age1…,age1…'] });
   return changeGroups(ctx, options, (groups) => [...groups, group]);
 }
 

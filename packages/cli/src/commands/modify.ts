@@ -5,12 +5,16 @@
  */
 import {
   SecretsError,
+  asKeyTarget,
   formatFor,
   hasMergeConflict,
   isFormat,
+  keyString,
+  keyTarget,
   openSopsFile,
   parseRecipient,
   parseTreePath,
+  pgpTarget,
   rotateSopsFile,
   setAtPath,
   storeFor,
@@ -18,10 +22,11 @@ import {
   updateSopsFile,
   type Format,
   type OpenedFile,
+  type RecipientOrTarget,
   type Value,
 } from '@secrets/core';
 import type { Context } from '../context.js';
-import { loadIdentities, passphrasePrompt, withPlaces } from '../identities.js';
+import { fileKeyAccess, gpgAccess } from '../identities.js';
 import { readInput, replaceIfStill, resolvePath, writeBesideExclusive, writeOutput } from '../io.js';
 import { printWarning } from '../output.js';
 
@@ -37,13 +42,13 @@ export interface OpenForWrite {
 export async function openForWrite(ctx: Context, file: string, options: { inputType?: string; ignoreMac?: boolean; identities?: readonly string[] }): Promise<OpenForWrite> {
   const format = formatFor(file, options.inputType);
   const bytes = await readInput(ctx, file);
-  const { identities, places } = await loadIdentities(ctx, options.identities ?? [], null);
+  const keys = fileKeyAccess(ctx, options.identities ?? [], null);
   try {
-    const opened = await openSopsFile(bytes, { format, identities, passphrase: passphrasePrompt(ctx), ignoreMac: options.ignoreMac === true });
+    const opened = await openSopsFile(bytes, { format, ...keys.access, ignoreMac: options.ignoreMac === true });
     for (const w of opened.warnings) printWarning(ctx, w);
     return { path: resolvePath(ctx, file), format, bytes, opened };
   } catch (error) {
-    throw withPlaces(error, places);
+    throw keys.explain(error);
   }
 }
 
@@ -179,6 +184,9 @@ export interface RotateOptions {
   readonly output?: string;
   readonly addAge: readonly string[];
   readonly rmAge: readonly string[];
+  /** `--add-pgp`/`--rm-pgp`: PGP fingerprints, comma-separated (sops rotate). */
+  readonly addPgp?: readonly string[];
+  readonly rmPgp?: readonly string[];
   readonly inputType?: string;
   readonly now?: Date;
 }
@@ -192,13 +200,16 @@ export async function rotate(ctx: Context, options: RotateOptions): Promise<numb
   if (options.inPlace && options.output !== undefined) throw new SecretsError('SOPS_RULES_CONFLICT', 'cannot use --in-place and --output together');
   const target = refuseConflicted(await openForWrite(ctx, options.file, options.inputType === undefined ? {} : { inputType: options.inputType }), options.file);
   const split = (list: readonly string[]): string[] => list.flatMap((a) => a.split(',')).map((r) => r.trim()).filter((r) => r !== '');
-  const removed = new Set(split(options.rmAge));
+  const ages = (list: readonly string[]): RecipientOrTarget[] => split(list).map((r) => parseRecipient(r));
+  const pgps = (list: readonly string[] | undefined): RecipientOrTarget[] => split(list ?? []).map((fp) => pgpTarget(fp));
+  // Removal by the key's string in every group, as sops (--rm-age by recipient, --rm-pgp by fingerprint).
+  const removed = new Set([...ages(options.rmAge), ...pgps(options.rmPgp)].map((k) => keyString(asKeyTarget(k))));
   const groups = target.opened.metadata.keyGroups.map((g, i) => [
-    ...g.filter((k) => k.type === 'age' && !removed.has(k.recipient)).map((k) => parseRecipient(k.type === 'age' ? k.recipient : '')),
-    ...(i === 0 ? split(options.addAge).map((r) => parseRecipient(r)) : []),
+    ...g.map(keyTarget).filter((k) => !removed.has(keyString(k))),
+    ...(i === 0 ? [...ages(options.addAge), ...pgps(options.addPgp)] : []),
   ]);
   if (groups.some((g) => g.length === 0)) throw new SecretsError('USAGE', 'rotating would leave a key group without recipients');
-  const next = await rotateSopsFile(target.opened, { keyGroups: groups, now: options.now ?? new Date() });
+  const next = await rotateSopsFile(target.opened, { keyGroups: groups, now: options.now ?? new Date(), ...gpgAccess(ctx) });
   if (options.inPlace) await replaceIfUnchanged(target, next);
   else await writeOutput(ctx, options.output ?? '-', next);
   return 0;

@@ -18,14 +18,14 @@ import {
   rekeySopsFile,
   rotateSopsFile,
   shortRecipient,
-  type AgeIdentity,
+  type KeyAccess,
   type RecipientDiff,
   type RecipientNames,
   type RekeyPlan,
   type SopsRekeyItem,
 } from '@secrets/core';
 import type { Context } from '../context.js';
-import { loadIdentities, passphrasePrompt } from '../identities.js';
+import { fileKeyAccess } from '../identities.js';
 import { replaceAllIfStill, repoView } from '../io.js';
 import { printError, printNote, printWarning, useColor } from '../output.js';
 import { inputFiles } from '../paths.js';
@@ -37,6 +37,8 @@ export interface RekeyCommandOptions {
   readonly rotate: boolean;
   /** Print the plan (and with `yes` the result per file) as JSON on stdout; without `yes` nothing is written. */
   readonly json?: boolean;
+  /** `-n/--dry-run`: show the plan (the recipient diff of every file) and change nothing; needs no key. */
+  readonly dryRun?: boolean;
   readonly config?: string;
   /** sops updatekeys `--input-type`: the format of the named files, instead of their names'. */
   readonly inputType?: string;
@@ -123,13 +125,13 @@ function jsonGroups(diff: RecipientDiff, names: RecipientNames): JsonRekeyFile['
  * Applies the plan to one file: the same data key wrapped for the new groups, or (`rotate`) a new one.
  * This is the seam where a faster sops-level rekey plugs in.
  */
-async function rekeyOne(item: SopsRekeyItem, options: { rotate: boolean; identities: readonly AgeIdentity[]; passphrase: ReturnType<typeof passphrasePrompt>; now: Date }): Promise<Uint8Array> {
+async function rekeyOne(item: SopsRekeyItem, options: { rotate: boolean; access: KeyAccess; now: Date }): Promise<Uint8Array> {
   const keyGroups = item.recipients.map((g) => [...g]);
-  const { identities, passphrase } = options;
+  const { access, now } = options;
   const format = item.format;
   return options.rotate
-    ? rotateSopsFile(await openSopsFile(item.bytes, { format, identities, passphrase }), { keyGroups, now: options.now })
-    : rekeySopsFile(item.loaded, { format, identities, passphrase, keyGroups, shamirThreshold: item.threshold });
+    ? rotateSopsFile(await openSopsFile(item.bytes, { format, ...access }), { keyGroups, now, ...access })
+    : rekeySopsFile(item.loaded, { format, ...access, keyGroups, shamirThreshold: item.threshold, now });
 }
 
 /**
@@ -180,7 +182,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
   let plans = [...plan.items];
   const rekeyed = new Set<string>();
   // No identity at all: every file fails for that one reason, whose hints (where we looked) are said once.
-  let noKey: SecretsError | null = null;
+  let noKey = null as SecretsError | null;
   const jsonReport = (applied: boolean): number => {
     const files: JsonRekeyFile[] = [
       ...plan.items.map((p): JsonRekeyFile => {
@@ -197,7 +199,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     return plan.failures.length > 0 ? 1 : 0;
   };
   // --json without -y is the plan only: a script reads it, no one is there to answer.
-  if (json && !options.yes) return jsonReport(false);
+  if (json && (!options.yes || options.dryRun === true)) return jsonReport(false);
 
   if (offer && plans.length === 0 && plan.failures.length === 0) printNote(ctx, `secrets: no sops file to rekey${plan.upToDate.length > 0 ? `: ${plan.upToDate.length} already up to date` : ' yet'}`);
   if (offer && plans.length > 0) {
@@ -206,6 +208,11 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
   } else if (plans.length > 0 && !json) {
     ctx.stdout.write(`The following changes will be made to the files' groups${options.rotate ? ' (and their data keys replaced)' : ''}:\n`);
     for (const p of plans) ctx.stdout.write(`${[`${shown(p.path)}:`, ...diffLines(p.diff, names, color)].join('\n')}\n`);
+  }
+  if (options.dryRun === true) {
+    if (failures.length > 0) printError(ctx, `${failures.length} file${failures.length === 1 ? '' : 's'} cannot be rekeyed`, failures);
+    printNote(ctx, `secrets: dry run: ${plans.length} file${plans.length === 1 ? '' : 's'} would be rekeyed, nothing changed`);
+    return failures.length > 0 ? 1 : 0;
   }
   if (plans.length > 0) {
     if (!options.yes && offer) {
@@ -234,28 +241,17 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
         return 0;
       }
     }
-    let identities: readonly AgeIdentity[] = [];
-    try {
-      identities = (await loadIdentities(ctx, [], null)).identities;
-    } catch (error) {
-      // Without identities nothing can be rekeyed; say it once for all files.
-      if (error instanceof SecretsError) {
-        noKey = error;
-        for (const p of plans) {
-          failures.push(`${shown(p.path)}: ${error.message}`);
-          failed.set(p.path, error.message);
-        }
-        plans.length = 0;
-      } else throw error;
-    }
+    // Identities are loaded when a file's age key is first tried (a file gpg opens needs none).
+    const keys = fileKeyAccess(ctx, [], null);
     // One file after the other (the work is CPU-bound: worker threads measured no faster on two cores,
     // docs/benchmarks.md), written in batches: one durability wait per batch, not one fsync per file.
-    const passphrase = passphrasePrompt(ctx);
     let done = 0;
     const progress = (): void => {
       if (ctx.stderr.isTTY) ctx.stderr.write(`\r\u001b[Krekeying: ${done}/${plans.length} files`);
     };
     const fail = (p: SopsRekeyItem, error: unknown): void => {
+      // Without identities every file fails for that one reason, whose hints (where we looked) are said once.
+      if (error instanceof SecretsError && error.code === 'AGE_NO_IDENTITIES') noKey ??= error;
       const reason = error instanceof SecretsError ? error.message : String(error);
       failures.push(`${shown(p.path)}: ${reason}`);
       failed.set(p.path, reason);
@@ -277,7 +273,7 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     progress();
     for (const p of plans) {
       try {
-        const next = await rekeyOne(p, { rotate, identities, passphrase, now: options.now ?? new Date() });
+        const next = await rekeyOne(p, { rotate, access: keys.access, now: options.now ?? new Date() });
         batch.push({ plan: p, next });
       } catch (error) {
         fail(p, error);

@@ -10,16 +10,17 @@ import {
   ruleRecipients,
   loadConfig,
   matchCreationRule,
-  parseRecipient,
   pickCryptRules,
   storeFor,
-  type AgeRecipient,
   type CryptRules,
+  type RecipientOrTarget,
   type StoreOptions,
   type Document,
   type Format,
 } from '@secrets/core';
 import type { Context } from '../context.js';
+import { gpgAccess } from '../identities.js';
+import { keysFromFlags } from '../key-flags.js';
 import { readInput, resolvePath, writeOutput } from '../io.js';
 import { printNote, printWarning } from '../output.js';
 import { formatOption } from './decrypt.js';
@@ -31,6 +32,8 @@ export interface EncryptOptions {
   readonly outputType?: string;
   /** `--age`: comma-separated recipients (repeatable); replaces `.sops.yaml` keys, as in sops. */
   readonly age: readonly string[];
+  /** `--pgp`: comma-separated PGP fingerprints (repeatable); replaces `.sops.yaml` keys, as in sops. */
+  readonly pgp?: readonly string[];
   readonly inPlace: boolean;
   readonly output?: string;
   readonly config?: string;
@@ -62,13 +65,12 @@ export async function encrypt(ctx: Context, options: EncryptOptions): Promise<nu
     throw new SecretsError('SOPS_ALREADY_ENCRYPTED', 'the file is already encrypted (it has sops metadata)', { hints: ['use `secrets edit` or `secrets decrypt` on it instead'] });
   }
 
-  let keyGroups: AgeRecipient[][];
+  let keyGroups: RecipientOrTarget[][];
   let rules: CryptRules = options.rules;
   let shamirThreshold = options.shamirThreshold ?? 0;
   let stores: StoreOptions = {};
-  // sops: the --age flag's value comes from SOPS_AGE_RECIPIENTS when the flag is absent.
-  const ageFlags = options.age.length > 0 ? options.age : [ctx.env['SOPS_AGE_RECIPIENTS'] ?? ''];
-  const recipients = ageFlags.flatMap((a) => a.split(',')).map((r) => r.trim()).filter((r) => r !== '');
+  // sops: a key flag's value comes from its environment variable (SOPS_AGE_RECIPIENTS, SOPS_PGP_FP) when absent.
+  const recipients = keysFromFlags(ctx, options.age, options.pgp);
   const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, target: resolvePath(ctx, name), ...(options.config ? { explicit: options.config } : {}), warn: (m) => printWarning(ctx, m) });
   const config = found ? await loadConfig(found) : null;
   if (found?.note) printNote(ctx, `secrets: ${found.note}`);
@@ -80,11 +82,11 @@ export async function encrypt(ctx: Context, options: EncryptOptions): Promise<nu
   }
   if (recipients.length > 0) {
     // sops: any key flag replaces the config's key groups with one group.
-    keyGroups = [recipients.map((r) => parseRecipient(r))];
+    keyGroups = [recipients];
   } else {
     if (!config) {
       throw new SecretsError('CONFIG_NOT_FOUND', 'config file not found, or has no creation rules, and no keys provided through command line options', {
-        hints: ['pass --age age1…,ssh-ed25519 …, or create a .sops.yaml with creation_rules'],
+        hints: ['pass --age age1…,ssh-ed25519 … or --pgp FINGERPRINT, or create a .sops.yaml with creation_rules'],
       });
     }
     const rule = matchCreationRule(config, resolvePath(ctx, name));
@@ -92,7 +94,7 @@ export async function encrypt(ctx: Context, options: EncryptOptions): Promise<nu
     if (Object.values(rules).every((v) => v === undefined)) rules = rule;
     if (shamirThreshold === 0) shamirThreshold = rule.shamirThreshold;
   }
-  const file = await createSopsFile(document, { format: outputFormat, keyGroups, shamirThreshold, rules: pickCryptRules(rules), now: options.now ?? new Date(), store: stores });
+  const file = await createSopsFile(document, { format: outputFormat, keyGroups, shamirThreshold, rules: pickCryptRules(rules), now: options.now ?? new Date(), store: stores, ...gpgAccess(ctx) });
   const target = options.inPlace ? options.file : (options.output ?? '-');
   await writeOutput(ctx, target, file);
   return 0;

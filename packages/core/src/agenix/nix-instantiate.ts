@@ -14,29 +14,9 @@
  */
 import { SecretsError } from '../errors.js';
 
-/** What a process run gives back. */
-export interface ProcessResult {
-  /** Exit status, or null when killed by a signal (timeout). */
-  readonly status: number | null;
-  readonly stdout: Uint8Array;
-  readonly stderr: Uint8Array;
-  /** True when the run was stopped for taking too long or printing too much. */
-  readonly killed: boolean;
-}
+import type { ProcessResult, ProcessRunner } from '../process.js';
 
-/** Options of one process run. */
-export interface ProcessOptions {
-  readonly env: Readonly<Record<string, string>>;
-  readonly cwd: string;
-  readonly timeoutMs: number;
-  readonly maxOutputBytes: number;
-}
-
-/**
- * Runs a program (argv, no shell). Rejects with an error whose `code` is `ENOENT` when the program is
- * not installed. `runProcess` from `@secrets/core` is the real one.
- */
-export type ProcessRunner = (argv: readonly string[], options: ProcessOptions) => Promise<ProcessResult>;
+export type { ProcessOptions, ProcessResult, ProcessRunner } from '../process.js';
 
 /** How Nix is run. */
 export interface NixOptions {

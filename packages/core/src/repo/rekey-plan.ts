@@ -4,7 +4,7 @@
  * file (unwrap the data key, wrap it for the new groups) is the caller's: it needs identities.
  */
 import { basename } from 'node:path';
-import type { AgeRecipient } from '../age/index.js';
+import type { RecipientOrTarget } from '../sops/key-registry.js';
 import { SecretsError } from '../errors.js';
 import { parseSopsConfig, type SopsConfig } from '../config/schema.js';
 import { loadSopsFile, type LoadedSopsFile } from '../sops/rekey.js';
@@ -26,8 +26,8 @@ export interface SopsRekeyItem {
   readonly current: readonly (readonly string[])[];
   readonly wanted: readonly (readonly string[])[];
   readonly diff: RecipientDiff;
-  /** The rule's groups, parsed: what the data key is wrapped for. */
-  readonly recipients: readonly (readonly AgeRecipient[])[];
+  /** The rule's groups, parsed: what the data key is wrapped for (age recipients, PGP fingerprints). */
+  readonly recipients: readonly (readonly RecipientOrTarget[])[];
   /** The Shamir threshold to keep (at most the number of groups). */
   readonly threshold: number;
 }

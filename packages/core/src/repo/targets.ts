@@ -4,14 +4,16 @@
  * between a file's key groups and its rule's.
  *
  * Recipients are compared as strings (`age1…`, `ssh-ed25519 AAAA…`, `pgp:FINGERPRINT`, `kms:ARN`…), so a
- * key type this library cannot use (a PGP fingerprint, a KMS ARN) is still compared, shown and counted,
- * and never aborts a key-free command; an age plugin recipient (`age1yubikey1…`) needs its plugin only to
- * encrypt.
+ * key type this library cannot use (a KMS key, an age plugin recipient without its plugin) is still
+ * compared, shown and counted, and never aborts a key-free command; an age plugin recipient
+ * (`age1yubikey1…`) needs its plugin only to encrypt.
  */
-import { parseRecipient, type AgeRecipient } from '../age/index.js';
+import { parseRecipient } from '../age/index.js';
 import { SecretsError } from '../errors.js';
 import type { CreationRule, ConfigKey, SopsConfig } from '../config/schema.js';
 import { pathForRules } from '../config/find.js';
+import { keyString, pgpTarget } from '../sops/key-source.js';
+import type { RecipientOrTarget } from '../sops/key-registry.js';
 import type { MasterKey } from '../sops/metadata.js';
 import { formatFromPath, isFormat, type Format } from '../sops/stores/store.js';
 
@@ -45,12 +47,38 @@ export function matchRule(config: SopsConfig, file: string): RuleMatch | null {
 
 /** A config key as the string it is compared by: the age recipient, else `type:value`. */
 export function configKeyString(key: ConfigKey): string {
-  return key.type === 'age' ? key.recipient : `${key.type}:${key.value}`;
+  switch (key.type) {
+    case 'age':
+      return key.recipient;
+    case 'pgp':
+      // sops removes the spaces of a fingerprint it reads from a config.
+      return keyString(pgpTarget(key.value));
+    default:
+      return `${key.type}:${key.value}`;
+  }
+}
+
+/**
+ * A config key as what a new data key is wrapped for: a parsed age recipient, a PGP target.
+ *
+ * @param key - a key of a creation rule
+ * @returns the target, or null for a kind secrets cannot wrap for (KMS, Vault…)
+ * @throws SecretsError AGE_RECIPIENT_INVALID for an age recipient the age layer cannot encrypt to
+ */
+export function configKeyTarget(key: ConfigKey): RecipientOrTarget | null {
+  switch (key.type) {
+    case 'age':
+      return parseRecipient(key.recipient);
+    case 'pgp':
+      return pgpTarget(key.value);
+    default:
+      return null;
+  }
 }
 
 /** A file's master key as the string it is compared by (see {@link configKeyString}). */
 export function masterKeyString(key: MasterKey): string {
-  return key.type === 'age' ? key.recipient : `${key.type}:${key.label}`;
+  return keyString(key);
 }
 
 /**
@@ -123,20 +151,21 @@ export function recipientDiff(current: readonly (readonly string[])[], wanted: r
 }
 
 /**
- * What a new or rekeyed file is encrypted to under a rule: its key groups as age recipients. The one
- * place that refuses keys this tool cannot encrypt to (PGP, KMS…), for every command.
+ * What a new or rekeyed file is encrypted to under a rule: its key groups as age recipients and PGP
+ * targets. The one place that refuses keys this tool cannot encrypt to (KMS, Vault…), for every command.
  *
  * @param rule - a creation rule
  * @param configPath - its config, for messages
- * @returns one recipient list per key group
- * @throws SecretsError CONFIG_INVALID for a key type that is not age, or a rule without keys;
- *   AGE_RECIPIENT_INVALID for a malformed age recipient (a plugin name outside the spec's charset included)
+ * @returns one key list per key group
+ * @throws SecretsError CONFIG_INVALID for a kind secrets cannot wrap for, or a rule without keys;
+ *   AGE_RECIPIENT_INVALID for an age recipient that cannot be used (a plugin name outside the spec's
+ *   charset included)
  */
-export function ruleRecipients(rule: CreationRule, configPath: string): AgeRecipient[][] {
-  const unusable = rule.keyGroups.flat().find((k) => k.type !== 'age');
+export function ruleRecipients(rule: CreationRule, configPath: string): RecipientOrTarget[][] {
+  const unusable = rule.keyGroups.flat().find((k) => configKeyTarget(k) === null);
   if (unusable) {
-    throw new SecretsError('CONFIG_INVALID', `creation rule ${rule.index} uses ${unusable.type} keys, which secrets cannot use yet`, { hints: ['use age recipients (age1… or ssh-ed25519 …) in this rule'] });
+    throw new SecretsError('CONFIG_INVALID', `creation rule ${rule.index} uses ${unusable.type} keys, which secrets cannot use`, { hints: ['use age recipients (age1… or ssh-ed25519 …) or PGP fingerprints in this rule'] });
   }
   if (rule.keyGroups.length === 0) throw new SecretsError('CONFIG_INVALID', `creation rule ${rule.index} in ${configPath} has no keys`);
-  return rule.keyGroups.map((g) => g.map((k) => parseRecipient(configKeyString(k))));
+  return rule.keyGroups.map((g) => g.map((k) => configKeyTarget(k) as RecipientOrTarget));
 }

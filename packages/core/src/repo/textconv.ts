@@ -14,7 +14,7 @@ import { toHex } from '../bytes.js';
 import { inspectAgeHeader, parseRecipient, sshTag, summarizeStanzas, type StanzaInfo } from '../age/index.js';
 import type { OpenedFile } from '../sops/file.js';
 import { hasMergeConflict } from '../sops/merge-conflict.js';
-import type { MasterKey } from '../sops/metadata.js';
+import { keyName, type MasterKey } from '../sops/metadata.js';
 import { escapeControl } from '../escape.js';
 import { recipientLabel, shortRecipient } from './names.js';
 
@@ -36,7 +36,11 @@ export function dataKeyId(dataKey: Uint8Array): string {
 }
 
 function keyLine(names: ReadonlyMap<string, string>, key: MasterKey): string {
-  if (key.type !== 'age') return `${key.type} ${escapeControl(key.label)}`;
+  if (key.type !== 'age') {
+    const name = keyName(key);
+    const label = names.get(name);
+    return `${key.type} ${escapeControl(label === undefined ? name : `${label} (${name})`)}`;
+  }
   const label = recipientLabel(names, key.recipient);
   const short = shortRecipient(key.recipient);
   return label === short ? short : `${label} (${short})`;

@@ -6,14 +6,16 @@
  * - Two or more: the key is split with Shamir (`shamir.ts`); every key of group i wraps share i, and any
  *   `shamir_threshold` groups recover it.
  * - Recovery tries, in each group, the keys in decryption order (sops' default `age,pgp`, then the rest
- *   in file order), those whose recipient names one of our identities first; the first that opens wins. On failure the error lists every group and key with the
- *   reason it did not open.
+ *   in file order), those its source says are likely ours first; the first that opens wins. On failure
+ *   the error lists every group and key with the reason it did not open.
  *
- * The age layer is reached through {@link KeyWrapper}, so this module knows nothing about identities.
- * Only age keys can be used; other key types are reported as unsupported.
+ * Every kind of key is reached through its {@link KeySource} in a {@link KeySources} registry (age,
+ * PGP…), so this module knows no kind, identity or program; a kind without a source is reported, and
+ * refused when wrapping.
  */
 import { SecretsError, isSecretsError } from '../errors.js';
-import { keyName, type AgeKey, type KeyGroup, type KeyType, type MasterKey, type OpaqueKey } from './metadata.js';
+import { keyName, type KeyGroup, type KeyType, type MasterKey } from './metadata.js';
+import { targetName, type KeySource, type KeySources, type KeyTarget } from './key-source.js';
 import { SHARE_OVERHEAD, shamirCombine, shamirSplit } from './shamir.js';
 
 /** Bytes of a data key (AES-256). */
@@ -21,37 +23,6 @@ export const DATA_KEY_LENGTH = 32;
 
 /** Returns `length` cryptographically random bytes. */
 export type RandomSource = (length: number) => Uint8Array;
-
-/** The age layer as the data key code needs it. */
-export interface KeyWrapper {
-  /**
-   * Encrypts a secret to one recipient.
-   *
-   * @param recipient - `age1…`, `ssh-ed25519 …`, …
-   * @param secret - the data key or a Shamir share
-   * @returns the armored age file (`-----BEGIN AGE ENCRYPTED FILE-----…`), as sops stores it in `enc`
-   */
-  wrap(recipient: string, secret: Uint8Array): Promise<string>;
-  /**
-   * Decrypts one key's `enc` with the identities at hand.
-   *
-   * @param enc - the armored age file
-   * @param recipient - the key's recipient (for messages, and for key commands that want it)
-   * @returns the secret, or null when no identity matches; throw a SecretsError to report a more
-   *   precise reason (its message is shown for this key)
-   */
-  unwrap(enc: string, recipient: string): Promise<Uint8Array | null>;
-  /** Extra lines for the failure report, e.g. which identities were tried and where they came from. */
-  explainFailure?(): readonly string[];
-  /**
-   * Whether a key's recipient names one of the identities at hand: such keys are tried first in their
-   * group (only an order: the label is not trusted, every other key is still tried after it).
-   */
-  likelyOpens?(recipient: string): boolean;
-}
-
-/** A key to wrap for: an age recipient, or an existing key of another type (which cannot be used). */
-export type KeyRecipient = { readonly type: 'age'; readonly recipient: string } | OpaqueKey;
 
 /**
  * Generates a data key.
@@ -68,8 +39,8 @@ export function generateDataKey(random: RandomSource): Uint8Array {
 
 /** The result of {@link wrapDataKey}. */
 export interface WrappedDataKey {
-  /** The groups with every age key's `enc` set. */
-  readonly keyGroups: readonly (readonly AgeKey[])[];
+  /** The groups, every key with its wrapped data key or share. */
+  readonly keyGroups: readonly (readonly MasterKey[])[];
   /** The threshold to store: the given one, or the group count when 0 and Shamir is used. */
   readonly shamirThreshold: number;
 }
@@ -79,23 +50,24 @@ export interface WrappedDataKey {
  *
  * @param dataKey - the 32-byte data key
  * @param groups - the key groups (one unless Shamir is wanted)
- * @param options - `threshold` (0: all groups), the age `wrapper`, and `random` for the Shamir
- *   coefficients
+ * @param options - `threshold` (0: all groups), the key `sources` by kind, `random` for the Shamir
+ *   coefficients, `now` for kinds that record the wrapping time
  * @returns the keys with their `enc`, and the threshold to store
- * @throws SecretsError USAGE (no groups, an empty group, a threshold outside 2…groups, a key type other
- *   than age); the wrapper's error when a recipient cannot be encrypted to
+ * @throws SecretsError USAGE (no groups, an empty group, a threshold outside 2…groups, a kind without a
+ *   source); the source's error when a key cannot be wrapped for
  */
 export async function wrapDataKey(
   dataKey: Uint8Array,
-  groups: readonly (readonly KeyRecipient[])[],
-  options: { readonly threshold: number; readonly wrapper: KeyWrapper; readonly random: RandomSource },
+  groups: readonly (readonly KeyTarget[])[],
+  options: { readonly threshold: number; readonly sources: KeySources; readonly random: RandomSource; readonly now?: Date },
 ): Promise<WrappedDataKey> {
   if (groups.length === 0) throw new SecretsError('USAGE', 'no key groups to encrypt the data key to');
   if (groups.some((g) => g.length === 0)) throw new SecretsError('USAGE', 'empty key group: every key group needs at least one key');
-  const unusable = groups.flat().filter((k): k is OpaqueKey => k.type !== 'age');
+  const unusable = groups.flat().filter((k) => options.sources[k.type] === undefined);
   if (unusable.length > 0) {
-    throw new SecretsError('USAGE', `cannot encrypt the data key for ${unusable.map((k) => `${k.type} ${keyName(k)}`).join(', ')}: only age keys are supported`);
+    throw new SecretsError('USAGE', `cannot encrypt the data key for ${unusable.map((k) => `${k.type} ${targetName(k)}`).join(', ')}: secrets cannot use ${unusable[0]?.type} keys`);
   }
+  const context = { now: options.now ?? new Date() };
   let threshold = options.threshold;
   let parts: Uint8Array[];
   if (groups.length === 1) parts = [dataKey];
@@ -105,13 +77,11 @@ export async function wrapDataKey(
     parts = shamirSplit(dataKey, groups.length, threshold, options.random);
   }
   try {
-    const keyGroups: AgeKey[][] = [];
+    const keyGroups: MasterKey[][] = [];
     for (const [i, group] of groups.entries()) {
-      const wrapped: AgeKey[] = [];
-      // One age file per recipient, as sops does (age/keysource.go MasterKey.Encrypt).
-      for (const key of group as readonly { type: 'age'; recipient: string }[]) {
-        wrapped.push({ type: 'age', recipient: key.recipient, enc: await options.wrapper.wrap(key.recipient, parts[i] as Uint8Array) });
-      }
+      const wrapped: MasterKey[] = [];
+      // Every key wraps its group's part on its own (sops: one MasterKey.Encrypt per key).
+      for (const key of group) wrapped.push(await (options.sources[key.type] as KeySource).wrap(key, parts[i] as Uint8Array, context));
       keyGroups.push(wrapped);
     }
     return { keyGroups, shamirThreshold: threshold };
@@ -145,6 +115,22 @@ export interface RecoverOptions {
   readonly decryptionOrder?: readonly KeyType[];
 }
 
+/** Recovery's failure report, thrown once every group was tried. */
+function unavailable(report: readonly GroupAttempt[], shamir: boolean, opened: number, needed: number, sources: KeySources, firstErrors: readonly SecretsError[]): SecretsError {
+  const attempted = report.flatMap((g) => g.keys.filter((k) => k.status !== 'not tried'));
+  // Nothing but "no age identities" (no other kind was there to try): that error, with its hints.
+  const only = firstErrors[0];
+  if (only !== undefined && only.code === 'AGE_NO_IDENTITIES' && attempted.every((k) => k.reason === only.message)) return only;
+  const lines = report.flatMap((g) => g.keys.filter((k) => k.status !== 'not tried').map((k) => `  group ${g.group}: ${k.type} ${k.name}: ${k.status === 'opened' ? 'opened' : k.reason}`));
+  const message = shamir ? `could not decrypt the data key: ${opened} of the ${needed} key groups needed could be opened` : "could not decrypt the data key with any of the file's keys";
+  const explained = Object.values(sources).flatMap((s) => s.explainFailure?.() ?? []);
+  const kinds = [...new Set(attempted.map((k) => k.type))];
+  return new SecretsError('SOPS_DATA_KEY_UNAVAILABLE', message, {
+    hints: ['keys in the file:', ...lines, ...explained, ...firstErrors.filter((e) => kinds.length > 1 && e.code === 'AGE_NO_IDENTITIES').flatMap((e) => e.hints)],
+    details: { groups: report, needed, opened },
+  });
+}
+
 /** sops.go sortKeyGroupIndices: stable sort by position in the order list, unlisted types last. */
 function ordered(group: KeyGroup, order: readonly KeyType[]): MasterKey[] {
   const rank = (k: MasterKey): number => {
@@ -158,13 +144,13 @@ function ordered(group: KeyGroup, order: readonly KeyType[]): MasterKey[] {
 }
 
 /**
- * Recovers the data key from the key groups with the identities behind `wrapper`.
+ * Recovers the data key from the key groups, each key through the source of its kind.
  *
  * Groups are tried in order until enough are open (1, or `shamir_threshold` with Shamir; the group
  * count when the threshold is 0); within a group, keys in decryption order until one opens.
  *
  * @param metadata - the file's key groups and threshold
- * @param wrapper - the age layer
+ * @param sources - the key sources by kind (a kind without one is reported, not tried)
  * @param options - decryption order
  * @returns the 32-byte data key
  * @throws SecretsError SOPS_DATA_KEY_UNAVAILABLE with hints listing, per group, each key and why it did
@@ -172,7 +158,7 @@ function ordered(group: KeyGroup, order: readonly KeyType[]): MasterKey[] {
  */
 export async function recoverDataKey(
   metadata: { readonly keyGroups: readonly KeyGroup[]; readonly shamirThreshold: number },
-  wrapper: KeyWrapper,
+  sources: KeySources,
   options: RecoverOptions = {},
 ): Promise<Uint8Array> {
   const groups = metadata.keyGroups;
@@ -182,30 +168,35 @@ export async function recoverDataKey(
   const expectedLength = shamir ? DATA_KEY_LENGTH + SHARE_OVERHEAD : DATA_KEY_LENGTH;
   const parts: Uint8Array[] = [];
   const report: GroupAttempt[] = [];
+  const firstErrors: SecretsError[] = [];
 
   for (const [index, group] of groups.entries()) {
     const sorted = ordered(group, order);
-    // Keys whose recipient is one of ours first: the recipient is an unauthenticated label, so this only
-    // changes the order (a wrong label costs one failed attempt), but it spares one X25519 per other key.
-    const hinted = wrapper.likelyOpens ? sorted.filter((k) => k.type === 'age' && wrapper.likelyOpens?.(k.recipient)) : [];
+    // Keys likely ours first: labels are unauthenticated, so this only changes the order (a wrong label
+    // costs one failed attempt), but it spares one X25519 per other age key.
+    const hinted: MasterKey[] = [];
+    for (const k of sorted) if ((await sources[k.type]?.likelyOpens?.(k)) === true) hinted.push(k);
     const attempts = new Map<MasterKey, KeyAttempt>();
     let part: Uint8Array | undefined;
     for (const key of hinted.length > 0 ? [...hinted, ...sorted.filter((k) => !hinted.includes(k))] : sorted) {
-      const attempt = { type: key.type, name: keyName(key) };
+      const source = sources[key.type];
+      const attempt = { type: key.type, name: source?.describe(key) ?? keyName(key) };
       if (part !== undefined || parts.length >= needed) {
         attempts.set(key, { ...attempt, status: 'not tried', reason: '' });
         continue;
       }
-      if (key.type !== 'age') {
-        attempts.set(key, { ...attempt, status: 'failed', reason: `${key.type} keys cannot be used by secrets yet` });
+      if (source === undefined) {
+        attempts.set(key, { ...attempt, status: 'failed', reason: `${key.type} keys cannot be used here (no key source for them)` });
         continue;
       }
       let reason: string;
       try {
-        const secret = await wrapper.unwrap(key.enc, key.recipient);
+        const secret = await source.unwrap(key);
         if (secret === null) reason = 'no identity matched';
-        else if (secret.length !== expectedLength) reason = `it holds ${secret.length} bytes, not a ${shamir ? 'Shamir share' : 'data key'}`;
-        else {
+        else if (secret.length !== expectedLength) {
+          secret.fill(0);
+          reason = `it holds ${secret.length} bytes, not a ${shamir ? 'Shamir share' : 'data key'}`;
+        } else {
           part = secret;
           attempts.set(key, { ...attempt, status: 'opened', reason: '' });
           continue;
@@ -213,6 +204,7 @@ export async function recoverDataKey(
       } catch (error) {
         // A limit ends the recovery: it is about the file, not this key.
         if (!isSecretsError(error) || error.code === 'LIMIT_EXCEEDED') throw error;
+        if (!firstErrors.some((e) => e.code === error.code)) firstErrors.push(error);
         reason = error.message;
       }
       attempts.set(key, { ...attempt, status: 'failed', reason });
@@ -223,15 +215,9 @@ export async function recoverDataKey(
   }
 
   if (parts.length < needed) {
-    const lines = report.flatMap((g) => g.keys.filter((k) => k.status !== 'not tried').map((k) => `  group ${g.group}: ${k.type} ${k.name}: ${k.status === 'opened' ? 'opened' : k.reason}`));
-    const message = shamir
-      ? `could not decrypt the data key: ${parts.length} of the ${needed} key groups needed could be opened`
-      : "could not decrypt the data key with any of the file's keys";
+    const error = unavailable(report, shamir, parts.length, needed, sources, firstErrors);
     for (const p of parts) p.fill(0);
-    throw new SecretsError('SOPS_DATA_KEY_UNAVAILABLE', message, {
-      hints: ['keys in the file:', ...lines, ...(wrapper.explainFailure?.() ?? [])],
-      details: { groups: report, needed, opened: parts.length },
-    });
+    throw error;
   }
   if (!shamir) return parts[0] as Uint8Array;
   try {

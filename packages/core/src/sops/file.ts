@@ -1,15 +1,16 @@
 /**
- * sops files as bytes in, bytes out: decrypt (data key from any key group the identities open, values,
+ * sops files as bytes in, bytes out: decrypt (data key from any key group the key sources open, values,
  * MAC), encrypt a new file, re-encrypt after an edit keeping unchanged ciphertext and rotate (a new data
- * key). Rekey (sops updatekeys) is in `rekey.ts`.
+ * key). Rekey (sops updatekeys) is in `rekey.ts`. Keys of every kind are reached through the key-source
+ * registry (`key-registry.ts`): age identities and gpg are what the caller passes in.
  */
 import { randomBytes } from 'node:crypto';
-import { SecretsError, isSecretsError } from '../errors.js';
-import { utf8 } from '../bytes.js';
-import { decryptAge, encryptAge, inspectAgeHeader, parseRecipient, recipientLabel, recipientLabels, type AgeIdentity, type AgeRecipient, type PassphraseRequest } from '../age/index.js';
-import { generateDataKey, recoverDataKey, wrapDataKey, type KeyWrapper } from './data-key.js';
+import { SecretsError } from '../errors.js';
+import { generateDataKey, recoverDataKey, wrapDataKey } from './data-key.js';
 import { decryptDocument, encryptDocument, type IvStash } from './engine.js';
-import { readMetadata, writeMetadata, type AgeKey, type Metadata } from './metadata.js';
+import { keyTarget, keyString, type KeyTarget } from './key-source.js';
+import { asKeyTarget, keySourcesFor, type KeyAccess, type RecipientOrTarget } from './key-registry.js';
+import { readMetadata, writeMetadata, type Metadata } from './metadata.js';
 import { normalizeRules, type CryptRules } from './rules.js';
 import { storeFor, type Format, type StoreOptions } from './stores/store.js';
 import type { Document, MapNode } from './tree.js';
@@ -27,11 +28,9 @@ export function sopsTimestamp(now: Date): string {
   return `${now.toISOString().slice(0, 19)}Z`;
 }
 
-/** Options for opening a file. */
-export interface OpenOptions {
+/** Options for opening a file: its format, and the identities, gpg or key sources to open it with. */
+export interface OpenOptions extends KeyAccess {
   readonly format: Format;
-  readonly identities: readonly AgeIdentity[];
-  readonly passphrase?: (request: PassphraseRequest) => Promise<string>;
   readonly ignoreMac?: boolean;
   readonly store?: StoreOptions;
 }
@@ -53,74 +52,22 @@ export interface OpenedFile {
 
 const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
 
-/**
- * The most age stanzas tried in one sops file, over all its `enc` blocks. sops writes one stanza per
- * block (age/keysource.go encrypts to a single recipient) and a real file has a few dozen keys (51 at
- * most in our corpus); every stanza costs about an X25519 exchange per identity, so a file with
- * thousands of bogus stanzas, in one block or spread over many keys, is refused instead.
- */
-export const MAX_SOPS_STANZAS = 1000;
+export { MAX_SOPS_STANZAS } from './age-source.js';
 
 /**
- * The age layer behind the data key code: one armored age file per recipient (age/keysource.go
- * MasterKey.Encrypt), decryption with the given identities and, on failure, what was tried. Unwrapping
- * stops with LIMIT_EXCEEDED once the `enc` blocks tried hold more than {@link MAX_SOPS_STANZAS} stanzas.
- *
- * @internal
- */
-export function ageKeyWrapper(identities: readonly AgeIdentity[], passphrase?: OpenOptions['passphrase'], recipients: readonly AgeRecipient[] = []): KeyWrapper {
-  let firstError: SecretsError | undefined;
-  let stanzaBudget = MAX_SOPS_STANZAS;
-  let ours: Set<string> | undefined;
-  return {
-    likelyOpens(recipient) {
-      ours ??= new Set(identities.flatMap((id) => recipientLabels(id)));
-      return ours.has(recipientLabel(recipient));
-    },
-    async wrap(recipient, secret) {
-      const parsed = recipients.find((r) => r.text === recipient) ?? parseRecipient(recipient);
-      return Buffer.from(await encryptAge(secret, [parsed], { armor: true })).toString('utf8');
-    },
-    async unwrap(enc) {
-      try {
-        const file = utf8(enc);
-        try {
-          stanzaBudget -= inspectAgeHeader(file, { maxStanzas: stanzaBudget }).stanzas.length;
-        } catch (error) {
-          if (!isSecretsError(error) || error.code !== 'LIMIT_EXCEEDED') throw error;
-          throw new SecretsError('LIMIT_EXCEEDED', `the file's enc blocks hold more than ${MAX_SOPS_STANZAS} age stanzas (sops writes one per key)`, {
-            hints: ['a real sops file has one stanza per key and a few dozen keys; this one was made to waste time'],
-            details: { limit: 'sopsStanzas', max: MAX_SOPS_STANZAS },
-          });
-        }
-        return await decryptAge(file, identities, passphrase ? { passphrase } : {});
-      } catch (error) {
-        if (!isSecretsError(error)) throw error;
-        firstError ??= error;
-        if (error.code !== 'AGE_NO_IDENTITY_MATCHED') throw error;
-        const stanzas = error.hints[0]?.replace('the file has stanzas: ', 'stanza ') ?? '';
-        throw new SecretsError(error.code, `no identity matched (${stanzas})`, { cause: error });
-      }
-    },
-    explainFailure() {
-      const tried = firstError?.code === 'AGE_NO_IDENTITY_MATCHED' ? firstError.hints.filter((h) => h.startsWith('  ')).map((h) => `  ${h.trim()}`) : [];
-      return tried.length > 0 ? ['identities tried:', ...tried] : [];
-    },
-  };
-}
-
-/**
- * Recovers the data key: in each group, age keys first (sops' default decryption order), the first that
- * opens wins; with several groups, Shamir shares from at least `shamir_threshold` groups.
+ * Recovers the data key: in each group, keys in sops' default decryption order (age, then PGP, then the
+ * rest), the first that opens wins; with several groups, Shamir shares from at least
+ * `shamir_threshold` groups.
  *
  * @param metadata - the file's metadata
- * @param identities - age identities to try
- * @param passphrase - asked for passphrase-protected identities
+ * @param access - identities (or their loader), passphrase callback, gpg, key sources
+ * @param passphrase - asked for passphrase-protected identities (when `access` is a list of identities)
  * @returns the 32-byte data key
  * @throws SecretsError SOPS_DATA_KEY_UNAVAILABLE listing, per group and key, why it did not open
  */
-export async function unwrapDataKey(metadata: Metadata, identities: readonly AgeIdentity[], passphrase?: OpenOptions['passphrase']): Promise<Uint8Array> {
-  return recoverDataKey(metadata, ageKeyWrapper(identities, passphrase));
+export async function unwrapDataKey(metadata: Metadata, access: KeyAccess | KeyAccess['identities'], passphrase?: KeyAccess['passphrase']): Promise<Uint8Array> {
+  const given: KeyAccess = Array.isArray(access) || typeof access === 'function' || access === undefined ? { identities: access as KeyAccess['identities'] } : (access as KeyAccess);
+  return recoverDataKey(metadata, keySourcesFor(passphrase ? { ...given, passphrase } : given));
 }
 
 /**
@@ -137,16 +84,16 @@ export async function openSopsFile(bytes: Uint8Array, options: OpenOptions): Pro
   const store = storeFor(options.format, options.store);
   const { document, metadata: metadataNode } = store.loadEncrypted(bytes);
   const metadata = readMetadata(metadataNode);
-  const dataKey = await unwrapDataKey(metadata, options.identities, options.passphrase);
+  const dataKey = await unwrapDataKey(metadata, options);
   const decrypted = decryptDocument(document, { dataKey, metadata, ...(options.ignoreMac ? { ignoreMac: true } : {}) });
   return { format: options.format, document: decrypted.document, metadata, metadataNode, dataKey, stash: decrypted.ivStash, warnings: decrypted.warnings };
 }
 
 /** Options for a new file. */
-export interface CreateOptions {
+export interface CreateOptions extends KeyAccess {
   readonly format: Format;
-  /** Age recipients per key group (one group unless Shamir is wanted). */
-  readonly keyGroups: readonly (readonly AgeRecipient[])[];
+  /** Keys per key group (one group unless Shamir is wanted): parsed age recipients or key targets (PGP…). */
+  readonly keyGroups: readonly (readonly RecipientOrTarget[])[];
   readonly shamirThreshold?: number;
   readonly rules?: CryptRules;
   readonly now: Date;
@@ -167,8 +114,8 @@ export async function createSopsFile(document: Document, options: CreateOptions)
   try {
     const rules = normalizeRules(options.rules ?? {});
     if (options.keyGroups.length === 0 || options.keyGroups.some((g) => g.length === 0)) throw new SecretsError('USAGE', 'no recipients to encrypt the data key to');
-    const groups = options.keyGroups.map((g) => g.map((r) => ({ type: 'age' as const, recipient: r.text })));
-    const wrapped = await wrapDataKey(dataKey, groups, { threshold: options.shamirThreshold ?? 0, wrapper: ageKeyWrapper([], undefined, options.keyGroups.flat()), random });
+    const groups = options.keyGroups.map((g) => g.map(asKeyTarget));
+    const wrapped = await wrapDataKey(dataKey, groups, { threshold: options.shamirThreshold ?? 0, sources: keySourcesFor(options, options.keyGroups.flat()), random, now: options.now });
     const lastmodified = sopsTimestamp(options.now);
     const encrypted = encryptDocument(document, { dataKey, rules, lastmodified, random });
     const metadata: Metadata = {
@@ -232,32 +179,30 @@ export function newerVersion(current: string): string {
   return current;
 }
 
-function ageGroups(groups: readonly (readonly AgeRecipient[])[]): { type: 'age'; recipient: string }[][] {
-  if (groups.length === 0 || groups.some((g) => g.length === 0)) throw new SecretsError('USAGE', 'no recipients to encrypt the data key to');
-  return groups.map((g) => g.map((r) => ({ type: 'age' as const, recipient: r.text })));
-}
-
 /**
  * sops rotate: a NEW data key for the same (or given) recipients; every value is re-encrypted with fresh
  * IVs, the MAC and `lastmodified` renewed. Needed after removing a recipient: it may have kept the old key.
  *
  * @param opened - the opened file
- * @param options - the new key groups (default: the file's age keys), the time, store options
+ * @param options - the new key groups (default: the file's keys), the time, store options, and gpg or
+ *   key sources for keys other than age
  * @returns the re-encrypted file
- * @throws SecretsError SOPS_DATA_KEY_UNAVAILABLE when the file has keys of a type we cannot wrap for
+ * @throws SecretsError SOPS_DATA_KEY_UNAVAILABLE when the file has keys of a kind no source can wrap for;
+ *   USAGE for an empty group
  */
-export async function rotateSopsFile(opened: OpenedFile, options: { keyGroups?: readonly (readonly AgeRecipient[])[]; now: Date; store?: StoreOptions }): Promise<Uint8Array> {
-  const current = opened.metadata.keyGroups.map((g) => g.filter((k): k is AgeKey => k.type === 'age').map((k) => parseRecipient(k.recipient)));
-  const keyGroups = options.keyGroups ?? current;
-  const opaque = opened.metadata.keyGroups.flat().filter((k) => k.type !== 'age');
-  if (opaque.length > 0) {
-    throw new SecretsError('SOPS_DATA_KEY_UNAVAILABLE', `rotating needs to wrap the new data key for every key, and ${opaque[0]?.type} keys cannot be used by secrets yet`, {
+export async function rotateSopsFile(opened: OpenedFile, options: KeyAccess & { keyGroups?: readonly (readonly RecipientOrTarget[])[]; now: Date; store?: StoreOptions }): Promise<Uint8Array> {
+  const keyGroups: KeyTarget[][] = options.keyGroups ? options.keyGroups.map((g) => g.map(asKeyTarget)) : opened.metadata.keyGroups.map((g) => g.map(keyTarget));
+  if (keyGroups.length === 0 || keyGroups.some((g) => g.length === 0)) throw new SecretsError('USAGE', 'no recipients to encrypt the data key to');
+  const sources = keySourcesFor(options, options.keyGroups?.flat() ?? []);
+  const unusable = keyGroups.flat().find((k) => sources[k.type] === undefined);
+  if (unusable) {
+    throw new SecretsError('SOPS_DATA_KEY_UNAVAILABLE', `rotating needs to wrap the new data key for every key, and ${unusable.type} keys cannot be used by secrets (${keyString(unusable)})`, {
       hints: ['remove those keys from the file first (secrets rekey with a .sops.yaml rule without them)'],
     });
   }
   const dataKey = generateDataKey(random);
   try {
-    const wrapped = await wrapDataKey(dataKey, ageGroups(keyGroups), { threshold: opened.metadata.shamirThreshold, wrapper: ageKeyWrapper([], undefined, keyGroups.flat()), random });
+    const wrapped = await wrapDataKey(dataKey, keyGroups, { threshold: opened.metadata.shamirThreshold, sources, random, now: options.now });
     const lastmodified = sopsTimestamp(options.now);
     // A new key: no IV of the old key's stash may be reused (and none would match).
     const encrypted = encryptDocument(opened.document, { dataKey, rules: opened.metadata.rules, lastmodified, random });

@@ -21,13 +21,14 @@
 import { randomBytes } from 'node:crypto';
 import { SecretsError } from '../errors.js';
 import { equalBytes } from '../bytes.js';
-import { parseRecipient, type AgeIdentity, type PassphraseRequest } from '../age/index.js';
 import { generateDataKey } from './data-key.js';
 import { IvStash, encryptDocument } from './engine.js';
-import { ageKeyWrapper, newerVersion, openSopsFile, sopsTimestamp, type OpenedFile } from './file.js';
+import { newerVersion, openSopsFile, sopsTimestamp, type OpenedFile } from './file.js';
+import { keySourcesFor, type KeyAccess } from './key-registry.js';
+import { keyTarget } from './key-source.js';
 import { MERGE_CONFLICT_KEY, hasMergeConflict, sealMergeConflict } from './merge-conflict.js';
 import { mergeDocuments, sameDocument } from './merge-tree.js';
-import { writeMetadata, type MasterKey, type Metadata } from './metadata.js';
+import { keyName, writeMetadata, type MasterKey, type Metadata } from './metadata.js';
 import { storeFor, type Format } from './stores/store.js';
 import { formatTreePath } from './tree-path.js';
 import type { Document } from './tree.js';
@@ -41,10 +42,8 @@ export interface MergeInput {
 }
 
 /** Options of {@link mergeSopsFiles}. */
-export interface MergeOptions {
+export interface MergeOptions extends KeyAccess {
   readonly format: Format;
-  readonly identities: readonly AgeIdentity[];
-  readonly passphrase?: (request: PassphraseRequest) => Promise<string>;
   /** The merge's time (the new `lastmodified`). */
   readonly now: Date;
 }
@@ -58,7 +57,7 @@ export interface MergeResult {
 }
 
 const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
-const keyId = (k: MasterKey): string => (k.type === 'age' ? `age:${k.recipient}` : `${k.type}:${k.label}`);
+const keyId = (k: MasterKey): string => `${k.type}:${keyName(k)}`;
 const groupsId = (m: Metadata): string => JSON.stringify([m.shamirThreshold, m.keyGroups.map((g) => g.map(keyId))]);
 
 /** The key material of the merged file. */
@@ -76,7 +75,7 @@ const whole = (side: OpenedFile): Keys => ({ dataKey: side.dataKey, keyGroups: s
 const refuse = (message: string, hint: string): SecretsError => new SecretsError('SOPS_MERGE_CONFLICT', message, { hints: [hint, 'keep one side with git checkout --ours FILE (or --theirs), then redo the other side\'s change'] });
 
 /** Set-merges one-group recipient lists and picks the data key (both sides changed their keys). */
-async function mergedKeys(base: OpenedFile | null, ours: OpenedFile, theirs: OpenedFile): Promise<Keys> {
+async function mergedKeys(base: OpenedFile | null, ours: OpenedFile, theirs: OpenedFile, options: MergeOptions): Promise<Keys> {
   if ([base, ours, theirs].some((s) => s !== null && s.metadata.keyGroups.length !== 1)) {
     throw refuse('both sides changed the key groups of a file split with Shamir (several key groups)', 'Shamir key groups are not merged automatically');
   }
@@ -93,6 +92,7 @@ async function mergedKeys(base: OpenedFile | null, ours: OpenedFile, theirs: Ope
   else dataKey = generateDataKey(random);
   const holders = [ours, theirs, ...(base ? [base] : [])].filter((s) => equalBytes(s.dataKey, dataKey));
   const group: MasterKey[] = [];
+  const sources = keySourcesFor(options);
   for (const id of order) {
     const existing = holders.flatMap(list).find((k) => keyId(k) === id);
     if (existing) {
@@ -100,9 +100,9 @@ async function mergedKeys(base: OpenedFile | null, ours: OpenedFile, theirs: Ope
       continue;
     }
     const key = [...list(ours), ...list(theirs)].find((k) => keyId(k) === id) as MasterKey;
-    if (key.type !== 'age') throw refuse(`the merged data key would have to be wrapped for ${key.type} key ${key.label}, which secrets cannot use`, 'merge this file with sops, or remove that key first');
-    const recipient = parseRecipient(key.recipient);
-    group.push({ type: 'age', recipient: key.recipient, enc: await ageKeyWrapper([], undefined, [recipient]).wrap(key.recipient, dataKey) });
+    const source = sources[key.type];
+    if (source === undefined) throw refuse(`the merged data key would have to be wrapped for ${key.type} key ${keyName(key)}, which secrets cannot use`, 'merge this file with sops, or remove that key first');
+    group.push(await source.wrap(keyTarget(key), dataKey, { now: options.now }));
   }
   if (group.length === 0) throw refuse('the merged file would have no recipients', 'keep at least one recipient on one side');
   return { dataKey, keyGroups: [group], shamirThreshold: 0, from: null };
@@ -131,7 +131,7 @@ function mergedOther(base: OpenedFile | null, ours: OpenedFile, theirs: OpenedFi
 }
 
 async function open(bytes: Uint8Array, options: MergeOptions, side: string): Promise<OpenedFile> {
-  const opened = await openSopsFile(bytes, { format: options.format, identities: options.identities, ...(options.passphrase ? { passphrase: options.passphrase } : {}) });
+  const opened = await openSopsFile(bytes, options);
   if (hasMergeConflict(opened.metadata)) throw refuse(`${side} version still has an unresolved merge conflict`, 'resolve it first with secrets edit FILE, commit, then merge again');
   return opened;
 }
@@ -152,7 +152,7 @@ export async function mergeSopsFiles(input: MergeInput, options: MergeOptions): 
   const theirs = await open(input.theirs, options, 'their');
   const empty: Document = { branches: [] };
   const tree = mergeDocuments(base?.document ?? empty, ours.document, theirs.document);
-  const keys = base && sameKeys(ours, base) ? whole(theirs) : (base && sameKeys(theirs, base)) || sameKeys(ours, theirs) ? whole(ours) : await mergedKeys(base, ours, theirs);
+  const keys = base && sameKeys(ours, base) ? whole(theirs) : (base && sameKeys(theirs, base)) || sameKeys(ours, theirs) ? whole(ours) : await mergedKeys(base, ours, theirs, options);
   const other = mergedOther(base, ours, theirs);
   const conflicts = tree.conflicts.map((p) => (p.length === 0 ? '(the whole file)' : formatTreePath(p)));
   // One side's file whole, when the merge is exactly it: no new ciphertext, no new lastmodified.

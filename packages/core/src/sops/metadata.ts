@@ -14,19 +14,20 @@
  * A block read from a file and not changed since is written back exactly as it was read, whatever its
  * layout.
  *
- * Only age keys are usable here; other key types are kept as their original fields.
+ * Age and PGP keys are typed (and usable through their key sources, `key-source.ts`); the other key
+ * types (KMS, GCP KMS, Azure Key Vault, Vault, HuaweiCloud KMS) are kept as their original fields.
  */
 import { SecretsError } from '../errors.js';
 import { canonicalRfc3339, parseRfc3339 } from './rfc3339.js';
 import { normalizeRules, RULE_NAMES, SOPS_RULE_FIELDS, type CryptRules } from './rules.js';
 import type { Entry, MapNode, Value } from './tree.js';
-import { formatGoFloat, parseGoBool } from './value-cipher.js';
+import { get, listOf, weakBool, weakInt, weakString } from './metadata-weak.js';
 
 /** Key types sops knows, as named in the metadata. */
 export type KeyType = 'age' | 'pgp' | 'kms' | 'gcp_kms' | 'azure_kv' | 'hc_vault' | 'hckms';
 
 /** Key types this library keeps but cannot use. */
-export type OpaqueKeyType = Exclude<KeyType, 'age'>;
+export type OpaqueKeyType = Exclude<KeyType, 'age' | 'pgp'>;
 
 /** An age master key: the recipient and the armored age file wrapping the data key or a Shamir share. */
 export interface AgeKey {
@@ -34,6 +35,20 @@ export interface AgeKey {
   readonly recipient: string;
   /** `-----BEGIN AGE ENCRYPTED FILE-----…` */
   readonly enc: string;
+}
+
+/**
+ * A PGP master key: the key's fingerprint and the armored OpenPGP message holding the data key (or a
+ * Shamir share), as sops writes it (`pgp/keysource.go` ToMap: `created_at`, `enc`, `fp`).
+ */
+export interface PgpKey {
+  readonly type: 'pgp';
+  /** `fp`, as written (sops removes spaces when it reads one from a config). */
+  readonly fingerprint: string;
+  /** `-----BEGIN PGP MESSAGE-----…` */
+  readonly enc: string;
+  /** The mapping it was read from (`created_at` and fields sops does not know are kept from it). */
+  readonly fields: MapNode;
 }
 
 /** A master key of another type, kept as the mapping it was read from (values untouched). */
@@ -45,7 +60,7 @@ export interface OpaqueKey {
 }
 
 /** Any master key. */
-export type MasterKey = AgeKey | OpaqueKey;
+export type MasterKey = AgeKey | PgpKey | OpaqueKey;
 
 /** The keys that each wrap the same part of the data key (the whole key, or one Shamir share). */
 export type KeyGroup = readonly MasterKey[];
@@ -82,7 +97,7 @@ export interface Metadata {
 const READ_ORDER: readonly KeyType[] = ['kms', 'gcp_kms', 'hckms', 'azure_kv', 'hc_vault', 'pgp', 'age'];
 
 /** The fields sops writes per key type (struct tags in stores/stores.go), and which are omitted when empty. */
-const SCHEMA: Readonly<Record<OpaqueKeyType, readonly (readonly [field: string, omitEmpty: boolean])[]>> = {
+const SCHEMA: Readonly<Record<Exclude<KeyType, 'age'>, readonly (readonly [field: string, omitEmpty: boolean])[]>> = {
   pgp: [
     ['created_at', false],
     ['enc', false],
@@ -135,99 +150,6 @@ const KNOWN_TOP = new Set<string>([
 
 const invalid = (message: string): SecretsError => new SecretsError('SOPS_METADATA_INVALID', `invalid sops metadata: ${message}`);
 
-// ---- weak scalar conversion (mapstructure WeaklyTypedInput) ---------------------------------------
-
-/** The last value of `key` (Go maps keep the last of duplicate keys). */
-function get(map: MapNode, key: string): Value | undefined {
-  let found: Value | undefined;
-  for (const item of map.items) if (item.kind === 'entry' && item.key === key) found = item.value;
-  return found;
-}
-
-function weakString(value: Value | undefined, field: string): string {
-  if (value === undefined) return '';
-  switch (value.kind) {
-    case 'null':
-      return '';
-    case 'string':
-    case 'time':
-      return value.value;
-    case 'int':
-      return value.value.toString();
-    case 'float':
-      return formatGoFloat(value.value);
-    case 'bool':
-      return value.value ? '1' : '0';
-    case 'bytes':
-      return Buffer.from(value.value).toString('utf8');
-    default:
-      throw invalid(`${field} must be a string`);
-  }
-}
-
-function weakInt(value: Value | undefined, field: string): number {
-  if (value === undefined) return 0;
-  switch (value.kind) {
-    case 'null':
-      return 0;
-    case 'int':
-      return Number(value.value);
-    case 'float':
-      return Math.trunc(value.value);
-    case 'bool':
-      return value.value ? 1 : 0;
-    case 'string': {
-      // strconv.ParseInt(s, 0, 64): base prefixes and underscores allowed; "" is 0 for mapstructure.
-      const s = value.value.replace(/_/g, '');
-      if (s === '') return 0;
-      const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9]\d*)$/.exec(s);
-      if (!m) throw invalid(`${field} must be an integer`);
-      const digits = m[2] as string;
-      const n = /^0[0-7]+$/.test(digits) ? Number.parseInt(digits, 8) : Number(digits.replace(/^0[oO]/, '0o'));
-      return m[1] === '-' ? -n : n;
-    }
-    default:
-      throw invalid(`${field} must be an integer`);
-  }
-}
-
-function weakBool(value: Value | undefined, field: string): boolean {
-  if (value === undefined) return false;
-  switch (value.kind) {
-    case 'null':
-      return false;
-    case 'bool':
-      return value.value;
-    case 'int':
-      return value.value !== 0n;
-    case 'float':
-      return value.value !== 0;
-    case 'string': {
-      if (value.value === '') return false;
-      const b = parseGoBool(value.value);
-      if (b === null) throw invalid(`${field} must be true or false`);
-      return b;
-    }
-    default:
-      throw invalid(`${field} must be true or false`);
-  }
-}
-
-/** A list of mappings; null/missing is empty and, weakly, a single mapping is a list of one. */
-function listOf(value: Value | undefined, field: string): MapNode[] {
-  if (value === undefined || value.kind === 'null') return [];
-  if (value.kind === 'map') return value.items.some((i) => i.kind === 'entry') ? [value] : [];
-  if (value.kind !== 'seq') throw invalid(`${field} must be a list`);
-  const out: MapNode[] = [];
-  for (const item of value.items) {
-    if (item.kind === 'comment') continue;
-    if (item.kind === 'null') out.push({ kind: 'map', items: [] });
-    else if (item.kind === 'map') out.push(item);
-    else throw invalid(`each entry of ${field} must be a mapping`);
-  }
-  return out;
-}
-
 // ---- keys ---------------------------------------------------------------------------------------
 
 function labelOf(type: OpaqueKeyType, fields: MapNode): string {
@@ -239,8 +161,6 @@ function labelOf(type: OpaqueKeyType, fields: MapNode): string {
     }
   };
   switch (type) {
-    case 'pgp':
-      return f('fp');
     case 'kms':
       return f('arn');
     case 'gcp_kms':
@@ -266,6 +186,22 @@ export function opaqueKey(type: OpaqueKeyType, fields: MapNode): OpaqueKey {
 }
 
 /**
+ * A PGP key as sops writes a new one: `fp`, `enc` and `created_at` (RFC 3339, UTC, whole seconds).
+ *
+ * @param fingerprint - the key's fingerprint, as named in the config
+ * @param enc - the armored OpenPGP message
+ * @param createdAt - the wrapping time
+ */
+export function pgpKey(fingerprint: string, enc: string, createdAt: Date): PgpKey {
+  const fields: MapNode = { kind: 'map', items: [entry('created_at', str(`${createdAt.toISOString().slice(0, 19)}Z`)), entry('enc', str(enc)), entry('fp', str(fingerprint))] };
+  return { type: 'pgp', fingerprint, enc, fields };
+}
+
+function pgpKeyFrom(fields: MapNode, at: string): PgpKey {
+  return { type: 'pgp', fingerprint: weakString(get(fields, 'fp'), `${at}.fp`), enc: weakString(get(fields, 'enc'), `${at}.enc`), fields };
+}
+
+/**
  * The name sops uses for a key in messages (`MasterKey.ToString()`): the age recipient, the PGP
  * fingerprint, the KMS ARN, the Azure key URL (`vault_url/keys/name/version`), the Vault key URL
  * (`address/v1/engine/keys/name`), the HuaweiCloud key id.
@@ -274,7 +210,14 @@ export function opaqueKey(type: OpaqueKeyType, fields: MapNode): OpaqueKey {
  * @returns its name
  */
 export function keyName(key: MasterKey): string {
-  return key.type === 'age' ? key.recipient : key.label;
+  switch (key.type) {
+    case 'age':
+      return key.recipient;
+    case 'pgp':
+      return key.fingerprint;
+    default:
+      return key.label;
+  }
 }
 
 function readKeys(container: MapNode, where: string): MasterKey[] {
@@ -290,7 +233,7 @@ function readKeys(container: MapNode, where: string): MasterKey[] {
       // ToInternal parses created_at for every non-age key.
       const createdAt = weakString(get(m, 'created_at'), `${at}.created_at`);
       if (parseRfc3339(createdAt) === null) throw invalid(`${at}.created_at ${JSON.stringify(createdAt)} is not an RFC 3339 time`);
-      keys.push(opaqueKey(type, m));
+      keys.push(type === 'pgp' ? pgpKeyFrom(m, at) : opaqueKey(type, m));
     }
   }
   return keys;
@@ -374,10 +317,12 @@ function contextNode(value: Value | undefined): MapNode | null {
 
 function keyNode(key: MasterKey): MapNode {
   if (key.type === 'age') return sorted([entry('enc', str(key.enc)), entry('recipient', str(key.recipient))]);
+  // A PGP key's fp and enc are its model's (the fields keep created_at and anything unknown).
+  const fields = key.type !== 'pgp' ? key.fields : { kind: 'map' as const, items: [...key.fields.items.filter((i) => i.kind !== 'entry' || (i.key !== 'fp' && i.key !== 'enc')), entry('enc', str(key.enc)), entry('fp', str(key.fingerprint))] };
   const schema = SCHEMA[key.type];
   const out: Entry[] = [];
   for (const [field, omitEmpty] of schema) {
-    const raw = get(key.fields, field);
+    const raw = get(fields, field);
     if (field === 'context') {
       const ctx = contextNode(raw);
       if (ctx !== null) out.push(entry(field, ctx));
@@ -392,7 +337,7 @@ function keyNode(key: MasterKey): MapNode {
   // Fields sops does not know are kept (sops would drop them); the last of duplicates wins, as in Go.
   const known = new Set(schema.map(([f]) => f));
   const extra = new Map<string, Entry>();
-  for (const item of key.fields.items) if (item.kind === 'entry' && !known.has(item.key)) extra.set(item.key, item);
+  for (const item of fields.items) if (item.kind === 'entry' && !known.has(item.key)) extra.set(item.key, item);
   return sorted([...out, ...extra.values()]);
 }
 

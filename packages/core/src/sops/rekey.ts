@@ -14,10 +14,11 @@
 import { randomBytes } from 'node:crypto';
 import { SecretsError } from '../errors.js';
 import { concatBytes } from '../bytes.js';
-import type { AgeIdentity, AgeRecipient, PassphraseRequest } from '../age/index.js';
 import { wrapDataKey } from './data-key.js';
-import { ageKeyWrapper, unwrapDataKey } from './file.js';
-import { readMetadata, writeMetadata, type AgeKey, type MasterKey, type Metadata } from './metadata.js';
+import { unwrapDataKey } from './file.js';
+import { keyString } from './key-source.js';
+import { asKeyTarget, keySourcesFor, type KeyAccess, type RecipientOrTarget } from './key-registry.js';
+import { readMetadata, writeMetadata, type MasterKey, type Metadata } from './metadata.js';
 import { storeFor, type Format, type Store, type StoreOptions } from './stores/store.js';
 import type { Document, MapNode } from './tree.js';
 
@@ -47,44 +48,49 @@ export function loadSopsFile(bytes: Uint8Array, format: Format, store?: StoreOpt
   return { format, bytes, document, metadataNode, metadata: readMetadata(metadataNode) };
 }
 
-/** Options of {@link rekeySopsFile}. */
-export interface RekeyOptions {
+/** Options of {@link rekeySopsFile}: the identities, gpg or key sources to open the file and wrap for. */
+export interface RekeyOptions extends KeyAccess {
   /** The file's format (a {@link LoadedSopsFile} brings its own). */
   readonly format: Format;
-  readonly identities: readonly AgeIdentity[];
-  readonly passphrase?: (request: PassphraseRequest) => Promise<string>;
-  /** The new age recipients per key group. Opaque (pgp, kms…) keys of the file are kept in group 0. */
-  readonly keyGroups: readonly (readonly AgeRecipient[])[];
+  /**
+   * The new keys per key group (parsed age recipients or key targets). Keys of the file of a kind no
+   * source can wrap for (KMS, Vault…) are kept in group 0.
+   */
+  readonly keyGroups: readonly (readonly RecipientOrTarget[])[];
   readonly shamirThreshold?: number;
   readonly store?: StoreOptions;
+  /** The wrapping time, for kinds that record it (PGP `created_at`); default now. */
+  readonly now?: Date;
 }
 
 const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
-const isAge = (k: MasterKey): k is AgeKey => k.type === 'age';
 
 /** The metadata with the new key groups: kept wrappings where still valid, new ones for the rest. */
 async function rekeyedMetadata(metadata: Metadata, dataKey: Uint8Array, options: RekeyOptions): Promise<Metadata> {
   const wanted = options.keyGroups;
   if (wanted.length === 0 || wanted.some((g) => g.length === 0)) throw new SecretsError('USAGE', 'no recipients to encrypt the data key to');
-  const wrapper = ageKeyWrapper([], undefined, wanted.flat());
+  const sources = keySourcesFor(options, wanted.flat());
+  const targets = wanted.map((g) => g.map(asKeyTarget));
+  const now = options.now ?? new Date();
   let groups: MasterKey[][];
   let shamirThreshold: number;
   if (wanted.length === 1 && metadata.keyGroups.length === 1) {
-    const kept = new Map((metadata.keyGroups[0] as readonly MasterKey[]).filter(isAge).map((k) => [k.recipient, k]));
-    const group: MasterKey[] = [];
-    for (const r of wanted[0] as readonly AgeRecipient[]) group.push(kept.get(r.text) ?? { type: 'age', recipient: r.text, enc: await wrapper.wrap(r.text, dataKey) });
-    groups = [group];
+    // One group: every key wraps the whole (same) data key, so a key that stays keeps its wrapping.
+    const kept = new Map((metadata.keyGroups[0] as readonly MasterKey[]).map((k) => [keyString(k), k]));
+    const fresh = (targets[0] as typeof targets[number]).filter((t) => !kept.has(keyString(t)));
+    const wrapped = fresh.length > 0 ? (await wrapDataKey(dataKey, [fresh], { threshold: 0, sources, random, now })).keyGroups[0] ?? [] : [];
+    groups = [(targets[0] as typeof targets[number]).map((t) => kept.get(keyString(t)) ?? (wrapped[fresh.indexOf(t)] as MasterKey))];
     shamirThreshold = 0;
   } else {
     // sops updatekeys: the file's threshold, capped at the number of groups.
     const threshold = Math.min(options.shamirThreshold ?? metadata.shamirThreshold, wanted.length);
-    const ageGroups = wanted.map((g) => g.map((r) => ({ type: 'age' as const, recipient: r.text })));
-    const wrapped = await wrapDataKey(dataKey, ageGroups, { threshold, wrapper, random });
+    const wrapped = await wrapDataKey(dataKey, targets, { threshold, sources, random, now });
     groups = wrapped.keyGroups.map((g) => [...g]);
     shamirThreshold = groups.length > 1 ? wrapped.shamirThreshold : 0;
   }
-  // Keys we cannot wrap for (pgp, kms…) still hold the same data key: keep them, in the only group.
-  const opaque = metadata.keyGroups.flat().filter((k) => k.type !== 'age');
+  // Keys of kinds no source can wrap for (kms, Vault…) still hold the same data key: keep them, in the
+  // only group.
+  const opaque = metadata.keyGroups.flat().filter((k) => sources[k.type] === undefined && !groups.some((g) => g.some((w) => keyString(w) === keyString(k))));
   if (opaque.length > 0 && groups.length === 1) groups[0] = [...(groups[0] as MasterKey[]), ...opaque];
   return { ...metadata, keyGroups: groups, shamirThreshold };
 }
@@ -104,7 +110,7 @@ export async function rekeySopsFile(file: Uint8Array | LoadedSopsFile, options: 
   const loaded = file instanceof Uint8Array ? loadSopsFile(file, options.format, options.store) : file;
   // The data key is recovered even when only recipients are removed: as sops, only someone who can open
   // the file rekeys it.
-  const dataKey = await unwrapDataKey(loaded.metadata, options.identities, options.passphrase);
+  const dataKey = await unwrapDataKey(loaded.metadata, options);
   try {
     const node = writeMetadata(await rekeyedMetadata(loaded.metadata, dataKey, options));
     const store = storeFor(loaded.format, options.store);

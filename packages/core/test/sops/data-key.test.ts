@@ -1,25 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SecretsError } from '../../src/errors.js';
-import { generateDataKey, recoverDataKey, wrapDataKey, type GroupAttempt, type KeyWrapper } from '../../src/sops/data-key.js';
-import { opaqueKey, type KeyGroup, type OpaqueKey } from '../../src/sops/metadata.js';
+import { generateDataKey, recoverDataKey, wrapDataKey, type GroupAttempt } from '../../src/sops/data-key.js';
+import type { KeySource, KeyTarget } from '../../src/sops/key-source.js';
+import { opaqueKey, pgpKey, type KeyGroup, type MasterKey, type OpaqueKey } from '../../src/sops/metadata.js';
 import { e, map, str } from './tree-helpers.js';
 
 const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const PGP: OpaqueKey = opaqueKey('pgp', map(e('fp', str('7FB89715AADA920D65D25E63F9BA9DEBD03F57C0')), e('enc', str('-----BEGIN PGP MESSAGE-----')), e('created_at', str('2020-07-12T08:03:51Z'))));
+const PGP: MasterKey = pgpKey('7FB89715AADA920D65D25E63F9BA9DEBD03F57C0', '-----BEGIN PGP MESSAGE-----', new Date('2020-07-12T08:03:51Z'));
+const KMS: OpaqueKey = opaqueKey('kms', map(e('arn', str('arn:aws:kms:eu-west-1:1:key/k')), e('enc', str('x')), e('created_at', str('2020-07-12T08:03:51Z'))));
 
-/** A stand-in for the age layer: "encrypts" by labelling, "decrypts" for the recipients it holds identities for. */
-class FakeWrapper implements KeyWrapper {
+/** A stand-in for the age key source: "encrypts" by labelling, "decrypts" for the recipients it holds identities for. */
+class FakeWrapper implements KeySource {
   readonly calls: string[] = [];
   constructor(
     private readonly identities: ReadonlySet<string>,
     private readonly failing: Readonly<Record<string, Error>> = {},
   ) {}
-  async wrap(recipient: string, secret: Uint8Array): Promise<string> {
-    return `fake:${recipient}:${hex(secret)}`;
+  describe(key: MasterKey | KeyTarget): string {
+    return key.type === 'age' ? key.recipient : '?';
   }
-  async unwrap(enc: string, recipient: string): Promise<Uint8Array | null> {
+  async wrap(target: KeyTarget, secret: Uint8Array): Promise<MasterKey> {
+    const recipient = target.type === 'age' ? target.recipient : '?';
+    return { type: 'age', recipient, enc: `fake:${recipient}:${hex(secret)}` };
+  }
+  async unwrap(key: MasterKey): Promise<Uint8Array | null> {
+    const { recipient, enc } = key.type === 'age' ? key : { recipient: '?', enc: '' };
     this.calls.push(recipient);
     const failure = this.failing[recipient];
     if (failure) throw failure;
@@ -51,7 +58,7 @@ describe('data key generation and wrapping', () => {
 
   it('one group: every key wraps the whole data key', async () => {
     const key = random(32);
-    const w = await wrapDataKey(key, [[age('age1a'), age('age1b')]], { threshold: 0, wrapper: new FakeWrapper(new Set()), random });
+    const w = await wrapDataKey(key, [[age('age1a'), age('age1b')]], { threshold: 0, sources: { age: new FakeWrapper(new Set()) }, random });
     expect(w.keyGroups).toEqual([
       [
         { type: 'age', recipient: 'age1a', enc: `fake:age1a:${hex(key)}` },
@@ -63,9 +70,9 @@ describe('data key generation and wrapping', () => {
 
   it('several groups: group i wraps Shamir share i (33 bytes, x = i+1); threshold 0 means all groups', async () => {
     const key = random(32);
-    const w = await wrapDataKey(key, [[age('a')], [age('b'), age('b2')], [age('c')]], { threshold: 0, wrapper: new FakeWrapper(new Set()), random });
+    const w = await wrapDataKey(key, [[age('a')], [age('b'), age('b2')], [age('c')]], { threshold: 0, sources: { age: new FakeWrapper(new Set()) }, random });
     expect(w.shamirThreshold).toBe(3);
-    const shares = w.keyGroups.map((g) => g.map((k) => k.enc.split(':')[2] as string));
+    const shares = w.keyGroups.map((g) => g.map((k) => (k.type === 'age' ? k.enc : '').split(':')[2] as string));
     expect(shares.map((g) => g.map((s) => [s.length, s.slice(-2)]))).toEqual([[[66, '01']], [[66, '02'], [66, '02']], [[66, '03']]]);
     expect(shares[1]?.[0]).toBe(shares[1]?.[1]);
   });
@@ -78,10 +85,10 @@ describe('data key generation and wrapping', () => {
       [[[age('a')], []], 0, /empty key group/],
       [[[age('a')], [age('b')]], 1, /at least 2/],
       [[[age('a')], [age('b')]], 3, /more than the 2 key groups/],
-      [[[age('a'), PGP]], 0, /pgp 7FB89715AADA920D65D25E63F9BA9DEBD03F57C0: only age keys/],
+      [[[age('a'), KMS]], 0, /kms arn:aws:kms:eu-west-1:1:key\/k: secrets cannot use kms keys/],
     ];
     for (const [groups, threshold, message] of cases) {
-      const error = await failure(wrapDataKey(key, groups, { threshold, wrapper, random }));
+      const error = await failure(wrapDataKey(key, groups, { threshold, sources: { age: wrapper }, random }));
       expect([error.code, error.message]).toEqual(['USAGE', expect.stringMatching(message)]);
     }
   });
@@ -90,7 +97,7 @@ describe('data key generation and wrapping', () => {
 describe('data key recovery', () => {
   const key = random(32);
   const groupsOf = async (groups: Parameters<typeof wrapDataKey>[1], threshold: number): Promise<{ keyGroups: KeyGroup[]; shamirThreshold: number }> => {
-    const w = await wrapDataKey(key, groups, { threshold, wrapper: new FakeWrapper(new Set()), random });
+    const w = await wrapDataKey(key, groups, { threshold, sources: { age: new FakeWrapper(new Set()) }, random });
     return { keyGroups: w.keyGroups.map((g) => [...g]), shamirThreshold: w.shamirThreshold };
   };
 
@@ -98,29 +105,29 @@ describe('data key recovery', () => {
     const { keyGroups } = await groupsOf([[age('a'), age('b')]], 0);
     const metadata = { keyGroups: [[PGP, ...(keyGroups[0] as KeyGroup)]], shamirThreshold: 0 };
     const wrapper = new FakeWrapper(new Set(['b']));
-    expect(await recoverDataKey(metadata, wrapper)).toEqual(key);
+    expect(await recoverDataKey(metadata, { age: wrapper })).toEqual(key);
     expect(wrapper.calls).toEqual(['a', 'b']);
   });
 
   it('a custom decryption order', async () => {
     const { keyGroups } = await groupsOf([[age('a')]], 0);
     const metadata = { keyGroups: [[PGP, ...(keyGroups[0] as KeyGroup)]], shamirThreshold: 0 };
-    const error = await failure(recoverDataKey(metadata, new FakeWrapper(new Set()), { decryptionOrder: ['pgp', 'age'] }));
-    expect(error.hints.slice(1, 3)).toEqual(['  group 1: pgp 7FB89715AADA920D65D25E63F9BA9DEBD03F57C0: pgp keys cannot be used by secrets yet', '  group 1: age a: no identity matched']);
+    const error = await failure(recoverDataKey(metadata, { age: new FakeWrapper(new Set()) }, { decryptionOrder: ['pgp', 'age'] }));
+    expect(error.hints.slice(1, 3)).toEqual(['  group 1: pgp 7FB89715AADA920D65D25E63F9BA9DEBD03F57C0: pgp keys cannot be used here (no key source for them)', '  group 1: age a: no identity matched']);
   });
 
   it('Shamir: threshold groups suffice; later groups are not tried', async () => {
     const metadata = await groupsOf([[age('a')], [age('b')], [age('c')]], 2);
     const wrapper = new FakeWrapper(new Set(['a', 'b', 'c']));
-    expect(await recoverDataKey(metadata, wrapper)).toEqual(key);
+    expect(await recoverDataKey(metadata, { age: wrapper })).toEqual(key);
     expect(wrapper.calls).toEqual(['a', 'b']);
-    expect(await recoverDataKey(metadata, new FakeWrapper(new Set(['a', 'c'])))).toEqual(key);
+    expect(await recoverDataKey(metadata, { age: new FakeWrapper(new Set(['a', 'c'])) })).toEqual(key);
   });
 
   it('failure report: every group and key with its reason, plus what the wrapper tried', async () => {
     const metadata = await groupsOf([[age('a'), age('a2')], [age('b')], [age('c')]], 3);
     const wrapper = new FakeWrapper(new Set(['a2', 'c']), { b: new SecretsError('AGE_DECRYPT_FAILED', 'incorrect passphrase for ~/.ssh/id_ed25519') });
-    const error = await failure(recoverDataKey(metadata, wrapper));
+    const error = await failure(recoverDataKey(metadata, { age: wrapper }));
     expect(error.code).toBe('SOPS_DATA_KEY_UNAVAILABLE');
     expect(error.message).toBe('could not decrypt the data key: 2 of the 3 key groups needed could be opened');
     expect(error.hints).toEqual([
@@ -139,16 +146,16 @@ describe('data key recovery', () => {
 
   it('one group, nothing opens: a message that says so, not "0 successful groups required"', async () => {
     const metadata = { keyGroups: [[PGP]], shamirThreshold: 0 };
-    const error = await failure(recoverDataKey(metadata, new FakeWrapper(new Set())));
+    const error = await failure(recoverDataKey(metadata, { age: new FakeWrapper(new Set()) }));
     expect(error.message).toBe("could not decrypt the data key with any of the file's keys");
-    expect(error.hints[1]).toBe('  group 1: pgp 7FB89715AADA920D65D25E63F9BA9DEBD03F57C0: pgp keys cannot be used by secrets yet');
+    expect(error.hints[1]).toBe('  group 1: pgp 7FB89715AADA920D65D25E63F9BA9DEBD03F57C0: pgp keys cannot be used here (no key source for them)');
   });
 
   it('a secret of the wrong length does not count; unexpected errors propagate', async () => {
     const metadata = { keyGroups: [[{ type: 'age' as const, recipient: 'a', enc: 'fake:a:0102' }]], shamirThreshold: 0 };
-    const error = await failure(recoverDataKey(metadata, new FakeWrapper(new Set(['a']))));
+    const error = await failure(recoverDataKey(metadata, { age: new FakeWrapper(new Set(['a'])) }));
     expect(error.hints[1]).toBe('  group 1: age a: it holds 2 bytes, not a data key');
-    await expect(recoverDataKey(metadata, new FakeWrapper(new Set(), { a: new TypeError('bug') }))).rejects.toThrow(TypeError);
+    await expect(recoverDataKey(metadata, { age: new FakeWrapper(new Set(), { a: new TypeError('bug') }) })).rejects.toThrow(TypeError);
   });
 });
 
@@ -160,23 +167,23 @@ describe('keys labelled with our recipient are tried first', () => {
     ) {
       super(identities);
     }
-    likelyOpens(recipient: string): boolean {
-      return this.labels.has(recipient);
+    likelyOpens(key: MasterKey): boolean {
+      return key.type === 'age' && this.labels.has(key.recipient);
     }
   }
 
   it('tries the hinted key first, reports keys in file order', async () => {
     const key = random(32);
-    const { keyGroups } = await wrapDataKey(key, [[age('age1a'), age('age1b'), age('age1c')]], { threshold: 0, wrapper: new FakeWrapper(new Set()), random });
+    const { keyGroups } = await wrapDataKey(key, [[age('age1a'), age('age1b'), age('age1c')]], { threshold: 0, sources: { age: new FakeWrapper(new Set()) }, random });
     const w = new HintedWrapper(new Set(['age1c']), new Set(['age1c']));
-    expect(hex(await recoverDataKey({ keyGroups: keyGroups, shamirThreshold: 0 }, w))).toBe(hex(key));
+    expect(hex(await recoverDataKey({ keyGroups: keyGroups, shamirThreshold: 0 }, { age: w }))).toBe(hex(key));
     expect(w.calls).toEqual(['age1c']);
     // a label that lies: it is tried first, then the others in order, and the report keeps file order
     const liar = new HintedWrapper(new Set(['age1b']), new Set(['age1c']));
-    expect(hex(await recoverDataKey({ keyGroups: keyGroups, shamirThreshold: 0 }, liar))).toBe(hex(key));
+    expect(hex(await recoverDataKey({ keyGroups: keyGroups, shamirThreshold: 0 }, { age: liar }))).toBe(hex(key));
     expect(liar.calls).toEqual(['age1c', 'age1a', 'age1b']);
     const none = new HintedWrapper(new Set(), new Set(['age1c']));
-    const error = await failure(recoverDataKey({ keyGroups: keyGroups, shamirThreshold: 0 }, none));
+    const error = await failure(recoverDataKey({ keyGroups: keyGroups, shamirThreshold: 0 }, { age: none }));
     expect((error.details as { groups: GroupAttempt[] }).groups[0]?.keys.map((k) => k.name)).toEqual(['age1a', 'age1b', 'age1c']);
   });
 });

@@ -102,7 +102,7 @@ describe('real sops files', () => {
     it(`${name} is PGP-only: parsed, and the error names the PGP keys that would be needed`, async () => {
       const e = await failure(openSopsFile(bytes(name), { format, identities: ageKeys }));
       expect(e.code).toBe('SOPS_DATA_KEY_UNAVAILABLE');
-      expect(e.hints.join('\n')).toContain('pgp 7FB89715AADA920D65D25E63F9BA9DEBD03F57C0: pgp keys cannot be used by secrets yet');
+      expect(e.hints.join('\n')).toContain('pgp 7FB89715AADA920D65D25E63F9BA9DEBD03F57C0: pgp keys cannot be used here (no key source for them)');
     });
   }
 

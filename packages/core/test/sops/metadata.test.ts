@@ -98,7 +98,7 @@ describe('writing', () => {
     const m: Metadata = {
       keyGroups: [
         [{ type: 'age', recipient: 'age1a', enc: 'A' }],
-        [opaqueKey('pgp', map(e('fp', str('FP')), e('enc', str('P')), e('created_at', str('2020-07-12T08:03:51+00:00'))))],
+        [{ type: 'pgp', fingerprint: 'FP', enc: 'P', fields: map(e('fp', str('FP')), e('enc', str('P')), e('created_at', str('2020-07-12T08:03:51+00:00'))) }],
       ],
       shamirThreshold: 2,
       lastmodified: '2026-01-01T00:00:00Z',
