@@ -222,7 +222,7 @@ describe('mergeSopsFiles', () => {
   });
   it('no key: fails before producing anything', async () => {
     const base = await create('a: 1\n');
-    await expect(mergeSopsFiles({ base, ours: base, theirs: base }, { format: 'yaml', identities: [], now })).rejects.toMatchObject({ code: 'SOPS_DATA_KEY_UNAVAILABLE' });
+    await expect(mergeSopsFiles({ base, ours: base, theirs: base }, { format: 'yaml', identities: [], now })).rejects.toMatchObject({ code: 'AGE_NO_IDENTITIES' });
   });
 });
 
