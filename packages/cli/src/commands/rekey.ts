@@ -52,17 +52,27 @@ function shownRecipient(names: RecipientNames, recipient: string): string {
 }
 
 /** sops updatekeys' diff: per group, kept keys indented, added `+++`, removed `---`. */
-function diffLines(diff: RecipientDiff, names: RecipientNames, color: boolean): string[] {
+function diffLines(diff: RecipientDiff, shown: (recipient: string) => string, color: boolean): string[] {
   const green = (s: string): string => (color ? `\u001b[32m${s}\u001b[0m` : s);
   const red = (s: string): string => (color ? `\u001b[31m${s}\u001b[0m` : s);
   const lines: string[] = [];
   for (const [g, group] of diff.groups.entries()) {
     lines.push(`  Group ${g + 1}`);
-    for (const r of group.kept) lines.push(`      ${shownRecipient(names, r)}`);
-    for (const r of group.added) lines.push(green(`  +++ ${shownRecipient(names, r)}`));
-    for (const r of group.removed) lines.push(red(`  --- ${shownRecipient(names, r)}`));
+    for (const r of group.kept) lines.push(`      ${shown(r)}`);
+    for (const r of group.added) lines.push(green(`  +++ ${shown(r)}`));
+    for (const r of group.removed) lines.push(red(`  --- ${shown(r)}`));
   }
   return lines;
+}
+
+/** {@link shownRecipient}, once per recipient: hundreds of files list the same few (an SSH key's fingerprint is a hash). */
+function shownRecipients(names: RecipientNames): (recipient: string) => string {
+  const shown = new Map<string, string>();
+  return (recipient) => {
+    let text = shown.get(recipient);
+    if (text === undefined) shown.set(recipient, (text = shownRecipient(names, recipient)));
+    return text;
+  };
 }
 
 /** A recipient in `--json` output: the key as the file stores it and the repository's name for it. */
@@ -155,7 +165,8 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
 
   if (plans.length > 0 && !json) {
     ctx.stdout.write(`The following changes will be made to the files' groups${options.rotate ? ' (and their data keys replaced)' : ''}:\n`);
-    for (const p of plans) ctx.stdout.write(`${[`${shown(p.path)}:`, ...diffLines(p.diff, names, color)].join('\n')}\n`);
+    const recipient = shownRecipients(names);
+    for (const p of plans) ctx.stdout.write(`${[`${shown(p.path)}:`, ...diffLines(p.diff, recipient, color)].join('\n')}\n`);
   }
   if (plans.length > 0) {
     if (!options.yes) {

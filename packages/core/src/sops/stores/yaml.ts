@@ -39,7 +39,7 @@ import {
 } from './common.js';
 import type { Store } from './store.js';
 import { emitYamlDocuments, emitYamlValue, encodePages } from './yaml-emitter.js';
-import { loadYamlFast } from './yaml-fast.js';
+import { loadYamlFast, type FastPositions } from './yaml-fast.js';
 import { ResolveError, resolveScalar, shortTag } from './yaml-resolve.js';
 
 let lib: typeof YamlLib | undefined;
@@ -109,8 +109,17 @@ export class YamlStore implements Store {
    *
    * @throws SecretsError SOPS_METADATA_NOT_FOUND without a `sops` key, plus the errors of {@link loadPlain}
    */
-  loadEncrypted(bytes: Uint8Array): { document: Document; metadata: MapNode } {
-    return extractNestedMetadata(this.loadPlain(bytes));
+  loadEncrypted(bytes: Uint8Array): { document: Document; metadata: MapNode; metadataOffset?: number } {
+    checkInputSize(bytes, this.limits);
+    const text = decodeYamlText(bytes);
+    const positions: FastPositions = { sopsStart: -1 };
+    const fast = loadYamlFast(text, this.limits.maxDepth, positions);
+    const loaded = extractNestedMetadata(fast ?? loadYamlFull(text, this.limits));
+    if (fast === null || positions.sopsStart < 0 || bytes[0] === 0xff || bytes[0] === 0xfe) return loaded; // UTF-16: no byte offsets
+    // In bytes: the text is the UTF-8 input minus a byte order mark; all ASCII when the lengths agree.
+    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    const prefix = text.slice(0, positions.sopsStart);
+    return { ...loaded, metadataOffset: bom + (text.length === bytes.length - bom ? prefix.length : Buffer.byteLength(prefix, 'utf8')) };
   }
 
   /** Writes documents as sops' YAML store does (go-yaml v3 encoder, `---` between documents). */
