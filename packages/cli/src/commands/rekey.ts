@@ -11,7 +11,7 @@ import {
   escapeControl,
   findConfig,
   nameOf,
-  openSopsFile,
+  openLoadedSopsFile,
   planRekey,
   rekeySopsFile,
   rotateSopsFile,
@@ -102,10 +102,14 @@ function jsonGroups(diff: RecipientDiff, names: RecipientNames): JsonRekeyFile['
 async function rekeyOne(item: SopsRekeyItem, options: { rotate: boolean; identities: readonly AgeIdentity[]; passphrase: ReturnType<typeof passphrasePrompt>; now: Date }): Promise<Uint8Array> {
   const keyGroups = item.recipients.map((g) => [...g]);
   const { identities, passphrase } = options;
-  const format = item.format;
-  return options.rotate
-    ? rotateSopsFile(await openSopsFile(item.bytes, { format, identities, passphrase }), { keyGroups, now: options.now })
-    : rekeySopsFile(item.loaded, { format, identities, passphrase, keyGroups, shamirThreshold: item.threshold });
+  if (!options.rotate) return rekeySopsFile(item.loaded, { format: item.format, identities, passphrase, keyGroups, shamirThreshold: item.threshold });
+  // Opened from the plan's parse: the file is not read or parsed again.
+  const opened = await openLoadedSopsFile(item.loaded, { identities, passphrase });
+  try {
+    return await rotateSopsFile(opened, { keyGroups, now: options.now });
+  } finally {
+    opened.dataKey.fill(0);
+  }
 }
 
 /**

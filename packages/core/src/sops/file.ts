@@ -9,7 +9,7 @@ import { utf8 } from '../bytes.js';
 import { decryptAge, encryptAge, inspectAgeHeader, parseRecipient, recipientLabel, recipientLabels, type AgeIdentity, type AgeRecipient, type PassphraseRequest } from '../age/index.js';
 import { generateDataKey, recoverDataKey, wrapDataKey, type KeyWrapper } from './data-key.js';
 import { decryptDocument, encryptDocument, type IvStash } from './engine.js';
-import { readMetadata, writeMetadata, type AgeKey, type Metadata } from './metadata.js';
+import { readMetadata, writeMetadata, writeMetadataCurrentLayout, type AgeKey, type Metadata } from './metadata.js';
 import { normalizeRules, type CryptRules } from './rules.js';
 import { storeFor, type Format, type StoreOptions } from './stores/store.js';
 import type { Document, MapNode } from './tree.js';
@@ -243,8 +243,8 @@ function ageGroups(groups: readonly (readonly AgeRecipient[])[]): { type: 'age';
  * @throws SecretsError SOPS_DATA_KEY_UNAVAILABLE when the file has keys of a type we cannot wrap for
  */
 export async function rotateSopsFile(opened: OpenedFile, options: { keyGroups?: readonly (readonly AgeRecipient[])[]; now: Date; store?: StoreOptions }): Promise<Uint8Array> {
-  const current = opened.metadata.keyGroups.map((g) => g.filter((k): k is AgeKey => k.type === 'age').map((k) => parseRecipient(k.recipient)));
-  const keyGroups = options.keyGroups ?? current;
+  // The file's own keys only when none are given (parsing recipients is not free; rekey gives them).
+  const keyGroups = options.keyGroups ?? opened.metadata.keyGroups.map((g) => g.filter((k): k is AgeKey => k.type === 'age').map((k) => parseRecipient(k.recipient)));
   const opaque = opened.metadata.keyGroups.flat().filter((k) => k.type !== 'age');
   if (opaque.length > 0) {
     throw new SecretsError('SOPS_DATA_KEY_UNAVAILABLE', `rotating needs to wrap the new data key for every key, and ${opaque[0]?.type} keys cannot be used by secrets yet`, {
@@ -265,7 +265,8 @@ export async function rotateSopsFile(opened: OpenedFile, options: { keyGroups?: 
       mac: encrypted.mac,
       version: newerVersion(opened.metadata.version),
     };
-    return storeFor(opened.format, options.store).emitEncrypted(encrypted.document, writeMetadata(metadata));
+    // A new MAC (fresh IV) and keys: never the block as read, so not compared with it.
+    return storeFor(opened.format, options.store).emitEncrypted(encrypted.document, writeMetadataCurrentLayout(metadata));
   } finally {
     dataKey.fill(0);
   }

@@ -16,8 +16,9 @@ import { SecretsError } from '../errors.js';
 import { concatBytes } from '../bytes.js';
 import type { AgeIdentity, AgeRecipient, PassphraseRequest } from '../age/index.js';
 import { wrapDataKey } from './data-key.js';
-import { ageKeyWrapper, unwrapDataKey } from './file.js';
-import { readMetadata, writeMetadata, type AgeKey, type MasterKey, type Metadata } from './metadata.js';
+import { decryptDocument } from './engine.js';
+import { ageKeyWrapper, unwrapDataKey, type OpenedFile, type OpenOptions } from './file.js';
+import { readMetadata, writeMetadata, writeMetadataCurrentLayout, type AgeKey, type MasterKey, type Metadata } from './metadata.js';
 import { storeFor, type Format, type Store, type StoreOptions } from './stores/store.js';
 import type { Document, MapNode } from './tree.js';
 
@@ -47,6 +48,27 @@ export interface LoadedSopsFile {
 export function loadSopsFile(bytes: Uint8Array, format: Format, store?: StoreOptions): LoadedSopsFile {
   const { document, metadata: metadataNode, metadataOffset } = storeFor(format, store).loadEncrypted(bytes);
   return { format, bytes, document, metadataNode, metadata: readMetadata(metadataNode), ...(metadataOffset === undefined ? {} : { metadataOffset }) };
+}
+
+/**
+ * {@link openSopsFile} for a file already parsed: recovers the data key and decrypts the values (MAC
+ * verified), without reading the bytes again (`rekey --rotate` plans, then opens every file).
+ *
+ * @param loaded - from {@link loadSopsFile}
+ * @param options - identities and passphrase callback (format and store options are the loaded file's)
+ * @returns the opened file
+ * @throws SecretsError as {@link openSopsFile}
+ */
+export async function openLoadedSopsFile(loaded: LoadedSopsFile, options: Pick<OpenOptions, 'identities' | 'passphrase' | 'ignoreMac'>): Promise<OpenedFile> {
+  const { metadata, metadataNode } = loaded;
+  const dataKey = await unwrapDataKey(metadata, options.identities, options.passphrase);
+  try {
+    const decrypted = decryptDocument(loaded.document, { dataKey, metadata, ...(options.ignoreMac ? { ignoreMac: true } : {}) });
+    return { format: loaded.format, document: decrypted.document, metadata, metadataNode, dataKey, stash: decrypted.ivStash, warnings: decrypted.warnings };
+  } catch (error) {
+    dataKey.fill(0);
+    throw error;
+  }
 }
 
 /** Options of {@link rekeySopsFile}. */
@@ -108,12 +130,28 @@ export async function rekeySopsFile(file: Uint8Array | LoadedSopsFile, options: 
   // the file rekeys it.
   const dataKey = await unwrapDataKey(loaded.metadata, options.identities, options.passphrase);
   try {
-    const node = writeMetadata(await rekeyedMetadata(loaded.metadata, dataKey, options));
+    const next = await rekeyedMetadata(loaded.metadata, dataKey, options);
+    // Unchanged keys: the block as read may come back verbatim (writeMetadata compares); else it is new.
+    const node = sameKeys(loaded.metadata, next) ? writeMetadata(next) : writeMetadataCurrentLayout(next);
     const store = storeFor(loaded.format, options.store);
     return spliceMetadata(loaded, node, store) ?? store.emitEncrypted(loaded.document, node);
   } finally {
     dataKey.fill(0);
   }
+}
+
+/**
+ * Whether the new metadata holds the very same key objects, per group and key type in the same order
+ * (what the block's layout depends on). Kept keys are the objects read; a new wrapping is a new object
+ * with a new `enc`, so anything else is a change.
+ */
+function sameKeys(before: Metadata, after: Metadata): boolean {
+  if (before.shamirThreshold !== after.shamirThreshold || before.keyGroups.length !== after.keyGroups.length) return false;
+  const sameList = (a: readonly MasterKey[], b: readonly MasterKey[]): boolean => a.length === b.length && a.every((k, i) => k === b[i]);
+  return before.keyGroups.every((group, g) => {
+    const other = after.keyGroups[g] as readonly MasterKey[];
+    return sameList(group.filter(isAge), other.filter(isAge)) && sameList(group.filter((k) => !isAge(k)), other.filter((k) => !isAge(k)));
+  });
 }
 
 const EMPTY: Document = { branches: [{ kind: 'map', items: [] }] };

@@ -159,6 +159,19 @@ describe('rekey splices the new sops block', () => {
     expect(Buffer.from(rekeyed).toString('utf8').startsWith(data)).toBe(true);
   });
 
+  it('the same recipients give back the file byte for byte, an older layout included', async () => {
+    const doc: Document = { branches: [{ kind: 'map', items: [{ kind: 'entry', key: 'password', value: { kind: 'string', value: 'hunter2' } }] }] };
+    for (const format of ['yaml', 'json'] as const) {
+      const file = await createSopsFile(doc, { format, keyGroups: [[recipient, third]], now });
+      expect(await rekeySopsFile(file, { format, identities, keyGroups: [[recipient, third]] })).toEqual(file);
+    }
+    // sops ≤ 3.9 wrote version before lastmodified and empty lists: kept as it is when nothing changes
+    const yaml = Buffer.from(await createSopsFile(doc, { format: 'yaml', keyGroups: [[recipient]], now })).toString('utf8');
+    const older = new TextEncoder().encode(yaml.replace(/^( {4}lastmodified: .*\n)((?:.*\n)*?)( {4}version: .*\n)$/m, '    kms: []\n$3$2$1'));
+    expect(Buffer.from(older).toString('utf8')).toContain('kms: []');
+    expect(await rekeySopsFile(older, { format: 'yaml', identities, keyGroups: [[recipient]] })).toEqual(older);
+  });
+
   it('multi-document YAML and Shamir groups take the full path', async () => {
     const doc: Document = { branches: [{ kind: 'map', items: [{ kind: 'entry', key: 'a', value: { kind: 'string', value: 'b' } }] }, { kind: 'map', items: [{ kind: 'entry', key: 'c', value: { kind: 'string', value: 'd' } }] }] };
     const multi = await createSopsFile(doc, { format: 'yaml', keyGroups: [[recipient]], now });
