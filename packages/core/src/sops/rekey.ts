@@ -147,10 +147,14 @@ export async function rekeySopsFile(file: Uint8Array | LoadedSopsFile, options: 
  */
 function sameKeys(before: Metadata, after: Metadata): boolean {
   if (before.shamirThreshold !== after.shamirThreshold || before.keyGroups.length !== after.keyGroups.length) return false;
-  const sameList = (a: readonly MasterKey[], b: readonly MasterKey[]): boolean => a.length === b.length && a.every((k, i) => k === b[i]);
+  const byType = (group: readonly MasterKey[]): Map<string, MasterKey[]> => {
+    const out = new Map<string, MasterKey[]>();
+    for (const k of group) out.set(k.type, [...(out.get(k.type) ?? []), k]);
+    return out;
+  };
   return before.keyGroups.every((group, g) => {
-    const other = after.keyGroups[g] as readonly MasterKey[];
-    return sameList(group.filter(isAge), other.filter(isAge)) && sameList(group.filter((k) => !isAge(k)), other.filter((k) => !isAge(k)));
+    const [a, b] = [byType(group), byType(after.keyGroups[g] as readonly MasterKey[])];
+    return a.size === b.size && [...a].every(([type, keys]) => keys.length === b.get(type)?.length && keys.every((k, i) => k === b.get(type)?.[i]));
   });
 }
 
