@@ -10,9 +10,9 @@
  * then passphrase-protected ed25519 keys against X25519 stanzas (unlocking a key for an anonymous stanza is
  * a last resort); then passphrase-protected identity files.
  */
+import { createHash } from 'node:crypto';
 import { Decrypter, type Identity } from 'age-encryption';
 import { SecretsError, isSecretsError } from '../errors.js';
-import { wipe } from '../bytes.js';
 import {
   decryptOpenSshPrivateKey,
   ed25519PrivateKeyToAgeIdentity,
@@ -41,6 +41,16 @@ type IdentityFile = Extract<AgeIdentity, { kind: 'encrypted-file' }>;
 function passphraseCode(error: unknown): boolean {
   return isSecretsError(error) && error.code === 'SSH_PASSPHRASE_INCORRECT';
 }
+
+/**
+ * What unlocking an SSH key gave, per identity object, across decryptions (memory only, for as long as
+ * the identity object lives): rekey opens hundreds of files with one passphrase-protected key, and every
+ * unlock runs bcrypt_pbkdf (about 0.3 s at ssh-keygen's 16 rounds). A wrong passphrase is remembered by
+ * its digest, so the same wrong answer fails at once while another answer is tried.
+ */
+const unlocked = new WeakMap<SshIdentity, { readonly key?: Promise<SshPrivateKey>; readonly wrong?: string }>();
+
+const digestOf = (passphrase: string | undefined): string => (passphrase === undefined ? '' : createHash('sha256').update(passphrase).digest('hex'));
 
 /** One decryption: the header, the attempts so far, unlocked keys (each unlocked at most once). */
 class Session {
@@ -249,31 +259,41 @@ class Session {
     if (!attempt.reasons.includes(e.message)) attempt.reasons.push(e.message);
   }
 
-  /** Zeroes the unlocked private keys (the KeyObjects and derived strings are beyond reach). */
+  /**
+   * Unlocked keys are not wiped here: they stay with their identity object for the next decryption
+   * (see `unlocked`).
+   */
   async dispose(): Promise<void> {
-    for (const pending of this.keys.values()) {
-      const key = await pending.catch(() => undefined);
-      if (key?.type === 'ssh-ed25519') wipe(key.seed);
-      else if (key?.type === 'ssh-rsa') wipe(key.d, key.p, key.q, key.iqmp);
-    }
+    await Promise.allSettled(this.keys.values());
   }
 
   private privateKey<T extends SshPrivateKey>(id: SshIdentity, why: string): Promise<T> {
     let key = this.keys.get(id.pem);
     if (!key) {
-      key = this.unlock(id, why);
+      key = unlocked.get(id)?.key ?? this.unlock(id, why);
       key.catch(() => undefined); // observed by every caller; avoid an unhandled rejection here
       this.keys.set(id.pem, key);
+    }
+    // The same key under another name (found in two places) is unlocked too, for later decryptions.
+    if (unlocked.get(id)?.key === undefined) {
+      const known = key;
+      key.then(() => unlocked.set(id, { key: known }), () => undefined);
     }
     return key as Promise<T>;
   }
 
   private async unlock(id: SshIdentity, why: string): Promise<SshPrivateKey> {
     const passphrase = id.encrypted ? await this.askPassphrase(id.origin, why) : undefined;
+    const digest = digestOf(passphrase);
+    const incorrect = (cause?: unknown): SecretsError => new SecretsError('AGE_DECRYPT_FAILED', `incorrect passphrase for ${id.origin}`, cause === undefined ? {} : { cause });
+    if (unlocked.get(id)?.wrong === digest) throw incorrect();
     try {
       return decryptOpenSshPrivateKey(id.pem, passphrase);
     } catch (error) {
-      if (passphraseCode(error)) throw new SecretsError('AGE_DECRYPT_FAILED', `incorrect passphrase for ${id.origin}`, { cause: error });
+      if (passphraseCode(error)) {
+        unlocked.set(id, { wrong: digest });
+        throw incorrect(error);
+      }
       if (isSecretsError(error)) throw new SecretsError(error.code, `${id.origin}: ${error.message}`, { hints: error.hints, cause: error });
       throw error;
     }
