@@ -40,6 +40,7 @@ import {
 import type { Store } from './store.js';
 import { emitYamlDocuments, emitYamlValue, encodePages } from './yaml-emitter.js';
 import { loadYamlFast, type FastPositions } from './yaml-fast.js';
+import { emitSopsBlock } from './yaml-sops-block.js';
 import { ResolveError, resolveScalar, shortTag } from './yaml-resolve.js';
 
 let lib: typeof YamlLib | undefined;
@@ -133,6 +134,9 @@ export class YamlStore implements Store {
    * @throws SecretsError SOPS_VALUE_INVALID if a document already has a `sops` key
    */
   emitEncrypted(doc: Document, metadata: MapNode): Uint8Array {
+    // The block alone (rekey replaces only it): written directly when it has sops' usual shape.
+    const only = doc.branches.length === 1 && doc.branches[0]?.items.length === 0 ? emitSopsBlock(metadata, this.indent) : null;
+    if (only !== null) return new TextEncoder().encode(only);
     return this.emitPlain(insertNestedMetadata(doc, metadata));
   }
 
