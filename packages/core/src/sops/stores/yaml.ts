@@ -62,6 +62,9 @@ const isSeq = (node: unknown): node is YAMLSeq => yamlLib().isSeq(node);
 export const YAML_DEFAULT_INDENT = 4;
 
 
+/** A `sops` block of one short entry, written in place of the real one (see `emitEncrypted`). */
+const STUB_BLOCK: MapNode = { kind: 'map', items: [{ kind: 'entry', key: 'x', value: { kind: 'string', value: 'x' } }] };
+
 /**
  * Reads and writes YAML files as sops does.
  *
@@ -134,10 +137,23 @@ export class YamlStore implements Store {
    * @throws SecretsError SOPS_VALUE_INVALID if a document already has a `sops` key
    */
   emitEncrypted(doc: Document, metadata: MapNode): Uint8Array {
-    // The block alone (rekey replaces only it): written directly when it has sops' usual shape.
-    const only = doc.branches.length === 1 && doc.branches[0]?.items.length === 0 ? emitSopsBlock(metadata, this.indent) : null;
-    if (only !== null) return new TextEncoder().encode(only);
-    return this.emitPlain(insertNestedMetadata(doc, metadata));
+    const block = doc.branches.length === 1 ? emitSopsBlock(metadata, this.indent) : null;
+    if (block === null) return this.emitPlain(insertNestedMetadata(doc, metadata));
+    // The block has sops' usual shape: written directly (yaml-sops-block.ts), after the data written with
+    // a one-line stand-in block cut off. go-yaml writes a top-level key the same whatever its siblings
+    // (the rekey splice relies on it too, property-tested), so this is the full emit's text.
+    if (doc.branches[0]?.items.length === 0) return new TextEncoder().encode(block);
+    const withStub = this.emitPlain(insertNestedMetadata(doc, STUB_BLOCK));
+    const stub = new TextEncoder().encode(emitSopsBlock(STUB_BLOCK, this.indent) as string);
+    const cut = withStub.length - stub.length;
+    if (cut < 1 || withStub[cut - 1] !== 0x0a || !Buffer.from(withStub.buffer, withStub.byteOffset + cut, stub.length).equals(stub)) {
+      return this.emitPlain(insertNestedMetadata(doc, metadata));
+    }
+    const text = new TextEncoder().encode(block);
+    const out = new Uint8Array(cut + text.length);
+    out.set(withStub.subarray(0, cut));
+    out.set(text, cut);
+    return out;
   }
 
   /** Writes one value as a YAML document (`yaml.Marshal`, so always indented by 4, as sops does). */

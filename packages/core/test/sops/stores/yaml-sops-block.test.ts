@@ -59,6 +59,36 @@ describe('the sops block written directly', () => {
     expect(written).toBeGreaterThan(runs.numRuns / 10);
   });
 
+  it('a whole file: data then the block written directly is the full emit (property, fixed seed)', () => {
+    const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff]/;
+    const key = fc.oneof(fc.string({ minLength: 1, maxLength: 8 }), fc.constantFrom('123', 'true', 'ключ', 'a b', '<<')).filter((k) => k !== 'sops' && !CONTROL.test(k) && !k.includes('\n'));
+    const leaf: fc.Arbitrary<Value> = fc.oneof(
+      fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('', 'multi\nline\n', '#c', 'sops:', 'end\n\n')).filter((t) => !CONTROL.test(t)).map((value) => ({ kind: 'string' as const, value })),
+      fc.bigInt({ min: -100n, max: 100n }).map((value) => ({ kind: 'int' as const, value })),
+      fc.boolean().map((value) => ({ kind: 'bool' as const, value })),
+      fc.constant({ kind: 'null' as const }),
+    );
+    const comment = fc.string({ minLength: 1, maxLength: 12 }).filter((t) => !/[\n\r]/.test(t) && !CONTROL.test(t) && t.trim() === t).map((t) => ({ kind: 'comment' as const, text: ` ${t}` }));
+    const tree = fc.letrec<{ value: Value; map: MapNode }>((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, leaf, tie('map'), fc.array(fc.oneof(leaf, tie('map')), { maxLength: 3 }).map((items) => ({ kind: 'seq' as const, items }))),
+      map: fc
+        .uniqueArray(fc.tuple(key, tie('value'), fc.option(comment)), { maxLength: 4, selector: ([k]) => k })
+        .map((pairs) => ({ kind: 'map' as const, items: pairs.flatMap(([k, v, c]) => [...(c ? [c] : []), { kind: 'entry' as const, key: k, value: v }]) })),
+    })).map;
+    let direct = 0;
+    fc.assert(
+      fc.property(tree, fc.option(comment), blockOf(printable), fc.constantFrom(4, 4, 2), (data, last, node, indent) => {
+        const doc = { branches: [{ kind: 'map' as const, items: [...data.items, ...(last ? [last] : [])] }] };
+        const store = storeFor('yaml', { indent });
+        const full = Buffer.from(store.emitPlain({ branches: [{ kind: 'map', items: [...doc.branches[0].items, { kind: 'entry', key: 'sops', value: node }] }] })).toString('utf8');
+        if (emitSopsBlock(node, indent) !== null) direct++;
+        expect(Buffer.from(store.emitEncrypted(doc, node)).toString('utf8')).toBe(full);
+      }),
+      runs,
+    );
+    expect(direct).toBeGreaterThan(runs.numRuns / 20);
+  });
+
   it('handles the blocks sops and rekey write, and the store uses it for a block alone', async () => {
     const doc = storeFor('yaml').loadPlain(new TextEncoder().encode('a: b\n'));
     const recipients = ['age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGADrskfxZRCt1sRDXYyKfunyExp3w2+9xTY9/NCd68k host'].map((r) => parseRecipient(r));
