@@ -170,7 +170,8 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
   if (plans.length > 0 && !json) {
     ctx.stdout.write(`The following changes will be made to the files' groups${options.rotate ? ' (and their data keys replaced)' : ''}:\n`);
     const recipient = shownRecipients(names);
-    for (const p of plans) ctx.stdout.write(`${[`${shown(p.path)}:`, ...diffLines(p.diff, recipient, color)].join('\n')}\n`);
+    // One write for the whole plan (hundreds of files: one system call, not one per file).
+    ctx.stdout.write(plans.map((p) => `${[`${shown(p.path)}:`, ...diffLines(p.diff, recipient, color)].join('\n')}\n`).join(''));
   }
   if (plans.length > 0) {
     if (!options.yes) {
@@ -211,13 +212,16 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     let batch: { plan: SopsRekeyItem; next: Uint8Array }[] = [];
     const flush = async (): Promise<void> => {
       const results = await replaceAllIfStill(batch.map(({ plan, next }) => ({ path: plan.path, expected: plan.bytes, next })));
+      const notes: string[] = [];
       for (const [i, { plan }] of batch.entries()) {
         const result = results[i];
         if (result === true) {
           rekeyed.add(plan.path);
-          if (!ctx.stderr.isTTY && !json) printNote(ctx, `secrets: ${shown(plan.path)} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
+          notes.push(`secrets: ${shown(plan.path)} ${options.rotate ? 'rotated and synced' : 'synced'} with new keys`);
         } else fail(plan, result === false ? new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten (run rekey again)') : result);
       }
+      // One write per batch, as printNote writes each line.
+      if (notes.length > 0 && !ctx.stderr.isTTY && !json) ctx.stderr.write(notes.map((n) => `${escapeControl(n)}\n`).join(''));
       done += batch.length;
       batch = [];
       progress();
