@@ -43,12 +43,15 @@ function passphraseCode(error: unknown): boolean {
 }
 
 /**
- * What unlocking an SSH key gave, per identity object, across decryptions (memory only, for as long as
- * the identity object lives): rekey opens hundreds of files with one passphrase-protected key, and every
- * unlock runs bcrypt_pbkdf (about 0.3 s at ssh-keygen's 16 rounds). A wrong passphrase is remembered by
- * its digest, so the same wrong answer fails at once while another answer is tried.
+ * What unlocking an SSH key gave, per identity object and passphrase callback, across decryptions
+ * (memory only, for as long as both live): rekey opens hundreds of files with one passphrase-protected
+ * key and one callback (the CLI makes one per run), and every unlock runs bcrypt_pbkdf (about 0.3 s at
+ * ssh-keygen's 16 rounds). Another callback unlocks again: its answer is checked. A wrong passphrase is
+ * remembered by its digest, so the same wrong answer fails at once while another answer is tried.
  */
-const unlocked = new WeakMap<SshIdentity, { readonly key?: Promise<SshPrivateKey>; readonly wrong?: string }>();
+type Unlocked = { readonly key?: Promise<SshPrivateKey>; readonly wrong?: string };
+const unlockedByCallback = new WeakMap<SshIdentity, WeakMap<object, Unlocked>>();
+const NO_CALLBACK = {};
 
 const digestOf = (passphrase: string | undefined): string => (passphrase === undefined ? '' : createHash('sha256').update(passphrase).digest('hex'));
 
@@ -261,23 +264,34 @@ class Session {
 
   /**
    * Unlocked keys are not wiped here: they stay with their identity object for the next decryption
-   * (see `unlocked`).
+   * (see `unlockedByCallback`).
    */
   async dispose(): Promise<void> {
     await Promise.allSettled(this.keys.values());
   }
 
+  /** What is known of unlocking `id` with this decryption's passphrase callback. */
+  private unlocked(id: SshIdentity): Unlocked | undefined {
+    return unlockedByCallback.get(id)?.get(this.options.passphrase ?? NO_CALLBACK);
+  }
+
+  private remember(id: SshIdentity, state: Unlocked): void {
+    let byCallback = unlockedByCallback.get(id);
+    if (!byCallback) unlockedByCallback.set(id, (byCallback = new WeakMap()));
+    byCallback.set(this.options.passphrase ?? NO_CALLBACK, state);
+  }
+
   private privateKey<T extends SshPrivateKey>(id: SshIdentity, why: string): Promise<T> {
     let key = this.keys.get(id.pem);
     if (!key) {
-      key = unlocked.get(id)?.key ?? this.unlock(id, why);
+      key = this.unlocked(id)?.key ?? this.unlock(id, why);
       key.catch(() => undefined); // observed by every caller; avoid an unhandled rejection here
       this.keys.set(id.pem, key);
     }
     // The same key under another name (found in two places) is unlocked too, for later decryptions.
-    if (unlocked.get(id)?.key === undefined) {
+    if (this.unlocked(id)?.key === undefined) {
       const known = key;
-      key.then(() => unlocked.set(id, { key: known }), () => undefined);
+      key.then(() => this.remember(id, { key: known }), () => undefined);
     }
     return key as Promise<T>;
   }
@@ -286,12 +300,12 @@ class Session {
     const passphrase = id.encrypted ? await this.askPassphrase(id.origin, why) : undefined;
     const digest = digestOf(passphrase);
     const incorrect = (cause?: unknown): SecretsError => new SecretsError('AGE_DECRYPT_FAILED', `incorrect passphrase for ${id.origin}`, cause === undefined ? {} : { cause });
-    if (unlocked.get(id)?.wrong === digest) throw incorrect();
+    if (this.unlocked(id)?.wrong === digest) throw incorrect();
     try {
       return decryptOpenSshPrivateKey(id.pem, passphrase);
     } catch (error) {
       if (passphraseCode(error)) {
-        unlocked.set(id, { wrong: digest });
+        this.remember(id, { wrong: digest });
         throw incorrect(error);
       }
       if (isSecretsError(error)) throw new SecretsError(error.code, `${id.origin}: ${error.message}`, { hints: error.hints, cause: error });

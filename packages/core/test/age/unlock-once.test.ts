@@ -1,8 +1,8 @@
 // @needs-shared vectors: ssh-to-age's passphrase-protected test key.
 /**
- * A passphrase-protected SSH key is unlocked once per identity object, not once per file: bcrypt_pbkdf
- * (the key's KDF, ~0.3 s) runs once for many decryptions, and a wrong passphrase once too (counted
- * calls, through the real implementation).
+ * A passphrase-protected SSH key is unlocked once per identity object and passphrase callback (the CLI
+ * has one per run), not once per file: bcrypt_pbkdf (the key's KDF, ~0.3 s) runs once for many
+ * decryptions, and a wrong passphrase once too (counted calls, through the real implementation).
  */
 import { describe, expect, it, vi } from 'vitest';
 import { decryptAge, encryptAge, parseIdentities, parseRecipient, type PassphraseRequest } from '../../src/age/index.js';
@@ -43,6 +43,9 @@ describe('a passphrase-protected SSH key is unlocked once', () => {
     const file = await encryptAge(enc('again'), [parseRecipient(LOCKED_PUB)]);
     expect(dec(await decryptAge(file, parseIdentities(LOCKED, 'locked key'), { passphrase: a.passphrase }))).toBe('again');
     expect(calls.bcrypt).toBe(2);
+    // Another callback is asked, and its answer checked: a wrong one fails though the key was unlocked.
+    expect((await failure(decryptAge(file, identities, { passphrase: asker('wrong').passphrase }))).message).toBe('incorrect passphrase for locked key');
+    expect(calls.bcrypt).toBe(3);
   });
 
   it('a wrong passphrase: bcrypt once for the same wrong answer, again for another answer', async () => {

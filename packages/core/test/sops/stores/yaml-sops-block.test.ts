@@ -78,9 +78,10 @@ describe('the sops block written directly', () => {
     let direct = 0;
     fc.assert(
       fc.property(tree, fc.option(comment), blockOf(printable), fc.constantFrom(4, 4, 2), (data, last, node, indent) => {
-        const doc = { branches: [{ kind: 'map' as const, items: [...data.items, ...(last ? [last] : [])] }] };
+        const items = [...data.items, ...(last ? [last] : [])];
+        const doc = { branches: [{ kind: 'map' as const, items }] };
         const store = storeFor('yaml', { indent });
-        const full = Buffer.from(store.emitPlain({ branches: [{ kind: 'map', items: [...doc.branches[0].items, { kind: 'entry', key: 'sops', value: node }] }] })).toString('utf8');
+        const full = Buffer.from(store.emitPlain({ branches: [{ kind: 'map', items: [...items, { kind: 'entry', key: 'sops', value: node }] }] })).toString('utf8');
         if (emitSopsBlock(node, indent) !== null) direct++;
         expect(Buffer.from(store.emitEncrypted(doc, node)).toString('utf8')).toBe(full);
       }),
