@@ -19,7 +19,7 @@ import { rolldown } from 'rolldown';
 
 // Module ids (paths) that go into the `common` chunk, and those kept out of it.
 const COMMON = /\/packages\/(core\/dist\/|cli\/dist\/(identities|io|output|context|exit-codes)\.js$)/;
-const LAZY = /\/(config|agenix|nix)\/|\/(decrypt-session|encrypt-typage|ssh-ed25519|ssh-rsa|private-key|bcrypt-pbkdf)\.js$/;
+const LAZY = /\/(config|agenix|nix|repo)\/|\/(decrypt-session|encrypt-typage|ssh-ed25519|ssh-rsa|private-key|bcrypt-pbkdf)\.js$/;
 const common = (id) => COMMON.test(id.replaceAll('\\', '/')) && !LAZY.test(id.replaceAll('\\', '/'));
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 

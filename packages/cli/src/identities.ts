@@ -110,21 +110,26 @@ export function withPlaces(error: unknown, places: readonly IdentityPlace[]): un
   });
 }
 
-/** Answers per run (one Context is one run), shared by every callback made for it. */
-const answersByRun = new WeakMap<Context, Map<string, Promise<string>>>();
+type PassphrasePrompt = (request: { origin: string; reason: string }) => Promise<string>;
+
+/** The one callback per run (one Context is one run). */
+const promptByRun = new WeakMap<Context, PassphrasePrompt>();
 
 /**
- * The passphrase callback for protected SSH keys and identity files. Answers are remembered per origin for
- * the whole run, not per callback: commands open one age file per recipient entry or per file (agenix
- * rekey over many files), and a key must not be asked for twice (agenix#4: once per file is its pain).
+ * The passphrase callback for protected SSH keys and identity files: one per run. Answers are remembered
+ * per origin for the whole run: commands open one age file per recipient entry or per file (agenix rekey
+ * over many files), and a key must not be asked for twice (agenix#4: once per file is its pain). Being the
+ * same callback for the whole run, it also lets core keep a key it unlocked for the next file (bcrypt
+ * runs once per run, not once per file).
  */
-export function passphrasePrompt(ctx: Context): (request: { origin: string; reason: string }) => Promise<string> {
-  let answers = answersByRun.get(ctx);
-  if (!answers) {
-    answers = new Map<string, Promise<string>>();
-    answersByRun.set(ctx, answers);
-  }
-  const remembered = answers;
+export function passphrasePrompt(ctx: Context): PassphrasePrompt {
+  let prompt = promptByRun.get(ctx);
+  if (!prompt) promptByRun.set(ctx, (prompt = newPassphrasePrompt(ctx)));
+  return prompt;
+}
+
+function newPassphrasePrompt(ctx: Context): PassphrasePrompt {
+  const remembered = new Map<string, Promise<string>>();
   const ask = async (request: { origin: string; reason: string }): Promise<string> => {
     if (!ctx.prompt) {
       throw new SecretsError('SSH_PASSPHRASE_REQUIRED', `a passphrase is needed for ${request.origin} but there is no terminal to ask on`, {

@@ -119,7 +119,7 @@ export {
   type OpenedFile,
   type CreateOptions,
 } from './sops/file.js';
-export { loadSopsFile, rekeySopsFile, type LoadedSopsFile, type RekeyOptions } from './sops/rekey.js';
+export { loadSopsFile, openLoadedSopsFile, rekeySopsFile, type LoadedSopsFile, type RekeyOptions } from './sops/rekey.js';
 export {
   formatFromPath,
   isFormat,

@@ -12,7 +12,7 @@ import {
   escapeControl,
   findConfig,
   nameOf,
-  openSopsFile,
+  openLoadedSopsFile,
   planRekey,
   recipientLabel,
   rekeySopsFile,
@@ -64,15 +64,15 @@ function shownRecipient(names: RecipientNames, recipient: string): string {
 }
 
 /** sops updatekeys' diff: per group, kept keys indented, added `+++`, removed `---`. */
-function diffLines(diff: RecipientDiff, names: RecipientNames, color: boolean): string[] {
+function diffLines(diff: RecipientDiff, shown: (recipient: string) => string, color: boolean): string[] {
   const green = (s: string): string => (color ? `\u001b[32m${s}\u001b[0m` : s);
   const red = (s: string): string => (color ? `\u001b[31m${s}\u001b[0m` : s);
   const lines: string[] = [];
   for (const [g, group] of diff.groups.entries()) {
     lines.push(`  Group ${g + 1}`);
-    for (const r of group.kept) lines.push(`      ${shownRecipient(names, r)}`);
-    for (const r of group.added) lines.push(green(`  +++ ${shownRecipient(names, r)}`));
-    for (const r of group.removed) lines.push(red(`  --- ${shownRecipient(names, r)}`));
+    for (const r of group.kept) lines.push(`      ${shown(r)}`);
+    for (const r of group.added) lines.push(green(`  +++ ${shown(r)}`));
+    for (const r of group.removed) lines.push(red(`  --- ${shown(r)}`));
   }
   return lines;
 }
@@ -101,6 +101,16 @@ async function offerAnswer(ctx: Context, count: number, rotateChoice: boolean): 
 /** No sops file at all below the `.sops.yaml` (a new repository): nothing to plan. */
 const EMPTY_PLAN: RekeyPlan = { items: [], upToDate: [], unreached: [], failures: [], configs: [], warnings: [] };
 
+/** {@link shownRecipient}, once per recipient: hundreds of files list the same few (an SSH key's fingerprint is a hash). */
+function shownRecipients(names: RecipientNames): (recipient: string) => string {
+  const shown = new Map<string, string>();
+  return (recipient) => {
+    let text = shown.get(recipient);
+    if (text === undefined) shown.set(recipient, (text = shownRecipient(names, recipient)));
+    return text;
+  };
+}
+
 /** A recipient in `--json` output: the key as the file stores it and the repository's name for it. */
 interface JsonRecipient {
   readonly recipient: string;
@@ -128,10 +138,14 @@ function jsonGroups(diff: RecipientDiff, names: RecipientNames): JsonRekeyFile['
 async function rekeyOne(item: SopsRekeyItem, options: { rotate: boolean; access: KeyAccess; now: Date }): Promise<Uint8Array> {
   const keyGroups = item.recipients.map((g) => [...g]);
   const { access, now } = options;
-  const format = item.format;
-  return options.rotate
-    ? rotateSopsFile(await openSopsFile(item.bytes, { format, ...access }), { keyGroups, now, ...access })
-    : rekeySopsFile(item.loaded, { format, ...access, keyGroups, shamirThreshold: item.threshold, now });
+  if (!options.rotate) return rekeySopsFile(item.loaded, { format: item.format, ...access, keyGroups, shamirThreshold: item.threshold, now });
+  // Opened from the plan's parse: the file is not read or parsed again.
+  const opened = await openLoadedSopsFile(item.loaded, access);
+  try {
+    return await rotateSopsFile(opened, { keyGroups, now, ...access });
+  } finally {
+    opened.dataKey.fill(0);
+  }
 }
 
 /**
@@ -207,7 +221,9 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     for (const p of plans) ctx.stdout.write(`  ${shown(p.path)}: ${summaryLine(p, names, color)}\n`);
   } else if (plans.length > 0 && !json) {
     ctx.stdout.write(`The following changes will be made to the files' groups${options.rotate ? ' (and their data keys replaced)' : ''}:\n`);
-    for (const p of plans) ctx.stdout.write(`${[`${shown(p.path)}:`, ...diffLines(p.diff, names, color)].join('\n')}\n`);
+    const recipient = shownRecipients(names);
+    // One write for the whole plan (hundreds of files: one system call, not one per file).
+    ctx.stdout.write(plans.map((p) => `${[`${shown(p.path)}:`, ...diffLines(p.diff, recipient, color)].join('\n')}\n`).join(''));
   }
   if (options.dryRun === true) {
     if (failures.length > 0) printError(ctx, `${failures.length} file${failures.length === 1 ? '' : 's'} cannot be rekeyed`, failures);
@@ -259,13 +275,16 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
     let batch: { plan: SopsRekeyItem; next: Uint8Array }[] = [];
     const flush = async (): Promise<void> => {
       const results = await replaceAllIfStill(batch.map(({ plan, next }) => ({ path: plan.path, expected: plan.bytes, next })));
+      const notes: string[] = [];
       for (const [i, { plan }] of batch.entries()) {
         const result = results[i];
         if (result === true) {
           rekeyed.add(plan.path);
-          if (!ctx.stderr.isTTY && !json) printNote(ctx, `secrets: ${shown(plan.path)} ${rotate ? 'rotated and synced' : 'synced'} with new keys`);
+          notes.push(`secrets: ${shown(plan.path)} ${rotate ? 'rotated and synced' : 'synced'} with new keys`);
         } else fail(plan, result === false ? new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten (run rekey again)') : result);
       }
+      // One write per batch, as printNote writes each line.
+      if (notes.length > 0 && !ctx.stderr.isTTY && !json) ctx.stderr.write(notes.map((n) => `${escapeControl(n)}\n`).join(''));
       done += batch.length;
       batch = [];
       progress();

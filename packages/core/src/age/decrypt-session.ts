@@ -12,9 +12,9 @@
  * X25519 stanzas (unlocking a key for an anonymous stanza is a last resort); then passphrase-protected
  * identity files.
  */
+import { createHash } from 'node:crypto';
 import { Decrypter, type Identity } from 'age-encryption';
 import { SecretsError, isSecretsError } from '../errors.js';
-import { wipe } from '../bytes.js';
 import {
   decryptOpenSshPrivateKey,
   ed25519PrivateKeyToAgeIdentity,
@@ -46,6 +46,19 @@ type PluginIdentity = Extract<AgeIdentity, { kind: 'plugin' }>;
 function passphraseCode(error: unknown): boolean {
   return isSecretsError(error) && error.code === 'SSH_PASSPHRASE_INCORRECT';
 }
+
+/**
+ * What unlocking an SSH key gave, per identity object and passphrase callback, across decryptions
+ * (memory only, for as long as both live): rekey opens hundreds of files with one passphrase-protected
+ * key and one callback (the CLI makes one per run), and every unlock runs bcrypt_pbkdf (about 0.3 s at
+ * ssh-keygen's 16 rounds). Another callback unlocks again: its answer is checked. A wrong passphrase is
+ * remembered by its digest, so the same wrong answer fails at once while another answer is tried.
+ */
+type Unlocked = { readonly key?: Promise<SshPrivateKey>; readonly wrong?: string };
+const unlockedByCallback = new WeakMap<SshIdentity, WeakMap<object, Unlocked>>();
+const NO_CALLBACK = {};
+
+const digestOf = (passphrase: string | undefined): string => (passphrase === undefined ? '' : createHash('sha256').update(passphrase).digest('hex'));
 
 /** One decryption: the header, the attempts so far, unlocked keys (each unlocked at most once). */
 class Session {
@@ -290,31 +303,52 @@ class Session {
     if (!attempt.reasons.includes(e.message)) attempt.reasons.push(e.message);
   }
 
-  /** Zeroes the unlocked private keys (the KeyObjects and derived strings are beyond reach). */
+  /**
+   * Unlocked keys are not wiped here: they stay with their identity object for the next decryption
+   * (see `unlockedByCallback`).
+   */
   async dispose(): Promise<void> {
-    for (const pending of this.keys.values()) {
-      const key = await pending.catch(() => undefined);
-      if (key?.type === 'ssh-ed25519') wipe(key.seed);
-      else if (key?.type === 'ssh-rsa') wipe(key.d, key.p, key.q, key.iqmp);
-    }
+    await Promise.allSettled(this.keys.values());
+  }
+
+  /** What is known of unlocking `id` with this decryption's passphrase callback. */
+  private unlocked(id: SshIdentity): Unlocked | undefined {
+    return unlockedByCallback.get(id)?.get(this.options.passphrase ?? NO_CALLBACK);
+  }
+
+  private remember(id: SshIdentity, state: Unlocked): void {
+    let byCallback = unlockedByCallback.get(id);
+    if (!byCallback) unlockedByCallback.set(id, (byCallback = new WeakMap()));
+    byCallback.set(this.options.passphrase ?? NO_CALLBACK, state);
   }
 
   private privateKey<T extends SshPrivateKey>(id: SshIdentity, why: string): Promise<T> {
     let key = this.keys.get(id.pem);
     if (!key) {
-      key = this.unlock(id, why);
+      key = this.unlocked(id)?.key ?? this.unlock(id, why);
       key.catch(() => undefined); // observed by every caller; avoid an unhandled rejection here
       this.keys.set(id.pem, key);
+    }
+    // The same key under another name (found in two places) is unlocked too, for later decryptions.
+    if (this.unlocked(id)?.key === undefined) {
+      const known = key;
+      key.then(() => this.remember(id, { key: known }), () => undefined);
     }
     return key as Promise<T>;
   }
 
   private async unlock(id: SshIdentity, why: string): Promise<SshPrivateKey> {
     const passphrase = id.encrypted ? await this.askPassphrase(id.origin, why) : undefined;
+    const digest = digestOf(passphrase);
+    const incorrect = (cause?: unknown): SecretsError => new SecretsError('AGE_DECRYPT_FAILED', `incorrect passphrase for ${id.origin}`, cause === undefined ? {} : { cause });
+    if (this.unlocked(id)?.wrong === digest) throw incorrect();
     try {
       return decryptOpenSshPrivateKey(id.pem, passphrase);
     } catch (error) {
-      if (passphraseCode(error)) throw new SecretsError('AGE_DECRYPT_FAILED', `incorrect passphrase for ${id.origin}`, { cause: error });
+      if (passphraseCode(error)) {
+        this.remember(id, { wrong: digest });
+        throw incorrect(error);
+      }
       if (isSecretsError(error)) throw new SecretsError(error.code, `${id.origin}: ${error.message}`, { hints: error.hints, cause: error });
       throw error;
     }

@@ -31,6 +31,8 @@ const corrupted = (): SecretsError => new SecretsError('AGE_FILE_INVALID', 'inva
 class Pending {
   private chunks: Uint8Array[] = [];
   length = 0;
+  /** Where {@link takeTransient} joins bytes that span two chunks. */
+  private scratch: Uint8Array | null = null;
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
@@ -40,6 +42,19 @@ class Pending {
 
   /** The first `n` bytes (n ≤ length), removed. */
   take(n: number): Uint8Array {
+    return this.takeInto(n, null);
+  }
+
+  /**
+   * {@link take} for bytes used at once and then dropped (a sealed chunk, decrypted before the next
+   * take): bytes spanning two chunks are joined in one reused buffer, not a new one per chunk.
+   */
+  takeTransient(n: number): Uint8Array {
+    if (this.scratch === null || this.scratch.length < n) this.scratch = new Uint8Array(n);
+    return this.takeInto(n, this.scratch);
+  }
+
+  private takeInto(n: number, scratch: Uint8Array | null): Uint8Array {
     if (n === 0) return new Uint8Array(0);
     const first = this.chunks[0] as Uint8Array;
     let out: Uint8Array;
@@ -48,7 +63,7 @@ class Pending {
       if (first.length === n) this.chunks.shift();
       else this.chunks[0] = first.subarray(n);
     } else {
-      out = new Uint8Array(n);
+      out = scratch === null ? new Uint8Array(n) : scratch.subarray(0, n);
       let filled = 0;
       while (filled < n) {
         const c = this.chunks[0] as Uint8Array;
@@ -166,7 +181,8 @@ export async function* decryptAgeStream(input: AsyncIterable<Uint8Array>, identi
     for (;;) {
       while (pending.length <= PayloadDecryptor.SEALED_CHUNK && (await read()));
       const last = pending.length <= PayloadDecryptor.SEALED_CHUNK;
-      const chunk = decryptor.next(pending.take(Math.min(pending.length, PayloadDecryptor.SEALED_CHUNK)), last);
+      // Decrypted into a new buffer before the next take: the sealed bytes may live in a reused one.
+      const chunk = decryptor.next(pending.takeTransient(Math.min(pending.length, PayloadDecryptor.SEALED_CHUNK)), last);
       if (chunk === null) throw corrupted();
       yield chunk;
       if (last) return;

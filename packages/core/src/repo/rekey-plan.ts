@@ -100,6 +100,14 @@ export function planRekey(view: RepoView, options: RekeyPlanOptions): RekeyPlan 
   const upToDate: string[] = [];
   const unreached: string[] = [];
   const failures: { path: string; error: SecretsError }[] = [];
+  // Per rule, not per file: a repository's hundreds of files share a few rules, and parsing an SSH
+  // recipient is not free.
+  const ruleGroups = new Map<RuleMatch['rule'], { wanted: string[][]; recipients?: AgeRecipient[][] }>();
+  const groupsOf = (match: RuleMatch): { wanted: string[][]; recipients?: AgeRecipient[][] } => {
+    let found = ruleGroups.get(match.rule);
+    if (found === undefined) ruleGroups.set(match.rule, (found = { wanted: ruleKeyGroups(match.rule) }));
+    return found;
+  };
   for (const path of files) {
     try {
       const config = configFor(path);
@@ -131,13 +139,14 @@ export function planRekey(view: RepoView, options: RekeyPlanOptions): RekeyPlan 
         continue;
       }
       const current = fileKeyGroups(metadata.keyGroups);
-      const wanted = ruleKeyGroups(match.rule);
+      const rule = groupsOf(match);
+      const wanted = rule.wanted;
       const diff = recipientDiff(current, wanted);
       if (!diff.changed && !options.rotate) {
         upToDate.push(path);
         continue;
       }
-      const recipients = ruleRecipients(match.rule, match.config.path);
+      const recipients = (rule.recipients ??= ruleRecipients(match.rule, match.config.path));
       items.push({ path, bytes, format, loaded, match, current, wanted, diff, recipients, threshold: Math.min(metadata.shamirThreshold, wanted.length) });
     } catch (error) {
       failures.push({ path, error: asError(error) });

@@ -10,7 +10,7 @@ import { generateDataKey, recoverDataKey, wrapDataKey } from './data-key.js';
 import { decryptDocument, encryptDocument, type IvStash } from './engine.js';
 import { keyTarget, keyString, type KeyTarget } from './key-source.js';
 import { asKeyTarget, keySourcesFor, type KeyAccess, type RecipientOrTarget } from './key-registry.js';
-import { readMetadata, writeMetadata, type Metadata } from './metadata.js';
+import { readMetadata, writeMetadata, writeMetadataCurrentLayout, type Metadata } from './metadata.js';
 import { normalizeRules, type CryptRules } from './rules.js';
 import { storeFor, type Format, type StoreOptions } from './stores/store.js';
 import type { Document, MapNode } from './tree.js';
@@ -214,7 +214,8 @@ export async function rotateSopsFile(opened: OpenedFile, options: KeyAccess & { 
       mac: encrypted.mac,
       version: newerVersion(opened.metadata.version),
     };
-    return storeFor(opened.format, options.store).emitEncrypted(encrypted.document, writeMetadata(metadata));
+    // A new MAC (fresh IV) and keys: never the block as read, so not compared with it.
+    return storeFor(opened.format, options.store).emitEncrypted(encrypted.document, writeMetadataCurrentLayout(metadata));
   } finally {
     dataKey.fill(0);
   }

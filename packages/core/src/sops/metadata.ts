@@ -278,7 +278,9 @@ export function readMetadata(node: MapNode | null | undefined): Metadata {
     rules: normalizeRules(rules),
     unknown: node.items.filter((i): i is Entry => i.kind === 'entry' && !KNOWN_TOP.has(i.key)),
   };
-  return { ...model, source: { node, fingerprint: fingerprint(buildNode(model)) } };
+  // Computed when first compared (writeMetadata): rekey and rotate change the model and never need it.
+  let print: string | undefined;
+  return { ...model, source: { node, get fingerprint() { return (print ??= fingerprint(buildNode(model))); } } };
 }
 
 // ---- writing ------------------------------------------------------------------------------------

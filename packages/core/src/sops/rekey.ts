@@ -8,17 +8,18 @@
  *   (Shamir) the key is split again and every key wrapped, as sops does.
  * - the file is parsed once ({@link loadSopsFile}; planning can keep the result for the apply step);
  * - the data is not emitted again: the new `sops` block replaces the old one at the end of the file
- *   ({@link spliceMetadata}), which gives the bytes a full emit gives for any file whose block is where
- *   and as the store writes it (property test); anything else is emitted in full.
+ *   ({@link spliceMetadata}), which gives the bytes a full emit gives for any file the store wrote
+ *   (property test); a file whose block's place is not known is emitted in full.
  */
 import { randomBytes } from 'node:crypto';
 import { SecretsError } from '../errors.js';
 import { concatBytes } from '../bytes.js';
 import { wrapDataKey } from './data-key.js';
-import { unwrapDataKey } from './file.js';
+import { decryptDocument } from './engine.js';
+import { unwrapDataKey, type OpenedFile, type OpenOptions } from './file.js';
 import { keyString } from './key-source.js';
 import { asKeyTarget, keySourcesFor, type KeyAccess, type RecipientOrTarget } from './key-registry.js';
-import { readMetadata, writeMetadata, type MasterKey, type Metadata } from './metadata.js';
+import { readMetadata, writeMetadata, writeMetadataCurrentLayout, type MasterKey, type Metadata } from './metadata.js';
 import { storeFor, type Format, type Store, type StoreOptions } from './stores/store.js';
 import type { Document, MapNode } from './tree.js';
 
@@ -32,6 +33,8 @@ export interface LoadedSopsFile {
   /** The `sops` block as the store gave it. */
   readonly metadataNode: MapNode;
   readonly metadata: Metadata;
+  /** Where the block starts when the store knows it and nothing else follows it (see {@link Store.loadEncrypted}). */
+  readonly metadataOffset?: number;
 }
 
 /**
@@ -44,8 +47,30 @@ export interface LoadedSopsFile {
  * @throws SecretsError SOPS_METADATA_NOT_FOUND, SOPS_FORMAT_INVALID, SOPS_METADATA_INVALID, LIMIT_EXCEEDED
  */
 export function loadSopsFile(bytes: Uint8Array, format: Format, store?: StoreOptions): LoadedSopsFile {
-  const { document, metadata: metadataNode } = storeFor(format, store).loadEncrypted(bytes);
-  return { format, bytes, document, metadataNode, metadata: readMetadata(metadataNode) };
+  const { document, metadata: metadataNode, metadataOffset } = storeFor(format, store).loadEncrypted(bytes);
+  return { format, bytes, document, metadataNode, metadata: readMetadata(metadataNode), ...(metadataOffset === undefined ? {} : { metadataOffset }) };
+}
+
+/**
+ * {@link openSopsFile} for a file already parsed: recovers the data key and decrypts the values (MAC
+ * verified), without reading the bytes again (`rekey --rotate` plans, then opens every file).
+ *
+ * @param loaded - from {@link loadSopsFile}
+ * @param options - identities, passphrase callback, gpg or key sources (format and store options are the
+ *   loaded file's)
+ * @returns the opened file
+ * @throws SecretsError as {@link openSopsFile}
+ */
+export async function openLoadedSopsFile(loaded: LoadedSopsFile, options: KeyAccess & Pick<OpenOptions, 'ignoreMac'>): Promise<OpenedFile> {
+  const { metadata, metadataNode } = loaded;
+  const dataKey = await unwrapDataKey(metadata, options);
+  try {
+    const decrypted = decryptDocument(loaded.document, { dataKey, metadata, ...(options.ignoreMac ? { ignoreMac: true } : {}) });
+    return { format: loaded.format, document: decrypted.document, metadata, metadataNode, dataKey, stash: decrypted.ivStash, warnings: decrypted.warnings };
+  } catch (error) {
+    dataKey.fill(0);
+    throw error;
+  }
 }
 
 /** Options of {@link rekeySopsFile}: the identities, gpg or key sources to open the file and wrap for. */
@@ -112,12 +137,32 @@ export async function rekeySopsFile(file: Uint8Array | LoadedSopsFile, options: 
   // the file rekeys it.
   const dataKey = await unwrapDataKey(loaded.metadata, options);
   try {
-    const node = writeMetadata(await rekeyedMetadata(loaded.metadata, dataKey, options));
+    const next = await rekeyedMetadata(loaded.metadata, dataKey, options);
+    // Unchanged keys: the block as read may come back verbatim (writeMetadata compares); else it is new.
+    const node = sameKeys(loaded.metadata, next) ? writeMetadata(next) : writeMetadataCurrentLayout(next);
     const store = storeFor(loaded.format, options.store);
     return spliceMetadata(loaded, node, store) ?? store.emitEncrypted(loaded.document, node);
   } finally {
     dataKey.fill(0);
   }
+}
+
+/**
+ * Whether the new metadata holds the very same key objects, per group and key type in the same order
+ * (what the block's layout depends on). Kept keys are the objects read; a new wrapping is a new object
+ * with a new `enc`, so anything else is a change.
+ */
+function sameKeys(before: Metadata, after: Metadata): boolean {
+  if (before.shamirThreshold !== after.shamirThreshold || before.keyGroups.length !== after.keyGroups.length) return false;
+  const byType = (group: readonly MasterKey[]): Map<string, MasterKey[]> => {
+    const out = new Map<string, MasterKey[]>();
+    for (const k of group) out.set(k.type, [...(out.get(k.type) ?? []), k]);
+    return out;
+  };
+  return before.keyGroups.every((group, g) => {
+    const [a, b] = [byType(group), byType(after.keyGroups[g] as readonly MasterKey[])];
+    return a.size === b.size && [...a].every(([type, keys]) => keys.length === b.get(type)?.length && keys.every((k, i) => k === b.get(type)?.[i]));
+  });
 }
 
 const EMPTY: Document = { branches: [{ kind: 'map', items: [] }] };
@@ -129,21 +174,37 @@ function endsWith(bytes: Uint8Array, tail: Uint8Array): boolean {
 }
 
 /**
- * The file with its `sops` block replaced, without emitting the data again: when the file ends with
- * exactly the block the store writes for the old metadata, placed as the store places it (YAML, dotenv,
- * INI: the last lines, from a line start; JSON and binary: the last member, after `,` and a newline),
- * that block is cut off and the new one appended. The store's emission of a top-level key does not
- * depend on its siblings, so the result is what {@link Store.emitEncrypted} writes for the same file.
+ * The file with its `sops` block replaced, without emitting the data again. Where the block starts is
+ * known when the store says so (YAML read by the fast reader: `metadataOffset`, the block being the last
+ * thing in the file), else when the file ends with exactly the block the store writes for the old
+ * metadata, placed as the store places it (YAML, dotenv, INI: the last lines, from a line start; JSON
+ * and binary: the last member, after `,` and a newline). That block is cut off and the new one
+ * appended. The store's emission of a top-level key does not depend on its siblings, so for a file the
+ * store wrote the result is what {@link Store.emitEncrypted} writes (data written otherwise is kept as
+ * it is: only the block changes).
  *
  * @param loaded - the file as read
  * @param node - the new metadata block
  * @param store - the file's store (same options as it was read with)
- * @returns the new file, or null when the block is not where and as the store writes it (then emit in
- *   full); always null for multi-document YAML, whose every document carries a block
+ * @returns the new file, or null when the block's place is not known (then emit in full); always null
+ *   for multi-document YAML, whose every document carries a block
  * @internal
  */
 export function spliceMetadata(loaded: LoadedSopsFile, node: MapNode, store: Store): Uint8Array | null {
   if (loaded.document.branches.length !== 1) return null;
+  const bytes = loaded.bytes;
+  const offset = loaded.metadataOffset;
+  if (offset !== undefined && loaded.format === 'yaml' && (offset === 0 || bytes[offset - 1] === LF)) {
+    // The store found the block's start and that nothing follows it: no need to emit the old block to
+    // find it (YAML: the `sops:` line begins the block, which ends the file).
+    let after: Uint8Array;
+    try {
+      after = store.emitEncrypted(EMPTY, node);
+    } catch {
+      return null;
+    }
+    return concatBytes(bytes.subarray(0, offset), after);
+  }
   let before: Uint8Array;
   let after: Uint8Array;
   try {
@@ -152,7 +213,6 @@ export function spliceMetadata(loaded: LoadedSopsFile, node: MapNode, store: Sto
   } catch {
     return null;
   }
-  const bytes = loaded.bytes;
   const json = loaded.format === 'json' || loaded.format === 'binary';
   // JSON: the object's opening line ("{" LF) is not part of the block.
   const open = json ? before.indexOf(LF) + 1 : 0;

@@ -65,6 +65,7 @@ const ageKeys = (file: Uint8Array, format: Format): AgeKey[] => loadSopsFile(fil
 
 describe('rekey splices the new sops block', () => {
   it('the spliced file is byte-identical to a full emit, in every store (property, fixed seed)', async () => {
+    let withOffset = 0;
     await fc.assert(
       fc.asyncProperty(documents, fc.integer({ min: 0, max: 3 }), async (docs, change) => {
         for (const [format, doc] of docs) {
@@ -75,13 +76,22 @@ describe('rekey splices the new sops block', () => {
           const groups = [[kept, added], [added], [added, kept], [kept]][change] as AgeKey[];
           const node = writeMetadata({ ...loaded.metadata, keyGroups: [groups] });
           const store = storeFor(format);
-          const spliced = spliceMetadata(loaded, node, store);
-          expect(spliced, format).not.toBeNull();
-          expect(Buffer.from(spliced as Uint8Array).toString('utf8')).toBe(Buffer.from(store.emitEncrypted(loaded.document, node)).toString('utf8'));
+          const full = Buffer.from(store.emitEncrypted(loaded.document, node)).toString('utf8');
+          // YAML: where the store says the block starts, and (as for the other stores) where the old block
+          // emitted again is found
+          const ways = format === 'yaml' ? [loaded, { ...loaded, metadataOffset: undefined }] : [loaded];
+          if (loaded.metadataOffset !== undefined) withOffset++;
+          for (const way of ways) {
+            const spliced = spliceMetadata(way, node, store);
+            expect(spliced, format).not.toBeNull();
+            expect(Buffer.from(spliced as Uint8Array).toString('utf8')).toBe(full);
+          }
         }
       }),
       runs,
     );
+    // about half the generated YAML is within the fast reader's subset: its offsets are tested
+    expect(withOffset).toBeGreaterThan(numRuns / 4);
   });
 
   it('keeps the enc of staying recipients byte for byte and wraps only the new one', async () => {
@@ -111,14 +121,28 @@ describe('rekey splices the new sops block', () => {
     const [data, block] = yaml.split(/(?=^sops:)/m) as [string, string];
     const cases: [Format, string][] = [
       ['yaml', `${block}${data}`], // sops block first
-      ['yaml', `${data}${block.replace(/^ {4}/gm, '  ')}`], // another indentation
+      ['yaml', `# a\tcomment\n${data}${block.replace(/^ {4}/gm, '  ')}`], // another indentation, and a tab: the full reader's
       ['yaml', `${data}# trailing\n${block}# after\n`], // a comment after the block
     ];
     for (const [format, input] of cases) {
       const bytes = new TextEncoder().encode(input);
       const loaded = loadSopsFile(bytes, format);
+      expect(loaded.metadataOffset).toBeUndefined();
       const node = writeMetadata({ ...loaded.metadata, keyGroups: [[...loaded.metadata.keyGroups.flat(), { type: 'age', recipient: third.text, enc: 'x' }]] });
       expect(spliceMetadata(loaded, node, storeFor(format)), input.slice(0, 40)).toBeNull();
+    }
+    // a block the store would write otherwise (another indentation, an older sops' key order), a BOM,
+    // non-ASCII data: the fast reader says where it starts, and only the block is written anew
+    const older = block.replace(/^( {4}lastmodified: .*\n)((?:.*\n)*?)( {4}version: .*\n)$/m, '$3$2$1');
+    for (const input of [`${data}${block.replace(/^ {4}/gm, '  ')}`, `\ufeff${data}${older}`, `ключ: ü\n${data}${block}`]) {
+      const bytes = new TextEncoder().encode(input);
+      const loaded = loadSopsFile(bytes, 'yaml');
+      expect(loaded.metadataOffset).toBe(Buffer.byteLength(input.slice(0, input.indexOf('sops:'))));
+      const node = writeMetadata({ ...loaded.metadata, keyGroups: [[...loaded.metadata.keyGroups.flat(), { type: 'age', recipient: third.text, enc: 'x' }]] });
+      const spliced = Buffer.from(spliceMetadata(loaded, node, storeFor('yaml')) as Uint8Array);
+      const head = input.slice(0, input.indexOf('sops:'));
+      expect(spliced.toString('utf8')).toBe(`${head}${Buffer.from(storeFor('yaml').emitEncrypted({ branches: [{ kind: 'map', items: [] }] }, node)).toString('utf8')}`);
+      if (!input.startsWith('\ufeff')) expect(spliced.toString('utf8')).toBe(Buffer.from(storeFor('yaml').emitEncrypted(loaded.document, node)).toString('utf8'));
     }
     // a file sops wrote (sops-nix's vectors): spliced or not, the same bytes as a full emit
     for (const [name, format] of [['secrets.yaml', 'yaml'], ['secrets.json', 'json'], ['secrets.env', 'dotenv'], ['secrets.ini', 'ini'], ['secrets.bin', 'binary']] as const) {
@@ -133,6 +157,19 @@ describe('rekey splices the new sops block', () => {
     const loaded = loadSopsFile(rekeyed, 'yaml');
     expect(Buffer.from(rekeyed).toString('utf8')).toBe(Buffer.from(storeFor('yaml').emitEncrypted(loaded.document, loaded.metadataNode)).toString('utf8'));
     expect(Buffer.from(rekeyed).toString('utf8').startsWith(data)).toBe(true);
+  });
+
+  it('the same recipients give back the file byte for byte, an older layout included', async () => {
+    const doc: Document = { branches: [{ kind: 'map', items: [{ kind: 'entry', key: 'password', value: { kind: 'string', value: 'hunter2' } }] }] };
+    for (const format of ['yaml', 'json'] as const) {
+      const file = await createSopsFile(doc, { format, keyGroups: [[recipient, third]], now });
+      expect(await rekeySopsFile(file, { format, identities, keyGroups: [[recipient, third]] })).toEqual(file);
+    }
+    // sops ≤ 3.9 wrote version before lastmodified and empty lists: kept as it is when nothing changes
+    const yaml = Buffer.from(await createSopsFile(doc, { format: 'yaml', keyGroups: [[recipient]], now })).toString('utf8');
+    const older = new TextEncoder().encode(yaml.replace(/^( {4}lastmodified: .*\n)((?:.*\n)*?)( {4}version: .*\n)$/m, '    kms: []\n$3$2$1'));
+    expect(Buffer.from(older).toString('utf8')).toContain('kms: []');
+    expect(await rekeySopsFile(older, { format: 'yaml', identities, keyGroups: [[recipient]] })).toEqual(older);
   });
 
   it('multi-document YAML and Shamir groups take the full path', async () => {

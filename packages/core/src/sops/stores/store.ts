@@ -41,9 +41,12 @@ export interface Store {
    * Parses an encrypted file, separating the `sops` metadata block (nested, as a plain mapping; the flat
    * stores unflatten it) from the data.
    *
+   * `metadataOffset`, when a store gives it, is the byte offset where the `sops` block starts and the block
+   * is all that follows: what the file would be without it ends there (rekey replaces only the block).
+   *
    * @throws SecretsError SOPS_METADATA_NOT_FOUND when there is no metadata, plus the errors of loadPlain
    */
-  loadEncrypted(bytes: Uint8Array): { document: Document; metadata: MapNode };
+  loadEncrypted(bytes: Uint8Array): { document: Document; metadata: MapNode; metadataOffset?: number };
   /**
    * Writes a plaintext file.
    *

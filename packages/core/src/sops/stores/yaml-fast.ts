@@ -72,6 +72,8 @@ class FastReader {
   private readonly comments: RawComment[] = [];
   /** Block items in document order; kept only when there are comments to place. */
   private readonly items: Item[] | null;
+  /** Where the top-level `sops` entry starts (its key's first character, at a line start), or -1. */
+  private sopsStart = -1;
 
   constructor(
     private readonly text: string,
@@ -119,13 +121,18 @@ class FastReader {
     return this.text.charCodeAt(p) === 0x2d && (p + 1 === this.end(line) || this.text.charCodeAt(p + 1) === 0x20);
   }
 
-  load(): Document {
+  load(positions?: FastPositions): Document {
     this.skipTrivia();
     if (this.li >= this.lines || this.indent(this.li) !== 0 || this.isDash(this.li, 0)) throw DECLINE;
     const root = this.map(0, 1, null);
     if (this.li < this.lines) throw DECLINE;
     if (this.items !== null && this.comments.length > 0) this.placeComments();
     const items = root.node.items as (Entry | Comment)[];
+    if (positions) {
+      // Only when the entry is the document's last item: then everything from there on is the block.
+      const last = items[items.length - 1];
+      positions.sopsStart = last?.kind === 'entry' && last.key === 'sops' ? this.sopsStart : -1;
+    }
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as Entry | Comment;
       if (item.kind === 'comment') items[i] = { ...item, text: own(item.text) };
@@ -229,6 +236,7 @@ class FastReader {
     for (let i = s; i < e; i++) if (this.text.charCodeAt(i) === 0x23) throw DECLINE; // trailing comments
     const key = own(this.key(s, colon));
     if (box.keys?.has(key)) throw DECLINE; // duplicate keys are the full reader's error
+    if (box.parent === null && key === 'sops') this.sopsStart = s;
     box.keys?.add(key);
     const items = box.node.items as (Entry | Comment)[];
     this.items?.push({ box, index: items.length, start: s });
@@ -418,18 +426,28 @@ function unescapeDouble(raw: string): string {
   });
 }
 
+/** Where things are in the text the fast reader read (UTF-16 offsets into it). */
+export interface FastPositions {
+  /**
+   * The start of the top-level `sops` entry (at a line start) when it is the last item of the document,
+   * so that the text from there to the end is the `sops` block and nothing else; else -1.
+   */
+  sopsStart: number;
+}
+
 /**
  * Reads a YAML stream of the supported subset.
  *
  * @param text - the decoded text (BOM removed)
  * @param maxDepth - the nesting limit; deeper input is left to the full reader (which reports it)
+ * @param positions - filled in when given and the text is read
  * @returns the document, or null when the full reader must decide
  * @internal
  */
-export function loadYamlFast(text: string, maxDepth: number): Document | null {
+export function loadYamlFast(text: string, maxDepth: number, positions?: FastPositions): Document | null {
   if (text.length === 0 || UNSUPPORTED_CHARS.test(text) || UNSUPPORTED_LINES.test(text)) return null;
   try {
-    return new FastReader(text, maxDepth).load();
+    return new FastReader(text, maxDepth).load(positions);
   } catch (error) {
     if (error === DECLINE) return null;
     throw error;

@@ -35,11 +35,16 @@ import {
 } from './common.js';
 import type { Store } from './store.js';
 import { emitYamlDocuments, emitYamlValue, encodePages } from './yaml-emitter.js';
-import { loadYamlFast } from './yaml-fast.js';
+import { loadYamlFast, type FastPositions } from './yaml-fast.js';
 import { loadYamlFull } from './yaml-loader.js';
+import { emitSopsBlock } from './yaml-sops-block.js';
 
 /** sops `stores/yaml` default indentation. */
 export const YAML_DEFAULT_INDENT = 4;
+
+
+/** A `sops` block of one short entry, written in place of the real one (see `emitEncrypted`). */
+const STUB_BLOCK: MapNode = { kind: 'map', items: [{ kind: 'entry', key: 'x', value: { kind: 'string', value: 'x' } }] };
 
 /**
  * Reads and writes YAML files as sops does.
@@ -89,8 +94,17 @@ export class YamlStore implements Store {
    *
    * @throws SecretsError SOPS_METADATA_NOT_FOUND without a `sops` key, plus the errors of {@link loadPlain}
    */
-  loadEncrypted(bytes: Uint8Array): { document: Document; metadata: MapNode } {
-    return extractNestedMetadata(this.loadPlain(bytes));
+  loadEncrypted(bytes: Uint8Array): { document: Document; metadata: MapNode; metadataOffset?: number } {
+    checkInputSize(bytes, this.limits);
+    const text = decodeYamlText(bytes);
+    const positions: FastPositions = { sopsStart: -1 };
+    const fast = loadYamlFast(text, this.limits.maxDepth, positions);
+    const loaded = extractNestedMetadata(fast ?? loadYamlFull(text, this.limits));
+    if (fast === null || positions.sopsStart < 0 || bytes[0] === 0xff || bytes[0] === 0xfe) return loaded; // UTF-16: no byte offsets
+    // In bytes: the text is the UTF-8 input minus a byte order mark; all ASCII when the lengths agree.
+    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    const prefix = text.slice(0, positions.sopsStart);
+    return { ...loaded, metadataOffset: bom + (text.length === bytes.length - bom ? prefix.length : Buffer.byteLength(prefix, 'utf8')) };
   }
 
   /** Writes documents as sops' YAML store does (go-yaml v3 encoder, `---` between documents). */
@@ -104,7 +118,23 @@ export class YamlStore implements Store {
    * @throws SecretsError SOPS_VALUE_INVALID if a document already has a `sops` key
    */
   emitEncrypted(doc: Document, metadata: MapNode): Uint8Array {
-    return this.emitPlain(insertNestedMetadata(doc, metadata));
+    const block = doc.branches.length === 1 ? emitSopsBlock(metadata, this.indent) : null;
+    if (block === null) return this.emitPlain(insertNestedMetadata(doc, metadata));
+    // The block has sops' usual shape: written directly (yaml-sops-block.ts), after the data written with
+    // a one-line stand-in block cut off. go-yaml writes a top-level key the same whatever its siblings
+    // (the rekey splice relies on it too, property-tested), so this is the full emit's text.
+    if (doc.branches[0]?.items.length === 0) return new TextEncoder().encode(block);
+    const withStub = this.emitPlain(insertNestedMetadata(doc, STUB_BLOCK));
+    const stub = new TextEncoder().encode(emitSopsBlock(STUB_BLOCK, this.indent) as string);
+    const cut = withStub.length - stub.length;
+    if (cut < 1 || withStub[cut - 1] !== 0x0a || !Buffer.from(withStub.buffer, withStub.byteOffset + cut, stub.length).equals(stub)) {
+      return this.emitPlain(insertNestedMetadata(doc, metadata));
+    }
+    const text = new TextEncoder().encode(block);
+    const out = new Uint8Array(cut + text.length);
+    out.set(withStub.subarray(0, cut));
+    out.set(text, cut);
+    return out;
   }
 
   /** Writes one value as a YAML document (`yaml.Marshal`, so always indented by 4, as sops does). */

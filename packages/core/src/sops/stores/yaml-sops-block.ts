@@ -1,0 +1,94 @@
+/**
+ * The `sops:` block of a YAML file written directly, for the shape sops gives it: a mapping of one-line
+ * strings and of lists of mappings of strings (`age:` keys: `enc` armored, `recipient`), at sops'
+ * default indentation of 4. `rekey` writes one block per file and nothing else; the general emitter
+ * (`yaml-emitter.ts`, go-yaml's event machine) costs most of that.
+ *
+ * It is an accelerator, not a second emitter: every scalar's style is the general emitter's own decision
+ * ({@link stringStyle}), the layout is go-yaml's for these shapes (block mapping at 4, sequence items at
+ * 8 with the mapping after `- `, a literal's lines 4 deeper than its mapping's indentation), and anything
+ * else (another indentation, numbers, booleans, nested mappings, comments, empty lists, multi-line
+ * strings other than plain armor lines, escapes) gives null: then the general emitter writes it. A
+ * property test compares both on generated blocks.
+ *
+ * Internal to the library: not exported from the package entry.
+ */
+import type { MapNode, Value } from '../tree.js';
+import { isWellFormed } from './common.js';
+import { stringStyle } from './yaml-emitter.js';
+
+/** The indentation handled: sops' default. */
+const INDENT = 4;
+/** Characters the double-quoted writer would escape, or that this writer does not handle at all. */
+const UNSAFE = /[^\x20-\x7e\u00a0-\ud7ff\ue000-\ufffd]|[\ufeff\u2028\u2029"\\]/;
+/** A literal block this writer handles: non-empty lines without edge blanks, one final newline. */
+const LITERAL = /^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?\n)+$/;
+
+/** A one-line scalar as the general emitter writes it, or null. */
+function inline(s: string): string | null {
+  // `<<` is written with go-yaml's merge tag (`!!merge <<`): the general emitter's.
+  if (UNSAFE.test(s) || s.includes('\n') || s === '<<') return null;
+  switch (stringStyle(s)) {
+    case 'plain':
+      return s;
+    case 'single':
+      return `'${s.replaceAll("'", "''")}'`;
+    case 'double':
+      return `"${s}"`;
+    default:
+      return null;
+  }
+}
+
+/** `key: value` (a literal block's lines at `literalAt`), or null. */
+function pair(key: string, value: Value, literalAt: string): string | null {
+  // go-yaml writes a key longer than 128 bytes as a complex key (`? key`): not handled here.
+  const k = key.length <= 64 ? inline(key) : null;
+  if (k === null || value.kind !== 'string') return null;
+  const v = value.value;
+  if (v.includes('\n')) {
+    if (!LITERAL.test(v) || stringStyle(v) !== 'literal') return null;
+    return `${k}: |\n${literalAt}${v.slice(0, -1).replaceAll('\n', `\n${literalAt}`)}\n`;
+  }
+  const text = inline(v);
+  return text === null ? null : `${k}: ${text}\n`;
+}
+
+/**
+ * The text `emitEncrypted` gives for an empty document with this block, when the block has a shape this
+ * writer handles.
+ *
+ * @param block - the `sops` mapping
+ * @param indent - the store's indentation
+ * @returns `sops:` and the block, or null for the general emitter
+ * @internal
+ */
+export function emitSopsBlock(block: MapNode, indent: number): string | null {
+  if (indent !== INDENT || block.items.length === 0) return null;
+  const out = ['sops:\n'];
+  const one = ' '.repeat(INDENT);
+  for (const item of block.items) {
+    if (item.kind !== 'entry' || !isWellFormed(item.key)) return null;
+    const value = item.value;
+    if (value.kind === 'string') {
+      if (!isWellFormed(value.value)) return null;
+      const line = pair(item.key, value, one + one);
+      if (line === null) return null;
+      out.push(one, line);
+      continue;
+    }
+    const key = item.key.length <= 64 ? inline(item.key) : null;
+    if (key === null || value.kind !== 'seq' || value.items.length === 0) return null;
+    out.push(one, key, ':\n');
+    for (const element of value.items) {
+      if (element.kind !== 'map' || element.items.length === 0) return null;
+      for (const [i, entry] of element.items.entries()) {
+        if (entry.kind !== 'entry' || !isWellFormed(entry.key) || (entry.value.kind === 'string' && !isWellFormed(entry.value.value))) return null;
+        const line = pair(entry.key, entry.value, one.repeat(3));
+        if (line === null) return null;
+        out.push(i === 0 ? `${one}${one}- ` : `${one}${one}  `, line);
+      }
+    }
+  }
+  return out.join('');
+}
