@@ -16,6 +16,7 @@
  * Until then it refers to the decrypted values, which the opened file's document holds anyway.
  */
 import { createHmac } from 'node:crypto';
+import { SecretsError } from '../errors.js';
 import { utf8 } from '../bytes.js';
 import { IV_LENGTH, canonicalEncoding, encodePlaintext, type EncType, type IvSource, type Plaintext } from './value-cipher.js';
 
@@ -123,14 +124,15 @@ export class IvStashBuilder {
    *
    * @param aad - the value's AAD
    * @param value - the decoded value (after any conversion, e.g. to a comment)
-   * @param decrypted - the bytes that were decrypted
+   * @param decrypted - the bytes that were decrypted; may be null for a string or bytes value
    * @param iv - the IV it was encrypted with; IVs of another length than sops' 32 bytes are ignored
    */
-  record(aad: string, value: Plaintext, decrypted: Uint8Array, iv: Uint8Array): void {
+  record(aad: string, value: Plaintext, decrypted: Uint8Array | null, iv: Uint8Array): void {
     if (iv.length !== IV_LENGTH) return;
     // A string was decoded strictly and bytes are kept as they are: both re-encode to exactly what was
     // decrypted, so their plaintext need not be kept (a large file's would double its memory).
     const exact = value.kind === 'string' || value.kind === 'bytes';
+    if (!exact && decrypted === null) throw new SecretsError('INTERNAL', `the decrypted bytes of a ${value.kind} are needed for its IV`);
     this.pending.push({ aad, value, decrypted: exact ? null : decrypted, iv });
   }
 
