@@ -19,8 +19,6 @@
  * @packageDocumentation
  */
 
-import { createRequire } from 'node:module';
-import type * as YamlLib from 'yaml';
 import type { Alias, Node as YamlNode, Pair, Scalar as YamlScalar, YAMLMap, YAMLSeq } from 'yaml';
 import { SecretsError } from '../../errors.js';
 import type { Comment, Document, Entry, MapNode, Scalar, Value } from '../tree.js';
@@ -40,22 +38,10 @@ import {
 import type { Store } from './store.js';
 import { emitYamlDocuments, emitYamlValue, encodePages } from './yaml-emitter.js';
 import { loadYamlFast } from './yaml-fast.js';
+import { isAlias, isMap, isScalar, isSeq, yamlLib } from './yaml-lib.js';
 import { ResolveError, resolveScalar, shortTag } from './yaml-resolve.js';
 
-let lib: typeof YamlLib | undefined;
 
-/**
- * eemeli/yaml, for the full reader only, loaded on first use: the fast path reads sops' own output
- * without it, so `secrets decrypt` does not pay for loading it. Synchronous (a store's API is), hence
- * `require`, which gets the package's CommonJS build, the same one an `import` of it gets on Node.
- */
-function yamlLib(): typeof YamlLib {
-  return (lib ??= createRequire(import.meta.url)('yaml') as typeof YamlLib);
-}
-const isAlias = (node: unknown): node is Alias => yamlLib().isAlias(node);
-const isMap = (node: unknown): node is YAMLMap => yamlLib().isMap(node);
-const isScalar = (node: unknown): node is YamlScalar => yamlLib().isScalar(node);
-const isSeq = (node: unknown): node is YAMLSeq => yamlLib().isSeq(node);
 
 /** sops `stores/yaml` default indentation. */
 export const YAML_DEFAULT_INDENT = 4;
