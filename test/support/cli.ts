@@ -78,6 +78,11 @@ export function runProcess(args: readonly string[], options: RunOptions = {}): P
       const stdoutBytes = Buffer.concat(out);
       resolve({ status: code ?? -1, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes: new Uint8Array(stdoutBytes) });
     });
+    // A command that does not read its input may exit before we write it: EPIPE then is no failure (the
+    // exit status and output tell what happened), and unhandled it would crash the test run.
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
     child.stdin.end(options.stdin ?? '');
   });
 }

@@ -17,9 +17,11 @@ import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import { rolldown } from 'rolldown';
 
-// Module ids (paths) that go into the `common` chunk, and those kept out of it.
+// Module ids (paths) that go into the `common` chunk, and those kept out of it. A captured module brings
+// its dependencies along, so core's index (which re-exports everything) stays out: with it, the whole
+// of core, repository scanning and the Nix evaluator included, was loaded by every command.
 const COMMON = /\/packages\/(core\/dist\/|cli\/dist\/(identities|io|output|context|exit-codes)\.js$)/;
-const LAZY = /\/(config|agenix|nix|repo)\/|\/(decrypt-session|encrypt-typage|ssh-ed25519|ssh-rsa|private-key|bcrypt-pbkdf)\.js$/;
+const LAZY = /\/(config|agenix|nix|repo)\/|\/core\/dist\/index\.js$|\/(decrypt-session|encrypt-typage|ssh-ed25519|ssh-rsa|private-key|bcrypt-pbkdf|run-process)\.js$/;
 const common = (id) => COMMON.test(id.replaceAll('\\', '/')) && !LAZY.test(id.replaceAll('\\', '/'));
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 

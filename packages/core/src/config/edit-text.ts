@@ -4,7 +4,8 @@
  * mapping, a `keys:` block to the file. Every splice touches only the lines that change; the layout,
  * comments and styles of everything else stay byte for byte.
  */
-import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, type Document, type Node, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
+import type { Document, Node, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isScalar, isSeq } from '../sops/stores/yaml-lib.js';
 import { SecretsError } from '../errors.js';
 
 /** A replacement of `remove` characters at offset `at` by `insert`. */

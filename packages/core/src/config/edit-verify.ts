@@ -3,7 +3,8 @@
  * the old one plus (or minus) the one recipient, in the rules asked and nowhere else. A text splice that
  * met a form it did not foresee is refused here instead of written.
  */
-import { parseDocument, type Document } from 'yaml';
+import type { Document } from 'yaml';
+import { parseDocument } from '../sops/stores/yaml-lib.js';
 import { SecretsError } from '../errors.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

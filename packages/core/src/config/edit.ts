@@ -9,7 +9,8 @@
  * names its keys plainly (`&NAME`, two or more anchored keys and none with a role prefix), as most real
  * repositories do. Keys grouped under `- &hosts:` / `- &users:` lists go into the group of their kind.
  */
-import { isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
+import type { Document, Node, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, parseDocument, visit } from '../sops/stores/yaml-lib.js';
 import { parseRecipient } from '../age/index.js';
 import { SecretsError } from '../errors.js';
 import { compileRe2 } from '../re2.js';

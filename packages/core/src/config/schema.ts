@@ -4,7 +4,8 @@
  * warnings), key fields take a comma-separated string or a list, a non-empty `key_groups` replaces the
  * rule's top-level keys, `merge` flattens nested groups, keys are deduplicated per group.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node, type Pair, type YAMLMap } from 'yaml';
+import type { Node, Pair, YAMLMap } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, newLineCounter, parseDocument, visit } from '../sops/stores/yaml-lib.js';
 import { parseRecipient } from '../age/index.js';
 import { ed25519PublicKeyToAgeRecipient, parseSshPublicKey } from '../ssh/index.js';
 import { SecretsError } from '../errors.js';
@@ -107,7 +108,7 @@ export function redactSecretKeys(text: string): string {
  *   pasted where recipients belong, unknown recipient types, and inconsistent rules
  */
 export function parseSopsConfig(text: string, path: string): SopsConfig {
-  const lineCounter = new LineCounter();
+  const lineCounter = newLineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const pos = (node: { range?: [number, number, number] | null | undefined } | null | undefined): ConfigPosition => {
     const offset = node?.range?.[0] ?? 0;

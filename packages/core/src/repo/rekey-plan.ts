@@ -102,8 +102,8 @@ export function planRekey(view: RepoView, options: RekeyPlanOptions): RekeyPlan 
   const failures: { path: string; error: SecretsError }[] = [];
   // Per rule, not per file: a repository's hundreds of files share a few rules, and parsing an SSH
   // recipient is not free.
-  const ruleGroups = new Map<RuleMatch['rule'], { wanted: string[][]; recipients?: AgeRecipient[][] }>();
-  const groupsOf = (match: RuleMatch): { wanted: string[][]; recipients?: AgeRecipient[][] } => {
+  const ruleGroups = new Map<RuleMatch['rule'], { wanted: string[][]; recipients?: RecipientOrTarget[][] }>();
+  const groupsOf = (match: RuleMatch): { wanted: string[][]; recipients?: RecipientOrTarget[][] } => {
     let found = ruleGroups.get(match.rule);
     if (found === undefined) ruleGroups.set(match.rule, (found = { wanted: ruleKeyGroups(match.rule) }));
     return found;

@@ -15,7 +15,6 @@ import { pathForRules } from '../config/find.js';
 import { keyString, pgpTarget } from '../sops/key-source.js';
 import type { RecipientOrTarget } from '../sops/key-registry.js';
 import type { MasterKey } from '../sops/metadata.js';
-import { formatFromPath, isFormat, type Format } from '../sops/stores/store.js';
 
 /** A creation rule matched for a file, and whether its `path_regex` named the file. */
 export interface RuleMatch {
@@ -101,20 +100,8 @@ export function fileKeyGroups(groups: readonly (readonly MasterKey[])[]): string
   return groups.map((g) => [...new Set(g.map(masterKeyString))]);
 }
 
-/**
- * The format of a file: `--input-type`/`--output-type` when given, else from its name (sops:
- * `.yaml`/`.yml`, `.json`, `.env`, `.ini`, anything else binary).
- *
- * @param path - the file's name
- * @param named - the option's value, if given
- * @param flag - the option's name, for the message
- * @throws SecretsError USAGE for an unknown format name
- */
-export function formatFor(path: string, named?: string, flag = '--input-type'): Format {
-  if (named === undefined) return formatFromPath(path);
-  if (!isFormat(named)) throw new SecretsError('USAGE', `unknown ${flag} ${JSON.stringify(named)}`, { hints: ['one of yaml, json, dotenv, ini, binary'] });
-  return named;
-}
+// formatFor lives with the stores (commands that only read a file need nothing else of this module).
+export { formatFor } from '../sops/stores/store.js';
 
 /** One key group of a {@link RecipientDiff}. */
 export interface GroupDiff {

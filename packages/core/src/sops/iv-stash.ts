@@ -16,6 +16,7 @@
  * Until then it refers to the decrypted values, which the opened file's document holds anyway.
  */
 import { createHmac } from 'node:crypto';
+import { SecretsError } from '../errors.js';
 import { utf8 } from '../bytes.js';
 import { IV_LENGTH, canonicalEncoding, encodePlaintext, type EncType, type IvSource, type Plaintext } from './value-cipher.js';
 
@@ -36,36 +37,65 @@ function entryId(key: Buffer, aad: string, type: EncType, plaintext: Uint8Array)
   return h.update(plaintext).digest('base64');
 }
 
-/** A decrypted value as recorded; checked and hashed on first use of the stash. */
-interface Pending {
-  readonly aad: string;
-  readonly value: Plaintext;
+/**
+ * The decrypted values as recorded, checked and hashed on first use of the stash. Held column-wise, the
+ * IVs in one buffer: an object and an IV array per value were most of what decrypting a large file left
+ * for the garbage collector to move.
+ */
+class PendingValues {
+  readonly aads: string[] = [];
+  readonly values: Plaintext[] = [];
   /** What was decrypted; null for strings and bytes, which re-encode to exactly that by construction. */
-  readonly decrypted: Uint8Array | null;
-  readonly iv: Uint8Array;
+  readonly decrypted: (Uint8Array | null)[] = [];
+  private ivs = new Uint8Array(0);
+
+  get length(): number {
+    return this.aads.length;
+  }
+
+  push(aad: string, value: Plaintext, decrypted: Uint8Array | null, iv: Uint8Array): void {
+    const at = this.aads.length * IV_LENGTH;
+    if (at + IV_LENGTH > this.ivs.length) {
+      const grown = new Uint8Array(Math.max(64 * IV_LENGTH, this.ivs.length * 2));
+      grown.set(this.ivs);
+      this.ivs = grown;
+    }
+    this.ivs.set(iv, at);
+    this.aads.push(aad);
+    this.values.push(value);
+    this.decrypted.push(decrypted);
+  }
+
+  /** The i-th IV, as a copy. */
+  iv(i: number): Uint8Array {
+    return this.ivs.slice(i * IV_LENGTH, (i + 1) * IV_LENGTH);
+  }
 }
 
 /** IVs of values decrypted under one data key, to re-encrypt them to identical ciphertext. */
 export class IvStash {
   /** A stash with no entries: every encryption gets a fresh IV. */
-  static readonly EMPTY: IvStash = /* @__PURE__ */ new IvStash(null, []);
+  static readonly EMPTY: IvStash = /* @__PURE__ */ new IvStash(null, new PendingValues());
   private resolved: ReadonlyMap<string, Uint8Array> | undefined;
 
   private constructor(
     private key: Buffer | null,
-    private pending: readonly Pending[],
+    private pending: PendingValues | null,
   ) {}
 
   private get entries(): ReadonlyMap<string, Uint8Array> {
     if (this.resolved === undefined) {
       const entries = new Map<string, Uint8Array>();
-      for (const p of this.pending) {
+      const p = this.pending;
+      for (let i = 0; p !== null && i < p.length; i++) {
+        const value = p.values[i] as Plaintext;
+        const decrypted = p.decrypted[i] ?? null;
         // Only when re-encrypting gives exactly the decrypted bytes (a decrypted `+5` re-encrypts as `5`).
-        const canonical = p.decrypted === null ? encodePlaintext(p.value) : canonicalEncoding(p.value, p.decrypted);
-        if (canonical && this.key) entries.set(entryId(this.key, p.aad, canonical.type, canonical.bytes), p.iv.slice());
+        const canonical = decrypted === null ? encodePlaintext(value) : canonicalEncoding(value, decrypted);
+        if (canonical && this.key) entries.set(entryId(this.key, p.aads[i] as string, canonical.type, canonical.bytes), p.iv(i));
       }
       this.resolved = entries;
-      this.pending = [];
+      this.pending = null;
       this.key?.fill(0);
       this.key = null;
     }
@@ -88,7 +118,7 @@ export class IvStash {
   static union(stashes: readonly IvStash[]): IvStash {
     const entries = new Map<string, Uint8Array>();
     for (const stash of stashes) for (const [id, iv] of stash.entries) if (!entries.has(id)) entries.set(id, iv);
-    const combined = new IvStash(null, []);
+    const combined = new IvStash(null, null);
     combined.resolved = entries;
     return combined;
   }
@@ -125,12 +155,12 @@ export class IvStash {
 
 /** Collects IVs during one decryption; see {@link IvStash.builder}. */
 export class IvStashBuilder {
-  private readonly pending: Pending[] = [];
+  private readonly pending = new PendingValues();
 
   /** @internal */
   constructor(
     private readonly key: Buffer,
-    private readonly make: (key: Buffer, pending: readonly Pending[]) => IvStash,
+    private readonly make: (key: Buffer, pending: PendingValues) => IvStash,
   ) {}
 
   /**
@@ -139,19 +169,20 @@ export class IvStashBuilder {
    *
    * @param aad - the value's AAD
    * @param value - the decoded value (after any conversion, e.g. to a comment)
-   * @param decrypted - the bytes that were decrypted
+   * @param decrypted - the bytes that were decrypted; may be null for a string or bytes value
    * @param iv - the IV it was encrypted with; IVs of another length than sops' 32 bytes are ignored
    */
-  record(aad: string, value: Plaintext, decrypted: Uint8Array, iv: Uint8Array): void {
+  record(aad: string, value: Plaintext, decrypted: Uint8Array | null, iv: Uint8Array): void {
     if (iv.length !== IV_LENGTH) return;
     // A string was decoded strictly and bytes are kept as they are: both re-encode to exactly what was
     // decrypted, so their plaintext need not be kept (a large file's would double its memory).
     const exact = value.kind === 'string' || value.kind === 'bytes';
-    this.pending.push({ aad, value, decrypted: exact ? null : decrypted, iv });
+    if (!exact && decrypted === null) throw new SecretsError('INTERNAL', `the decrypted bytes of a ${value.kind} are needed for its IV`);
+    this.pending.push(aad, value, exact ? null : decrypted, iv);
   }
 
-  /** @returns the immutable stash */
+  /** @returns the immutable stash; call once, when done recording */
   build(): IvStash {
-    return this.make(this.key, [...this.pending]);
+    return this.make(this.key, this.pending);
   }
 }

@@ -23,6 +23,9 @@ export const MAC_ONLY_ENCRYPTED_INIT: Uint8Array = /* @__PURE__ */ new Uint8Arra
 /** Accumulates the MAC over leaves as a walk visits them. */
 export class MacHasher {
   private readonly hash: Hash = createHash('sha512');
+  /** Small values are gathered here and hashed in one call: one native call per value costs more than hashing it. */
+  private readonly staged = new Uint8Array(16384);
+  private used = 0;
 
   /**
    * @param macOnlyEncrypted - the file's `mac_only_encrypted` setting
@@ -39,12 +42,43 @@ export class MacHasher {
    *   `mac_only_encrypted`
    */
   add(plaintext: Uint8Array, encrypted: boolean): void {
-    if (!this.macOnlyEncrypted || encrypted) this.hash.update(plaintext);
+    this.addRange(plaintext, 0, plaintext.length, encrypted);
+  }
+
+  /**
+   * Adds one leaf whose bytes are `bytes[start, end)`; see {@link MacHasher.add}.
+   *
+   * @param bytes - holds the leaf's plaintext bytes
+   * @param start - where they start
+   * @param end - where they end
+   * @param encrypted - whether the leaf is (to be) encrypted
+   */
+  addRange(bytes: Uint8Array, start: number, end: number, encrypted: boolean): void {
+    if (this.macOnlyEncrypted && !encrypted) return;
+    const n = end - start;
+    if (n > this.staged.length - this.used) {
+      this.flush();
+      if (n > this.staged.length / 2) {
+        this.hash.update(bytes.subarray(start, end));
+        return;
+      }
+    }
+    if (n > 64) this.staged.set(bytes.subarray(start, end), this.used);
+    else for (let i = 0; i < n; i++) this.staged[this.used + i] = bytes[start + i] as number;
+    this.used += n;
   }
 
   /** @returns the MAC as sops formats it (`%X`: upper-case hex); the hasher cannot be used afterwards */
   hex(): string {
+    this.flush();
+    this.staged.fill(0);
     return this.hash.digest('hex').toUpperCase();
+  }
+
+  private flush(): void {
+    if (this.used > 0) this.hash.update(this.staged.subarray(0, this.used));
+    this.staged.fill(0, 0, this.used);
+    this.used = 0;
   }
 }
 

@@ -13,7 +13,7 @@ import type { Comment, Document, Entry, MapNode, Scalar, SeqNode, Value } from '
 
 /** Where a visited item sits. */
 export interface WalkContext {
-  /** Mapping keys from the document root. */
+  /** Mapping keys from the document root (the walk's own array: read it during the call, do not keep it). */
   readonly path: readonly string[];
   /** `path.join(':') + ':'`. */
   readonly aad: string;
@@ -42,62 +42,67 @@ export function aadOf(path: readonly string[]): string {
 class Walker {
   /** Per nesting level, the current comment run (mutated in place; handed out read-only). */
   private readonly stack: string[][] = [];
+  /** The current path (mutated in place; handed out read-only, valid during a visitor call). */
+  private readonly path: string[] = [];
 
   constructor(
     private readonly selector: Selector,
     private readonly visitor: WalkVisitor,
   ) {}
 
-  map(node: MapNode, path: readonly string[]): MapNode {
+  /** `prefix`: the AAD of the node's path, `''` for the root (whose AAD is `:`). */
+  map(node: MapNode, prefix: string): MapNode {
     const run: string[] = [];
     this.stack.push(run);
     const items: (Entry | Comment)[] = [];
     for (const item of node.items) {
       if (item.kind === 'comment') {
-        items.push(this.comment(item, path, run));
+        items.push(this.comment(item, prefix, run));
         continue;
       }
-      items.push({ kind: 'entry', key: item.key, value: this.value(item.value, [...path, item.key]) });
+      this.path.push(item.key);
+      items.push({ kind: 'entry', key: item.key, value: this.value(item.value, `${prefix}${item.key}:`) });
+      this.path.pop();
       run.length = 0;
     }
     this.stack.pop();
     return { kind: 'map', items };
   }
 
-  seq(node: SeqNode, path: readonly string[]): SeqNode {
+  seq(node: SeqNode, prefix: string): SeqNode {
     const run: string[] = [];
     this.stack.push(run);
     const items: (Value | Comment)[] = [];
     for (const item of node.items) {
       if (item.kind === 'comment') {
-        items.push(this.comment(item, path, run));
+        items.push(this.comment(item, prefix, run));
         continue;
       }
-      items.push(this.value(item, path));
+      items.push(this.value(item, prefix));
       run.length = 0;
     }
     this.stack.pop();
     return { kind: 'seq', items };
   }
 
-  private comment(comment: Comment, path: readonly string[], run: string[]): Comment {
+  private comment(comment: Comment, prefix: string, run: string[]): Comment {
     // sops pushes the comment onto the stack before judging it.
     run.push(comment.text);
-    const encrypted = this.selector.shouldEncrypt(path, this.stack, true);
-    return this.visitor.comment(comment, { path, aad: aadOf(path), encrypted });
+    const encrypted = this.selector.shouldEncrypt(this.path, this.stack, true);
+    return this.visitor.comment(comment, { path: this.path, aad: prefix === '' ? ':' : prefix, encrypted });
   }
 
-  private value(value: Value, path: readonly string[]): Value {
+  private value(value: Value, prefix: string): Value {
     switch (value.kind) {
       case 'map':
-        return this.map(value, path);
+        return this.map(value, prefix);
       case 'seq':
-        return this.seq(value, path);
+        return this.seq(value, prefix);
       case 'null':
         return value;
       default: {
-        const encrypted = this.selector.shouldEncrypt(path, this.stack, false);
-        return this.visitor.leaf(value, { path, aad: aadOf(path), encrypted });
+        const encrypted = this.selector.shouldEncrypt(this.path, this.stack, false);
+        return this.visitor.leaf(value, { path: this.path, aad: prefix === '' ? ':' : prefix, encrypted });
       }
     }
   }
@@ -112,5 +117,5 @@ class Walker {
  * @returns the new tree
  */
 export function walkDocument(doc: Document, selector: Selector, visitor: WalkVisitor): Document {
-  return { branches: doc.branches.map((branch) => new Walker(selector, visitor).map(branch, [])) };
+  return { branches: doc.branches.map((branch) => new Walker(selector, visitor).map(branch, '')) };
 }

@@ -323,6 +323,30 @@ describe('engine behaviours', () => {
     expect(out.ivStash.size).toBe(1); // only the MAC
   });
 
+  it('values are opened in batches, yet the first bad item in walk order is the one reported', () => {
+    const enc = encrypt(doc(map(e('a', str('1')), e('b', str('2')))), {});
+    const [a, b] = (enc.document.branches[0]?.items ?? []).map((i) => ((i as Entry).value as { value: string }).value) as [string, string];
+    const broken = (text: string): string => text.replace(/data:(.)/, (_, ch: string) => `data:${ch === 'A' ? 'B' : 'A'}`);
+    const message = (items: Entry[]): string => failure(() => decrypt(doc(map(...items)), {}, enc.mac)).message;
+    expect(message([e('a', str(broken(a))), e('b', str('not encrypted'))])).toMatch(/^could not decrypt the value at "a:": value failed authentication/);
+    expect(message([e('a', str('not encrypted')), e('b', str(broken(b)))])).toMatch(/^could not decrypt the value at "a:": value does not match/);
+    expect(message([e('a', str(broken(a))), e('b', int(5))])).toMatch(/^could not decrypt the value at "a:"/);
+    expect(message([e('a', int(5)), e('b', str(broken(b)))])).toBe('expected an encrypted value at "a:", found a int');
+    expect(message([e('x_unencrypted', int(2n ** 64n)), e('b', str(broken(b)))])).toBe('integer value does not fit in 64 bits');
+  });
+
+  it('a tree larger than a batch round-trips, with large values and comments; a bad value in a later batch is found', () => {
+    const items: (Entry | Comment)[] = [c(' top')];
+    for (let i = 0; i < 5000; i++) items.push(e(`k${i}`, i % 1000 === 7 ? str(`big ${'x'.repeat(9000)}`) : i % 3 === 0 ? int(i) : str(`value ${i} é`)));
+    const d = doc(map(...items));
+    const enc = encrypt(d, {});
+    expect(decrypt(enc.document, {}, enc.mac).document).toEqual(d);
+    const late = enc.document.branches[0]?.items[4801] as Entry;
+    const text = (late.value as { value: string }).value.replace(/,tag:(.)/, (_, ch: string) => `,tag:${ch === 'A' ? 'B' : 'A'}`);
+    const tampered = doc(map(...(enc.document.branches[0]?.items ?? []).map((item, i) => (i === 4801 ? e(late.key, str(text)) : item))));
+    expect(failure(() => decrypt(tampered, {}, enc.mac)).message).toMatch(/^could not decrypt the value at "k4800:": value failed authentication/);
+  });
+
   it('encryption refuses a bad lastmodified before doing anything', () => {
     expect(failure(() => encryptDocument(doc(map()), { dataKey: KEY, rules: {}, lastmodified: 'now', random })).code).toBe('SOPS_METADATA_INVALID');
   });

@@ -162,11 +162,15 @@ export function jsonScalar(value: Scalar): string {
 
 class JsonParser {
   private pos = 0;
+  /** The input as a Buffer, for its native latin1 decoder (ASCII runs need no UTF-8 decoding). */
+  private readonly buffer: Buffer;
 
   constructor(
     private readonly b: Uint8Array,
     private readonly limits: ResolvedLimits,
-  ) {}
+  ) {
+    this.buffer = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  }
 
   document(): MapNode {
     this.skipSpace();
@@ -335,10 +339,18 @@ class JsonParser {
     this.pos++; // '"'
     let out = '';
     let run = this.pos;
+    let high = 0; // the bytes of the current run or'ed: below 0x80, the run is ASCII
     const flush = (end: number): void => {
-      if (end > run) out += decodeGoUtf8(b.subarray(run, end));
+      if (end > run) out += high < 0x80 ? this.buffer.toString('latin1', run, end) : decodeGoUtf8(b.subarray(run, end));
+      high = 0;
     };
     for (;;) {
+      // Plain bytes first, in a tight loop over locals (`high` lives in flush's closure).
+      let i = this.pos;
+      let bits = 0;
+      for (let d = b[i]; d !== undefined && d >= 0x20 && d !== 0x22 && d !== 0x5c; d = b[++i]) bits |= d;
+      high |= bits;
+      this.pos = i;
       if (this.pos >= b.length) throw this.fail('unexpected end of JSON input');
       const c = b[this.pos]!;
       if (c === 0x22) {
@@ -348,6 +360,7 @@ class JsonParser {
       }
       if (c < 0x20) throw this.fail(`invalid character ${this.quoteChar()} in string literal`);
       if (c !== 0x5c) {
+        high |= c;
         this.pos++;
         continue;
       }

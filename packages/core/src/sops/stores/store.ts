@@ -86,6 +86,21 @@ export function isFormat(name: string): name is Format {
 }
 
 /**
+ * The format of a file: `--input-type`/`--output-type` when given, else from its name (sops:
+ * `.yaml`/`.yml`, `.json`, `.env`, `.ini`, anything else binary).
+ *
+ * @param path - the file's name
+ * @param named - the option's value, if given
+ * @param flag - the option's name, for the message
+ * @throws SecretsError USAGE for an unknown format name
+ */
+export function formatFor(path: string, named?: string, flag = '--input-type'): Format {
+  if (named === undefined) return formatFromPath(path);
+  if (!isFormat(named)) throw new SecretsError('USAGE', `unknown ${flag} ${JSON.stringify(named)}`, { hints: ['one of yaml, json, dotenv, ini, binary'] });
+  return named;
+}
+
+/**
  * Creates the store for a format.
  *
  * @param options - indentation (YAML: spaces, default 4; JSON/binary: -1 = tab, default) and input limits

@@ -9,7 +9,7 @@
 import type { Node as YamlNode, Pair, YAMLMap, YAMLSeq } from 'yaml';
 import type { Comment } from '../tree.js';
 import type { LineIndex } from './line-index.js';
-import { isMap, isScalar, isSeq } from './yaml-library.js';
+import { isMap, isScalar, isSeq } from './yaml-lib.js';
 
 /** A mapping or a sequence: what comments are placed in. */
 export type Container = YAMLMap | YAMLSeq;

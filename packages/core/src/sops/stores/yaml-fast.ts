@@ -14,10 +14,9 @@
  * that tag makes `stripInternal` drop the import below it from the typings.)
  */
 import type { Comment, Document, Entry, MapNode, SeqNode, Value } from '../tree.js';
+import { DECLINE, plainStart, unescapeDouble } from './yaml-fast-scalars.js';
 import { resolveScalar } from './yaml-resolve.js';
 
-/** Thrown inside the reader to give up; never escapes {@link loadYamlFast}. */
-const DECLINE = Symbol('decline');
 
 // Characters the subset never contains: tabs, CR, other C0/C1 controls, Unicode line breaks and BOMs.
 const UNSUPPORTED_CHARS = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/;
@@ -381,49 +380,6 @@ class FastReader {
       for (const item of merged) old.push(item);
     }
   }
-}
-
-/** Whether a plain scalar may start with this text's first character in block context (conservatively). */
-function plainStart(text: string): boolean {
-  const c = text[0] as string;
-  if ('#,[]{}&*!|>\'"%@`?:'.includes(c)) return false;
-  if (c === '-') return /^-[0-9.]/.test(text);
-  return true;
-}
-
-const ESCAPES: Readonly<Record<string, string>> = {
-  '0': '\0',
-  a: '\x07',
-  b: '\b',
-  t: '\t',
-  n: '\n',
-  v: '\v',
-  f: '\f',
-  r: '\r',
-  e: '\x1b',
-  ' ': ' ',
-  '"': '"',
-  '/': '/',
-  '\\': '\\',
-  N: '\u0085',
-  _: '\u00a0',
-  L: '\u2028',
-  P: '\u2029',
-};
-
-/** YAML double-quoted escapes; declines unknown escapes and code points that are not Unicode scalars. */
-function unescapeDouble(raw: string): string {
-  if (!raw.includes('\\')) return raw;
-  return raw.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)/g, (_, e: string) => {
-    if (e.length === 1) {
-      const out = ESCAPES[e];
-      if (out === undefined) throw DECLINE;
-      return out;
-    }
-    const cp = Number.parseInt(e.slice(1), 16);
-    if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) throw DECLINE;
-    return String.fromCodePoint(cp);
-  });
 }
 
 /** Where things are in the text the fast reader read (UTF-16 offsets into it). */

@@ -11,7 +11,7 @@ import type { Comment, Document, Entry, MapNode, Scalar, Value } from '../tree.j
 import { depthError, formatError, guardStack, type ResolvedLimits, yamlParserReason } from './common.js';
 import { LineIndex } from './line-index.js';
 import { collectComments, CommentPlacement, type RawComment } from './yaml-comments.js';
-import { isAlias, isMap, isScalar, isSeq, yamlLib } from './yaml-library.js';
+import { isAlias, isMap, isScalar, isSeq, yamlLib } from './yaml-lib.js';
 import { ResolveError, resolveScalar, shortTag } from './yaml-resolve.js';
 
 /**

@@ -15,7 +15,7 @@
  */
 import type { MapNode, Value } from '../tree.js';
 import { isWellFormed } from './common.js';
-import { stringStyle } from './yaml-emitter.js';
+import { stringStyle } from './yaml-events.js';
 
 /** The indentation handled: sops' default. */
 const INDENT = 4;
