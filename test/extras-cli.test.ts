@@ -74,6 +74,19 @@ describe('git-setup', () => {
     expect(other).toContain('ENC[AES256_GCM');
     expect(other).not.toContain('two!'); // '!' is never in base64, so no chance match inside a ciphertext
   });
+
+  it('covers a sops file not yet added to git (git-setup right after the first edit), not an ignored one', async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'secrets-git-'));
+    execFileSync('git', ['init', '-q'], { cwd: repo });
+    writeFileSync(join(repo, '.sops.yaml'), `creation_rules:\n  - path_regex: .*\\.yaml$\n    age: ${admin}\n`);
+    writeFileSync(join(repo, '.gitignore'), 'scratch/\n');
+    for (const dir of ['secrets', 'scratch']) {
+      mkdirSync(join(repo, dir));
+      await runProcess(['edit', '--editor', '-', `${dir}/a.yaml`], { cwd: repo, stdin: 'password: one\n' });
+    }
+    expect((await runProcess(['git-setup'], { cwd: repo })).status).toBe(0);
+    expect(readFileSync(join(repo, '.gitattributes'), 'utf8')).toBe('secrets/*.yaml diff=secrets merge=secrets\n');
+  });
 });
 
 describe('shell completion', () => {

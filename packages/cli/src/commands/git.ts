@@ -4,7 +4,7 @@
  * sops files value by value. See docs/git.md.
  */
 import { execFile } from 'node:child_process';
-import { dirname, extname, join, relative } from 'node:path';
+import { basename, dirname, extname, join, relative } from 'node:path';
 import {
   SecretsError,
   addSopsConfigNames,
@@ -191,7 +191,8 @@ export async function gitSetup(ctx: Context, options: { config?: string }): Prom
   }
   const found = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(options.config ? { explicit: options.config } : {}) });
   const config = found ? await loadConfig(found) : null;
-  const tracked = (await git(ctx, top, ['ls-files', '-z'])).split('\0').filter((f) => f !== '');
+  // Tracked files and new ones not yet added (git-setup right after the first `secrets edit`); ignored ones not.
+  const tracked = (await git(ctx, top, ['ls-files', '-z', '--cached', '--others', '--exclude-standard'])).split('\0').filter((f) => f !== '');
   const sops = new Set<string>();
   const age = new Set<string>();
   for (const file of tracked) {
@@ -202,7 +203,8 @@ export async function gitSetup(ctx: Context, options: { config?: string }): Prom
       age.add(pattern);
       continue;
     }
-    if (!config) continue;
+    // The rules file itself is never encrypted, even when a broad path_regex matches its name.
+    if (!config || basename(file) === '.sops.yaml') continue;
     try {
       matchCreationRule(config, abs);
     } catch {
