@@ -141,7 +141,7 @@ export { pgpKeySource, gpgProgram, MAX_PGP_ENC_BYTES, type GpgOptions } from './
 export { generateDataKey, recoverDataKey, wrapDataKey, DATA_KEY_LENGTH, type GroupAttempt, type KeyAttempt, type RecoverOptions, type WrappedDataKey } from './sops/data-key.js';
 export { normalizeRules, pickCryptRules, type CryptRules } from './sops/rules.js';
 export { parseTreePath, getAtPath, setAtPath, unsetAtPath } from './sops/tree-path.js';
-export { isEncValue } from './sops/value-cipher.js';
+export { isEncValue } from './sops/enc-value.js';
 export { mergeDocuments, sameDocument, type TreeMerge } from './sops/merge-tree.js';
 export { mergeSopsFiles, type MergeInput, type MergeOptions, type MergeResult } from './sops/merge-file.js';
 export {

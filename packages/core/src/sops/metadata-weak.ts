@@ -5,7 +5,7 @@
  */
 import { SecretsError } from '../errors.js';
 import type { MapNode, Value } from './tree.js';
-import { formatGoFloat, parseGoBool } from './value-cipher.js';
+import { formatGoFloat, parseGoBool } from './go-strconv.js';
 
 const invalid = (message: string): SecretsError => new SecretsError('SOPS_METADATA_INVALID', `invalid sops metadata: ${message}`);
 
