@@ -132,7 +132,9 @@ export {
   type Store,
   type StoreOptions,
 } from './sops/stores/store.js';
-export { readMetadata, writeMetadata, keyName, pgpKey, type Metadata, type MasterKey, type AgeKey, type PgpKey, type OpaqueKey, type OpaqueKeyType, type KeyType, type KeyGroup } from './sops/metadata.js';
+export { readMetadata } from './sops/metadata-read.js';
+export { writeMetadata } from './sops/metadata-write.js';
+export { keyName, pgpKey, type Metadata, type MasterKey, type AgeKey, type PgpKey, type OpaqueKey, type OpaqueKeyType, type KeyType, type KeyGroup } from './sops/metadata.js';
 // Key sources: one per kind of master key, behind one seam (deploy tools may pass their own)
 export { keyString, keyTarget, pgpTarget, targetName, type KeySource, type KeySources, type KeyTarget, type WrapContext } from './sops/key-source.js';
 export { asKeyTarget, keySourcesFor, type KeyAccess, type RecipientOrTarget } from './sops/key-registry.js';
