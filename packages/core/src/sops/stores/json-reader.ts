@@ -69,15 +69,29 @@ export class JsonParser {
     this.pos++;
   }
 
-  private object(depth: number): MapNode {
+  /** Enters the container whose opening byte is at `pos`: true when `close` follows at once (it is empty). */
+  private enterContainer(depth: number, close: number): boolean {
     if (depth > this.limits.maxDepth) throw depthError(this.limits);
-    this.pos++; // '{'
-    const items: Entry[] = [];
+    this.pos++; // '{' or '['
     this.skipSpace();
-    if (this.b[this.pos] === 0x7d) {
-      this.pos++;
-      return { kind: 'map', items };
-    }
+    if (this.b[this.pos] !== close) return false;
+    this.pos++;
+    return true;
+  }
+
+  /** After an item: consumes `close` (true: the container ends) or `,` (false); anything else is an error. */
+  private closesAfterItem(close: number, context: string): boolean {
+    this.skipSpace();
+    if (this.pos >= this.b.length) throw this.fail('unexpected end of JSON input');
+    const c = this.b[this.pos];
+    if (c !== close && c !== 0x2c) throw this.fail(`invalid character ${this.quoteChar()} ${context}`);
+    this.pos++;
+    return c === close;
+  }
+
+  private object(depth: number): MapNode {
+    const items: Entry[] = [];
+    if (this.enterContainer(depth, 0x7d)) return { kind: 'map', items };
     for (;;) {
       this.skipSpace();
       if (this.pos >= this.b.length) throw this.fail('unexpected end of JSON input');
@@ -85,38 +99,16 @@ export class JsonParser {
       const key = this.string();
       this.expectByte(0x3a, 'after object key');
       items.push({ kind: 'entry', key, value: this.value(depth) });
-      this.skipSpace();
-      if (this.pos >= this.b.length) throw this.fail('unexpected end of JSON input');
-      const c = this.b[this.pos];
-      this.pos++;
-      if (c === 0x7d) return { kind: 'map', items };
-      if (c !== 0x2c) {
-        this.pos--;
-        throw this.fail(`invalid character ${this.quoteChar()} after object key:value pair`);
-      }
+      if (this.closesAfterItem(0x7d, 'after object key:value pair')) return { kind: 'map', items };
     }
   }
 
   private array(depth: number): Value {
-    if (depth > this.limits.maxDepth) throw depthError(this.limits);
-    this.pos++; // '['
     const items: Value[] = [];
-    this.skipSpace();
-    if (this.b[this.pos] === 0x5d) {
-      this.pos++;
-      return { kind: 'seq', items };
-    }
+    if (this.enterContainer(depth, 0x5d)) return { kind: 'seq', items };
     for (;;) {
       items.push(this.value(depth));
-      this.skipSpace();
-      if (this.pos >= this.b.length) throw this.fail('unexpected end of JSON input');
-      const c = this.b[this.pos];
-      this.pos++;
-      if (c === 0x5d) return { kind: 'seq', items };
-      if (c !== 0x2c) {
-        this.pos--;
-        throw this.fail(`invalid character ${this.quoteChar()} after array element`);
-      }
+      if (this.closesAfterItem(0x5d, 'after array element')) return { kind: 'seq', items };
     }
   }
 
