@@ -9,7 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decryptValue, encodePlaintext, encryptValue, parseEncValue, type Plaintext } from '../../packages/core/src/sops/value-cipher.js';
+import { decryptValue, encryptValue } from '../../packages/core/src/sops/value-cipher.js';
+import { encodePlaintext, type Plaintext } from '../../packages/core/src/sops/plaintext-encoding.js';
+import { parseEncValue } from '../../packages/core/src/sops/enc-value.js';
 import { attempt, dec, enc, mutated, runs } from './support.js';
 
 const key = new Uint8Array(randomBytes(32));

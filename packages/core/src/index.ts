@@ -132,7 +132,9 @@ export {
   type Store,
   type StoreOptions,
 } from './sops/stores/store.js';
-export { readMetadata, writeMetadata, keyName, pgpKey, type Metadata, type MasterKey, type AgeKey, type PgpKey, type OpaqueKey, type OpaqueKeyType, type KeyType, type KeyGroup } from './sops/metadata.js';
+export { readMetadata } from './sops/metadata-read.js';
+export { writeMetadata } from './sops/metadata-write.js';
+export { keyName, pgpKey, type Metadata, type MasterKey, type AgeKey, type PgpKey, type OpaqueKey, type OpaqueKeyType, type KeyType, type KeyGroup } from './sops/metadata.js';
 // Key sources: one per kind of master key, behind one seam (deploy tools may pass their own)
 export { keyString, keyTarget, pgpTarget, targetName, type KeySource, type KeySources, type KeyTarget, type WrapContext } from './sops/key-source.js';
 export { asKeyTarget, keySourcesFor, type KeyAccess, type RecipientOrTarget } from './sops/key-registry.js';
@@ -141,7 +143,7 @@ export { pgpKeySource, gpgProgram, MAX_PGP_ENC_BYTES, type GpgOptions } from './
 export { generateDataKey, recoverDataKey, wrapDataKey, DATA_KEY_LENGTH, type GroupAttempt, type KeyAttempt, type RecoverOptions, type WrappedDataKey } from './sops/data-key.js';
 export { normalizeRules, pickCryptRules, type CryptRules } from './sops/rules.js';
 export { parseTreePath, getAtPath, setAtPath, unsetAtPath } from './sops/tree-path.js';
-export { isEncValue } from './sops/value-cipher.js';
+export { isEncValue } from './sops/enc-value.js';
 export { mergeDocuments, sameDocument, type TreeMerge } from './sops/merge-tree.js';
 export { mergeSopsFiles, type MergeInput, type MergeOptions, type MergeResult } from './sops/merge-file.js';
 export {

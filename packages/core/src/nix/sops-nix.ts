@@ -4,7 +4,7 @@
  * (nested keys as `a/b`, YAML only: sops-nix#604), or a whole dotenv/INI/binary file; anything else fails
  * at activation time, so it is flagged here instead.
  */
-import { isEncValue, parseEncValue } from '../sops/value-cipher.js';
+import { isEncValue, parseEncValue } from '../sops/enc-value.js';
 import type { Document, MapNode, Value } from '../sops/tree.js';
 import type { Format } from '../sops/stores/store.js';
 

@@ -13,7 +13,7 @@ import { IvStash } from './iv-stash.js';
 import { MacHasher, macAad, verifyMac } from './mac.js';
 import { compileRules, type CryptRules } from './rules.js';
 import type { Comment, Document, Scalar } from './tree.js';
-import { decodePlaintext, encodePlaintext, type Plaintext } from './value-cipher.js';
+import { decodePlaintext, encodePlaintext, type Plaintext } from './plaintext-encoding.js';
 import { walkDocument } from './walk.js';
 
 /** The metadata {@link decryptDocument} needs: rules, `lastmodified` and the stored MAC. */

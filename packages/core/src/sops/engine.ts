@@ -3,8 +3,8 @@
  * `cmd/sops/common` `EncryptTree`/`DecryptTree`): pure functions over {@link Document}s.
  *
  * - Which items are encrypted: `rules.ts`; how the tree is walked and the AAD formed: `walk.ts`; the
- *   value cipher: `value-cipher.ts` (batched for decryption: `gcm-batch.ts`); the MAC: `mac.ts`;
- *   decryption: `decrypt-document.ts`.
+ *   value cipher: `value-cipher.ts` (ENC text: `enc-value.ts`; plaintext bytes: `plaintext-encoding.ts`;
+ *   batched for decryption: `gcm-batch.ts`); the MAC: `mac.ts`; decryption: `decrypt-document.ts`.
  * - Decryption never hands out plaintext it could not authenticate: every value must open with its
  *   AAD, and the MAC is verified before the tree is returned (unless `ignoreMac`).
  * - Stable ciphertext: decryption returns an {@link IvStash}; pass it to the next encryption under the
@@ -15,7 +15,8 @@ import { IvStash } from './iv-stash.js';
 import { MacHasher, encryptMac, macAad } from './mac.js';
 import { compileRules, type CryptRules } from './rules.js';
 import type { Document } from './tree.js';
-import { encodePlaintext, encryptValue } from './value-cipher.js';
+import { encodePlaintext } from './plaintext-encoding.js';
+import { encryptValue } from './value-cipher.js';
 import { walkDocument } from './walk.js';
 
 export { IvStash } from './iv-stash.js';

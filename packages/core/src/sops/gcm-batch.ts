@@ -16,7 +16,8 @@ import { createCipheriv, type Cipher } from 'node:crypto';
 import { SecretsError } from '../errors.js';
 import { utf8 } from '../bytes.js';
 import { Ghash } from './ghash.js';
-import { openEncValue, parseEncValue, type EncValue } from './value-cipher.js';
+import { openEncValue } from './value-cipher.js';
+import { parseEncValue, type EncValue } from './enc-value.js';
 
 const TAG_LENGTH = 16;
 /** Above this many bytes of data, one `createDecipheriv` costs little next to the data. */
@@ -261,7 +262,7 @@ export class GcmBatch {
     this.expected.fill(0);
   }
 
-  /** The ENC value as sops writes it (see `parseCanonicalEncValue` in `value-cipher.ts`), or -1. */
+  /** The ENC value as sops writes it (see `parseCanonicalEncValue` in `enc-value.ts`), or -1. */
   private addCanonical(text: string, aad: string): number {
     if (!text.startsWith(PREFIX) || text.charCodeAt(text.length - 1) !== 0x5d) return -1;
     const iv = text.indexOf(',iv:', PREFIX.length);

@@ -18,7 +18,8 @@
 import { createHmac } from 'node:crypto';
 import { SecretsError } from '../errors.js';
 import { utf8 } from '../bytes.js';
-import { IV_LENGTH, canonicalEncoding, encodePlaintext, type EncType, type IvSource, type Plaintext } from './value-cipher.js';
+import { IV_LENGTH, type IvSource } from './value-cipher.js';
+import { canonicalEncoding, encodePlaintext, type EncType, type Plaintext } from './plaintext-encoding.js';
 
 const STASH_KEY_LABEL = 'secrets/sops iv stash v1';
 

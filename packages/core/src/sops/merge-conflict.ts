@@ -16,7 +16,8 @@ import { SecretsError } from '../errors.js';
 import { fromBase64, fromUtf8, toBase64, utf8 } from '../bytes.js';
 import type { Metadata } from './metadata.js';
 import type { Entry } from './tree.js';
-import { IV_LENGTH, openEncValue, parseEncValue, sealEncValue } from './value-cipher.js';
+import { IV_LENGTH, openEncValue, sealEncValue } from './value-cipher.js';
+import { parseEncValue } from './enc-value.js';
 
 /** The metadata key of the conflict record. */
 export const MERGE_CONFLICT_KEY = 'merge_conflict';

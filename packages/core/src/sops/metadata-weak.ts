@@ -5,9 +5,10 @@
  */
 import { SecretsError } from '../errors.js';
 import type { MapNode, Value } from './tree.js';
-import { formatGoFloat, parseGoBool } from './value-cipher.js';
+import { formatGoFloat, parseGoBool } from './go-strconv.js';
 
-const invalid = (message: string): SecretsError => new SecretsError('SOPS_METADATA_INVALID', `invalid sops metadata: ${message}`);
+/** A SOPS_METADATA_INVALID error, in the metadata errors' words. */
+export const invalidMetadata = (message: string): SecretsError => new SecretsError('SOPS_METADATA_INVALID', `invalid sops metadata: ${message}`);
 
 /** The last value of `key` (Go maps keep the last of duplicate keys). */
 export function get(map: MapNode, key: string): Value | undefined {
@@ -33,7 +34,7 @@ export function weakString(value: Value | undefined, field: string): string {
     case 'bytes':
       return Buffer.from(value.value).toString('utf8');
     default:
-      throw invalid(`${field} must be a string`);
+      throw invalidMetadata(`${field} must be a string`);
   }
 }
 
@@ -53,13 +54,13 @@ export function weakInt(value: Value | undefined, field: string): number {
       const s = value.value.replace(/_/g, '');
       if (s === '') return 0;
       const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9]\d*)$/.exec(s);
-      if (!m) throw invalid(`${field} must be an integer`);
+      if (!m) throw invalidMetadata(`${field} must be an integer`);
       const digits = m[2] as string;
       const n = /^0[0-7]+$/.test(digits) ? Number.parseInt(digits, 8) : Number(digits.replace(/^0[oO]/, '0o'));
       return m[1] === '-' ? -n : n;
     }
     default:
-      throw invalid(`${field} must be an integer`);
+      throw invalidMetadata(`${field} must be an integer`);
   }
 }
 
@@ -77,11 +78,11 @@ export function weakBool(value: Value | undefined, field: string): boolean {
     case 'string': {
       if (value.value === '') return false;
       const b = parseGoBool(value.value);
-      if (b === null) throw invalid(`${field} must be true or false`);
+      if (b === null) throw invalidMetadata(`${field} must be true or false`);
       return b;
     }
     default:
-      throw invalid(`${field} must be true or false`);
+      throw invalidMetadata(`${field} must be true or false`);
   }
 }
 
@@ -89,13 +90,13 @@ export function weakBool(value: Value | undefined, field: string): boolean {
 export function listOf(value: Value | undefined, field: string): MapNode[] {
   if (value === undefined || value.kind === 'null') return [];
   if (value.kind === 'map') return value.items.some((i) => i.kind === 'entry') ? [value] : [];
-  if (value.kind !== 'seq') throw invalid(`${field} must be a list`);
+  if (value.kind !== 'seq') throw invalidMetadata(`${field} must be a list`);
   const out: MapNode[] = [];
   for (const item of value.items) {
     if (item.kind === 'comment') continue;
     if (item.kind === 'null') out.push({ kind: 'map', items: [] });
     else if (item.kind === 'map') out.push(item);
-    else throw invalid(`each entry of ${field} must be a mapping`);
+    else throw invalidMetadata(`each entry of ${field} must be a mapping`);
   }
   return out;
 }

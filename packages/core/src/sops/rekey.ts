@@ -19,7 +19,9 @@ import { decryptDocument } from './engine.js';
 import { unwrapDataKey, type OpenedFile, type OpenOptions } from './file.js';
 import { keyString } from './key-source.js';
 import { asKeyTarget, keySourcesFor, type KeyAccess, type RecipientOrTarget } from './key-registry.js';
-import { readMetadata, writeMetadata, writeMetadataCurrentLayout, type MasterKey, type Metadata } from './metadata.js';
+import { readMetadata } from './metadata-read.js';
+import { writeMetadata, writeMetadataCurrentLayout } from './metadata-write.js';
+import { type MasterKey, type Metadata } from './metadata.js';
 import { storeFor, type Format, type Store, type StoreOptions } from './stores/store.js';
 import type { Document, MapNode } from './tree.js';
 

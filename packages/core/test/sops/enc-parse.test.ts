@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseEncValue, parseEncValueByRegex } from '../../src/sops/value-cipher.js';
+import { parseEncValue, parseEncValueByRegex } from '../../src/sops/enc-value.js';
 
 const outcome = (f: () => unknown): unknown => {
   try {

@@ -7,7 +7,9 @@ import { IvStash } from '../../src/sops/iv-stash.js';
 import { canonicalRfc3339 } from '../../src/sops/rfc3339.js';
 import { compileRules, type CryptRules } from '../../src/sops/rules.js';
 import type { Comment, Document, Entry, MapNode, Scalar, SeqNode, Value } from '../../src/sops/tree.js';
-import { encodePlaintext, encryptValue, formatEncValue, isEncValue, parseEncValue } from '../../src/sops/value-cipher.js';
+import { encodePlaintext } from '../../src/sops/plaintext-encoding.js';
+import { encryptValue } from '../../src/sops/value-cipher.js';
+import { formatEncValue, isEncValue, parseEncValue } from '../../src/sops/enc-value.js';
 import { walkDocument } from '../../src/sops/walk.js';
 import { c, doc, e, failure, int, map, seq, str } from './tree-helpers.js';
 

@@ -10,7 +10,7 @@ import { parseIdentities, parseRecipient } from '../../src/age/index.js';
 import { SecretsError } from '../../src/errors.js';
 import { createSopsFile, openSopsFile, reproduceSopsFile, updateSopsFile } from '../../src/sops/file.js';
 import { shamirCombine, shamirSplit } from '../../src/sops/shamir.js';
-import { formatGoFloat } from '../../src/sops/value-cipher.js';
+import { formatGoFloat } from '../../src/sops/go-strconv.js';
 import type { Document, MapNode, Value } from '../../src/sops/tree.js';
 import { sharedPath } from '../../../../test/support/shared.js';
 import { pathToFileURL } from 'node:url';

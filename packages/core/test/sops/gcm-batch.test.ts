@@ -8,7 +8,8 @@ import { createCipheriv } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GcmBatch } from '../../src/sops/gcm-batch.js';
-import { formatEncValue, openEncValue, parseEncValue } from '../../src/sops/value-cipher.js';
+import { formatEncValue, parseEncValue } from '../../src/sops/enc-value.js';
+import { openEncValue } from '../../src/sops/value-cipher.js';
 
 const RUNS = process.env['SLOW'] ? 2000 : 200;
 

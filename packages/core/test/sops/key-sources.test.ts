@@ -8,7 +8,9 @@ import { SecretsError } from '../../src/errors.js';
 import type { ProcessOptions, ProcessResult } from '../../src/process.js';
 import { createSopsFile, openSopsFile } from '../../src/sops/file.js';
 import type { KeySource } from '../../src/sops/key-source.js';
-import { readMetadata, writeMetadataCurrentLayout, type MasterKey } from '../../src/sops/metadata.js';
+import { readMetadata } from '../../src/sops/metadata-read.js';
+import { writeMetadataCurrentLayout } from '../../src/sops/metadata-write.js';
+import { type MasterKey } from '../../src/sops/metadata.js';
 import { pgpKeySource } from '../../src/sops/pgp-source.js';
 import { e, map, seq, str } from './tree-helpers.js';
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { keyName, opaqueKey, readMetadata, writeMetadata, writeMetadataCurrentLayout, type Metadata } from '../../src/sops/metadata.js';
+import { keyName, opaqueKey, type Metadata } from '../../src/sops/metadata.js';
+import { readMetadata } from '../../src/sops/metadata-read.js';
+import { writeMetadata, writeMetadataCurrentLayout } from '../../src/sops/metadata-write.js';
 import type { MapNode, Value } from '../../src/sops/tree.js';
 import { e, failure, fromJs, loadYamlVector, map, sopsNixFile, str } from './tree-helpers.js';
 import { itShared } from '../../../../test/support/shared.js';

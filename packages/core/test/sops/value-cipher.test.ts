@@ -1,22 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { failure } from './tree-helpers.js';
 import { describe, expect, it } from 'vitest';
-import {
-  canonicalEncoding,
-  decodePlaintext,
-  decryptValue,
-  encodePlaintext,
-  encryptValue,
-  formatEncValue,
-  formatGoFloat,
-  isEncValue,
-  parseEncValue,
-  parseGoBool,
-  parseGoFloat,
-  parseGoInt,
-  sealEncValue,
-  type Plaintext,
-} from '../../src/sops/value-cipher.js';
+import { canonicalEncoding, decodePlaintext, encodePlaintext, type Plaintext } from '../../src/sops/plaintext-encoding.js';
+import { decryptValue, encryptValue, sealEncValue } from '../../src/sops/value-cipher.js';
+import { formatEncValue, isEncValue, parseEncValue } from '../../src/sops/enc-value.js';
+import { formatGoFloat, parseGoBool, parseGoFloat, parseGoInt } from '../../src/sops/go-strconv.js';
 
 const KEY = new Uint8Array(32).map((_, i) => i);
 const IV = new Uint8Array(32).fill(7);

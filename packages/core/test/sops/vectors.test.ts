@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { decryptAge, parseIdentities } from '../../src/age/index.js';
 import { decryptDocument, encryptDocument } from '../../src/sops/engine.js';
 import { MacHasher, macAad } from '../../src/sops/mac.js';
-import { readMetadata } from '../../src/sops/metadata.js';
+import { readMetadata } from '../../src/sops/metadata-read.js';
 import type { MapNode, SeqNode, Value } from '../../src/sops/tree.js';
 import { decryptValue } from '../../src/sops/value-cipher.js';
 import { c, doc, e, hex, loadYamlVector, map, sopsNixFile, str, toJs, vectorText } from './tree-helpers.js';

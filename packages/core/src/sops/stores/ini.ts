@@ -29,7 +29,7 @@ import type { Comment, Document, Entry, MapNode, Scalar, Value } from '../tree.j
 import { checkInputSize, decodeUtf8, formatError, metadataNotFound, resolveLimits, type ResolvedLimits, type StoreOptions } from './common.js';
 import { flattenMetadata, orderFlattened, rememberFlatOrder, unflattenMetadata, type FlatEntry } from './flatten.js';
 import { valToString } from './go-format.js';
-import { jsonScalar } from './json.js';
+import { jsonScalar } from './json-writer.js';
 import { DEFAULT_SECTION, parseIni, trimSpace, type IniKey, type IniSection } from './ini-parser.js';
 import type { Store } from './store.js';
 
