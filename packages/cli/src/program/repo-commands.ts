@@ -18,6 +18,32 @@ const groupsAdd = lazy(() => import('../commands/groups.js'), 'groupsAdd');
 const groupsDelete = lazy(() => import('../commands/groups.js'), 'groupsDelete');
 const init = lazy(() => import('../commands/init.js'), 'init');
 
+/** The options of `hosts rm` and `users rm`. */
+interface RemoveOptions {
+  yes: boolean;
+  rekey: boolean;
+  rotate: boolean;
+  config?: string;
+}
+
+/** The options of a .sops.yaml key edit that rekeys after it: -y, --rotate (with `rotate`), --no-rekey, --config. */
+function rekeyAfterEditOptions(command: Command, rotate: boolean): Command {
+  command.option('-y, --yes', 'rekey without asking', false);
+  if (rotate) command.option('--rotate', 'rekey with new data keys, so the removed key opens nothing written from now on', false);
+  return command.option('--no-rekey', 'only edit .sops.yaml').addOption(configOption('the .sops.yaml to edit'));
+}
+
+/** What `hosts add` and `users add` both end with: the rules the key joins, then whether to rekey. */
+function keyEditOptions(command: Command, who: 'host' | 'admin'): Command {
+  return rekeyAfterEditOptions(command.option('--rule <n>', `the creation rule (0-based) the ${who} joins`, integer).option('--path <file>', 'join every creation rule matching this path'), false);
+}
+
+/** `hosts rm` and `users rm`: remove a named key from .sops.yaml, then rekey. */
+function removeCommand(parent: Command, description: string, nameDescription: string, exampleLines: readonly string[]): Command {
+  const rm = parent.command('rm').description(description).argument('<name>', nameDescription);
+  return rekeyAfterEditOptions(rm, true).addHelpText('after', examples(exampleLines));
+}
+
 /** Registers the repository commands that {@link ProgramSetup.wanted} asks for. */
 export function registerRepoCommands(program: Command, { ctx, setResult, wanted }: ProgramSetup): void {
   if (wanted('groups')) {
@@ -95,7 +121,7 @@ export function registerRepoCommands(program: Command, { ctx, setResult, wanted 
       .command('hosts')
       .description('add or remove a host\'s key in .sops.yaml, then rekey')
       .addHelpText('after', examples(['secrets hosts add batchn --ssh-keyscan batchn.example.org', 'secrets hosts rm batchn --rotate -y']));
-    hosts
+    const hostsAddCommand = hosts
       .command('add')
       .description('add a host: its SSH host key (scanned, from a file) or age key, under keys: and in creation rules')
       .argument('<name>', 'host name; the key gets the anchor &server_<name> (or &<name> where the file names keys so)')
@@ -103,12 +129,8 @@ export function registerRepoCommands(program: Command, { ctx, setResult, wanted 
       .option('--port <port>', 'the SSH port for --ssh-keyscan')
       .option('--pubkey <file-or-key>', 'the host\'s SSH public key: its ssh_host_ed25519_key.pub file, or the key line itself')
       .option('--age <recipient>', 'an age1… recipient')
-      .option('--fingerprint <SHA256:…>', 'the expected fingerprint of the scanned key (no prompt)')
-      .option('--rule <n>', 'the creation rule (0-based) the host joins', integer)
-      .option('--path <file>', 'join every creation rule matching this path')
-      .option('-y, --yes', 'rekey without asking', false)
-      .option('--no-rekey', 'only edit .sops.yaml')
-      .addOption(configOption('the .sops.yaml to edit'))
+      .option('--fingerprint <SHA256:…>', 'the expected fingerprint of the scanned key (no prompt)');
+    keyEditOptions(hostsAddCommand, 'host')
       .addHelpText(
         'after',
         examples([
@@ -124,18 +146,12 @@ export function registerRepoCommands(program: Command, { ctx, setResult, wanted 
       .action((name: string, opts: { sshKeyscan?: string; port?: string; pubkey?: string; age?: string; fingerprint?: string; rule?: number; path?: string; yes: boolean; rekey: boolean; config?: string }) => {
         setResult(hostsAdd(ctx, { name, yes: opts.yes, rekey: opts.rekey, ...pick(opts, ['sshKeyscan', 'port', 'pubkey', 'age', 'fingerprint', 'rule', 'path', 'config']) }));
       });
-    hosts
-      .command('rm')
-      .description('remove a host from .sops.yaml (its key and its place in every rule), then rekey')
-      .argument('<name>', 'host name')
-      .option('-y, --yes', 'rekey without asking', false)
-      .option('--rotate', 'rekey with new data keys, so the removed key opens nothing written from now on', false)
-      .option('--no-rekey', 'only edit .sops.yaml')
-      .addOption(configOption('the .sops.yaml to edit'))
-      .addHelpText('after', examples(['secrets hosts rm batchn --rotate -y', 'secrets hosts rm batchn --no-rekey && secrets rekey --rotate -y']))
-      .action((name: string, opts: { yes: boolean; rekey: boolean; rotate: boolean; config?: string }) => {
-        setResult(hostsRm(ctx, { name, yes: opts.yes, rekey: opts.rekey, rotate: opts.rotate, ...pick(opts, ['config']) }));
-      });
+    removeCommand(hosts, 'remove a host from .sops.yaml (its key and its place in every rule), then rekey', 'host name', [
+      'secrets hosts rm batchn --rotate -y',
+      'secrets hosts rm batchn --no-rekey && secrets rekey --rotate -y',
+    ]).action((name: string, opts: RemoveOptions) => {
+      setResult(hostsRm(ctx, { name, yes: opts.yes, rekey: opts.rekey, rotate: opts.rotate, ...pick(opts, ['config']) }));
+    });
   }
 
   if (wanted('users')) {
@@ -143,17 +159,13 @@ export function registerRepoCommands(program: Command, { ctx, setResult, wanted 
       .command('users')
       .description('add or remove an admin\'s key in .sops.yaml, then rekey')
       .addHelpText('after', examples(['secrets users add alice --age age1…', 'secrets users rm alice --rotate -y']));
-    users
+    const usersAddCommand = users
       .command('add')
       .description('add an admin (a person who edits the secrets): an age key or SSH public key, under keys: and in creation rules')
       .argument('<name>', 'user name; the key gets the anchor &admin_<name> (or &<name> where the file names keys so)')
       .option('--age <recipient>', 'an age1… recipient (age-keygen -y key.txt prints it)')
-      .option('--pubkey <file-or-key>', 'an SSH public key, its .pub file or the key line itself: ssh-ed25519 (converted with ssh-to-age) or ssh-rsa (used as is)')
-      .option('--rule <n>', 'the creation rule (0-based) the admin joins', integer)
-      .option('--path <file>', 'join every creation rule matching this path')
-      .option('-y, --yes', 'rekey without asking', false)
-      .option('--no-rekey', 'only edit .sops.yaml')
-      .addOption(configOption('the .sops.yaml to edit'))
+      .option('--pubkey <file-or-key>', 'an SSH public key, its .pub file or the key line itself: ssh-ed25519 (converted with ssh-to-age) or ssh-rsa (used as is)');
+    keyEditOptions(usersAddCommand, 'admin')
       .addHelpText(
         'after',
         examples([
@@ -167,18 +179,11 @@ export function registerRepoCommands(program: Command, { ctx, setResult, wanted 
       .action((name: string, opts: { pubkey?: string; age?: string; rule?: number; path?: string; yes: boolean; rekey: boolean; config?: string }) => {
         setResult(usersAdd(ctx, { name, yes: opts.yes, rekey: opts.rekey, ...pick(opts, ['pubkey', 'age', 'rule', 'path', 'config']) }));
       });
-    users
-      .command('rm')
-      .description('remove an admin from .sops.yaml (the key and its place in every rule), then rekey')
-      .argument('<name>', 'user name')
-      .option('-y, --yes', 'rekey without asking', false)
-      .option('--rotate', 'rekey with new data keys, so the removed key opens nothing written from now on', false)
-      .option('--no-rekey', 'only edit .sops.yaml')
-      .addOption(configOption('the .sops.yaml to edit'))
-      .addHelpText('after', examples(['secrets users rm alice --rotate -y']))
-      .action((name: string, opts: { yes: boolean; rekey: boolean; rotate: boolean; config?: string }) => {
+    removeCommand(users, 'remove an admin from .sops.yaml (the key and its place in every rule), then rekey', 'user name', ['secrets users rm alice --rotate -y']).action(
+      (name: string, opts: RemoveOptions) => {
         setResult(usersRm(ctx, { name, yes: opts.yes, rekey: opts.rekey, rotate: opts.rotate, ...pick(opts, ['config']) }));
-      });
+      },
+    );
   }
 
   if (wanted('check')) {
