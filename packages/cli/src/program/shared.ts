@@ -5,7 +5,7 @@
 import { Option } from 'commander';
 import type { Context } from '../context.js';
 
-/** What each `register…Commands` function gets from {@link buildProgram}. */
+/** What each `register…Commands` function gets from `buildProgram` in run.ts. */
 export interface ProgramSetup {
   readonly ctx: Context;
   /** Hands the running command's result to `run()`. */
