@@ -1,118 +1,16 @@
 /**
- * Editing plaintext safely: a private directory on a memory-backed filesystem (never a persistent disk),
- * a 0600 file, an editor kept from copying it elsewhere (editor-command.ts), and removal of everything on
- * every exit path: normal return, thrown error, and SIGINT/SIGTERM/SIGHUP — but never while the editor
- * still runs (cleanup.ts).
+ * Editing plaintext safely: a private directory on a memory-backed filesystem (io-private.ts), a 0600
+ * file, an editor kept from copying it elsewhere (editor-command.ts), and removal of everything on every
+ * exit path: normal return, thrown error, and SIGINT/SIGTERM/SIGHUP — but never while the editor still
+ * runs (cleanup.ts).
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, rmSync, statfsSync, writeSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { SecretsError } from '@secrets/core';
-import { Interrupted, childStatus, onInterrupt, waitForeground } from './cleanup.js';
+import { Interrupted, childStatus, waitForeground } from './cleanup.js';
 import type { Context } from './context.js';
 import type { EditorPlan } from './editor-command.js';
-import { processAlive } from './io.js';
 import { printWarning } from './output.js';
-
-/** Filesystem magic numbers of memory-backed filesystems (statfs f_type; linux/magic.h). */
-const MEMORY_FS = new Set([0x01021994 /* TMPFS_MAGIC */, 0x858458f6 /* RAMFS_MAGIC */]);
-
-/** Where a private directory was made, and whether it is memory-backed. */
-export interface PrivateDir {
-  readonly path: string;
-  readonly memoryBacked: boolean;
-  /** Removes the directory and everything in it; idempotent. */
-  readonly remove: () => void;
-}
-
-function isMemoryBacked(path: string): boolean {
-  try {
-    return MEMORY_FS.has(statfsSync(path).type);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Makes a private (0700) directory for plaintext: under `$XDG_RUNTIME_DIR` or `/dev/shm` when they are
- * memory-backed; otherwise refuses, unless `allowDisk` (then the caller must warn loudly); null when the
- * command has no `--allow-disk-tmp` (its hint then does not offer one).
- *
- * @param places - the candidate locations, in order (tests narrow them)
- * @throws SecretsError IO_WRITE when no memory-backed location exists and `allowDisk` is false
- */
-export function makePrivateDir(ctx: Context, allowDisk: boolean | null, places: readonly (string | undefined)[] = [ctx.env['SECRETS_TMPDIR'], ctx.env['XDG_RUNTIME_DIR'], '/dev/shm']): PrivateDir {
-  const candidates = places.filter((p): p is string => !!p);
-  let base = candidates.find((p) => isMemoryBacked(p));
-  let memoryBacked = base !== undefined;
-  if (!base) {
-    if (allowDisk !== true) {
-      throw new SecretsError('IO_WRITE', 'no memory-backed directory for the plaintext (tried $XDG_RUNTIME_DIR and /dev/shm)', {
-        // null: the command has no --allow-disk-tmp, so the hint must not offer it.
-        hints: [allowDisk === null ? 'mount a tmpfs and point SECRETS_TMPDIR at it' : 'mount a tmpfs and point SECRETS_TMPDIR at it, or pass --allow-disk-tmp to accept the risk'],
-      });
-    }
-    base = ctx.env['TMPDIR'] || '/tmp';
-    memoryBacked = false;
-  }
-  sweepOrphans(base);
-  const path = join(base, `secrets-${process.pid}-${randomBytes(8).toString('hex')}`);
-  mkdirSync(path, { mode: 0o700 });
-  let removed = false;
-  const remove = (): void => {
-    if (removed) return;
-    removed = true;
-    rmSync(path, { recursive: true, force: true });
-  };
-  const unregister = onInterrupt(remove);
-  return {
-    path,
-    memoryBacked,
-    remove: () => {
-      unregister();
-      remove();
-    },
-  };
-}
-
-/**
- * Removes private dirs left by sessions that were killed (SIGKILL cannot be trapped): ours by name and
- * owner, whose process no longer exists. Their plaintext never left the tmpfs; this keeps it from lingering
- * there until reboot.
- */
-function sweepOrphans(base: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(base);
-  } catch {
-    return;
-  }
-  const uid = process.getuid?.();
-  for (const name of names) {
-    const m = /^secrets-(\d+)-[0-9a-f]{16}$/.exec(name);
-    if (!m || processAlive(Number(m[1]))) continue;
-    try {
-      const st = lstatSync(join(base, name));
-      if (st.isDirectory() && (uid === undefined || st.uid === uid)) rmSync(join(base, name), { recursive: true, force: true });
-    } catch {
-      // gone already, or not ours to remove
-    }
-  }
-}
-
-/** Writes a new 0600 file (refusing to follow or reuse an existing path). */
-export function writePrivateFile(dir: PrivateDir, name: string, data: Uint8Array): string {
-  const path = join(dir.path, basename(name));
-  const fd = openSync(path, 'wx', 0o600);
-  try {
-    writeSync(fd, data);
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
 
 /**
  * Runs the editor on a file with the terminal's stdio and waits for it. Its temporary files go to the
@@ -141,7 +39,3 @@ export async function runEditor(ctx: Context, plan: EditorPlan, file: string, pr
   throw new SecretsError('USAGE', `editor ${shown} exited with ${how}`, { details: { editor: true } });
 }
 
-/** Reads the edited file back. */
-export async function readEdited(path: string): Promise<Uint8Array> {
-  return new Uint8Array(await readFile(path));
-}

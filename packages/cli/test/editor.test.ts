@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { editorPlan, hardeningArgs, identifyEditor } from '../src/editor-command.js';
-import { makePrivateDir, readEdited, runEditor, writePrivateFile } from '../src/editor.js';
+import { runEditor } from '../src/editor.js';
+import { makePrivateDir, readEdited, writePrivateFile } from '../src/io-private.js';
 import type { Context } from '../src/context.js';
 
 const ctx = (env: Record<string, string>): Context => ({
@@ -48,7 +49,7 @@ describe('private plaintext directory', () => {
   it('is removed when the process is killed by SIGTERM or SIGINT', () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const script = `
-        import { makePrivateDir, writePrivateFile } from ${JSON.stringify(join(import.meta.dirname, '../dist/editor.js'))};
+        import { makePrivateDir, writePrivateFile } from ${JSON.stringify(join(import.meta.dirname, '../dist/io-private.js'))};
         const dir = makePrivateDir({ env: {}, cwd: '/', homedir: '/', platform: 'linux' }, false);
         writePrivateFile(dir, 'plain.yaml', new TextEncoder().encode('top: secret'));
         console.log(dir.path);

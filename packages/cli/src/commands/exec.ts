@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { SecretsError, storeFor, type Value } from '@secrets/core';
 import { childStatus, waitForeground } from '../cleanup.js';
 import type { Context } from '../context.js';
-import { makePrivateDir, writePrivateFile } from '../editor.js';
+import { makePrivateDir, writePrivateFile } from '../io-private.js';
 import { openForWrite } from './modify.js';
 
 /**
