@@ -12,11 +12,10 @@
  *   position history files.
  * - Anything else runs as it is, after a one-line warning saying what it may write.
  */
-import { spawnSync } from 'node:child_process';
-import { accessSync, constants, realpathSync } from 'node:fs';
-import { basename, delimiter, isAbsolute, join } from 'node:path';
+import { basename } from 'node:path';
 import { SecretsError, shellSplit } from '@secrets/core';
 import type { Context } from './context.js';
+import { findProgram, realPathOrNull, versionLine } from './io-process.js';
 
 /** The editors we know how to harden. */
 export type EditorKind = 'vim' | 'nvim' | 'nano';
@@ -29,22 +28,6 @@ export interface EditorPlan {
   readonly kind: EditorKind | null;
   /** The warning to print before running an editor we cannot harden, else null. */
   readonly warning: string | null;
-}
-
-/** Where `program` is: itself when it has a slash, else the first executable of that name on PATH. */
-export function findProgram(program: string, env: Context['env'], cwd: string): string | null {
-  if (program.includes('/')) return isAbsolute(program) ? program : join(cwd, program);
-  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, program);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
 }
 
 /** A kind from a program's file name (after links are resolved): vim.basic, vim.gtk3, gvim, nvim, rnano… */
@@ -63,8 +46,7 @@ function kindFromName(name: string): EditorKind | null {
 const GENERIC_NAMES = new Set(['vi', 'ex', 'editor', 'view', 'edit']);
 
 function kindFromVersion(path: string, env: Context['env']): EditorKind | null {
-  const r = spawnSync(path, ['--version'], { env: env, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5_000, maxBuffer: 64 * 1024 });
-  const first = (r.error ? '' : r.stdout.toString('utf8')).trimStart().split('\n')[0] ?? '';
+  const first = versionLine(path, env);
   if (/^VIM - Vi IMproved/.test(first)) return 'vim';
   if (/^NVIM v/.test(first)) return 'nvim';
   if (/GNU nano/.test(first)) return 'nano';
@@ -76,12 +58,8 @@ export function identifyEditor(program: string, env: Context['env'], cwd: string
   const byName = kindFromName(basename(program));
   const path = findProgram(program, env, cwd);
   if (path === null) return byName;
-  let real: string;
-  try {
-    real = realpathSync(path);
-  } catch {
-    return byName;
-  }
+  const real = realPathOrNull(path);
+  if (real === null) return byName;
   const resolved = kindFromName(basename(real));
   if (resolved !== null) return resolved;
   if (GENERIC_NAMES.has(basename(real)) || GENERIC_NAMES.has(basename(program))) return kindFromVersion(real, env);

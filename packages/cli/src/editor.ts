@@ -2,14 +2,14 @@
  * Editing plaintext safely: a private directory on a memory-backed filesystem (io-private.ts), a 0600
  * file, an editor kept from copying it elsewhere (editor-command.ts), and removal of everything on every
  * exit path: normal return, thrown error, and SIGINT/SIGTERM/SIGHUP — but never while the editor still
- * runs (cleanup.ts).
+ * runs (cleanup.ts). The process itself is started by io-process.ts.
  */
-import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { SecretsError } from '@secrets/core';
 import { Interrupted, childStatus, waitForeground } from './cleanup.js';
 import type { Context } from './context.js';
 import type { EditorPlan } from './editor-command.js';
+import { spawnInheriting } from './io-process.js';
 import { printWarning } from './output.js';
 
 /**
@@ -24,7 +24,7 @@ export async function runEditor(ctx: Context, plan: EditorPlan, file: string, pr
   if (plan.warning !== null) printWarning(ctx, plan.warning);
   const [program, ...args] = plan.argv as [string, ...string[]];
   const shown = JSON.stringify(basename(program));
-  const child = spawn(program, [...args, file], { stdio: 'inherit', env: { ...ctx.env, TMPDIR: privateDir } });
+  const child = spawnInheriting(program, [...args, file], { ...ctx.env, TMPDIR: privateDir });
   let result;
   try {
     result = await waitForeground(child);

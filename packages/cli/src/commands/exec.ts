@@ -4,14 +4,12 @@
  * 0600 file with --no-fifo) in a private tmpfs directory removed afterwards. The command's exit status is
  * passed through.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { constants, openSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { SecretsError, storeFor, type Value } from '@secrets/core';
 import { childStatus, waitForeground } from '../cleanup.js';
 import type { Context } from '../context.js';
 import { makePrivateDir, writePrivateFile } from '../io-private.js';
+import { feedFifo, makeFifo, spawnInheriting, type ChildProcess } from '../io-process.js';
 import { openForWrite } from './modify.js';
 
 /**
@@ -56,7 +54,7 @@ function envValue(key: string, value: Value): string {
  * always the command's own.
  */
 function start(command: string, env: Record<string, string | undefined>): { child: ChildProcess; status: Promise<number> } {
-  const child = spawn('/bin/sh', ['-c', command], { stdio: 'inherit', env: env });
+  const child = spawnInheriting('/bin/sh', ['-c', command], env);
   const status = waitForeground(child).then(childStatus, () => {
     throw new SecretsError('USAGE', 'could not run /bin/sh');
   });
@@ -64,37 +62,6 @@ function start(command: string, env: Record<string, string | undefined>): { chil
 }
 
 const run = (command: string, env: Record<string, string | undefined>): Promise<number> => start(command, env).status;
-
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Feeds `data` into the FIFO at `path` for as long as the command runs. The FIFO is opened non-blocking,
- * retried while no reader has opened it yet (ENXIO), so no thread ever sits in a blocking open(2): a
- * command that exits without reading (or never opens the FIFO) just ends the feeding.
- */
-async function feedFifo(path: string, data: Uint8Array, exited: () => boolean): Promise<void> {
-  let fd: number | null = null;
-  while (fd === null) {
-    if (exited()) return;
-    try {
-      fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
-      await pause(10);
-    }
-  }
-  // A non-blocking pipe as a stream: libuv waits for room in the pipe instead of a thread blocking.
-  const pipe = new Socket({ fd, readable: false, writable: true });
-  await new Promise<void>((resolve) => {
-    pipe.on('error', () => resolve()); // EPIPE: the command stopped reading
-    pipe.on('close', () => resolve());
-    pipe.end(data);
-    const watch = setInterval(() => {
-      if (exited()) pipe.destroy();
-    }, 50);
-    pipe.on('close', () => clearInterval(watch));
-  });
-}
 
 /** Options of `secrets exec-env`. */
 export interface ExecEnvOptions {
@@ -144,8 +111,7 @@ export async function execFile(ctx: Context, options: ExecFileOptions): Promise<
       return await run(command, { ...ctx.env });
     }
     // A FIFO holds nothing at rest: the plaintext exists only in the pipe while the command reads it.
-    const made = spawnSync('mkfifo', ['-m', '600', path], { env: ctx.env });
-    if (made.status !== 0) throw new SecretsError('IO_WRITE', 'could not create a FIFO', { hints: ['use --no-fifo'] });
+    if (!makeFifo(path, ctx.env)) throw new SecretsError('IO_WRITE', 'could not create a FIFO', { hints: ['use --no-fifo'] });
     const { child, status: exit } = start(command, { ...ctx.env });
     const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
     const [status] = await Promise.all([exit, feedFifo(path, plaintext, exited).catch(() => undefined)]);

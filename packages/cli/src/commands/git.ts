@@ -3,7 +3,6 @@
  * and age files to whoever holds a key (the encrypted text, or a summary, to everyone else), and merges
  * sops files value by value. See docs/git.md.
  */
-import { execFile } from 'node:child_process';
 import { basename, dirname, extname, join, relative } from 'node:path';
 import {
   SecretsError,
@@ -27,6 +26,7 @@ import {
   type RecipientNames,
 } from '@secrets/core';
 import type { Context } from '../context.js';
+import { captureOutput } from '../io-process.js';
 import { fileKeyAccess, gpgAccess } from '../identities.js';
 import { readInput, resolvePath, writeFileAtomic } from '../io.js';
 import { printError, printNote } from '../output.js';
@@ -151,17 +151,13 @@ function isSopsFile(bytes: Uint8Array, path: string): boolean {
 
 /** `git merge-file`: what git does for a file without a merge driver (exit status: conflicts or 0). */
 function textMerge(ctx: Context, options: MergeDriverOptions): Promise<number> {
-  return new Promise((resolve) => {
-    execFile('git', ['merge-file', '-L', 'ours', '-L', 'base', '-L', 'theirs', options.ours, options.base, options.theirs], { cwd: ctx.cwd, env: ctx.env }, (error) => {
-      resolve(error ? 1 : 0);
-    });
-  });
+  return captureOutput('git', ['merge-file', '-L', 'ours', '-L', 'base', '-L', 'theirs', options.ours, options.base, options.theirs], { cwd: ctx.cwd, env: ctx.env }).then(({ error }) => (error ? 1 : 0));
 }
 
-function git(ctx: Context, cwd: string, args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, env: ctx.env }, (error: Error | null, stdout: string) => (error ? reject(error) : resolve(stdout)));
-  });
+async function git(ctx: Context, cwd: string, args: readonly string[]): Promise<string> {
+  const { error, stdout } = await captureOutput('git', args, { cwd, env: ctx.env });
+  if (error) throw error;
+  return stdout;
 }
 
 /** The `.gitattributes` text with the wanted lines; an older `P diff=secrets` line is upgraded in place. */

@@ -3,10 +3,10 @@
  * updatekeys) as one command. A scanned key is never trusted blindly: its SHA256 fingerprint is shown and
  * must be confirmed (or given with --fingerprint).
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { SecretsError, addKey, findKeyOnLine, parseRecipient, removeKey, type RuleSelector } from '@secrets/core';
 import type { Context } from '../context.js';
+import { captureOutput } from '../io-process.js';
 import { printNote } from '../output.js';
 import { ask, configPath, offerRekey, printable, recipientOfSshKey, recipientOfSshKeyInput, rewriteConfig, type RekeyOffer } from './config-edit.js';
 
@@ -41,21 +41,14 @@ export function scanTarget(target: string, port?: string): { host: string; port?
 function keyscan(ctx: Context, target: { host: string; port?: string }): Promise<string> {
   const shown = target.port ? `${target.host} port ${target.port}` : target.host;
   const args = ['-t', 'ed25519', ...(target.port ? ['-p', target.port] : []), target.host];
-  return new Promise((resolve, reject) => {
-    execFile('ssh-keyscan', args, { timeout: 30_000, env: ctx.env, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      if (stdout.split('\n').some((l) => /\bssh-ed25519\s/.test(l) && !l.startsWith('#'))) {
-        resolve(stdout);
-        return;
-      }
+  return captureOutput('ssh-keyscan', args, { timeout: 30_000, env: ctx.env, maxBuffer: 1 << 20 }).then(({ error, stdout, stderr }) => {
+      if (stdout.split('\n').some((l) => /\bssh-ed25519\s/.test(l) && !l.startsWith('#'))) return stdout;
       // ssh-keyscan's own words (its `# host:22 SSH-2.0…` banner lines are not errors)
       const said = stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).slice(0, 5).map((l) => `ssh-keyscan: ${printable(l.trim())}`);
-      const missing = (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
-      reject(
-        new SecretsError('IO_READ', missing ? 'ssh-keyscan is not installed' : `ssh-keyscan found no ed25519 host key at ${shown}`, {
-          hints: missing ? ['install openssh-client, or pass --pubkey FILE or --age age1…'] : [...said, said.length === 0 ? 'no answer: check the host name, the port (HOST:PORT or --port) and that sshd runs there' : 'check the host name and the port (HOST:PORT or --port)'],
-        }),
-      );
-    });
+      const missing = error?.code === 'ENOENT';
+      throw new SecretsError('IO_READ', missing ? 'ssh-keyscan is not installed' : `ssh-keyscan found no ed25519 host key at ${shown}`, {
+        hints: missing ? ['install openssh-client, or pass --pubkey FILE or --age age1…'] : [...said, said.length === 0 ? 'no answer: check the host name, the port (HOST:PORT or --port) and that sshd runs there' : 'check the host name and the port (HOST:PORT or --port)'],
+      });
   });
 }
 
