@@ -2,7 +2,8 @@
  * Paths as the commands resolve them: directories physically (through symlinks), the last component as
  * given; and what a path names. Part of the CLI's one I/O module (io.ts re-exports it).
  */
-import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SecretsError } from '@secrets/core';
 import type { Context } from './context.js';
@@ -63,4 +64,22 @@ export function makeDirectories(path: string, mode: number): void {
     const code = (error as NodeJS.ErrnoException).code;
     throw new SecretsError('IO_WRITE', `could not create the directory ${JSON.stringify(path)}: ${code === 'EACCES' ? 'permission denied' : code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : 'failed'}`, { cause: error });
   }
+}
+
+/** Whether something exists at `path` (through symlinks; access(2) with F_OK), for the callers that only branch on it. */
+export const pathExists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+
+/** {@link pathExists}, synchronous. */
+export function pathExistsSync(path: string): boolean {
+  return existsSync(path);
+}
+
+/** Creates `path` and its missing parents with the default mode (mkdir -p); an error is passed on as it is. */
+export async function ensureDirectory(path: string): Promise<void> {
+  await mkdir(path, { recursive: true });
+}
+
+/** A small file of our own installation (e.g. package.json beside the code), as UTF-8 text. */
+export function readOwnFile(url: URL): string {
+  return readFileSync(url, 'utf8');
 }

@@ -3,7 +3,6 @@
  * async function over an explicit {@link Context} and a typed options object; its options, help text and
  * action are registered by `program/*-commands.ts`, one module per command group.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { isSecretsError, setAgePluginHost } from '@secrets/core';
@@ -11,6 +10,7 @@ import { agePluginHost } from './age-plugins.js';
 import { Interrupted } from './cleanup.js';
 import type { Context } from './context.js';
 import { exitStatusFor, EXIT } from './exit-codes.js';
+import { pathExistsSync, readOwnFile } from './io-paths.js';
 import { printError, printWarning } from './output.js';
 import { rewriteAgenixArgs } from './agenix-compat.js';
 import { rewriteSopsArgs } from './sops-compat.js';
@@ -22,7 +22,7 @@ import { registerToolsCommands } from './program/tools-commands.js';
 
 /** The CLI version, read from this package's package.json (works from src/ and dist/). */
 export function cliVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readOwnFile(new URL('../package.json', import.meta.url))) as { version: string };
   return pkg.version;
 }
 
@@ -145,7 +145,7 @@ export async function run(argv: readonly string[], ctx: Context, options: RunOpt
   // command, through sops and agenix code that has no options for them: one host per run.
   setAgePluginHost(agePluginHost(ctx));
   try {
-    const rewritten = rewriteSopsArgs(args, { exists: (p) => existsSync(resolve(ctx.cwd, p)), commands: COMMANDS, asSops: options.asSops === true });
+    const rewritten = rewriteSopsArgs(args, { exists: (p) => pathExistsSync(resolve(ctx.cwd, p)), commands: COMMANDS, asSops: options.asSops === true });
     args = rewriteAgenixArgs(rewritten.args);
     for (const warning of rewritten.warnings) printWarning(ctx, warning);
     // Completion and unknown commands (suggestions) need the whole tree.

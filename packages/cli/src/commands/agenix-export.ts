@@ -2,7 +2,6 @@
  * `secrets agenix export`: sops files to agenix, one `.age` file per chosen secret and a generated
  * `secrets.nix`, with the recipients of each file's creation rule.
  */
-import { mkdir } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, sep } from 'node:path';
 import {
   SecretsError,
@@ -36,7 +35,7 @@ import {
 } from '@secrets/core';
 import type { Context } from '../context.js';
 import { gpgAccess, passphrasePrompt } from '../identities.js';
-import { readFileLimited, readInput, repoView, resolvePath, writeFileAtomic } from '../io.js';
+import { ensureDirectory, readFileLimited, readInput, repoView, resolvePath, writeFileAtomic } from '../io.js';
 import { printNote, printWarning } from '../output.js';
 import { lazyIdentities, lockEntry, readLock, readRulesFile, saveLock, staleness, writeAgeFile } from './agenix-rules.js';
 
@@ -276,7 +275,7 @@ export async function agenixExport(ctx: Context, options: AgenixExportOptions): 
   }
   const rulesText = formatSecretsNix([...entries.values()], names, [GENERATED, 'Each file holds what `sops decrypt --extract` prints of its sops value.']);
   if (rulesText !== previous) {
-    await mkdir(rulesDir, { recursive: true });
+    await ensureDirectory(rulesDir);
     await writeFileAtomic(rulesPath, rulesText);
   }
   await saveLock(ctx, lockState);

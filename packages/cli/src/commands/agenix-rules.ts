@@ -5,7 +5,6 @@
  * what ragenix#160 and agenix#149 complain about), and `./x.age` and `x.age` are the same file.
  * `secrets.lock` records what age headers cannot show (see core's recipient-state).
  */
-import { access, mkdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import {
   MAX_CONFIG_BYTES,
@@ -32,7 +31,7 @@ import {
 } from '@secrets/core';
 import type { Context } from '../context.js';
 import { loadIdentities, withPlaces } from '../identities.js';
-import { readFileLimited, replaceIfStill, repoView, resolvePath } from '../io.js';
+import { ensureDirectory, pathExists, readFileLimited, replaceIfStill, repoView, resolvePath } from '../io.js';
 import { printNote } from '../output.js';
 import { replaceIfUnchanged } from './modify.js';
 
@@ -63,7 +62,7 @@ export function readRulesFile(path: string): string | null {
   }
 }
 
-export const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+export const exists = pathExists;
 export const message = (error: unknown): string => (error instanceof SecretsError ? error.message : String(error));
 
 /**
@@ -202,7 +201,7 @@ export async function writeAgeFile(
   keepAside = false,
 ): Promise<void> {
   const bytes = await encryptAge(plaintext, publicKeys.map((k) => parseRecipient(k)), { armor });
-  await mkdir(dirname(target.path), { recursive: true });
+  await ensureDirectory(dirname(target.path));
   if (!(await replaceIfUnchanged(target, bytes, { retry: !keepAside }))) throw new SecretsError('IO_WRITE', 'changed on disk meanwhile: not overwritten (run again)');
   lock.set(name, lockEntry(publicKeys, bytes));
 }

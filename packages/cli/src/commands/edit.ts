@@ -11,7 +11,6 @@
  * - `--editor -` (or no editor configured and stdin not a terminal): the new plaintext is read from stdin,
  *   for scripts and CI; no temporary file at all.
  */
-import { access } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import {
@@ -43,7 +42,7 @@ import { editorPlan } from '../editor-command.js';
 import { runEditor } from '../editor.js';
 import { makePrivateDir, readEdited, writePrivateFile } from '../io-private.js';
 import { EXIT } from '../exit-codes.js';
-import { readInput, resolvePath } from '../io.js';
+import { ensureDirectory, pathExists, readInput, resolvePath } from '../io.js';
 import { printNote, printWarning } from '../output.js';
 import { openForWrite, replaceIfUnchanged } from './modify.js';
 
@@ -203,10 +202,7 @@ async function newFileSettings(ctx: Context, options: EditOptions, format: Forma
 export async function edit(ctx: Context, options: EditOptions): Promise<number> {
   const format: Format = formatFor(options.file, options.inputType);
   const path = resolvePath(ctx, options.file);
-  const exists = await access(path).then(
-    () => true,
-    () => false,
-  );
+  const exists = await pathExists(path);
   if (exists) {
     const target = await openForWrite(ctx, options.file, { ignoreMac: options.ignoreMac, ...(options.inputType === undefined ? {} : { inputType: options.inputType }) });
     const store = storeFor(format);
@@ -247,8 +243,7 @@ export async function edit(ctx: Context, options: EditOptions): Promise<number> 
   }
   if (doc.branches.length === 0) throw new SecretsError('SOPS_EMPTY_DOCUMENT', 'the file is empty: there is nothing to encrypt');
   const bytes = await createSopsFile(doc, { format, keyGroups, shamirThreshold, rules, now: options.now ?? new Date(), store, ...gpgAccess(ctx) });
-  const { mkdir } = await import('node:fs/promises');
-  await mkdir(join(path, '..'), { recursive: true });
+  await ensureDirectory(join(path, '..'));
   // Created under the same lock-and-compare as every write: if someone created it meanwhile, it is kept
   // and ours is saved beside it.
   await replaceIfUnchanged({ path, bytes: null }, bytes);

@@ -3,11 +3,10 @@
  * sops-nix could not install flagged now instead of at activation time. Needs no key. A thin layer over
  * core's `planSopsNix` and `sopsNixDeclarations`.
  */
-import { mkdir } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
 import { escapeControl, findConfig, planSopsNix, sopsNixDeclarations } from '@secrets/core';
 import type { Context } from '../context.js';
-import { repoView, resolvePath, writeOutput } from '../io.js';
+import { ensureDirectory, repoView, resolvePath, writeOutput } from '../io.js';
 import { printWarning } from '../output.js';
 
 /**
@@ -33,7 +32,7 @@ export async function nixSops(ctx: Context, options: { files: readonly string[];
   if (options.json === true) {
     // The same facts as the Nix text and the warnings, for scripts; --out still writes the Nix file.
     if (options.out !== undefined) {
-      await mkdir(base, { recursive: true });
+      await ensureDirectory(base);
       await writeOutput(ctx, options.out, nix);
     }
     const unreadable = plan.unreadable.map((u) => ({ file: relative(ctx.cwd, u.path) || u.path, reason: u.error.message }));
@@ -41,7 +40,7 @@ export async function nixSops(ctx: Context, options: { files: readonly string[];
     return status;
   }
   // The host's directory may not exist yet (docs/getting-started.md writes hosts/batchn/secrets.nix first).
-  if (options.out !== undefined) await mkdir(base, { recursive: true });
+  if (options.out !== undefined) await ensureDirectory(base);
   await writeOutput(ctx, options.out ?? '-', nix);
   for (const u of plan.unreadable) printWarning(ctx, `${escapeControl(relative(ctx.cwd, u.path) || u.path)}: not declared: ${u.error.message}`);
   for (const p of problems) printWarning(ctx, `${p.file}: ${JSON.stringify(p.key)}: ${p.reason}`);
