@@ -1,9 +1,10 @@
 /**
  * The architecture you can see from the folder tree, enforced: `ssh` ← `age` ← `sops` in core; only
- * `keys/` and `config/` reach the environment, the disk or other processes; the CLI uses core's public
+ * `keys/` and `config/` reach the environment, the disk or other processes, and in the CLI only its I/O
+ * module (io*.ts), context.ts, cleanup.ts and main.ts; the CLI uses core's public
  * exports only; core never imports the CLI; no source file grows past 450 lines unless allow-listed.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/cli.js';
@@ -48,6 +49,11 @@ const ALLOWED: Record<string, readonly string[]> = {
 };
 const SIDE_EFFECT_MODULES = /^node:(fs|fs\/promises|child_process|os|process)$/;
 
+// What a CLI file outside the I/O module may not import (node:net: exec-file's FIFO is fed through a Socket).
+const CLI_SIDE_EFFECT_MODULES = /^node:(fs|fs\/promises|child_process|os|process|net)$/;
+/** CLI files (relative to packages/cli/src) besides io*.ts, context.ts, cleanup.ts and main.ts still allowed side effects, each with why (none today). */
+const CLI_IO_EXCEPTIONS: Readonly<Record<string, string>> = {};
+
 // Files under ~400 lines is the guideline; 450 is where a test stops new growth.
 const MAX_SOURCE_LINES = 450;
 /** Files still over MAX_SOURCE_LINES (relative to the repository root), each with why it is allowed for now. */
@@ -84,6 +90,23 @@ describe('architecture', () => {
       const text = readFileSync(file, 'utf8');
       for (const spec of imports(file)) if (SIDE_EFFECT_MODULES.test(spec)) violations.push(`${relative(REPO_ROOT, file)} imports ${spec}`);
       if (/\bprocess\.(env|cwd|argv|exit)\b/.test(text)) violations.push(`${relative(REPO_ROOT, file)} uses process globals`);
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('in the CLI, only the I/O module (io*.ts), context.ts, cleanup.ts and main.ts touch the disk, processes or the environment', () => {
+    // io*.ts is the one I/O module; context.ts builds the Context (env, cwd, stdio) from the process;
+    // cleanup.ts installs the signal handlers and exits on a signal; main.ts, the executable's entry, hands
+    // process.argv to run() and sets the exit status. Everything else gets env and cwd from the Context and
+    // reaches files and programs through io*.ts.
+    const allowed = (rel: string): boolean => /^io(-[a-z-]+)?\.ts$/.test(rel) || ['context.ts', 'cleanup.ts', 'main.ts'].includes(rel) || rel in CLI_IO_EXCEPTIONS;
+    const violations: string[] = Object.keys(CLI_IO_EXCEPTIONS).filter((rel) => !existsSync(join(CLI, rel))).map((rel) => `CLI_IO_EXCEPTIONS names a missing file: ${rel}`);
+    for (const file of sources(CLI)) {
+      const rel = relative(CLI, file);
+      if (allowed(rel)) continue;
+      const text = readFileSync(file, 'utf8');
+      for (const spec of imports(file)) if (CLI_SIDE_EFFECT_MODULES.test(spec)) violations.push(`packages/cli/src/${rel} imports ${spec}`);
+      if (/\bprocess\.(env|cwd|argv|exit|exitCode|pid|ppid|getuid|geteuid|getgid|platform|umask|stdin|stdout|stderr|chdir|kill|on|once)\b/.test(text)) violations.push(`packages/cli/src/${rel} uses process globals`);
     }
     expect(violations).toEqual([]);
   });
