@@ -8,6 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** Sessions started by this test file: each gets its own socket (see the constructor). */
+let started = 0;
+
 /** One tmux server with one pane running one command. */
 export class TmuxSession {
   private readonly socket: string;
@@ -19,7 +22,9 @@ export class TmuxSession {
    * @param dir - a scratch directory for the socket and the exit status file
    */
   constructor(dir: string, command: string, cwd: string, env: Record<string, string>) {
-    this.socket = join(dir, 'tmux.sock');
+    // A socket of its own: `kill-server` returns before the old server is gone, and a new session on the
+    // same socket could reach the dying one ("server exited unexpectedly" under load).
+    this.socket = join(dir, `tmux-${++started}.sock`);
     this.statusFile = join(dir, 'status');
     const wrapped = `${command}; echo $? > '${this.statusFile}'; sleep 600`;
     const r = spawnSync('tmux', ['-S', this.socket, '-f', '/dev/null', 'new-session', '-d', '-x', '120', '-y', '40', '-c', cwd, 'sh', '-c', wrapped], { env, encoding: 'utf8' });
