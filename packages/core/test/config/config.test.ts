@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { findConfig, matchCreationRule, pathForRules, type ConfigFs } from '../../src/config/find.js';
 import { parseSopsConfig } from '../../src/config/schema.js';
-import { SecretsError } from '../../src/errors.js';
+import { thrownSecretsError } from './thrown.js';
 
 const ADMIN = 'age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw';
 const HOST = 'age1a8pk4akrdamj7nvqy3zywgtny8dxz7t5xzu7u8v9mhrayp9freqsqatyrs';
 const SSH = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBI1+Q+ntzANebtnicCiAY29uqLGWOaOGLEa8bUqOVmS';
 
-function error(fn: () => unknown): SecretsError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SecretsError) return e;
-    throw e;
-  }
-  throw new Error('expected an error');
-}
+const error = thrownSecretsError;
 
 describe('.sops.yaml parsing', () => {
   it('reads the sops-nix article layout: anchors, key_groups, first matching rule wins', () => {

@@ -4,22 +4,14 @@ import { parseIdentities } from '../../src/age/index.js';
 import { addKey, removeKey } from '../../src/config/edit.js';
 import { adminKeyOf, ageKeyFileText, initialSopsConfig, DEFAULT_PATH_REGEX } from '../../src/config/init.js';
 import { parseSopsConfig } from '../../src/config/schema.js';
-import { SecretsError } from '../../src/errors.js';
+import { thrownSecretsError } from './thrown.js';
 
 const ADMIN = 'age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw';
 const HOST = 'age1a8pk4akrdamj7nvqy3zywgtny8dxz7t5xzu7u8v9mhrayp9freqsqatyrs';
 const SSH = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBI1+Q+ntzANebtnicCiAY29uqLGWOaOGLEa8bUqOVmS';
 const examples = new URL('../../../../examples/keys/', import.meta.url);
 
-function error(fn: () => unknown): SecretsError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SecretsError) return e;
-    throw e;
-  }
-  throw new Error('expected an error');
-}
+const error = thrownSecretsError;
 
 describe('initialSopsConfig', () => {
   it("writes the sops-nix README's shape, which reads back as asked", () => {
