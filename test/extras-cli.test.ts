@@ -107,3 +107,15 @@ describe('shell completion', () => {
     expect((await runProcess(['completion', 'tcsh'])).status).toBe(1);
   });
 });
+
+describe('a directory that cannot be made', () => {
+  it('edit of a new file under a path a file is in the way of: an IO_WRITE error naming the directory, not an internal error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'secrets-mkdir-'));
+    writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - age: ${admin}\n`);
+    writeFileSync(join(dir, 'blocker'), 'a file\n');
+    const r = await runProcess(['edit', '--editor', '-', 'blocker/x.yaml'], { cwd: dir, stdin: 'a: 1\n' });
+    expect(r.stderr).toBe(`secrets: error: could not create the directory ${JSON.stringify(join(dir, 'blocker'))}: a file is in the way\n`);
+    expect(r.status).not.toBe(0);
+    expect(readFileSync(join(dir, 'blocker'), 'utf8')).toBe('a file\n');
+  });
+});

@@ -61,9 +61,14 @@ export function makeDirectories(path: string, mode: number): void {
   try {
     mkdirSync(path, { recursive: true, mode });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new SecretsError('IO_WRITE', `could not create the directory ${JSON.stringify(path)}: ${code === 'EACCES' ? 'permission denied' : code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : 'failed'}`, { cause: error });
+    throw directoryError(path, error);
   }
+}
+
+/** What a failed `mkdir -p` says: which directory, and why in words (never an internal error). */
+function directoryError(path: string, error: unknown): SecretsError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new SecretsError('IO_WRITE', `could not create the directory ${JSON.stringify(path)}: ${code === 'EACCES' ? 'permission denied' : code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : 'failed'}`, { cause: error });
 }
 
 /** Whether something exists at `path` (through symlinks; access(2) with F_OK), for the callers that only branch on it. */
@@ -76,7 +81,11 @@ export function pathExistsSync(path: string): boolean {
 
 /** Creates `path` and its missing parents with the default mode (mkdir -p); an error is passed on as it is. */
 export async function ensureDirectory(path: string): Promise<void> {
-  await mkdir(path, { recursive: true });
+  try {
+    await mkdir(path, { recursive: true });
+  } catch (error) {
+    throw directoryError(path, error);
+  }
 }
 
 /** A small file of our own installation (e.g. package.json beside the code), as UTF-8 text. */
