@@ -7,16 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { classifySecretsNix, readRulesStatic } from '../../src/agenix/rules.js';
 import { DEFAULT_NIX_READ_LIMITS } from '../../src/agenix/nix-eval.js';
 import { SecretsError } from '../../src/errors.js';
+import { thrownSecretsError } from '../support/thrown.js';
 
-function thrown(fn: () => unknown): SecretsError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SecretsError) return error;
-    throw error;
-  }
-  throw new Error('did not throw');
-}
+const thrown = thrownSecretsError;
 
 const read = (text: string, limits = {}) => readRulesStatic(text, 'secrets.nix', { file: '/repo/secrets.nix', root: '/repo', readFile: () => '[ ]', limits });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifySecretsNix, classifySecretsNixStatic, readAgenixRules, readRulesStatic, secretsNixRecipientNames } from '../../src/agenix/rules.js';
-import { SecretsError } from '../../src/errors.js';
+import { thrownSecretsError } from '../support/thrown.js';
 
 const K1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL0idNvgGiucWgup/mP78zyC23uFjYq0evcWdjGQUaBH';
 const K2 = 'age1wl3fqfvyml0c5eaj00j0frad4vhspgx9t8sngq4342j7rzjw4pqs80euxk';
@@ -21,15 +21,7 @@ function repo(files: Record<string, string>): { root: string; file: string; read
 const keysOf = (text: string, files: Record<string, string> = {}): Record<string, readonly string[]> =>
   Object.fromEntries(readRulesStatic(text, 'secrets.nix', repo(files)).map((r) => [r.name, r.publicKeys]));
 
-function thrown(fn: () => unknown): SecretsError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SecretsError) return error;
-    throw error;
-  }
-  throw new Error('did not throw');
-}
+const thrown = thrownSecretsError;
 
 describe('static secrets.nix reader: the forms real rules files use', () => {
   it('attribute selection and dotted bindings in let (users.alice, darwin.ssh-host = …)', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findConfig, matchCreationRule, pathForRules, type ConfigFs } from '../../src/config/find.js';
 import { parseSopsConfig } from '../../src/config/schema.js';
-import { thrownSecretsError } from './thrown.js';
+import { thrownSecretsError } from '../support/thrown.js';
 
 const ADMIN = 'age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw';
 const HOST = 'age1a8pk4akrdamj7nvqy3zywgtny8dxz7t5xzu7u8v9mhrayp9freqsqatyrs';

@@ -4,7 +4,7 @@ import { parseIdentities } from '../../src/age/index.js';
 import { addKey, removeKey } from '../../src/config/edit.js';
 import { adminKeyOf, ageKeyFileText, initialSopsConfig, DEFAULT_PATH_REGEX } from '../../src/config/init.js';
 import { parseSopsConfig } from '../../src/config/schema.js';
-import { thrownSecretsError } from './thrown.js';
+import { thrownSecretsError } from '../support/thrown.js';
 
 const ADMIN = 'age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw';
 const HOST = 'age1a8pk4akrdamj7nvqy3zywgtny8dxz7t5xzu7u8v9mhrayp9freqsqatyrs';

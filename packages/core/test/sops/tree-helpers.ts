@@ -1,7 +1,6 @@
 /** Builders and converters for sops trees in the engine tests. */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { SecretsError } from '../../src/errors.js';
 import type { Comment, Document, Entry, MapNode, Scalar, SeqNode, Value } from '../../src/sops/tree.js';
 import { sharedPath } from '../../../../test/support/shared.js';
 import { pathToFileURL } from 'node:url';
@@ -75,12 +74,4 @@ export function sopsNixFile(name: string): SopsNixFile {
 export const hex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'));
 
 /** The SecretsError `fn` throws (fails the test when it throws nothing or something else). */
-export function failure(fn: () => unknown): SecretsError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SecretsError) return error;
-    throw error;
-  }
-  throw new Error('expected a SecretsError');
-}
+export { thrownSecretsError as failure } from '../support/thrown.js';
