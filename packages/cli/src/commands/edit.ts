@@ -32,6 +32,7 @@ import {
   type Format,
   type MapNode,
   type MergeConflict,
+  type OpenedFile,
   type Store,
   type StoreOptions,
 } from '@secrets/core';
@@ -110,7 +111,7 @@ function valuesOf(ctx: Context, store: Store, bytes: Uint8Array, shown: MapNode)
  * markers in the tmpfs buffer. A record that no longer opens (changed by hand, or by a tool that rewrote
  * the file) cannot be shown; the file itself is fine, and saving drops the record.
  */
-function mergeConflictOf(ctx: Context, opened: { readonly metadata: Parameters<typeof openMergeConflict>[0]; readonly dataKey: Uint8Array }): MergeConflict | null {
+function mergeConflictOf(ctx: Context, opened: OpenedFile): MergeConflict | null {
   try {
     return openMergeConflict(opened.metadata, opened.dataKey);
   } catch (error) {
