@@ -44,10 +44,11 @@ export function looksLikeBinaryAge(file: Uint8Array): boolean {
  * @returns the armored text
  */
 export function armorEncode(file: Uint8Array): string {
-  const lines = [`${ARMOR_BEGIN}\n`];
-  for (let i = 0; i < file.length; i += 48) lines.push(`${toBase64(file.subarray(i, i + 48))}\n`);
-  lines.push(`${ARMOR_END}\n`);
-  return lines.join('');
+  // One encoding, then cut: 48 bytes are exactly 64 characters, so only the last line can be padded.
+  const b64 = toBase64(file);
+  let text = `${ARMOR_BEGIN}\n`;
+  for (let i = 0; i < b64.length; i += 64) text += `${b64.slice(i, i + 64)}\n`;
+  return `${text}${ARMOR_END}\n`;
 }
 
 /**

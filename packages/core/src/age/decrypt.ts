@@ -3,9 +3,10 @@
  * matched"), else the full path on typage (`decrypt-session.ts`), loaded on demand.
  */
 import { SecretsError } from '../errors.js';
+import type { ParsedAgeFile } from './header.js';
 import type { AgeIdentity } from './identities.js';
 import { decryptionFailure } from './diagnostics.js';
-import { nativeDecrypt } from './native.js';
+import { nativeDecrypt, nativeDecryptParsed, type NativeDecryptResult } from './native.js';
 import type { AgePluginHost } from './plugin-host.js';
 
 /** What is asked of the user for a passphrase. */
@@ -50,7 +51,25 @@ export interface DecryptAgeOptions {
  */
 export async function decryptAge(file: Uint8Array, identities: readonly AgeIdentity[], options: DecryptAgeOptions = {}): Promise<Uint8Array> {
   if (identities.length === 0) throw new SecretsError('AGE_NO_IDENTITIES', 'no age identities to decrypt with');
-  const native = nativeDecrypt(file, identities);
+  return finish(nativeDecrypt(file, identities), file, identities, options);
+}
+
+/**
+ * {@link decryptAge} of a file read with `parseAgeFile` (sops reads each `enc` once: to count its
+ * stanzas against the file's budget and to decrypt it).
+ *
+ * @param file - the file and its parsed header
+ * @param identities - as for {@link decryptAge}
+ * @param options - as for {@link decryptAge}
+ * @returns the plaintext
+ * @throws SecretsError as {@link decryptAge}
+ */
+export async function decryptParsedAge(file: ParsedAgeFile, identities: readonly AgeIdentity[], options: DecryptAgeOptions = {}): Promise<Uint8Array> {
+  if (identities.length === 0) throw new SecretsError('AGE_NO_IDENTITIES', 'no age identities to decrypt with');
+  return finish(nativeDecryptParsed(file.binary, file.header, identities), file.binary, identities, options);
+}
+
+async function finish(native: NativeDecryptResult | null, file: Uint8Array, identities: readonly AgeIdentity[], options: DecryptAgeOptions): Promise<Uint8Array> {
   if (native !== null) {
     if ('opened' in native) return native.opened;
     // The full path would answer the same after the same X25519 operations (native.ts): a wrong key

@@ -1,10 +1,10 @@
 /**
- * `encryptAge`: the native path (`native.ts`) for X25519 and ssh-ed25519 recipients, else typage
+ * `encryptAge`: the native path (`native-encrypt.ts`) for X25519 and ssh-ed25519 recipients, else typage
  * (`encrypt-typage.ts`), loaded on demand; plugin recipients (`age1NAME1…`) are wrapped there by their
  * plugin programs (`plugin-session.ts`).
  */
 import { SecretsError } from '../errors.js';
-import { nativeEncrypt } from './native.js';
+import { nativeEncrypt } from './native-encrypt.js';
 import type { AgePluginHost } from './plugin-host.js';
 import type { AgeRecipient } from './recipients.js';
 

@@ -39,6 +39,8 @@ export interface ParsedHeader {
   readonly stanzas: readonly ParsedStanza[];
   /** Bytes from the start of the file through the MAC line's LF: what typage's `decryptHeader` takes. */
   readonly length: number;
+  /** The 32-byte header MAC, decoded from the last line. */
+  readonly mac: Uint8Array;
 }
 
 const invalid = (why: string): SecretsError => new SecretsError('AGE_FILE_INVALID', `invalid age file: ${why}`);
@@ -102,7 +104,7 @@ export function parseAgeHeader(binary: Uint8Array, options: ParseHeaderOptions =
       const mac = line.startsWith('--- ') && line.length === 4 + 43 ? fromBase64(line.slice(4), 'forbidden') : null;
       if (mac === null || mac.length !== 32) throw invalid('malformed header MAC line');
       if (stanzas.length === 0) throw invalid('the header has no recipient stanza');
-      return { stanzas, length: pos };
+      return { stanzas, length: pos, mac };
     }
     if (!line.startsWith('->')) throw invalid('unexpected line in the header');
     if (stanzas.length >= maxStanzas) throw tooManyStanzas(maxStanzas);
@@ -146,6 +148,28 @@ export function parseAgeHeader(binary: Uint8Array, options: ParseHeaderOptions =
 export function inspectAgeHeader(file: Uint8Array, options: ParseHeaderOptions = {}): { stanzas: StanzaInfo[] } {
   const { stanzas } = parseAgeHeader(toBinaryAgeFile(file), options);
   return { stanzas: stanzas.map((s) => ({ type: s.type, args: [...s.args] })) };
+}
+
+/** An age file read once for decryption: its binary form and its parsed header. */
+export interface ParsedAgeFile {
+  /** The binary file (the armor removed). */
+  readonly binary: Uint8Array;
+  readonly header: ParsedHeader;
+}
+
+/**
+ * Reads an age file for decryption (`decryptParsedAge`) and for counting its stanzas, parsing it once:
+ * the same checks and errors as {@link inspectAgeHeader}.
+ *
+ * @param file - the age file, binary or armored
+ * @param options - the stanza limit
+ * @returns the binary file and its header
+ * @throws SecretsError AGE_FILE_INVALID when the file is not a well-formed age file; LIMIT_EXCEEDED for
+ *   too many stanzas
+ */
+export function parseAgeFile(file: Uint8Array, options: ParseHeaderOptions = {}): ParsedAgeFile {
+  const binary = toBinaryAgeFile(file);
+  return { binary, header: parseAgeHeader(binary, options) };
 }
 
 /** Stanza types are arbitrary VCHAR strings (grease!): keep them short in messages. */

@@ -13,191 +13,19 @@
  *   same error from the attempts returned). Any other identity kind, malformed input, a low-order share, a
  *   MAC or payload failure: it returns null and the caller runs the full path, which gives the same
  *   answer or the same error it always gave. A wrong key thus costs one X25519 per stanza, as in age.
- * - {@link nativeEncrypt} handles X25519 and ssh-ed25519 recipients; null means "use typage".
+ * - `nativeEncrypt` (`native-encrypt.ts`) handles X25519 and ssh-ed25519 recipients; null means "use typage".
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { timingSafeEqual, type KeyObject } from 'node:crypto';
 import { bech32 } from '@scure/base';
-import { concatBytes, fromBase64, toBase64, utf8 } from '../bytes.js';
-import { edwardsToMontgomery } from '../ssh/convert.js';
-import type { SshEd25519PublicKey } from '../ssh/types.js';
-import { armorEncode, isArmored, toBinaryAgeFile } from './armor.js';
-import { parseAgeHeader, type ParsedStanza } from './header.js';
+import { concatBytes, fromBase64 } from '../bytes.js';
+import { isArmored, toBinaryAgeFile } from './armor.js';
+import { parseAgeHeader, type ParsedHeader, type ParsedStanza } from './header.js';
 import type { AgeIdentity } from './identities.js';
-import type { AgeRecipient } from './recipients.js';
-import { sshTag } from './ssh-tag.js';
 import { x25519Reason, type Attempt } from './diagnostics.js';
-import { decodeX25519Identity, decodeX25519Recipient, x25519, x25519Base, x25519PrivateKey, x25519PublicKey } from './x25519.js';
+import { CHUNK, TAG, X25519_LABEL, ZERO_NONCE, headerMac, hkdf, open, streamNonce } from './native-crypto.js';
+import { decodeX25519Identity, x25519, x25519Base, x25519PrivateKey, x25519PublicKey } from './x25519.js';
 
-const VERSION_LINE = 'age-encryption.org/v1';
-const X25519_LABEL = 'age-encryption.org/v1/X25519';
-const SSH_ED25519_LABEL = 'age-encryption.org/v1/ssh-ed25519';
-const ZERO_NONCE = /* @__PURE__ */ new Uint8Array(12);
-const EMPTY = /* @__PURE__ */ new Uint8Array(0);
-const TAG = 16;
-const CHUNK = 64 * 1024;
-
-const ONE = /* @__PURE__ */ new Uint8Array([1]);
-
-/** HKDF-SHA-256 (RFC 5869) for one 32-byte block: two HMACs, cheaper than `hkdfSync` per call. */
-function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Uint8Array {
-  const prk = createHmac('sha256', salt).update(ikm).digest();
-  const okm = new Uint8Array(createHmac('sha256', prk).update(info).update(ONE).digest());
-  prk.fill(0);
-  return okm;
-}
-
-function seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
-  return concatBytes(c.update(plaintext), c.final(), c.getAuthTag());
-}
-
-function open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Uint8Array | null {
-  if (sealed.length < TAG) return null;
-  const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
-  d.setAuthTag(sealed.subarray(sealed.length - TAG));
-  try {
-    const out = d.update(sealed.subarray(0, sealed.length - TAG));
-    const rest = d.final(); // empty for an AEAD: no copy then (a 64 KiB chunk per call when streaming)
-    return rest.length === 0 ? new Uint8Array(out.buffer, out.byteOffset, out.byteLength) : concatBytes(out, rest);
-  } catch {
-    return null;
-  }
-}
-
-// ---- recipients -----------------------------------------------------------------------------------
-
-interface Stanza {
-  readonly args: readonly string[];
-  readonly body: Uint8Array;
-}
-
-/** What wrapping for one recipient needs, derived from public data only. */
-interface Prepared {
-  /** The point the ephemeral scalar is multiplied with: the recipient's, or for ssh-ed25519 the tweaked one. */
-  readonly point: KeyObject;
-  /** The recipient's point, for the HKDF salt. */
-  readonly pointBytes: Uint8Array;
-  /** ssh-ed25519 only. */
-  readonly tag?: string;
-}
-
-// Public data, bounded: rekey parses the same recipients again for every file.
-const prepared = new Map<string, Prepared | null>();
-
-function prepare(recipient: AgeRecipient): Prepared | null {
-  const id = recipient.kind === 'ssh-ed25519' ? `ssh:${toBase64(recipient.key.wire)}` : recipient.text;
-  let p = prepared.get(id);
-  if (p === undefined) {
-    p = recipient.kind === 'x25519' ? prepareX25519(recipient.text) : recipient.kind === 'ssh-ed25519' ? prepareSsh(recipient.key) : null;
-    if (prepared.size >= 1024) prepared.clear();
-    prepared.set(id, p);
-  }
-  return p;
-}
-
-function prepareX25519(text: string): Prepared | null {
-  const point = decodeX25519Recipient(text);
-  return point ? { point: x25519PublicKey(point), pointBytes: point } : null;
-}
-
-function prepareSsh(key: SshEd25519PublicKey): Prepared | null {
-  // The Montgomery form of the key; only canonical, non-identity points here (noble, on the full path,
-  // decides about the rest exactly as before).
-  let y = 0n;
-  for (let i = 31; i >= 0; i--) y = (y << 8n) | BigInt((key.key[i] as number) & (i === 31 ? 0x7f : 0xff));
-  if (y >= (1n << 255n) - 19n) return null;
-  const point = edwardsToMontgomery(key.key);
-  if (point === null || point.every((b) => b === 0)) return null;
-  // agessh: ss' = X25519(tweak, X25519(e, P)), the tweak being HKDF with an empty IKM and the wire key as
-  // the salt. Scalar multiplications commute (both scalars are clamped), so X25519(e, X25519(tweak, P))
-  // is the same secret with one multiplication per file instead of two. A low-order P gives an all-zero
-  // X25519(tweak, P) here, exactly when agessh's X25519(e, P) would be all zero: left to the full path.
-  const tweaked = x25519(x25519PrivateKey(hkdf(EMPTY, key.wire, SSH_ED25519_LABEL)), x25519PublicKey(point));
-  if (tweaked === null) return null;
-  return { point: x25519PublicKey(tweaked), pointBytes: point, tag: sshTag(key.wire) };
-}
-
-function wrap(p: Prepared, fileKey: Uint8Array): Stanza | null {
-  // Not generateKeyPairSync: on Node 20, exporting a key it made can deadlock when a collection
-  // finalizes the key-generation job during the export (both lock the key).
-  const scalar = randomBytes(32);
-  const ephemeral = x25519PrivateKey(scalar);
-  scalar.fill(0);
-  const share = x25519Base(ephemeral);
-  const secret = x25519(ephemeral, p.point);
-  if (secret === null) return null;
-  const key = hkdf(secret, concatBytes(share, p.pointBytes), p.tag ? SSH_ED25519_LABEL : X25519_LABEL);
-  const body = seal(key, ZERO_NONCE, fileKey);
-  secret.fill(0);
-  key.fill(0);
-  const shareText = toBase64(share, false);
-  return { args: p.tag ? ['ssh-ed25519', p.tag, shareText] : ['X25519', shareText], body };
-}
-
-function encodeHeaderNoMac(stanzas: readonly Stanza[]): string {
-  const lines = [`${VERSION_LINE}\n`];
-  for (const s of stanzas) {
-    lines.push(`-> ${s.args.join(' ')}\n`);
-    for (let i = 0; i < s.body.length; i += 48) lines.push(`${toBase64(s.body.subarray(i, i + 48), false)}\n`);
-    if (s.body.length % 48 === 0) lines.push('\n');
-  }
-  lines.push('---');
-  return lines.join('');
-}
-
-function headerMac(fileKey: Uint8Array, headerNoMac: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac('sha256', hkdf(fileKey, EMPTY, 'header')).update(headerNoMac).digest());
-}
-
-function streamNonce(counter: number, last: boolean): Uint8Array {
-  const nonce = new Uint8Array(12);
-  // 11-byte big-endian counter; files here never exceed 2^53 chunks.
-  let c = counter;
-  for (let i = 10; i >= 0 && c > 0; i--, c = Math.floor(c / 256)) nonce[i] = c % 256;
-  nonce[11] = last ? 1 : 0;
-  return nonce;
-}
-
-/**
- * Encrypts to X25519 and ssh-ed25519 recipients without typage.
- *
- * @param plaintext - the data
- * @param recipients - parsed recipients
- * @param armor - write the ASCII-armored form
- * @returns the age file, or null when a recipient needs the full path (another kind, an unusual key)
- * @internal
- */
-export function nativeEncrypt(plaintext: Uint8Array, recipients: readonly AgeRecipient[], armor: boolean): Uint8Array | null {
-  const ready: Prepared[] = [];
-  for (const r of recipients) {
-    const p = prepare(r);
-    if (p === null) return null;
-    ready.push(p);
-  }
-  const random = randomBytes(32); // file key and payload nonce
-  const fileKey = new Uint8Array(random.subarray(0, 16));
-  const nonce = new Uint8Array(random.subarray(16));
-  random.fill(0);
-  try {
-    const stanzas: Stanza[] = [];
-    for (const p of ready) {
-      const s = wrap(p, fileKey);
-      if (s === null) return null;
-      stanzas.push(s);
-    }
-    const noMac = encodeHeaderNoMac(stanzas);
-    const header = utf8(`${noMac} ${toBase64(headerMac(fileKey, utf8(noMac)), false)}\n`);
-    const payloadKey = hkdf(fileKey, nonce, 'payload');
-    const chunks: Uint8Array[] = [header, nonce];
-    const count = Math.max(1, Math.ceil(plaintext.length / CHUNK));
-    for (let i = 0; i < count; i++) chunks.push(seal(payloadKey, streamNonce(i, i === count - 1), plaintext.subarray(i * CHUNK, (i + 1) * CHUNK)));
-    payloadKey.fill(0);
-    const file = concatBytes(...chunks);
-    return armor ? utf8(armorEncode(file)) : file;
-  } finally {
-    fileKey.fill(0);
-  }
-}
+export { nativeEncrypt } from './native-encrypt.js';
 
 // ---- identities -----------------------------------------------------------------------------------
 
@@ -244,11 +72,10 @@ function unwrapX25519(id: Unlocked, stanzas: readonly ParsedStanza[]): Uint8Arra
   return null;
 }
 
-/** Whether the header's MAC line (the last 44 bytes before its final LF) authenticates it under the file key. */
-function headerMacMatches(binary: Uint8Array, headerLength: number, fileKey: Uint8Array): boolean {
-  const noMac = binary.subarray(0, headerLength - 45); // the MAC line is "--- " + 43 characters + LF
-  const mac = fromBase64(Buffer.from(binary.subarray(headerLength - 44, headerLength - 1)).toString('latin1'), 'forbidden');
-  return mac !== null && timingSafeEqual(mac, headerMac(fileKey, noMac));
+/** Whether the header's MAC (its last line: "--- " + 43 characters + LF) authenticates it under the file key. */
+function headerMacMatches(binary: Uint8Array, header: ParsedHeader, fileKey: Uint8Array): boolean {
+  const noMac = binary.subarray(0, header.length - 45);
+  return timingSafeEqual(header.mac, headerMac(fileKey, noMac));
 }
 
 /**
@@ -319,6 +146,9 @@ export type NativeDecryptResult =
   /** No identity matched: the file's stanzas and, per identity, the attempt the full path would record. */
   | { readonly unmatched: readonly Attempt[]; readonly stanzas: readonly ParsedStanza[] };
 
+/** What {@link nativeUnwrapParsed} concluded, when it concluded anything. */
+export type NativeUnwrapResult = { readonly fileKey: Uint8Array; readonly headerLength: number } | Extract<NativeDecryptResult, { unmatched: unknown }>;
+
 /**
  * Unwraps the file key of a header with X25519 identities without typage, for the common case only, and
  * checks the header MAC.
@@ -332,17 +162,23 @@ export type NativeDecryptResult =
  *   everything else, a MAC mismatch included
  * @internal
  */
-export function nativeUnwrap(
-  binary: Uint8Array,
-  identities: readonly AgeIdentity[],
-): { readonly fileKey: Uint8Array; readonly headerLength: number } | Extract<NativeDecryptResult, { unmatched: unknown }> | null {
-  let stanzas: readonly ParsedStanza[];
-  let length: number;
+export function nativeUnwrap(binary: Uint8Array, identities: readonly AgeIdentity[]): NativeUnwrapResult | null {
+  let header: ParsedHeader;
   try {
-    ({ stanzas, length } = parseAgeHeader(binary));
+    header = parseAgeHeader(binary);
   } catch {
     return null;
   }
+  return nativeUnwrapParsed(binary, header, identities);
+}
+
+/**
+ * {@link nativeUnwrap} of a header already parsed (by `parseAgeHeader`, from `binary`).
+ *
+ * @internal
+ */
+export function nativeUnwrapParsed(binary: Uint8Array, header: ParsedHeader, identities: readonly AgeIdentity[]): NativeUnwrapResult | null {
+  const { stanzas, length } = header;
   const attempts: Attempt[] = [];
   for (const identity of identities) {
     if (identity.kind !== 'x25519') return null;
@@ -356,7 +192,7 @@ export function nativeUnwrap(
       attempts.push({ origin: identity.origin, kind: 'x25519', label: `X25519 ${id.recipientText}`, reasons: [x25519Reason(count)], recipient: id.recipientText });
       continue;
     }
-    if (headerMacMatches(binary, length, fileKey)) return { fileKey, headerLength: length };
+    if (headerMacMatches(binary, header, fileKey)) return { fileKey, headerLength: length };
     fileKey.fill(0);
     return null;
   }
@@ -375,12 +211,23 @@ export function nativeUnwrap(
  */
 export function nativeDecrypt(file: Uint8Array, identities: readonly AgeIdentity[]): NativeDecryptResult | null {
   let binary: Uint8Array;
+  let header: ParsedHeader;
   try {
     binary = isArmored(file) ? toBinaryAgeFile(file) : file;
+    header = parseAgeHeader(binary);
   } catch {
     return null;
   }
-  const unwrapped = nativeUnwrap(binary, identities);
+  return nativeDecryptParsed(binary, header, identities);
+}
+
+/**
+ * {@link nativeDecrypt} of a binary file whose header is already parsed (by `parseAgeHeader`).
+ *
+ * @internal
+ */
+export function nativeDecryptParsed(binary: Uint8Array, header: ParsedHeader, identities: readonly AgeIdentity[]): NativeDecryptResult | null {
+  const unwrapped = nativeUnwrapParsed(binary, header, identities);
   if (unwrapped === null || 'unmatched' in unwrapped) return unwrapped;
   try {
     const plaintext = decryptPayload(binary, unwrapped.headerLength, unwrapped.fileKey);

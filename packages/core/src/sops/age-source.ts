@@ -5,7 +5,7 @@
  */
 import { SecretsError, isSecretsError } from '../errors.js';
 import { utf8 } from '../bytes.js';
-import { decryptAge, encryptAge, inspectAgeHeader, parseRecipient, recipientLabel, recipientLabels, type AgeIdentity, type AgeRecipient, type PassphraseRequest } from '../age/index.js';
+import { decryptParsedAge, encryptAge, parseAgeFile, parseRecipient, recipientLabel, recipientLabels, type AgeIdentity, type AgeRecipient, type ParsedAgeFile, type PassphraseRequest } from '../age/index.js';
 import type { KeySource } from './key-source.js';
 import type { MasterKey } from './metadata.js';
 
@@ -27,6 +27,9 @@ export interface AgeSourceOptions {
   /** Recipients already parsed (wrapping reuses them instead of parsing their text again). */
   readonly recipients?: readonly AgeRecipient[];
 }
+
+/** The armored age file as text (ASCII), without copying its bytes first. */
+const textOf = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 
 const ageOnly = (key: { type: string }): never => {
   throw new SecretsError('INTERNAL', `the age key source was given a ${key.type} key`);
@@ -63,14 +66,16 @@ export function ageKeySource(options: AgeSourceOptions = {}): KeySource {
     async wrap(target, secret) {
       if (target.type !== 'age') return ageOnly(target);
       const parsed = options.recipients?.find((r) => r.text === target.recipient) ?? parseRecipient(target.recipient);
-      return { type: 'age', recipient: target.recipient, enc: Buffer.from(await encryptAge(secret, [parsed], { armor: true })).toString('utf8') };
+      return { type: 'age', recipient: target.recipient, enc: textOf(await encryptAge(secret, [parsed], { armor: true })) };
     },
     async unwrap(key: MasterKey) {
       if (key.type !== 'age') return ageOnly(key);
       try {
-        const file = utf8(key.enc);
+        // Read once: to count the stanzas against the file's budget, and to decrypt.
+        let file: ParsedAgeFile;
         try {
-          stanzaBudget -= inspectAgeHeader(file, { maxStanzas: stanzaBudget }).stanzas.length;
+          file = parseAgeFile(utf8(key.enc), { maxStanzas: stanzaBudget });
+          stanzaBudget -= file.header.stanzas.length;
         } catch (error) {
           if (!isSecretsError(error) || error.code !== 'LIMIT_EXCEEDED') throw error;
           throw new SecretsError('LIMIT_EXCEEDED', `the file's enc blocks hold more than ${MAX_SOPS_STANZAS} age stanzas (sops writes one per key)`, {
@@ -78,7 +83,7 @@ export function ageKeySource(options: AgeSourceOptions = {}): KeySource {
             details: { limit: 'sopsStanzas', max: MAX_SOPS_STANZAS },
           });
         }
-        return await decryptAge(file, await identities(), options.passphrase ? { passphrase: options.passphrase } : {});
+        return await decryptParsedAge(file, await identities(), options.passphrase ? { passphrase: options.passphrase } : {});
       } catch (error) {
         if (!isSecretsError(error)) throw error;
         firstError ??= error;
