@@ -14,6 +14,7 @@ import { Encrypter, armor, generateHybridIdentity, identityToRecipient as typage
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptAge, encryptAge, parseIdentities, parseRecipient, type AgeIdentity, type AgeRecipient } from '../packages/core/src/age/index.js';
+import { nativeEncrypt } from '../packages/core/src/age/native-encrypt.js';
 import { SecretsError } from '../packages/core/src/errors.js';
 import { decryptOpenSshPrivateKey, ed25519PrivateKeyToAgeIdentity, ed25519PublicKeyToAgeRecipient, parseSshPublicKey } from '../packages/core/src/ssh/index.js';
 import { grammarViolations, runInProcess, runProcess } from './support/cli.js';
@@ -90,6 +91,27 @@ describe.skipIf(missing !== null)('files we write open with Debian age', () => {
       });
     }
   }
+
+  it('the native path (X25519 and ssh-ed25519, tweak applied once per key): sops-style data keys for several keys, several files each, open with age', () => {
+    const eds = [keys.ed, ...[1, 2, 3, 4].map((i) => path(`id_ed25519_native${i}`))];
+    for (const file of eds.slice(1)) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'native@test', '-f', file]);
+    const recipients = eds.map((file) => parseRecipient(pub(file)));
+    for (let round = 0; round < 3; round++) {
+      for (const [i, file] of eds.entries()) {
+        const dataKey = new Uint8Array(32).map((_, j) => (j * 31 + i * 7 + round) & 0xff);
+        // One armored file per key, as sops stores a data key; made by the native path, not typage.
+        const wrapped = nativeEncrypt(dataKey, [recipients[i] as AgeRecipient], true);
+        expect(wrapped).not.toBeNull();
+        writeFileSync(path('native.age'), wrapped as Uint8Array);
+        expect(ageDecrypt(path('native.age'), file)).toEqual(dataKey);
+      }
+    }
+    // All of them and both X25519 keys in one file: each key alone opens it.
+    const all = nativeEncrypt(new Uint8Array([1, 2, 3]), [...recipients, parseRecipient(keys.r1), parseRecipient(keys.r2)], false);
+    expect(all).not.toBeNull();
+    writeFileSync(path('native-all.age'), all as Uint8Array);
+    for (const identity of [...eds, keys.txt1, keys.txt2]) expect(ageDecrypt(path('native-all.age'), identity)).toEqual(new Uint8Array([1, 2, 3]));
+  });
 
   it('a key that is not a recipient: age refuses too', async () => {
     const file = path('only-ed.age');
