@@ -13,6 +13,11 @@ const ARMOR_END = '-----END AGE ENCRYPTED FILE-----';
 /** Every binary age file starts with this (the version line's fixed part). */
 export const AGE_MAGIC = 'age-encryption.org/';
 
+const ARMOR_CHARS = /^[A-Za-z0-9+/=]*$/;
+
+/** The bytes as a latin1 string, without copying them first. */
+const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+
 const isSpace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 
 /**
@@ -24,7 +29,7 @@ const isSpace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a |
 export function isArmored(file: Uint8Array): boolean {
   let i = 0;
   while (i < file.length && isSpace(file[i] as number)) i++;
-  return Buffer.from(file.subarray(i, i + ARMOR_BEGIN.length)).toString('latin1') === ARMOR_BEGIN;
+  return latin1(file.subarray(i, i + ARMOR_BEGIN.length)) === ARMOR_BEGIN;
 }
 
 /**
@@ -34,7 +39,7 @@ export function isArmored(file: Uint8Array): boolean {
  * @returns true when they start with `age-encryption.org/`
  */
 export function looksLikeBinaryAge(file: Uint8Array): boolean {
-  return Buffer.from(file.subarray(0, AGE_MAGIC.length)).toString('latin1') === AGE_MAGIC;
+  return latin1(file.subarray(0, AGE_MAGIC.length)) === AGE_MAGIC;
 }
 
 /**
@@ -62,9 +67,14 @@ function armorDecode(text: string): Uint8Array {
   if (lines.shift() !== ARMOR_BEGIN) throw new Error('invalid header');
   if (lines.pop() !== ARMOR_END) throw new Error('invalid footer');
   const last = lines.length - 1;
-  if (!lines.every((l, i) => (i === last ? l.length > 0 && l.length <= 64 && l.length % 4 === 0 : l.length === 64))) throw new Error('invalid line length');
-  if (!lines.every((l) => /^[A-Za-z0-9+/=]+$/.test(l))) throw new Error('invalid base64');
-  const bytes = fromBase64(lines.join(''), 'required');
+  for (let i = 0; i <= last; i++) {
+    const n = (lines[i] as string).length;
+    if (i === last ? n === 0 || n > 64 || n % 4 !== 0 : n !== 64) throw new Error('invalid line length');
+  }
+  // Every line is non-empty here, so one test of the joined text is the same as one per line.
+  const joined = lines.join('');
+  if (!ARMOR_CHARS.test(joined)) throw new Error('invalid base64');
+  const bytes = fromBase64(joined, 'required');
   if (bytes === null) throw new Error('invalid base64');
   return bytes;
 }
@@ -91,7 +101,7 @@ export function toBinaryAgeFile(file: Uint8Array): Uint8Array {
   if (isArmored(file)) {
     let decoded: Uint8Array;
     try {
-      decoded = armorDecode(Buffer.from(file).toString('latin1'));
+      decoded = armorDecode(latin1(file));
     } catch (error) {
       // the armor messages are fixed strings ("invalid line length", …): safe to show.
       const reason = error instanceof Error && /^[a-z ]{1,40}$/i.test(error.message) ? ` (${error.message})` : '';
