@@ -72,6 +72,21 @@ describe('native age', () => {
     await expect(decryptAge(tampered, X_IDENTITY)).rejects.toMatchObject({ code: 'AGE_FILE_INVALID' });
   });
 
+  it('draws fresh randomness for every file and stanza (the pool never hands out the same bytes twice)', () => {
+    // 300 files × 2 stanzas: more than one pool's worth of file keys, nonces and ephemeral scalars.
+    const shares = new Set<string>();
+    const nonces = new Set<string>();
+    for (let i = 0; i < 300; i++) {
+      const file = nativeEncrypt(payload(1), [X_RECIPIENT, SSH_RECIPIENT], false) as Uint8Array;
+      const text = Buffer.from(file).toString('latin1');
+      for (const m of text.matchAll(/^-> (?:X25519|ssh-ed25519 \S+) (\S+)$/gm)) shares.add(m[1] as string);
+      const headerEnd = text.indexOf('\n', text.indexOf('\n--- ')) + 1;
+      nonces.add(hex(file.subarray(headerEnd, headerEnd + 16)));
+    }
+    expect(shares.size).toBe(600);
+    expect(nonces.size).toBe(300);
+  });
+
   it('declines recipients it does not implement', () => {
     const rsa = parseRecipient(/ssh-rsa [A-Za-z0-9+/=]+/.exec(vectorText('ragenix/secrets.nix'))?.[0] as string);
     expect(nativeEncrypt(payload(1), [X_RECIPIENT, rsa], false)).toBeNull();
