@@ -4,7 +4,7 @@
  * plugin programs (`plugin-session.ts`).
  */
 import { SecretsError } from '../errors.js';
-import { nativeEncrypt } from './native-encrypt.js';
+import { nativeEncrypt, nativeEncryptArmored } from './native-encrypt.js';
 import type { AgePluginHost } from './plugin-host.js';
 import type { AgeRecipient } from './recipients.js';
 
@@ -29,6 +29,32 @@ export interface EncryptAgeOptions {
  *   is missing, fails or whose stanza labels do not match the other recipients' (C2SP age-plugin labels)
  */
 export async function encryptAge(plaintext: Uint8Array, recipients: readonly AgeRecipient[], options: EncryptAgeOptions = {}): Promise<Uint8Array> {
+  checkRecipients(recipients);
+  const file = nativeEncrypt(plaintext, recipients, options.armor === true);
+  if (file !== null) return file;
+  const { encryptWithTypage } = await import('./encrypt-typage.js');
+  return encryptWithTypage(plaintext, recipients, options.armor === true, options.plugins);
+}
+
+/**
+ * {@link encryptAge} to the ASCII-armored form, as text: what sops stores as a key's `enc`.
+ *
+ * @param plaintext - the data
+ * @param recipients - parsed recipients
+ * @param options - `plugins` (`armor` is implied)
+ * @returns the armored file (64-column PEM, final newline)
+ * @throws SecretsError as {@link encryptAge}
+ */
+export async function encryptAgeArmored(plaintext: Uint8Array, recipients: readonly AgeRecipient[], options: Omit<EncryptAgeOptions, 'armor'> = {}): Promise<string> {
+  checkRecipients(recipients);
+  const text = nativeEncryptArmored(plaintext, recipients);
+  if (text !== null) return text;
+  const { encryptWithTypage } = await import('./encrypt-typage.js');
+  const file = await encryptWithTypage(plaintext, recipients, true, options.plugins);
+  return Buffer.from(file.buffer, file.byteOffset, file.byteLength).toString('latin1');
+}
+
+function checkRecipients(recipients: readonly AgeRecipient[]): void {
   if (recipients.length === 0) throw new SecretsError('USAGE', 'no recipients to encrypt to');
   const hybrid = recipients.filter((r) => r.kind === 'hybrid').length;
   // Plugin stanzas declare their own labels (checked when they are made); the others' are implicit.
@@ -37,8 +63,4 @@ export async function encryptAge(plaintext: Uint8Array, recipients: readonly Age
       hints: ['encrypt to post-quantum recipients only, or to classic ones only'],
     });
   }
-  const file = nativeEncrypt(plaintext, recipients, options.armor === true);
-  if (file !== null) return file;
-  const { encryptWithTypage } = await import('./encrypt-typage.js');
-  return encryptWithTypage(plaintext, recipients, options.armor === true, options.plugins);
 }

@@ -13,7 +13,7 @@
  */
 export { parseRecipient, looksSecret, type AgeRecipient } from './recipients.js';
 export { parseIdentities, needsPublicKeyFile, describeIdentity, MAX_IDENTITIES_PER_SOURCE, MAX_IDENTITY_SOURCE_BYTES, type AgeIdentity, type IdentityDescription, type ParseIdentitiesOptions } from './identities.js';
-export { encryptAge, type EncryptAgeOptions } from './encrypt.js';
+export { encryptAge, encryptAgeArmored, type EncryptAgeOptions } from './encrypt.js';
 export { decryptAge, decryptParsedAge, type DecryptAgeOptions, type PassphraseRequest } from './decrypt.js';
 export { inspectAgeHeader, parseAgeFile, summarizeStanzas, MAX_AGE_STANZAS, type ParsedAgeFile, type ParseHeaderOptions, type StanzaInfo } from './header.js';
 export { isArmored } from './armor.js';

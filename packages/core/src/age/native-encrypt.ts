@@ -117,22 +117,11 @@ function encodeHeaderNoMac(stanzas: readonly Stanza[]): string {
   return `${text}---`;
 }
 
-/**
- * Encrypts to X25519 and ssh-ed25519 recipients without typage.
- *
- * @param plaintext - the data
- * @param recipients - parsed recipients
- * @param armor - write the ASCII-armored form
- * @returns the age file, or null when a recipient needs the full path (another kind, an unusual key)
- * @internal
- */
-export function nativeEncrypt(plaintext: Uint8Array, recipients: readonly AgeRecipient[], armor: boolean): Uint8Array | null {
-  const ready: Prepared[] = [];
-  for (const r of recipients) {
-    const p = prepare(r);
-    if (p === null) return null;
-    ready.push(p);
-  }
+/** Text that is ASCII by construction (headers, armor) as bytes: cheaper than a UTF-8 encoder. */
+const ascii = (text: string): Uint8Array => Buffer.from(text, 'latin1');
+
+/** The binary age file for prepared recipients. */
+function encryptPrepared(plaintext: Uint8Array, ready: readonly Prepared[]): Uint8Array | null {
   const fileKey = freshRandom(16);
   const nonce = freshRandom(16);
   try {
@@ -145,15 +134,53 @@ export function nativeEncrypt(plaintext: Uint8Array, recipients: readonly AgeRec
       stanzas.push(s);
     }
     const noMac = encodeHeaderNoMac(stanzas);
-    const header = utf8(`${noMac} ${toBase64(headerMac(fileKey, utf8(noMac)), false)}\n`);
+    const header = ascii(`${noMac} ${toBase64(headerMac(fileKey, ascii(noMac)), false)}\n`);
     const payloadKey = hkdf(fileKey, nonce, 'payload');
     const chunks: Uint8Array[] = [header, nonce];
     const count = Math.max(1, Math.ceil(plaintext.length / CHUNK));
     for (let i = 0; i < count; i++) chunks.push(seal(payloadKey, streamNonce(i, i === count - 1), plaintext.subarray(i * CHUNK, (i + 1) * CHUNK)));
     payloadKey.fill(0);
-    const file = concatBytes(...chunks);
-    return armor ? utf8(armorEncode(file)) : file;
+    return concatBytes(...chunks);
   } finally {
     fileKey.fill(0);
+    nonce.fill(0);
   }
+}
+
+function prepareAll(recipients: readonly AgeRecipient[]): Prepared[] | null {
+  const ready: Prepared[] = [];
+  for (const r of recipients) {
+    const p = prepare(r);
+    if (p === null) return null;
+    ready.push(p);
+  }
+  return ready;
+}
+
+/**
+ * Encrypts to X25519 and ssh-ed25519 recipients without typage.
+ *
+ * @param plaintext - the data
+ * @param recipients - parsed recipients
+ * @param armor - write the ASCII-armored form
+ * @returns the age file, or null when a recipient needs the full path (another kind, an unusual key)
+ * @internal
+ */
+export function nativeEncrypt(plaintext: Uint8Array, recipients: readonly AgeRecipient[], armor: boolean): Uint8Array | null {
+  const text = armor ? nativeEncryptArmored(plaintext, recipients) : null;
+  if (armor) return text === null ? null : utf8(text);
+  const ready = prepareAll(recipients);
+  return ready === null ? null : encryptPrepared(plaintext, ready);
+}
+
+/**
+ * {@link nativeEncrypt} to the ASCII-armored form, as text (a sops `enc`).
+ *
+ * @returns the armored file, or null when a recipient needs the full path
+ * @internal
+ */
+export function nativeEncryptArmored(plaintext: Uint8Array, recipients: readonly AgeRecipient[]): string | null {
+  const ready = prepareAll(recipients);
+  const file = ready === null ? null : encryptPrepared(plaintext, ready);
+  return file === null ? null : armorEncode(file);
 }

@@ -5,7 +5,7 @@
  */
 import { SecretsError, isSecretsError } from '../errors.js';
 import { utf8 } from '../bytes.js';
-import { decryptParsedAge, encryptAge, parseAgeFile, parseRecipient, recipientLabel, recipientLabels, type AgeIdentity, type AgeRecipient, type ParsedAgeFile, type PassphraseRequest } from '../age/index.js';
+import { decryptParsedAge, encryptAgeArmored, parseAgeFile, parseRecipient, recipientLabel, recipientLabels, type AgeIdentity, type AgeRecipient, type ParsedAgeFile, type PassphraseRequest } from '../age/index.js';
 import type { KeySource } from './key-source.js';
 import type { MasterKey } from './metadata.js';
 
@@ -27,9 +27,6 @@ export interface AgeSourceOptions {
   /** Recipients already parsed (wrapping reuses them instead of parsing their text again). */
   readonly recipients?: readonly AgeRecipient[];
 }
-
-/** The armored age file as text (ASCII), without copying its bytes first. */
-const textOf = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 
 const ageOnly = (key: { type: string }): never => {
   throw new SecretsError('INTERNAL', `the age key source was given a ${key.type} key`);
@@ -66,7 +63,7 @@ export function ageKeySource(options: AgeSourceOptions = {}): KeySource {
     async wrap(target, secret) {
       if (target.type !== 'age') return ageOnly(target);
       const parsed = options.recipients?.find((r) => r.text === target.recipient) ?? parseRecipient(target.recipient);
-      return { type: 'age', recipient: target.recipient, enc: textOf(await encryptAge(secret, [parsed], { armor: true })) };
+      return { type: 'age', recipient: target.recipient, enc: await encryptAgeArmored(secret, [parsed]) };
     },
     async unwrap(key: MasterKey) {
       if (key.type !== 'age') return ageOnly(key);
