@@ -8,10 +8,19 @@ import { x25519RecipientOf } from './x25519.js';
 
 const labels = new WeakMap<AgeIdentity, readonly string[]>();
 
+// Public data, bounded: sops files of one repository name the same few recipients again and again.
+const labelOf = new Map<string, string>();
+
 /** `ssh-ed25519 AAAA… comment` → `ssh-ed25519 AAAA…`; other labels unchanged. */
 export function recipientLabel(recipient: string): string {
-  const text = recipient.trim();
-  return text.startsWith('ssh-') ? text.split(/\s+/).slice(0, 2).join(' ') : text;
+  let label = labelOf.get(recipient);
+  if (label === undefined) {
+    const text = recipient.trim();
+    label = text.startsWith('ssh-') ? text.split(/\s+/).slice(0, 2).join(' ') : text;
+    if (labelOf.size >= 1024) labelOf.clear();
+    labelOf.set(recipient, label);
+  }
+  return label;
 }
 
 /**

@@ -37,7 +37,9 @@ export function x25519Base(key: KeyObject): Uint8Array {
  */
 export function x25519(key: KeyObject, point: KeyObject): Uint8Array | null {
   try {
-    return new Uint8Array(diffieHellman({ privateKey: key, publicKey: point }));
+    // A view, not a copy: wiping the result wipes the only copy of the secret.
+    const shared = diffieHellman({ privateKey: key, publicKey: point });
+    return new Uint8Array(shared.buffer, shared.byteOffset, shared.byteLength);
   } catch {
     return null; // OpenSSL: "failed during derivation" for an all-zero shared secret
   }
