@@ -15,7 +15,7 @@ import { removeQuietly, withFileLock } from './io-lock.js';
 import { resolvePath } from './io-paths.js';
 
 /** Bytes streamed between two collections of the young generation (see {@link collectingYoung}). */
-const COLLECT_EVERY = 1 << 18;
+const COLLECT_EVERY = 1 << 20;
 
 let minorGc: ((options: { type: 'minor' }) => void) | null | undefined;
 
