@@ -24,6 +24,7 @@ const COMMON = /\/packages\/(core\/dist\/|cli\/dist\/(identities|io|output|conte
 const LAZY = /\/(config|agenix|nix|repo)\/|\/core\/dist\/index\.js$|\/(decrypt-session|encrypt-typage|ssh-ed25519|ssh-rsa|private-key|bcrypt-pbkdf|run-process)\.js$/;
 const common = (id) => COMMON.test(id.replaceAll('\\', '/')) && !LAZY.test(id.replaceAll('\\', '/'));
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const packageVersion = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 /** commander requires child_process up front for executable subcommands, which we do not use. */
 const lazyChildProcess = {
@@ -36,12 +37,55 @@ const lazyChildProcess = {
   },
 };
 
+/**
+ * Node builtins that Node's own start-up has already loaded (and `vm`, which bin/secrets.js loads): free to
+ * require. Any other builtin costs the compile and run of its internal modules on first require (measured:
+ * node:crypto and the streams stack it brings ~3 ms, node:child_process with net and dgram ~1.5 ms,
+ * node:fs/promises with readline ~1 ms), so a chunk that imports it only requires it on first use.
+ */
+const LOADED_AT_START = new Set(['node:fs', 'node:path', 'node:url', 'node:module', 'node:vm', 'node:events', 'node:buffer', 'node:util', 'node:process']);
+
+/**
+ * Turns a chunk's top-level `let node_x = require("node:x");` into an object whose properties require the
+ * builtin on first access. Runs before minification, on rolldown's own naming: a builtin namespace is
+ * only ever used as `node_x.member` (`(0, node_x.fn)(…)`), which is checked; any other use of the name
+ * keeps that require as it was.
+ */
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  renderChunk(code) {
+    const out = code.replace(/^let (node_\w+) = require\("(node:[\w/]+)"\);$/gm, (line, name, id) => {
+      if (LOADED_AT_START.has(id)) return line;
+      const uses = [...code.matchAll(new RegExp(`(?<![\\w$.])${name}(?![\\w$])(\\.[A-Za-z_$][\\w$]*)?`, 'g'))].slice(1);
+      if (uses.length === 0 || uses.some((m) => m[1] === undefined)) return line;
+      const members = [...new Set(uses.map((m) => m[1].slice(1)))];
+      return `let ${name} = ((load) => { let m; const o = {}; for (const k of ${JSON.stringify(members)}) Object.defineProperty(o, k, { get: () => (m ??= load())[k] }); return o; })(() => require(${JSON.stringify(id)}));`;
+    });
+    return out === code ? null : { code: out };
+  },
+};
+
+/**
+ * Non-ASCII characters (in string literals and regular expressions: the minifier drops comments) as \u
+ * escapes. A source that is all ASCII is a one-byte string: bin/secrets.js reads and V8 takes it faster
+ * (measured on the common chunk: read 0.95 → 0.31 ms, compile with its cache 1.4 → 0.9 ms).
+ */
+function asciiOnly(code, file) {
+  return code.replace(/[^\x00-\x7f]/gu, (ch, offset) => {
+    // `\…` (an escape of the character itself) would become `\\u…`: never written by the minifier.
+    if (code[offset - 1] === '\\') throw new Error(`${file}: a backslash before a non-ASCII character at ${offset}`);
+    return [...ch.split('')].map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+  });
+}
+
 await rm(join(dist, 'chunks'), { recursive: true, force: true });
 const bundle = await rolldown({
   input: { cli: `${dist}main.js` },
   platform: 'node',
   external: ['yaml', 're2js'],
-  plugins: [lazyChildProcess],
+  plugins: [lazyChildProcess, lazyBuiltins],
+  // cliVersion() (run.ts) returns this instead of reading package.json on every run.
+  transform: { define: { SECRETS_CLI_VERSION: JSON.stringify(packageVersion) } },
   logLevel: 'warn',
 });
 await bundle.write({
@@ -66,8 +110,10 @@ await bundle.close();
 // Code caches, compiled exactly as bin/secrets.js compiles (same wrapper, same file name).
 const outputs = [join(dist, 'cli.cjs'), ...(await readdir(join(dist, 'chunks'))).filter((f) => f.endsWith('.cjs')).map((f) => join(dist, 'chunks', f))];
 for (const file of outputs) {
-  if (/\bimport\(\s*[`'"]/.test(await readFile(file, 'utf8'))) throw new Error(`${file}: a dynamic import() survived bundling`);
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${await readFile(file, 'utf8')}\n});`, { filename: file });
+  const code = asciiOnly(await readFile(file, 'utf8'), file);
+  if (/\bimport\(\s*[`'"]/.test(code)) throw new Error(`${file}: a dynamic import() survived bundling`);
+  await writeFile(file, code);
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${code}\n});`, { filename: file });
   await writeFile(`${file}.cache`, script.createCachedData());
 }
 
