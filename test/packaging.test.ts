@@ -37,9 +37,10 @@ describe('tarballs', () => {
     const core = contents('core');
     expect(core).toContain('package/src/index.ts');
     expect(core).toContain('package/dist/index.d.ts');
-    // The bundle and its chunks only: no unbundled dist/*.js, no typings.
+    // The bundle, its chunks and the vendored yaml and re2js only: no unbundled dist/*.js, no typings.
     const cli = contents('cli').filter((f) => f.startsWith('package/dist/'));
-    expect(cli.filter((f) => !/^package\/dist\/(cli\.cjs|chunks\/[^/]+\.cjs)(\.cache)?$/.test(f))).toEqual([]);
+    expect(cli.filter((f) => !/^package\/dist\/(cli\.cjs|chunks\/[^/]+\.cjs|vendor\/(yaml|re2js)\.cjs)(\.cache)?$/.test(f))).toEqual([]);
+    expect(cli).toEqual(expect.arrayContaining(['package/dist/vendor/yaml.cjs', 'package/dist/vendor/yaml.cjs.cache', 'package/dist/vendor/re2js.cjs', 'package/dist/vendor/re2js.cjs.cache']));
   });
 });
 
@@ -98,5 +99,14 @@ describe('the CLI tarball installed alone', () => {
     expect(decrypted.stderr).toBe('');
     expect(decrypted.stdout).toBe('example_value');
     expect(decrypted.status).toBe(0);
+    // A .sops.yaml (yaml) with a path_regex (re2js): the vendored copies in dist/vendor/ are in the tarball.
+    const repo = join(scratch, 'repo');
+    mkdirSync(repo);
+    writeFileSync(join(repo, '.sops.yaml'), 'creation_rules:\n  - path_regex: secrets/[^/]+\\.yaml$\n    age: age1a9pr2h0ta2yshs45sezwdukhajq3yqewpyewfsuzg3xk48gfugks3qshup\n');
+    writeFileSync(join(repo, 'plain.yaml'), 'db: {password: hunter2}\n');
+    const encrypted = spawnSync(secrets, ['encrypt', '--filename-override', 'secrets/db.yaml', 'plain.yaml'], { cwd: repo, encoding: 'utf8', env: { PATH: process.env['PATH'], HOME: scratch } });
+    expect(encrypted.stderr).toBe('');
+    expect(encrypted.stdout).toMatch(/^db:\n {4}password: ENC\[AES256_GCM,/);
+    expect(encrypted.status).toBe(0);
   }, 180_000);
 });

@@ -7,7 +7,10 @@
 // small command's run time, and Node 20 has no module.enableCompileCache. A missing or rejected cache
 // (another Node version) only costs the compile. CommonJS (bin/package.json): Node starts it faster.
 // The build runs one command with SECRETS_WRITE_CODE_CACHE=1 so that the caches also hold the functions
-// that command compiled while running (writing is best effort: dist/ may be read-only).
+// that command compiled while running (writing is best effort: dist/ may be read-only), and one with
+// =vendor for the caches of dist/vendor/ only.
+// `yaml` and `re2js` are bundled apart into dist/vendor/NAME.cjs (see scripts/bundle.mjs), loaded here the
+// same way, with their code caches.
 'use strict';
 const { readFileSync, writeFileSync } = require('node:fs');
 const { dirname, resolve } = require('node:path');
@@ -16,9 +19,13 @@ const { Script } = require('node:vm');
 const requireOutside = require;
 const loaded = new Map();
 const scripts = [];
-if (process.env.SECRETS_WRITE_CODE_CACHE === '1') {
+const vendor = resolve(__dirname, '../dist/vendor');
+const VENDORED = new Set(['yaml', 're2js']);
+const writeCache = process.env.SECRETS_WRITE_CODE_CACHE;
+if (writeCache === '1' || writeCache === 'vendor') {
   process.on('exit', () => {
     for (const [file, script] of scripts) {
+      if (writeCache === 'vendor' && dirname(file) !== vendor) continue;
       try {
         writeFileSync(`${file}.cache`, script.createCachedData());
       } catch {
@@ -43,9 +50,10 @@ function load(file) {
   const source = `(function (exports, require, module, __filename, __dirname) { ${readFileSync(file, 'utf8')}\n});`;
   const script = new Script(source, { filename: file, cachedData });
   scripts.push([file, script]);
-  // Relative ids are chunks; anything else (node: builtins, the external `yaml`) resolves from here as
-  // from dist/: bin/ and dist/ are siblings in the package.
-  const require = (id) => (id.startsWith('./') || id.startsWith('../') ? load(resolve(dirname(file), id)) : requireOutside(id));
+  // Relative ids are chunks; anything else (node: builtins) resolves from here as from dist/: bin/ and
+  // dist/ are siblings in the package.
+  const require = (id) =>
+    id.startsWith('./') || id.startsWith('../') ? load(resolve(dirname(file), id)) : VENDORED.has(id) ? load(resolve(vendor, `${id}.cjs`)) : requireOutside(id);
   script.runInThisContext().call(module.exports, module.exports, require, module, file, dirname(file));
   return module.exports;
 }

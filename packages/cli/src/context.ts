@@ -174,7 +174,10 @@ export function processContext(): Context {
   return {
     env: process.env,
     cwd: process.cwd(),
-    homedir: homedir(),
+    // A getter: node:os is loaded on first use, which a command that reads no key from home never makes.
+    get homedir() {
+      return homedir();
+    },
     platform: process.platform,
     // A getter: touching process.stdin sets up a stream (and loads its modules), which most commands never read.
     stdin: {

@@ -6,107 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, fsyncSync, linkSync, lstatSync, openSync, readlinkSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { SecretsError, readFileCapped } from '@secrets/core';
 import { onInterrupt } from './cleanup.js';
 import type { Context } from './context.js';
 import { removeQuietly, withFileLock } from './io-lock.js';
 import { resolvePath } from './io-paths.js';
 
-/** Bytes streamed between two collections of the young generation (see {@link collectingYoung}). */
-const COLLECT_EVERY = 1 << 18;
-
-let minorGc: ((options: { type: 'minor' }) => void) | null | undefined;
-
-/**
- * A minor (young generation) collection, where V8 allows it. A stream of chunks allocates a few buffers
- * per chunk (read, reassembled, decrypted) whose memory lives outside the JavaScript heap: V8 frees it
- * only when their small handles are collected, and the young generation fills so slowly that tens of
- * megabytes of dead chunks pile up first (100 MB through `age decrypt`: 86 MiB peak). A scavenge of a
- * young generation of dead handles costs microseconds. `gc` exists only with --expose-gc, given here
- * (the function is taken from a new context, the one kind that gets it after start-up).
- */
-function collectYoung(): void {
-  if (minorGc === undefined) {
-    try {
-      setFlagsFromString('--expose-gc');
-      minorGc = runInNewContext('gc') as (options: { type: 'minor' }) => void;
-    } catch {
-      minorGc = null;
-    }
-  }
-  minorGc?.({ type: 'minor' });
-}
-
-/** The chunks as they come, the young generation collected every {@link COLLECT_EVERY} bytes once written. */
-async function* collectingYoung(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-  let since = 0;
-  for await (const chunk of chunks) {
-    yield chunk;
-    since += chunk.length;
-    if (since >= COLLECT_EVERY) {
-      since = 0;
-      collectYoung();
-    }
-  }
-}
-
-/**
- * Writes chunks as they come: to stdout for `-`, else to a temp file beside the target that is fsynced
- * and renamed over it only when every chunk was written (an error midway leaves the target as it was).
- * Memory stays bounded by a few chunks, however long the stream.
- *
- * @throws the producer's error as it is; SecretsError IO_WRITE for the file
- */
-export async function writeOutputStream(ctx: Context, path: string, stream: AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<void> {
-  const chunks = collectingYoung(stream);
-  if (path === '-') {
-    for await (const chunk of chunks) ctx.stdout.write(chunk);
-    return;
-  }
-  // Through symlinks to the real file, as every write (writeTarget); a FIFO or device is written into.
-  const target = writeTarget(resolvePath(ctx, path));
-  if (isSpecialFile(target)) return streamInto(target, path, chunks);
-  let written: { temp: string; fd: number; release: () => void };
-  try {
-    written = writeTemp(target, new Uint8Array(0), options);
-  } catch (error) {
-    throw writeError(path, error);
-  }
-  let open = true;
-  try {
-    for await (const chunk of chunks) {
-      try {
-        writeFileSync(written.fd, chunk);
-      } catch (error) {
-        throw writeError(path, error);
-      }
-    }
-    try {
-      fsyncSync(written.fd);
-      closeSync(written.fd);
-      open = false;
-      // Renamed under the file's lock, as every write of a file we own.
-      await withFileLock(target, async () => {
-        renameSync(written.temp, target);
-      });
-      syncDirectory(dirname(target));
-    } catch (error) {
-      removeQuietly(written.temp);
-      throw error instanceof SecretsError ? error : writeError(path, error);
-    }
-  } finally {
-    if (open) {
-      closeSync(written.fd);
-      removeQuietly(written.temp);
-    }
-    written.release();
-  }
-}
-
 /** Streams chunks into a FIFO or device (as age does with -o): it is never replaced by a file. */
-async function streamInto(target: string, shown: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
+export async function streamInto(target: string, shown: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
   let fd: number;
   try {
     fd = openSync(target, constants.O_WRONLY);
@@ -159,7 +66,7 @@ export function writeTarget(path: string): string {
  * @returns the temp file's path, its still open descriptor (not yet synced), and `release` to call once
  *   it is renamed or removed
  */
-function writeTemp(target: string, data: Uint8Array | string, options: WriteOptions): { temp: string; fd: number; release: () => void } {
+export function writeTemp(target: string, data: Uint8Array | string, options: WriteOptions): { temp: string; fd: number; release: () => void } {
   let mode = options.mode ?? 0o666;
   let exact = options.mode !== undefined;
   let owner: { uid: number; gid: number } | null = null;
@@ -204,7 +111,7 @@ function keepOwner(fd: number, owner: { uid: number; gid: number }): void {
 }
 
 /** fsync of a directory: a rename is a change of its directory, durable only once that is synced (POSIX). */
-function syncDirectory(dir: string): void {
+export function syncDirectory(dir: string): void {
   const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
     fsyncSync(fd);
@@ -246,7 +153,7 @@ export async function writeOutput(ctx: Context, path: string, data: Uint8Array |
 }
 
 /** Whether `target` exists and is no regular file (a FIFO, device or socket, through links): written into. */
-function isSpecialFile(target: string): boolean {
+export function isSpecialFile(target: string): boolean {
   try {
     return !statSync(target).isFile();
   } catch {

@@ -2,7 +2,7 @@
  * The CLI's one I/O module: every read, write and lock of the commands goes through what this exports.
  * Here: capped whole-file and streamed reads with clear errors, and the disk as core's RepoView. The
  * parts: io-paths.ts (path resolution), io-lock.ts (the writer's lock), io-write.ts (atomic, durable
- * writes under the lock-and-compare path).
+ * writes under the lock-and-compare path), io-stream.ts (streamed writes of any size).
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { DEFAULT_MAX_INPUT_BYTES, SecretsError, readFileCapped, type EntryKind, type RepoView } from '@secrets/core';
@@ -12,6 +12,7 @@ import { resolvePath } from './io-paths.js';
 export * from './io-paths.js';
 export * from './io-lock.js';
 export * from './io-write.js';
+export * from './io-stream.js';
 
 /**
  * The most the CLI reads from one input (a file or stdin): the stores' own limit, 64 MiB. Everything is

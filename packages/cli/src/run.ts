@@ -20,8 +20,15 @@ import { examples, type ProgramSetup } from './program/shared.js';
 import { registerSopsCommands } from './program/sops-commands.js';
 import { registerToolsCommands } from './program/tools-commands.js';
 
-/** The CLI version, read from this package's package.json (works from src/ and dist/). */
+/** Set by the bundler (scripts/bundle.mjs) to package.json's version; undefined in src/ and dist/. */
+declare const SECRETS_CLI_VERSION: string | undefined;
+
+/**
+ * The CLI version: from this package's package.json (works from src/ and dist/), or as the bundle has it
+ * written in, which spares every command reading it (and loading what `new URL` needs).
+ */
 export function cliVersion(): string {
+  if (typeof SECRETS_CLI_VERSION === 'string') return SECRETS_CLI_VERSION;
   const pkg = JSON.parse(readOwnFile(new URL('../package.json', import.meta.url))) as { version: string };
   return pkg.version;
 }

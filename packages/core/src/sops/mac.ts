@@ -17,8 +17,15 @@ import type { IvStashBuilder } from './iv-stash.js';
 import { formatRfc3339, parseRfc3339 } from './rfc3339.js';
 import { decryptValue, encryptValue, type IvSource } from './value-cipher.js';
 
-/** sops `MACOnlyEncryptedInitialization`: SHA-256("sops"), fed raw (32 bytes) before the values. */
-export const MAC_ONLY_ENCRYPTED_INIT: Uint8Array = /* @__PURE__ */ new Uint8Array(createHash('sha256').update('sops').digest());
+/**
+ * sops `MACOnlyEncryptedInitialization`: SHA-256("sops"), fed raw (32 bytes) before the values. Written
+ * out rather than hashed at load time, so that loading this module does not load node:crypto (the CLI's
+ * `--version` and help need no crypto); mac.test.ts checks it against the hash.
+ */
+export const MAC_ONLY_ENCRYPTED_INIT: Uint8Array = /* @__PURE__ */ new Uint8Array([
+  138, 63, 210, 173, 84, 206, 102, 82, 123, 16, 52, 243, 209, 71, 190, 11,
+  11, 151, 91, 59, 244, 79, 114, 198, 253, 173, 236, 129, 118, 242, 125, 105,
+]);
 
 /** Accumulates the MAC over leaves as a walk visits them. */
 export class MacHasher {

@@ -74,8 +74,16 @@ function longKeyId(fingerprint: string): string {
  */
 export function pgpKeySource(options: GpgOptions): KeySource {
   const program = gpgProgram(options.env);
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(options.env)) if (value !== undefined) env[name] = value;
+  // Copied when gpg first runs: a source is made per file, most files have no PGP key, and enumerating
+  // the caller's environment object (the real one is slow to enumerate) is not free.
+  let env: Record<string, string> | undefined;
+  const gpgEnv = (): Record<string, string> => {
+    if (env === undefined) {
+      env = {};
+      for (const [name, value] of Object.entries(options.env)) if (value !== undefined) env[name] = value;
+    }
+    return env;
+  };
   // gpg reads no file relative to its directory; '/' always exists (a missing HOME would fail the spawn as ENOENT).
   const cwd = '/';
   const timeoutMs = options.timeoutMs ?? 5 * 60_000;
@@ -84,7 +92,7 @@ export function pgpKeySource(options: GpgOptions): KeySource {
 
   async function gpg(args: readonly string[], input: Uint8Array, what: string): Promise<ProcessResult> {
     try {
-      const result = await options.run([program, ...args], { env, cwd, timeoutMs, maxOutputBytes: MAX_OUTPUT_BYTES, input });
+      const result = await options.run([program, ...args], { env: gpgEnv(), cwd, timeoutMs, maxOutputBytes: MAX_OUTPUT_BYTES, input });
       if (result.killed) throw new SecretsError('KEY_WRAP_FAILED', `gpg took longer than ${timeoutMs / 1000} s or printed too much while ${what}`);
       return result;
     } catch (error) {
