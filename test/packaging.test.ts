@@ -6,7 +6,7 @@
  * the packages' own dependencies.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,7 +90,9 @@ describe('the CLI tarball installed alone', () => {
     const secrets = join(prefix, 'bin/secrets');
     const version = spawnSync(secrets, ['--version'], { cwd: scratch, encoding: 'utf8' });
     expect(version.stdout.trim()).toBe('0.1.0');
-    // decrypt loads the YAML store and the package's dependencies (yaml, re2js) from the install.
+    // Self-contained: yaml and re2js are bundled into dist/vendor/, so the install brings no dependency.
+    expect(existsSync(join(prefix, 'lib/node_modules/@secrets/cli/node_modules'))).toBe(false);
+    // decrypt loads the YAML store from the bundle.
     const decrypted = spawnSync(secrets, ['decrypt', '--extract', '["example_key"]', join(REPO_ROOT, 'examples/batchn/secrets/example.yaml')], {
       cwd: scratch,
       encoding: 'utf8',
