@@ -122,12 +122,13 @@ async function keyOrderDecrypt(others) {
   const make = (list) => core.createSopsFile(doc, { format: 'yaml', keyGroups: [list.map((r) => core.parseRecipient(r))], now: new Date() });
   const first = await make([admin.text, ...others]);
   const last = await make([...others, admin.text]);
-  // 20 opens per sample: one is well under a millisecond
+  // 100 opens per sample: one is well under a millisecond, and a sample of 20 (~10 ms) moved 0.4–4.6×
+  // from pair to pair on this shared machine
   const opens = (file) => () => inProcess(async () => {
-    for (let i = 0; i < 20; i++) await core.openSopsFile(file, { format: 'yaml', identities });
+    for (let i = 0; i < 100; i++) await core.openSopsFile(file, { format: 'yaml', identities });
   });
   await pairs(2, opens(last), opens(first));
-  row('your key last of 6 vs first: in-process decrypt of a small file (×20), slower by', await pairs(21, opens(last), opens(first)), '<= 1.2x', { slower: true, pass: (r) => r <= 1.2 });
+  row('your key last of 6 vs first: in-process decrypt of a small file (×100), slower by', await pairs(21, opens(last), opens(first)), '<= 1.2x', { slower: true, pass: (r) => r <= 1.2 });
 }
 
 // ---- 4. rekey: add one host, full re-wrap, key last; against the agenix loop ---------------------------
@@ -135,6 +136,8 @@ async function keyOrderDecrypt(others) {
 // BENCH_QUICK=1: a smoke run of the script itself (50 files, no 100,000-leaf rows); its numbers mean little.
 const QUICK = Boolean(process.env.BENCH_QUICK);
 const FILES = QUICK ? 50 : 500;
+// Pairs per rekey row: a run is about a second of CPU, and one run of 5 pairs moved 3.07–3.48× from run to run.
+const REKEY_PAIRS = QUICK ? 3 : 11;
 const name = (i) => `s${String(i).padStart(3, '0')}`;
 const sopsConfig = (recipients) => `creation_rules:\n  - path_regex: ^secrets/[^/]+\\.yaml$\n    key_groups:\n      - age:\n${recipients.map((r) => `          - ${JSON.stringify(r)}`).join('\n')}\n`;
 
@@ -161,10 +164,14 @@ done
 if [ \${#batch[@]} -gt 0 ]; then flush; fi
 `;
 
-/** Runs `command` in a fresh copy of `pristine` (the copy is not timed). */
+/**
+ * Runs `command` in a fresh copy of `pristine`. The copy is not timed, and is synced before the run: else
+ * its own writeback (500 new files) lands in whichever side's fsyncs come first.
+ */
 const fresh = (pristine, work, command, env = ENV) => () => {
   rmSync(work, { recursive: true, force: true });
   cpSync(pristine, work, { recursive: true });
+  spawnSync('sync');
   return Promise.resolve(shell(command, { cwd: work, env }));
 };
 
@@ -197,9 +204,9 @@ async function rekeyRows(xs, sshs) {
   await agenix();
   if (!spawnSync('age', ['-d', '-i', KEY_FILE, join(work, 's007.age')]).stdout.equals(Buffer.from(payload))) throw new Error('the agenix loop did not round-trip');
 
-  row(`add one host to ${FILES} files × 6 recipients: \`secrets rekey -y\` faster than the agenix loop by`, await pairs(5, fresh(first, work, ours), agenix), '>= 4x', { pass: (r) => r >= 4 });
-  row(`full re-wrap (--rotate: new data key, values re-encrypted), same files, faster than the agenix loop by`, await pairs(5, fresh(first, work, rotate), agenix), '>= 2x', { pass: (r) => r >= 2 });
-  row(`your key last of 6 vs first: \`secrets rekey -y\` (add one host, ${FILES} files), slower by`, await pairs(5, fresh(last, work, ours), fresh(first, work, ours)), '<= 1.2x', { slower: true, pass: (r) => r <= 1.2 });
+  row(`add one host to ${FILES} files × 6 recipients: \`secrets rekey -y\` faster than the agenix loop by`, await pairs(REKEY_PAIRS, fresh(first, work, ours), agenix), '>= 4x', { pass: (r) => r >= 4 });
+  row(`full re-wrap (--rotate: new data key, values re-encrypted), same files, faster than the agenix loop by`, await pairs(REKEY_PAIRS, fresh(first, work, rotate), agenix), '>= 2x', { pass: (r) => r >= 2 });
+  row(`your key last of 6 vs first: \`secrets rekey -y\` (add one host, ${FILES} files), slower by`, await pairs(REKEY_PAIRS, fresh(last, work, ours), fresh(first, work, ours)), '<= 1.2x', { slower: true, pass: (r) => r <= 1.2 });
   commands.push(['add one host / full re-wrap / key last (in a fresh copy of the repository each run)', `${ours}   |   ${rotate}`, `KEY=${KEY_FILE} ${peer}, rekey.sh:\n${AGENIX_LOOP}`]);
   return first;
 }
