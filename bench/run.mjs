@@ -87,11 +87,16 @@ async function decryptRows(leaves, n) {
     const file = await encrypt(plain, format);
     const opened = await core.openSopsFile(file, { format, identities });
     if (new TextDecoder().decode(core.storeFor('yaml').emitPlain(opened.document)) !== plain) throw new Error('our decryption differs from the plaintext');
-    const ours = () => inProcess(() => core.openSopsFile(file, { format, identities }));
+    // A 3,000-leaf decrypt is ~20 ms: 5 per sample, or one pause of the machine decides a pair.
+    const reps = leaves <= 3000 ? 5 : 1;
+    const repeat = (fn) => () => inProcess(async () => {
+      for (let i = 0; i < reps; i++) await fn();
+    });
+    const ours = repeat(() => core.openSopsFile(file, { format, identities }));
     let peer;
     if (format === 'json') {
       const text = forSopsDecoder(new TextDecoder().decode(file), opened.dataKey);
-      peer = () => inProcess(() => sopsDecoder.decrypt(JSON.parse(text)));
+      peer = repeat(() => sopsDecoder.decrypt(JSON.parse(text)));
       const theirs = await sopsDecoder.decrypt(JSON.parse(text)); // throws on a MAC mismatch
       if (theirs.service_12.key_7 !== 12007) throw new Error('sops-decoder decrypted something else');
       const tampered = JSON.parse(text);
@@ -99,12 +104,12 @@ async function decryptRows(leaves, n) {
       if (await sopsDecoder.decrypt(tampered).then(() => true, () => false)) throw new Error('sops-decoder accepted a wrong MAC');
     } else {
       const text = new TextDecoder().decode(file);
-      peer = () => inProcess(() => decryptSops(text, { secretKey, fileType: 'yaml' }));
+      peer = repeat(() => decryptSops(text, { secretKey, fileType: 'yaml' }));
       if ((await decryptSops(text, { secretKey, fileType: 'yaml' })).service_12.key_7 !== 12007) throw new Error('sops-age decrypted something else');
     }
     await pairs(2, ours, peer);
     const who = format === 'json' ? 'sops-decoder 0.10.3 (JSON; checks the MAC)' : 'sops-age 4.0.2 (YAML; does not check the MAC)';
-    row(`in-process decrypt with MAC, ${leaves.toLocaleString('en')} leaves (${(file.length / 1024).toFixed(0)} KiB), faster than ${who} by`, await pairs(n, ours, peer), '>= 1.2x', { pass: (r) => r >= 1.2 });
+    row(`in-process decrypt with MAC, ${leaves.toLocaleString('en')} leaves (${(file.length / 1024).toFixed(0)} KiB${reps > 1 ? `, ×${reps}` : ''}), faster than ${who} by`, await pairs(n, ours, peer), '>= 1.2x', { pass: (r) => r >= 1.2 });
   }
 }
 
