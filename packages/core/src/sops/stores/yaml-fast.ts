@@ -29,7 +29,8 @@ const COMMENT_LINE = /^ *#/m;
  * view into its parent, and keys and metadata outlive the parse (values are replaced by decryption).
  */
 function own(s: string): string {
-  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
+  // Slicing a concatenation flattens it into a new string first: one copy, no UTF-8 round trip.
+  return s.length < 13 ? s : ` ${s}`.slice(1);
 }
 
 /** {@link own} for every string of a subtree. */
@@ -289,22 +290,22 @@ class FastReader {
     if (this.li >= this.lines) throw DECLINE;
     const first = this.indent(this.li);
     if (this.starts[this.li] === this.end(this.li) || first <= column) throw DECLINE;
-    const lines: string[] = [];
-    let content = 0; // lines up to the last non-empty one
+    // One slice of the block, then its indentation removed: blank lines are empty (trailing spaces are
+    // declined) and every other line has at least `first` spaces, so only those are removed.
+    const begin = (this.starts[this.li] as number) + first;
+    let last = begin; // the end of the last non-empty line
     while (this.li < this.lines) {
       const s = this.starts[this.li] as number;
       const e = this.end(this.li);
       if (s !== e) {
         if (this.indent(this.li) < first) break;
-        lines.push(this.text.slice(s + first, e));
-        content = lines.length;
-      } else {
-        lines.push('');
+        last = e;
       }
       this.li++;
     }
     if (this.li >= this.lines && !this.text.endsWith('\n')) throw DECLINE;
-    const body = lines.slice(0, content).join('\n');
+    const raw = this.text.slice(begin, last);
+    const body = raw.includes('\n') ? raw.replaceAll(`\n${' '.repeat(first)}`, '\n') : raw;
     return { kind: 'string', value: header === '|' ? `${body}\n` : body };
   }
 

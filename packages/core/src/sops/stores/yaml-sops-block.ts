@@ -24,8 +24,34 @@ const UNSAFE = /[^\x20-\x7e\u00a0-\ud7ff\ue000-\ufffd]|[\ufeff\u2028\u2029"\\]/;
 /** A literal block this writer handles: non-empty lines without edge blanks, one final newline. */
 const LITERAL = /^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?\n)+$/;
 
+/**
+ * Shapes whose style is known without analysing them (rekey writes one block per file, and analysing
+ * each `enc` armor and `mac` cost most of the block): an age armor (base64 lines, no blank, no edge
+ * space: go-yaml allows a literal block) and a sops `ENC[...]` value (no `: `, ` #`, leading indicator
+ * or blank: plain in block context). ASCII only, so well-formed. The property test checks both against
+ * {@link stringStyle}.
+ */
+const ARMOR = /^-----BEGIN AGE ENCRYPTED FILE-----\n(?:[A-Za-z0-9+/=]{1,64}\n)+-----END AGE ENCRYPTED FILE-----\n$/;
+const ENC_VALUE = /^ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:[a-z]+\]$/;
+
+/** {@link inline} of short strings: keys, recipients and versions repeat in every file of a repository. */
+const inlineMemo = new Map<string, string | null>();
+const MEMO_MAX_LENGTH = 128;
+const MEMO_MAX_ENTRIES = 4096;
+
 /** A one-line scalar as the general emitter writes it, or null. */
 function inline(s: string): string | null {
+  if (s.length > MEMO_MAX_LENGTH) return inlineOnce(s);
+  let text = inlineMemo.get(s);
+  if (text === undefined) {
+    text = inlineOnce(s);
+    if (inlineMemo.size >= MEMO_MAX_ENTRIES) inlineMemo.clear();
+    inlineMemo.set(s, text);
+  }
+  return text;
+}
+
+function inlineOnce(s: string): string | null {
   // `<<` is written with go-yaml's merge tag (`!!merge <<`): the general emitter's.
   if (UNSAFE.test(s) || s.includes('\n') || s === '<<') return null;
   switch (stringStyle(s)) {
@@ -46,6 +72,9 @@ function pair(key: string, value: Value, literalAt: string): string | null {
   const k = key.length <= 64 ? inline(key) : null;
   if (k === null || value.kind !== 'string') return null;
   const v = value.value;
+  if (ARMOR.test(v)) return `${k}: |\n${literalAt}${v.slice(0, -1).replaceAll('\n', `\n${literalAt}`)}\n`;
+  if (ENC_VALUE.test(v)) return `${k}: ${v}\n`;
+  if (!isWellFormed(v)) return null;
   if (v.includes('\n')) {
     if (!LITERAL.test(v) || stringStyle(v) !== 'literal') return null;
     return `${k}: |\n${literalAt}${v.slice(0, -1).replaceAll('\n', `\n${literalAt}`)}\n`;
@@ -71,7 +100,6 @@ export function emitSopsBlock(block: MapNode, indent: number): string | null {
     if (item.kind !== 'entry' || !isWellFormed(item.key)) return null;
     const value = item.value;
     if (value.kind === 'string') {
-      if (!isWellFormed(value.value)) return null;
       const line = pair(item.key, value, one + one);
       if (line === null) return null;
       out.push(one, line);
@@ -83,7 +111,7 @@ export function emitSopsBlock(block: MapNode, indent: number): string | null {
     for (const element of value.items) {
       if (element.kind !== 'map' || element.items.length === 0) return null;
       for (const [i, entry] of element.items.entries()) {
-        if (entry.kind !== 'entry' || !isWellFormed(entry.key) || (entry.value.kind === 'string' && !isWellFormed(entry.value.value))) return null;
+        if (entry.kind !== 'entry' || !isWellFormed(entry.key)) return null;
         const line = pair(entry.key, entry.value, one.repeat(3));
         if (line === null) return null;
         out.push(i === 0 ? `${one}${one}- ` : `${one}${one}  `, line);
