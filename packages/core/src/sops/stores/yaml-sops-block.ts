@@ -120,3 +120,43 @@ export function emitSopsBlock(block: MapNode, indent: number): string | null {
   }
   return out.join('');
 }
+
+/** Nesting handled by {@link emitDataDirect}; deeper data is the general emitter's. */
+const MAX_DIRECT_DEPTH = 16;
+
+function mappingLines(map: MapNode, pad: string, depth: number, out: string[]): boolean {
+  if (depth > MAX_DIRECT_DEPTH || map.items.length === 0) return false;
+  const one = ' '.repeat(INDENT);
+  for (const item of map.items) {
+    if (item.kind !== 'entry' || !isWellFormed(item.key)) return false;
+    const value = item.value;
+    if (value.kind === 'map') {
+      const key = item.key.length <= 64 ? inline(item.key) : null;
+      if (key === null) return false;
+      out.push(pad, key, ':\n');
+      if (!mappingLines(value, pad + one, depth + 1, out)) return false;
+      continue;
+    }
+    const line = pair(item.key, value, pad + one);
+    if (line === null) return false;
+    out.push(pad, line);
+  }
+  return true;
+}
+
+/**
+ * The text the general emitter gives for a document's data (its one top-level mapping, without the
+ * `sops` block) when it is made of string values and non-empty mappings only, with the same scalar
+ * decisions as {@link emitSopsBlock}: what `rekey --rotate` and `set` write after encrypting a file
+ * whose values are all `ENC[...]` strings.
+ *
+ * @param data - the top-level mapping
+ * @param indent - the store's indentation
+ * @returns the lines, or null for the general emitter (other shapes, comments, a `sops` key)
+ * @internal
+ */
+export function emitDataDirect(data: MapNode, indent: number): string | null {
+  if (indent !== INDENT || data.items.some((i) => i.kind === 'entry' && i.key === 'sops')) return null;
+  const out: string[] = [];
+  return mappingLines(data, '', 0, out) ? out.join('') : null;
+}

@@ -37,7 +37,7 @@ import type { Store } from './store.js';
 import { emitYamlDocuments, emitYamlValue, encodePages } from './yaml-emitter.js';
 import { loadYamlFast, type FastPositions } from './yaml-fast.js';
 import { loadYamlFull } from './yaml-loader.js';
-import { emitSopsBlock } from './yaml-sops-block.js';
+import { emitDataDirect, emitSopsBlock } from './yaml-sops-block.js';
 
 /** sops `stores/yaml` default indentation. */
 export const YAML_DEFAULT_INDENT = 4;
@@ -123,7 +123,12 @@ export class YamlStore implements Store {
     // The block has sops' usual shape: written directly (yaml-sops-block.ts), after the data written with
     // a one-line stand-in block cut off. go-yaml writes a top-level key the same whatever its siblings
     // (the rekey splice relies on it too, property-tested), so this is the full emit's text.
-    if (doc.branches[0]?.items.length === 0) return new TextEncoder().encode(block);
+    const data = doc.branches[0] as MapNode;
+    if (data.items.length === 0) return new TextEncoder().encode(block);
+    // Data of string values and mappings only (every encrypted file whose values are ENC[...] strings):
+    // written directly as well, with the general emitter's decisions (property-tested).
+    const direct = emitDataDirect(data, this.indent);
+    if (direct !== null) return new TextEncoder().encode(direct + block);
     const withStub = this.emitPlain(insertNestedMetadata(doc, STUB_BLOCK));
     const stub = new TextEncoder().encode(emitSopsBlock(STUB_BLOCK, this.indent) as string);
     const cut = withStub.length - stub.length;

@@ -8,7 +8,7 @@ import { parseRecipient } from '../../../src/age/index.js';
 import { createSopsFile } from '../../../src/sops/file.js';
 import { loadSopsFile } from '../../../src/sops/rekey.js';
 import { storeFor } from '../../../src/sops/stores/store.js';
-import { emitSopsBlock } from '../../../src/sops/stores/yaml-sops-block.js';
+import { emitDataDirect, emitSopsBlock } from '../../../src/sops/stores/yaml-sops-block.js';
 import type { Entry, MapNode, Value } from '../../../src/sops/tree.js';
 
 const runs = { numRuns: process.env['SLOW'] ? 2000 : 300, seed: 23 };
@@ -95,6 +95,32 @@ describe('the sops block written directly', () => {
       runs,
     );
     expect(direct).toBeGreaterThan(runs.numRuns / 20);
+  });
+
+  it('data of strings and mappings written directly is the full emit (property, fixed seed)', () => {
+    const leaf = fc.oneof({ weight: 3, arbitrary: sopsShaped }, { weight: 2, arbitrary: text }).map((value): Value => ({ kind: 'string', value }));
+    const tree = fc.letrec<{ value: Value; map: MapNode }>((tie) => ({
+      value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, leaf, tie('map')),
+      map: fc.uniqueArray(fc.tuple(keyText, tie('value')), { minLength: 1, maxLength: 4, selector: ([k]) => k }).map((pairs) => ({ kind: 'map' as const, items: pairs.map(([key, value]) => ({ kind: 'entry' as const, key, value })) })),
+    })).map;
+    let direct = 0;
+    fc.assert(
+      fc.property(tree, blockOf(printable), fc.constantFrom(4, 4, 4, 2), (data, node, indent) => {
+        const store = storeFor('yaml', { indent });
+        const fast = emitDataDirect(data, indent);
+        if (fast !== null) {
+          direct++;
+          expect(fast).toBe(Buffer.from(store.emitPlain({ branches: [data] })).toString('utf8'));
+        }
+        if (data.items.some((i) => i.kind === 'entry' && i.key === 'sops')) return;
+        const full = Buffer.from(store.emitPlain({ branches: [{ kind: 'map', items: [...data.items, { kind: 'entry', key: 'sops', value: node }] }] })).toString('utf8');
+        expect(Buffer.from(store.emitEncrypted({ branches: [data] }, node)).toString('utf8')).toBe(full);
+      }),
+      runs,
+    );
+    expect(direct).toBeGreaterThan(runs.numRuns / 10);
+    // a sops key in the data stays the general path's error
+    expect(emitDataDirect({ kind: 'map', items: [{ kind: 'entry', key: 'sops', value: { kind: 'string', value: 'x' } }] }, 4)).toBeNull();
   });
 
   it('handles the blocks sops and rekey write, and the store uses it for a block alone', async () => {
