@@ -29,8 +29,7 @@ const COMMENT_LINE = /^ *#/m;
  * view into its parent, and keys and metadata outlive the parse (values are replaced by decryption).
  */
 function own(s: string): string {
-  // Slicing a concatenation flattens it into a new string first: one copy, no UTF-8 round trip.
-  return s.length < 13 ? s : ` ${s}`.slice(1);
+  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
 }
 
 /** {@link own} for every string of a subtree. */
@@ -290,22 +289,22 @@ class FastReader {
     if (this.li >= this.lines) throw DECLINE;
     const first = this.indent(this.li);
     if (this.starts[this.li] === this.end(this.li) || first <= column) throw DECLINE;
-    // One slice of the block, then its indentation removed: blank lines are empty (trailing spaces are
-    // declined) and every other line has at least `first` spaces, so only those are removed.
-    const begin = (this.starts[this.li] as number) + first;
-    let last = begin; // the end of the last non-empty line
+    const lines: string[] = [];
+    let content = 0; // lines up to the last non-empty one
     while (this.li < this.lines) {
       const s = this.starts[this.li] as number;
       const e = this.end(this.li);
       if (s !== e) {
         if (this.indent(this.li) < first) break;
-        last = e;
+        lines.push(this.text.slice(s + first, e));
+        content = lines.length;
+      } else {
+        lines.push('');
       }
       this.li++;
     }
     if (this.li >= this.lines && !this.text.endsWith('\n')) throw DECLINE;
-    const raw = this.text.slice(begin, last);
-    const body = raw.includes('\n') ? raw.replaceAll(`\n${' '.repeat(first)}`, '\n') : raw;
+    const body = lines.slice(0, content).join('\n');
     return { kind: 'string', value: header === '|' ? `${body}\n` : body };
   }
 
