@@ -56,12 +56,14 @@ function usage(message: string, hints: string[]): SecretsError {
 /** The flag name of `--name=value` or `--name`. */
 const flagName = (arg: string): string => (arg.startsWith('--') && arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg);
 
+/** What {@link flagsBeforeSeparator} does with one argument. */
+type FlagAction = 'keep' | 'drop' | 'drop-with-value';
+
 /**
- * Removes `--verbose`; refuses key-service flags. Only flags before a `--` are looked at.
- *
- * @throws SecretsError USAGE for a key-service flag
+ * The arguments with each one before a `--` kept or dropped as `decide` says (`drop-with-value` also
+ * drops the next argument unless the flag is written `--name=value`); from `--` on, all are kept.
  */
-function stripSharedFlags(args: readonly string[]): string[] {
+function flagsBeforeSeparator(args: readonly string[], decide: (arg: string) => FlagAction): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
@@ -69,6 +71,20 @@ function stripSharedFlags(args: readonly string[]): string[] {
       out.push(...args.slice(i));
       break;
     }
+    const action = decide(arg);
+    if (action === 'keep') out.push(arg);
+    else if (action === 'drop-with-value' && !arg.includes('=')) i++;
+  }
+  return out;
+}
+
+/**
+ * Removes `--verbose`; refuses key-service flags. Only flags before a `--` are looked at.
+ *
+ * @throws SecretsError USAGE for a key-service flag
+ */
+function stripSharedFlags(args: readonly string[]): string[] {
+  return flagsBeforeSeparator(args, (arg) => {
     const name = flagName(arg);
     const service = KEY_SERVICE_FLAGS[name];
     if (service !== undefined) {
@@ -76,10 +92,8 @@ function stripSharedFlags(args: readonly string[]): string[] {
         'use --age age1… (or an ssh-ed25519 / ssh-rsa public key) or --pgp FINGERPRINT, or age:/pgp: keys in .sops.yaml; see docs/migrating.md',
       ]);
     }
-    if (name === '--verbose') continue;
-    out.push(arg);
-  }
-  return out;
+    return name === '--verbose' ? 'drop' : 'keep';
+  });
 }
 
 /** Commands that take `--indent` (the output store's indentation, as sops' global flag). */
@@ -88,21 +102,11 @@ const INDENT_COMMANDS: ReadonlySet<string> = new Set(['decrypt', 'encrypt']);
 /** Drops `--indent N` (with a warning) from commands that do not take it; others keep it. */
 function dropIndent(args: string[], warnings: string[]): string[] {
   if (INDENT_COMMANDS.has(args[0] ?? '')) return args;
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === '--') {
-      out.push(...args.slice(i));
-      break;
-    }
-    if (flagName(arg) === '--indent') {
-      warnings.push(`--indent is ignored by ${args[0] ?? 'this command'}: only decrypt and encrypt take it (a .sops.yaml stores: setting applies everywhere)`);
-      if (!arg.includes('=')) i++;
-      continue;
-    }
-    out.push(arg);
-  }
-  return out;
+  return flagsBeforeSeparator(args, (arg) => {
+    if (flagName(arg) !== '--indent') return 'keep';
+    warnings.push(`--indent is ignored by ${args[0] ?? 'this command'}: only decrypt and encrypt take it (a .sops.yaml stores: setting applies everywhere)`);
+    return 'drop-with-value';
+  });
 }
 
 /**

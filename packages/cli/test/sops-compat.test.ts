@@ -42,6 +42,13 @@ describe('rewriteSopsArgs', () => {
     const env = { exists: (): boolean => false, commands: COMMANDS, asSops: false };
     expect(rewriteSopsArgs(['-d', '--indent=2', 'f.yaml'], env).warnings).toEqual([]);
     expect(rewriteSopsArgs(['--indent=2', 'f.yaml'], env)).toEqual({ args: ['edit', 'f.yaml'], warnings: [expect.stringContaining('--indent is ignored by edit')] });
+    expect(rewriteSopsArgs(['set', '--indent', '2', 'f.yaml', '["a"]', '"b"'], env).args).toEqual(['set', 'f.yaml', '["a"]', '"b"']);
+  });
+
+  it('leaves everything after -- alone: the command exec-env runs keeps its own --verbose, --indent and --kms', () => {
+    const env = { exists: (): boolean => false, commands: COMMANDS, asSops: false };
+    const argv = ['exec-env', '--verbose', 'f.yaml', '--', 'cmd', '--verbose', '--indent', '2', '--kms', 'k'];
+    expect(rewriteSopsArgs(argv, env)).toEqual({ args: ['exec-env', 'f.yaml', '--', 'cmd', '--verbose', '--indent', '2', '--kms', 'k'], warnings: [] });
   });
 
   it.each([
