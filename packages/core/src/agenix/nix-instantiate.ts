@@ -6,12 +6,16 @@
  *
  * - `--store dummy://`: no store and no daemon, so it works without `/nix/var` (as root or not, in CI),
  *   writes nothing, and cannot build (no import-from-derivation);
- * - `--option restrict-eval true -I ROOT`: files outside the repository, `<nixpkgs>`, URLs and
- *   `getEnv` are refused (the path check is on canonical paths, so symlinks do not escape);
+ * - `--option restrict-eval true -I .`, run in the repository's root: files outside it, `<nixpkgs>`, URLs
+ *   and `getEnv` are refused (the path check is on canonical paths, so symlinks do not escape). The root
+ *   is `.` and the rules file is named relative to it because Nix checks a path both as written and
+ *   canonical, and takes `-I` as written: a repository reached through a symlink (`~/src` → `/data/src`)
+ *   was refused its own files; `.` is made absolute from the working directory, which is canonical;
  * - `allow-unsafe-native-code-during-evaluation false` (no `builtins.exec`, whatever nix.conf says);
  * - a clean environment (no NIX_PATH, no secrets), `GC_MAXIMUM_HEAP_SIZE` capping Nix's heap, a
  *   timeout and an output cap.
  */
+import { posix } from 'node:path';
 import { SecretsError } from '../errors.js';
 
 import type { ProcessResult, ProcessRunner } from '../process.js';
@@ -31,10 +35,11 @@ export interface NixOptions {
   readonly maxHeapBytes?: number;
 }
 
-// The rules file is passed with --argstr, never spliced into the expression. `typeOf` lets a NixOS module
-// (a function) or anything else be told apart from rules; each rule keeps only what agenix reads.
+// The rules file is passed with --argstr (relative to the root, the working directory), never spliced
+// into the expression. `typeOf` lets a NixOS module (a function) or anything else be told apart from
+// rules; each rule keeps only what agenix reads.
 const EXPRESSION = `{ rulesPath }:
-let rules = import (/. + rulesPath); in
+let rules = import (./. + "/\${rulesPath}"); in
 if builtins.isAttrs rules then {
   type = "set";
   rules = builtins.mapAttrs (name: rule:
@@ -78,10 +83,10 @@ export async function evaluateWithNix(path: string, root: string, shown: string,
     'allowed-uris',
     '',
     '-I',
-    root,
+    '.',
     '--argstr',
     'rulesPath',
-    path,
+    posix.relative(root, path),
     '-E',
     EXPRESSION,
   ];

@@ -30,8 +30,9 @@ describe('how nix-instantiate is run', () => {
     const out = await evaluateWithNix('/repo/secrets.nix', '/repo', 'secrets.nix', { run, env });
     expect(out).toEqual({ type: 'set', rules: { 'a.age': { publicKeys: ['k'], armor: false } } });
     const call = calls[0] as (typeof calls)[number];
-    expect(call.argv.slice(0, 17)).toEqual(['nix-instantiate', '--eval', '--strict', '--json', '--store', 'dummy://', '--option', 'restrict-eval', 'true', '--option', 'allow-unsafe-native-code-during-evaluation', 'false', '--option', 'allowed-uris', '', '-I', '/repo']);
-    expect(call.argv.slice(17, 20)).toEqual(['--argstr', 'rulesPath', '/repo/secrets.nix']); // never spliced into the expression
+    expect(call.argv.slice(0, 17)).toEqual(['nix-instantiate', '--eval', '--strict', '--json', '--store', 'dummy://', '--option', 'restrict-eval', 'true', '--option', 'allow-unsafe-native-code-during-evaluation', 'false', '--option', 'allowed-uris', '', '-I', '.']);
+    // relative to the root, Nix's working directory; never spliced into the expression
+    expect(call.argv.slice(17, 20)).toEqual(['--argstr', 'rulesPath', 'secrets.nix']);
     expect(call.env).toEqual({ PATH: '/usr/bin', HOME: '/home/u', NIX_PATH: '', GC_MAXIMUM_HEAP_SIZE: String(256 * 1024 * 1024) });
     expect(call.cwd).toBe('/repo');
   });
@@ -94,6 +95,16 @@ describe.runIf(HAVE_NIX || IN_CI)('the real nix-instantiate', () => {
     }
     const env = write('env.nix', '{ "a.age".publicKeys = [ (builtins.getEnv "HOME") ]; }');
     expect((await readAgenixRules('x', 'env.nix', { file: env, root: dir, nix: 'always', nixOptions })).rules[0]?.publicKeys).toEqual(['']);
+  });
+
+  it('reads a repository reached through a symlink (its imports too): Nix takes -I as written but checks canonical paths', async () => {
+    write('real/keys.nix', '[ "age1a" "age1b" ]');
+    const text = 'let keys = import ./keys.nix; in builtins.listToAttrs (map (n: { name = n; value = { publicKeys = keys; }; }) [ "a.age" ])';
+    write('real/secrets.nix', text);
+    symlinkSync(join(dir, 'real'), join(dir, 'linked'));
+    const root = join(dir, 'linked');
+    const read = await readAgenixRules(text, 'secrets.nix', { file: join(root, 'secrets.nix'), root, readFile: repositoryFileReader(root), nix: 'always', nixOptions });
+    expect(read).toEqual({ via: 'nix', rules: [{ name: 'a.age', publicKeys: ['age1a', 'age1b'], armor: false }] });
   });
 
   it('the 40-line ++ bomb stops at Nix\'s heap cap instead of eating the machine', async () => {
