@@ -44,6 +44,11 @@ export function wipe(...buffers: readonly (Uint8Array | undefined)[]): void {
   for (const b of buffers) b?.fill(0);
 }
 
+/** The same memory as a Buffer (no copy), for Node's encoders: wiping one wipes the other. */
+export function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /**
  * Standard base64 (RFC 4648 §4) encoding.
  *
@@ -51,7 +56,7 @@ export function wipe(...buffers: readonly (Uint8Array | undefined)[]): void {
  * @param padded - keep `=` padding (sops, PEM) or drop it (age stanzas)
  */
 export function toBase64(bytes: Uint8Array, padded = true): string {
-  const s = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  const s = bufferOf(bytes).toString('base64');
   return padded ? s : s.replace(/=+$/, '');
 }
 
@@ -78,5 +83,5 @@ export function fromBase64(text: string, padding: 'required' | 'forbidden' | 'op
 
 /** Lowercase hex encoding. */
 export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  return bufferOf(bytes).toString('hex');
 }

@@ -4,7 +4,7 @@
  * so that reading a sops data key does not load typage.
  */
 import { SecretsError } from '../errors.js';
-import { fromBase64, toBase64 } from '../bytes.js';
+import { bufferOf, fromBase64, toBase64 } from '../bytes.js';
 
 /** The armor's BEGIN line. */
 export const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
@@ -16,7 +16,7 @@ export const AGE_MAGIC = 'age-encryption.org/';
 const ARMOR_CHARS = /^[A-Za-z0-9+/=]*$/;
 
 /** The bytes as a latin1 string, without copying them first. */
-const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+const latin1 = (bytes: Uint8Array): string => bufferOf(bytes).toString('latin1');
 
 const isSpace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 

@@ -3,6 +3,7 @@
  * (`encrypt-typage.ts`), loaded on demand; plugin recipients (`age1NAME1…`) are wrapped there by their
  * plugin programs (`plugin-session.ts`).
  */
+import { bufferOf } from '../bytes.js';
 import { SecretsError } from '../errors.js';
 import { nativeEncrypt, nativeEncryptArmored } from './native-encrypt.js';
 import type { AgePluginHost } from './plugin-host.js';
@@ -51,7 +52,7 @@ export async function encryptAgeArmored(plaintext: Uint8Array, recipients: reado
   if (text !== null) return text;
   const { encryptWithTypage } = await import('./encrypt-typage.js');
   const file = await encryptWithTypage(plaintext, recipients, true, options.plugins);
-  return Buffer.from(file.buffer, file.byteOffset, file.byteLength).toString('latin1');
+  return bufferOf(file).toString('latin1');
 }
 
 function checkRecipients(recipients: readonly AgeRecipient[]): void {

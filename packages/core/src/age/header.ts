@@ -146,7 +146,7 @@ export function parseAgeHeader(binary: Uint8Array, options: ParseHeaderOptions =
  *   too many stanzas
  */
 export function inspectAgeHeader(file: Uint8Array, options: ParseHeaderOptions = {}): { stanzas: StanzaInfo[] } {
-  const { stanzas } = parseAgeHeader(toBinaryAgeFile(file), options);
+  const { stanzas } = parseAgeFile(file, options).header;
   return { stanzas: stanzas.map((s) => ({ type: s.type, args: [...s.args] })) };
 }
 

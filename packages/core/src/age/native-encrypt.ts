@@ -167,8 +167,10 @@ function prepareAll(recipients: readonly AgeRecipient[]): Prepared[] | null {
  * @internal
  */
 export function nativeEncrypt(plaintext: Uint8Array, recipients: readonly AgeRecipient[], armor: boolean): Uint8Array | null {
-  const text = armor ? nativeEncryptArmored(plaintext, recipients) : null;
-  if (armor) return text === null ? null : utf8(text);
+  if (armor) {
+    const text = nativeEncryptArmored(plaintext, recipients);
+    return text === null ? null : utf8(text);
+  }
   const ready = prepareAll(recipients);
   return ready === null ? null : encryptPrepared(plaintext, ready);
 }

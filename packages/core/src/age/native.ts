@@ -18,8 +18,7 @@
 import { timingSafeEqual, type KeyObject } from 'node:crypto';
 import { bech32 } from '@scure/base';
 import { concatBytes, fromBase64 } from '../bytes.js';
-import { isArmored, toBinaryAgeFile } from './armor.js';
-import { parseAgeHeader, type ParsedHeader, type ParsedStanza } from './header.js';
+import { parseAgeFile, parseAgeHeader, type ParsedAgeFile, type ParsedHeader, type ParsedStanza } from './header.js';
 import type { AgeIdentity } from './identities.js';
 import { x25519Reason, type Attempt } from './diagnostics.js';
 import { CHUNK, TAG, X25519_LABEL, ZERO_NONCE, headerMac, hkdf, open, streamNonce } from './native-crypto.js';
@@ -210,15 +209,13 @@ export function nativeUnwrapParsed(binary: Uint8Array, header: ParsedHeader, ide
  * @internal
  */
 export function nativeDecrypt(file: Uint8Array, identities: readonly AgeIdentity[]): NativeDecryptResult | null {
-  let binary: Uint8Array;
-  let header: ParsedHeader;
+  let parsed: ParsedAgeFile;
   try {
-    binary = isArmored(file) ? toBinaryAgeFile(file) : file;
-    header = parseAgeHeader(binary);
+    parsed = parseAgeFile(file);
   } catch {
     return null;
   }
-  return nativeDecryptParsed(binary, header, identities);
+  return nativeDecryptParsed(parsed.binary, parsed.header, identities);
 }
 
 /**

@@ -9,6 +9,7 @@
 import { constants, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
 import { Stanza } from 'age-encryption';
 import type { AgeStanza, StanzaIdentity, StanzaRecipient } from './stanza.js';
+import { bufferOf } from '../bytes.js';
 import { SecretsError } from '../errors.js';
 import type { SshRsaPrivateKey, SshRsaPublicKey } from '../ssh/index.js';
 import { MIN_RSA_BITS, rsaKeyIsLargeEnough } from './rsa-size.js';
@@ -20,7 +21,7 @@ export { MIN_RSA_BITS, rsaKeyIsLargeEnough };
 export const SSH_RSA_STANZA = 'ssh-rsa';
 const OAEP_LABEL = /* @__PURE__ */ Buffer.from('age-encryption.org/v1/ssh-rsa');
 
-const b64url = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+const b64url = (bytes: Uint8Array): string => bufferOf(bytes).toString('base64url');
 const toBigInt = (bytes: Uint8Array): bigint => (bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`));
 const fromBigInt = (n: bigint): Uint8Array => {
   const hex = n.toString(16);

@@ -6,7 +6,7 @@ scalar and refuses an all-zero result, as Go's `curve25519.X25519` does.
  */
 import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import { bech32 } from '@scure/base';
-import { wipe } from '../bytes.js';
+import { bufferOf, wipe } from '../bytes.js';
 
 /**
  * A private X25519 key object from a raw scalar. JWK is the only raw import Node 20 has for OKP keys, and
@@ -15,12 +15,12 @@ import { wipe } from '../bytes.js';
  * @internal
  */
 export function x25519PrivateKey(scalar: Uint8Array): KeyObject {
-  return createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: Buffer.from(scalar.buffer, scalar.byteOffset, scalar.byteLength).toString('base64url'), x: '' }, format: 'jwk' });
+  return createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: bufferOf(scalar).toString('base64url'), x: '' }, format: 'jwk' });
 }
 
 /** @internal A public X25519 key object from a 32-byte u-coordinate. */
 export function x25519PublicKey(point: Uint8Array): KeyObject {
-  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(point.buffer, point.byteOffset, point.byteLength).toString('base64url') }, format: 'jwk' });
+  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: bufferOf(point).toString('base64url') }, format: 'jwk' });
 }
 
 /** @internal X25519(scalar, base point): the public half of a private key object. */

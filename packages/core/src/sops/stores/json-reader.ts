@@ -5,6 +5,7 @@
  * the store's depth limit.
  */
 
+import { bufferOf } from '../../bytes.js';
 import { SecretsError } from '../../errors.js';
 import type { Entry, MapNode, Scalar, Value } from '../tree.js';
 import { INT64_MAX, INT64_MIN } from '../go-strconv.js';
@@ -20,7 +21,7 @@ export class JsonParser {
     private readonly b: Uint8Array,
     private readonly limits: ResolvedLimits,
   ) {
-    this.buffer = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    this.buffer = bufferOf(b);
   }
 
   /** The whole input as one top-level object; anything else is a SOPS_FORMAT_INVALID error. */
