@@ -44,7 +44,11 @@ export function wipe(...buffers: readonly (Uint8Array | undefined)[]): void {
   for (const b of buffers) b?.fill(0);
 }
 
-/** The same memory as a Buffer (no copy), for Node's encoders: wiping one wipes the other. */
+/**
+ * The same memory as a Buffer (no copy), for Node's encoders: wiping one wipes the other.
+ *
+ * @internal (out of the typings: they must compile without @types/node)
+ */
 export function bufferOf(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
