@@ -34,8 +34,9 @@ describe('docs/getting-started.md', () => {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'root@batchn', '-f', join(work, 'host_key')]);
     const hostPub = readFileSync(join(work, 'host_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
     writeFileSync(join(bin, 'ssh-keyscan'), `#!/bin/sh\necho "batchn.example.org ${hostPub}"\n`, { mode: 0o755 });
-    writeFileSync(join(bin, 'editor'), `#!/bin/sh\nprintf 'wifi_password: hunter2\\n' > "$1"\n`, { mode: 0o755 });
-    const env = { HOME: home, USER: 'alice', PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}`, EDITOR: join(bin, 'editor') };
+    // Not named `editor`: a generic name is asked for its --version first, which this script would take for a file.
+    writeFileSync(join(bin, 'fake-editor'), `#!/bin/sh\nprintf 'wifi_password: hunter2\\n' > "$1"\n`, { mode: 0o755 });
+    const env = { HOME: home, USER: 'alice', PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}`, EDITOR: join(bin, 'fake-editor') };
 
     const commands = block('sh')
       .split('\n')

@@ -59,9 +59,13 @@ export function realPathOrNull(path: string): string | null {
   }
 }
 
-/** The first line `program --version` prints (stdin and stderr ignored, 5 s, 64 KiB at most), or '' when it cannot run. */
+/**
+ * The first line `program --version` prints (stdin and stderr ignored, 5 s, 64 KiB at most), or '' when it
+ * cannot run. It runs in `/`, not the user's directory: a wrapper script that takes its first argument for
+ * a file name must not leave a file named `--version` there.
+ */
 export function versionLine(path: string, env: ChildEnv): string {
-  const r = spawnSync(path, ['--version'], { env: env, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5_000, maxBuffer: 64 * 1024 });
+  const r = spawnSync(path, ['--version'], { cwd: '/', env: env, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5_000, maxBuffer: 64 * 1024 });
   return (r.error ? '' : r.stdout.toString('utf8')).trimStart().split('\n')[0] ?? '';
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -111,6 +111,14 @@ describe('editor command', () => {
     // A name that says nothing (vi) whose --version is not vim's: not hardened, and warned about.
     writeFileSync(join(bin, 'edit'), '#!/bin/sh\necho "busybox"\n', { mode: 0o755 });
     expect(editorPlan(withPath({ EDITOR: 'edit' })).kind).toBeNull();
+  });
+
+  it('asks a generic name for its --version in /, not in the directory the user is in', () => {
+    // A wrapper that takes its first argument for a file would otherwise leave a file named --version there.
+    const marker = join(bin, 'probed-in');
+    writeFileSync(join(bin, 'ex'), `#!/bin/sh\npwd > '${marker}'\n`, { mode: 0o755 });
+    expect(identifyEditor('ex', withPath({}).env, bin)).toBeNull();
+    expect(readFileSync(marker, 'utf8').trim()).toBe('/');
   });
 
   it('falls back to vim, nano, vi on PATH, like sops', () => {
