@@ -18,6 +18,8 @@ import { CLI_BIN, REPO_ROOT } from './support/cli.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'secrets-cold-start-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+// Whatever the command prints, the last line on stdout says whether node:v8 was loaded.
+writeFileSync(join(scratch, 'v8-loaded.cjs'), `process.on('exit', () => process.stdout.write('\\nv8 loaded: ' + process.moduleLoadList.includes('NativeModule v8')));\n`);
 
 /**
  * Runs the built CLI; returns the builtin modules (`NativeModule x`) loaded by the end of the run, the
@@ -54,6 +56,28 @@ describe('cold start of the built CLI', () => {
     expect(stdout).toContain('hello: Welcome to SOPS!');
     expect(loaded).toContain('crypto');
     expect(loaded.filter((m) => NEVER.includes(m))).toEqual([]);
+  });
+
+  it('every file has a code cache V8 accepts, in each profile', () => {
+    // bin/secrets.js's check mode prints each cache V8 rejects (or that is missing), for the profile the
+    // command line chooses: the default one, and the batch one (made under other V8 flags).
+    for (const args of [[], ['rekey']]) {
+      const r = spawnSync(process.execPath, [CLI_BIN, ...args], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', SECRETS_CODE_CACHE: 'check' }, encoding: 'utf8' });
+      expect([args, r.status, r.stdout, r.stderr]).toEqual([args, 0, '', '']);
+    }
+  });
+
+  it('repository-wide commands run with the batch profile (its V8 flags set through node:v8), others do not', () => {
+    const repo = mkdtempSync(join(scratch, 'repo-'));
+    writeFileSync(join(repo, '.sops.yaml'), 'creation_rules:\n  - path_regex: secrets/[^/]+\\.yaml$\n    age: age1a9pr2h0ta2yshs45sezwdukhajq3yqewpyewfsuzg3xk48gfugks3qshup\n');
+    for (const args of [['check'], ['rekey', '-y'], ['updatekeys', '-y'], ['hosts', 'add', '--help'], ['users', 'rm', '--help'], ['agenix', 'rekey'], ['agenix', '-r']]) {
+      const r = spawnSync(process.execPath, ['--require', join(scratch, 'v8-loaded.cjs'), CLI_BIN, ...args], { cwd: repo, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: scratch }, encoding: 'utf8' });
+      expect([args, r.stdout.split('\n').at(-1)]).toEqual([args, 'v8 loaded: true']);
+    }
+    for (const args of [['decrypt', 'nothing.yaml'], ['--version'], ['edit', '--help'], ['agenix', '-e', 'x.age']]) {
+      const r = spawnSync(process.execPath, ['--require', join(scratch, 'v8-loaded.cjs'), CLI_BIN, ...args], { cwd: repo, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: scratch }, encoding: 'utf8' });
+      expect([args, r.stdout.split('\n').at(-1)]).toEqual([args, 'v8 loaded: false']);
+    }
   });
 
   it('a command that reads a .sops.yaml takes yaml and re2js from dist/vendor/, not node_modules', () => {

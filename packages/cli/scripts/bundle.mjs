@@ -8,7 +8,8 @@
  * `require('NAME')`: loaded from the package, each was ~100 CommonJS modules (yaml) or one large file
  * compiled without a code cache, ~40-50 ms of CPU for every command that reads a `.sops.yaml`. Core as a
  * library still imports the real packages.
- * Each output file gets a V8 code cache (`<file>.cache`), which bin/secrets.js uses.
+ * Each output file gets two V8 code caches (`<file>.cache`, `<file>.batch.cache`: one per profile of
+ * bin/secrets.js), which bin/secrets.js uses.
  *
  * Run by the root `build` script after tsc; bin/secrets.js loads the result.
  */
@@ -19,7 +20,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
 import { rolldown } from 'rolldown';
 
 // Module ids (paths) that go into the `common` chunk, and those kept out of it. A captured module brings
@@ -148,7 +148,7 @@ for (const name of VENDORED) {
   await vendor.close();
 }
 
-// Code caches, compiled exactly as bin/secrets.js compiles (same wrapper, same file name).
+// Every output is ASCII (one-byte strings compile faster from a cache) and has no import() left.
 const outputs = [
   join(dist, 'cli.cjs'),
   ...(await readdir(join(dist, 'chunks'))).filter((f) => f.endsWith('.cjs')).map((f) => join(dist, 'chunks', f)),
@@ -158,34 +158,48 @@ for (const file of outputs) {
   const code = await readFile(file, 'utf8');
   checkAscii(code, file);
   if (/\bimport\(\s*[`'"]/.test(code)) throw new Error(`${file}: a dynamic import() survived bundling`);
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${code}\n});`, { filename: file });
-  await writeFile(`${file}.cache`, script.createCachedData());
 }
 
-// Warm the caches with what running a command compiles: decrypting the repository's example (with its
-// public throwaway key) runs the code every command shares: dispatch, identities, age, the YAML store.
+// Code caches, made by bin/secrets.js itself (SECRETS_CODE_CACHE), so that each profile's caches are
+// compiled under that profile's V8 flags, with its wrapper and file names: first every file, then warmed
+// with what running commands compiles.
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const example = join(root, 'examples/batchn/secrets/example.yaml');
 const key = join(root, 'examples/keys/admin_michael.agekey');
 const bin = fileURLToPath(new URL('../bin/secrets.js', import.meta.url));
-/** Runs the built CLI once with SECRETS_WRITE_CODE_CACHE=`which`, so that it writes those caches on exit. */
-function warm(which, args, cwd) {
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dist, SOPS_AGE_KEY_FILE: key, SECRETS_WRITE_CODE_CACHE: which };
+/** Runs the built CLI with SECRETS_CODE_CACHE=`mode` (see bin/secrets.js); `args` also choose the profile. */
+function cacheRun(mode, args, cwd = root) {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dist, SOPS_AGE_KEY_FILE: key, SECRETS_CODE_CACHE: mode };
   const run = spawnSync(process.execPath, [bin, ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  if (run.status !== 0) throw new Error(`warming the code cache failed (${args.join(' ')}): ${run.stderr}`);
+  if (run.status !== 0) throw new Error(`writing the code caches failed (${mode} ${args.join(' ')}): ${run.stderr}`);
 }
+cacheRun('write-all', []);
+cacheRun('write-all', ['rekey']);
 if (existsSync(example) && existsSync(key)) {
-  warm('1', ['decrypt', example], root);
-  // The vendored packages' caches (only theirs: the bundle's stay what decrypt needs), warmed by what every
-  // command that reads a `.sops.yaml` runs: the config parser (yaml), a path_regex (re2js), and yaml for a
-  // plaintext the fast reader declines (flow collections).
+  // Default profile: decrypting the repository's example (with its public throwaway key) runs the code
+  // every command shares: dispatch, identities, age, the YAML store.
+  cacheRun('write', ['decrypt', example]);
   const scratch = await mkdtemp(join(tmpdir(), 'secrets-bundle-'));
   try {
+    // Then the vendored packages' caches (only theirs: the bundle's stay what decrypt needs), warmed by what
+    // every command that reads a `.sops.yaml` runs: the config parser (yaml), a path_regex (re2js), and
+    // yaml for a plaintext the fast reader declines (flow collections).
     const recipient = /^# public key: (age1\w+)$/m.exec(await readFile(key, 'utf8'))?.[1];
-    await writeFile(join(scratch, '.sops.yaml'), `creation_rules:\n  - path_regex: secrets/[^/]+\\.yaml$\n    age: ${recipient}\n`);
+    const rule = (keys) => `creation_rules:\n  - path_regex: secrets/[^/]+\\.yaml$\n    key_groups:\n      - age:\n${keys.map((k) => `          - "${k}"\n`).join('')}`;
+    await writeFile(join(scratch, '.sops.yaml'), rule([recipient]));
     await mkdir(join(scratch, 'secrets'));
     await writeFile(join(scratch, 'secrets/new.yaml'), 'db: {user: app, password: hunter2}\nports: [80, 443]\n');
-    warm('vendor', ['encrypt', 'secrets/new.yaml'], scratch);
+    cacheRun('write-vendor', ['encrypt', 'secrets/new.yaml'], scratch);
+    // Batch profile, each run adding to the caches the last one wrote: the example gets a new recipient
+    // (the host's SSH key: an ssh-ed25519 wrap, as hosts add gives), then a new data key, then a check.
+    await rm(join(scratch, 'secrets/new.yaml'));
+    await writeFile(join(scratch, 'secrets/example.yaml'), await readFile(example));
+    const server = 'age1c4ug68scj9xkkqvn4lncxn4nlzh8urj0srfy6uszpnh34g9wfq9smtsmfl';
+    const host = (await readFile(join(root, 'examples/keys/hosts/batchn_ssh_host_ed25519_key.pub'), 'utf8')).trim();
+    await writeFile(join(scratch, '.sops.yaml'), rule([recipient, server, host]));
+    cacheRun('write', ['rekey', '-y'], scratch);
+    cacheRun('write', ['rekey', '-y', '--rotate'], scratch);
+    cacheRun('write', ['check'], scratch);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
