@@ -194,6 +194,7 @@ if (existsSync(example) && existsSync(key)) {
     // (the host's SSH key: an ssh-ed25519 wrap, as hosts add gives), then a new data key, then a check.
     await rm(join(scratch, 'secrets/new.yaml'));
     await writeFile(join(scratch, 'secrets/example.yaml'), await readFile(example));
+    // The example's host recipient (as the repository's .sops.yaml names it): kept, not removed.
     const server = 'age1c4ug68scj9xkkqvn4lncxn4nlzh8urj0srfy6uszpnh34g9wfq9smtsmfl';
     const host = (await readFile(join(root, 'examples/keys/hosts/batchn_ssh_host_ed25519_key.pub'), 'utf8')).trim();
     await writeFile(join(scratch, '.sops.yaml'), rule([recipient, server, host]));
