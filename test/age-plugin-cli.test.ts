@@ -95,6 +95,23 @@ describe('sops files with a plugin recipient in .sops.yaml', () => {
     expect((await cli(['check'], { cwd: repo })).stdout).toContain('opens 1 of 1 file');
   });
 
+  live('rekey of several files runs the plugin once: one PIN for all of them', async () => {
+    const repo = path('sops-repo-many');
+    mkdirSync(join(repo, 'secrets'), { recursive: true });
+    writeFileSync(join(repo, '.sops.yaml'), `creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: ${recipient}\n`);
+    for (const n of [1, 2, 3]) {
+      writeFileSync(join(repo, `secrets/s${n}.yaml`), `password: hunter${n}\n`);
+      expect((await cli(['encrypt', '-i', `secrets/s${n}.yaml`], { cwd: repo })).status).toBe(0);
+    }
+    writeFileSync(join(repo, '.sops.yaml'), `creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: ${recipient},${admin}\n`);
+    const log = join(repo, 'plugin.log');
+    // One answer only: a second question (a plugin run per file) would go unanswered and fail the file.
+    const r = await runInProcess(['rekey', '-y'], { cwd: repo, env: { PATH, SOPS_AGE_KEY_FILE: ids.plugin, SECRETSTEST_PIN: '1234', SECRETSTEST_LOG: log }, promptAnswers: ['1234'] });
+    expect([r.status, r.stderr.match(/error.*/g)]).toEqual([0, null]);
+    expect(readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('add-identity'))).toHaveLength(1);
+    for (const n of [1, 2, 3]) expect((await cli(['decrypt', `secrets/s${n}.yaml`], { cwd: repo, env: { SOPS_AGE_KEY_FILE: ids.admin } })).stdout).toBe(`password: hunter${n}\n`);
+  });
+
   live('a hostile .sops.yaml naming age1../../x1… runs nothing', async () => {
     const repo = path('hostile-repo');
     mkdirSync(join(repo, 'secrets'), { recursive: true });

@@ -120,6 +120,7 @@ export {
   type CreateOptions,
 } from './sops/file.js';
 export { loadSopsFile, openLoadedSopsFile, rekeySopsFile, type LoadedSopsFile, type RekeyOptions } from './sops/rekey.js';
+export { askPluginsForDataKeys } from './sops/plugin-prefetch.js';
 export {
   formatFromPath,
   isFormat,

@@ -8,6 +8,7 @@ import { dirname, relative } from 'node:path';
 import {
   SecretsError,
   addSopsConfigNames,
+  askPluginsForDataKeys,
   canonicalRecipient,
   escapeControl,
   findConfig,
@@ -257,8 +258,11 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
         return 0;
       }
     }
-    // Identities are loaded when a file's age key is first tried (a file gpg opens needs none).
+    // Identities are loaded when a file's age key is first tried (a file gpg opens needs none). Age
+    // plugins are asked once for every file they would be run for (one PIN, not one per file).
     const keys = fileKeyAccess(ctx, [], null);
+    const asked = await askPluginsForDataKeys(plans.map((p) => p.loaded), keys.access);
+    const access: KeyAccess = asked ? { ...keys.access, pluginFileKeys: asked } : keys.access;
     // One file after the other (the work is CPU-bound: worker threads measured no faster on two cores,
     // docs/benchmarks.md), written in batches: one durability wait per batch, not one fsync per file.
     let done = 0;
@@ -290,17 +294,21 @@ export async function rekey(ctx: Context, options: RekeyCommandOptions): Promise
       progress();
     };
     progress();
-    for (const p of plans) {
-      try {
-        const next = await rekeyOne(p, { rotate, access: keys.access, now: options.now ?? new Date() });
-        batch.push({ plan: p, next });
-      } catch (error) {
-        fail(p, error);
-        done++;
+    try {
+      for (const p of plans) {
+        try {
+          const next = await rekeyOne(p, { rotate, access, now: options.now ?? new Date() });
+          batch.push({ plan: p, next });
+        } catch (error) {
+          fail(p, error);
+          done++;
+        }
+        if (batch.length >= WRITE_BATCH) await flush();
       }
-      if (batch.length >= WRITE_BATCH) await flush();
+      await flush();
+    } finally {
+      asked?.dispose();
     }
-    await flush();
     if (ctx.stderr.isTTY) ctx.stderr.write(`\r\u001b[K${plans.length - failures.length} of ${plans.length} files rekeyed\n`);
     if (!rotate && plans.some((p) => p.diff.removed)) {
       printWarning(ctx, 'recipients were removed: they may still hold the data key of these files; run `secrets rekey --rotate` to replace it');

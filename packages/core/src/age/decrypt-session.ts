@@ -175,9 +175,10 @@ class Session {
   private async tryPlugin(plugin: string, ids: readonly PluginIdentity[]): Promise<Uint8Array | null> {
     const attempts = ids.map((id) => this.attempt(id, `age plugin ${plugin}`));
     const first = attempts[0] as Attempt;
-    let result;
+    // Asked already, in one session with other files (plugin-file-keys.ts): that answer, not a second run.
+    let result = this.options.pluginFileKeys?.take(plugin, this.headerBytes);
     try {
-      result = await pluginUnwrap(plugin, ids.map((id) => id.secret), this.header.stanzas, resolvePluginHost(this.options.plugins, plugin));
+      result ??= await pluginUnwrap(plugin, ids.map((id) => id.secret), this.header.stanzas, resolvePluginHost(this.options.plugins, plugin));
     } catch (error) {
       // A plugin that cannot start (not installed, no host) is a reason, as for a key of another type
       // (C2SP age-plugin: a client MAY ignore plugin failures when decrypting); one that ran and broke

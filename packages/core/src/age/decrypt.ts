@@ -8,6 +8,7 @@ import type { AgeIdentity } from './identities.js';
 import { decryptionFailure } from './diagnostics.js';
 import { nativeDecrypt, nativeDecryptParsed, type NativeDecryptResult } from './native.js';
 import type { AgePluginHost } from './plugin-host.js';
+import type { PluginFileKeys } from './plugin-file-keys.js';
 
 /** What is asked of the user for a passphrase. */
 export interface PassphraseRequest {
@@ -29,6 +30,11 @@ export interface DecryptAgeOptions {
   readonly passphrase?: (request: PassphraseRequest) => Promise<string>;
   /** How plugin identities' programs run and talk to the user; default: the host set with `setAgePluginHost`. */
   readonly plugins?: AgePluginHost;
+  /**
+   * Answers plugins already gave for this file's header, asked together with other files
+   * (`askPluginsForFileKeys`): used instead of running the plugin again.
+   */
+  readonly pluginFileKeys?: PluginFileKeys;
 }
 
 /**

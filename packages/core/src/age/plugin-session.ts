@@ -69,10 +69,10 @@ class PluginSession {
     }
   }
 
-  /** Phase 2: answers the plugin's commands until its `done`. */
-  async converse(handle: Handler): Promise<void> {
+  /** Phase 2: answers the plugin's commands until its `done`, at most `max` of them. */
+  async converse(handle: Handler, max = MAX_PLUGIN_COMMANDS): Promise<void> {
     for (let count = 0; ; count++) {
-      if (count > MAX_PLUGIN_COMMANDS) throw this.error(`more than ${MAX_PLUGIN_COMMANDS} commands in one session`, 'LIMIT_EXCEEDED');
+      if (count > max) throw this.error(`more than ${max} commands in one session`, 'LIMIT_EXCEEDED');
       const command = await this.reader.next();
       const [type] = command.args;
       if (type === 'done') return;
@@ -211,6 +211,9 @@ export interface PluginUnwrapResult {
   readonly reasons: readonly string[];
 }
 
+/** A file's stanzas, as offered to a plugin. */
+export type OfferedStanzas = readonly { readonly type: string; readonly args: readonly string[]; readonly body: Uint8Array }[];
+
 /**
  * Offers one file's stanzas to a plugin with its identities (`identity-v1`).
  *
@@ -221,25 +224,47 @@ export interface PluginUnwrapResult {
  * @returns the file key, or null with the plugin's reasons
  * @throws SecretsError AGE_DECRYPT_FAILED when it cannot run or breaks the protocol; LIMIT_EXCEEDED
  */
-export async function pluginUnwrap(
-  plugin: string,
-  identities: readonly string[],
-  stanzas: readonly { readonly type: string; readonly args: readonly string[]; readonly body: Uint8Array }[],
-  host: AgePluginHost,
-): Promise<PluginUnwrapResult> {
+export async function pluginUnwrap(plugin: string, identities: readonly string[], stanzas: OfferedStanzas, host: AgePluginHost): Promise<PluginUnwrapResult> {
+  const { fileKeys, reasons } = await pluginUnwrapFiles(plugin, identities, [stanzas], host);
+  return { fileKey: fileKeys[0] ?? null, reasons };
+}
+
+/** The result of {@link pluginUnwrapFiles}. */
+export interface PluginUnwrapFilesResult {
+  /** Per file offered, its 16-byte file key or null. The caller wipes them. */
+  readonly fileKeys: readonly (Uint8Array | null)[];
+  /** The plugin's `error` commands (escaped, at most 20), and why it could not ask the user. */
+  readonly reasons: readonly string[];
+}
+
+/**
+ * Offers several files' stanzas to a plugin in one `identity-v1` session, each file under its index
+ * (C2SP age-plugin: `recipient-stanza FILE_INDEX …`, answered by `file-key FILE_INDEX`): a plugin that
+ * asks for a PIN or opens a hardware session does so once for all of them.
+ *
+ * @param plugin - the plugin name
+ * @param identities - its identities (secret: never in messages)
+ * @param files - per file, every stanza of its header
+ * @param host - how to run it and talk to the user
+ * @returns per file its file key or null, and the plugin's reasons
+ * @throws SecretsError AGE_DECRYPT_FAILED when it cannot run or breaks the protocol; LIMIT_EXCEEDED
+ */
+export async function pluginUnwrapFiles(plugin: string, identities: readonly string[], files: readonly OfferedStanzas[], host: AgePluginHost): Promise<PluginUnwrapFilesResult> {
   const session = await PluginSession.start(plugin, host, 'identity-v1', 'AGE_DECRYPT_FAILED');
-  const found: { fileKey: Uint8Array | null } = { fileKey: null };
+  const fileKeys: (Uint8Array | null)[] = files.map(() => null);
   const reasons: string[] = [];
+  const stanzaCount = files.reduce((n, f) => n + f.length, 0);
   try {
     for (const id of identities) await session.send(['add-identity', id]);
-    for (const s of stanzas) await session.send(['recipient-stanza', '0', s.type, ...s.args], s.body);
+    for (const [index, stanzas] of files.entries()) for (const s of stanzas) await session.send(['recipient-stanza', String(index), s.type, ...s.args], s.body);
     await session.send(['done']);
     await session.converse((command) => {
       const [type, ...args] = command.args;
       if (type === 'file-key') {
-        // One file (index 0), a 16-byte key (C2SP age §"File key"), sent at most once.
-        if (args[0] !== '0' || command.body.length !== 16 || found.fileKey !== null) throw session.error('the plugin sent a malformed or second file-key');
-        found.fileKey = Uint8Array.from(command.body);
+        // A file offered (a canonical index), a 16-byte key (C2SP age §"File key"), sent at most once.
+        const index = /^(0|[1-9][0-9]{0,8})$/.test(args[0] ?? '') ? Number(args[0]) : -1;
+        if (index < 0 || index >= files.length || command.body.length !== 16 || fileKeys[index] !== null) throw session.error('the plugin sent a malformed or second file-key');
+        fileKeys[index] = Uint8Array.from(command.body);
         wipe(command.body);
         return true;
       }
@@ -248,12 +273,12 @@ export async function pluginUnwrap(
         return true;
       }
       return false;
-    });
+    }, Math.max(MAX_PLUGIN_COMMANDS, 4 * stanzaCount));
   } catch (error) {
-    wipe(found.fileKey ?? undefined);
+    for (const k of fileKeys) wipe(k ?? undefined);
     return session.fail(error);
   }
   await session.close();
-  if (found.fileKey === null && session.unanswered) reasons.push(`age-plugin-${plugin} ${session.unanswered}`);
-  return { fileKey: found.fileKey, reasons };
+  if (fileKeys.some((k) => k === null) && session.unanswered) reasons.push(`age-plugin-${plugin} ${session.unanswered}`);
+  return { fileKeys, reasons };
 }

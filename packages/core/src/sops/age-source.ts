@@ -5,7 +5,7 @@
  */
 import { SecretsError, isSecretsError } from '../errors.js';
 import { utf8 } from '../bytes.js';
-import { decryptParsedAge, encryptAgeArmored, parseAgeFile, parseRecipient, recipientLabel, recipientLabels, type AgeIdentity, type AgeRecipient, type ParsedAgeFile, type PassphraseRequest } from '../age/index.js';
+import { decryptParsedAge, encryptAgeArmored, parseAgeFile, parseRecipient, recipientLabel, recipientLabels, type AgeIdentity, type AgeRecipient, type ParsedAgeFile, type PassphraseRequest, type PluginFileKeys } from '../age/index.js';
 import type { KeySource } from './key-source.js';
 import type { MasterKey } from './metadata.js';
 
@@ -26,6 +26,8 @@ export interface AgeSourceOptions {
   readonly passphrase?: (request: PassphraseRequest) => Promise<string>;
   /** Recipients already parsed (wrapping reuses them instead of parsing their text again). */
   readonly recipients?: readonly AgeRecipient[];
+  /** Plugins' answers for many files at once ({@link askPluginsForDataKeys}), used instead of running them per file. */
+  readonly pluginFileKeys?: PluginFileKeys;
 }
 
 const ageOnly = (key: { type: string }): never => {
@@ -80,7 +82,10 @@ export function ageKeySource(options: AgeSourceOptions = {}): KeySource {
             details: { limit: 'sopsStanzas', max: MAX_SOPS_STANZAS },
           });
         }
-        return await decryptParsedAge(file, await identities(), options.passphrase ? { passphrase: options.passphrase } : {});
+        return await decryptParsedAge(file, await identities(), {
+          ...(options.passphrase ? { passphrase: options.passphrase } : {}),
+          ...(options.pluginFileKeys ? { pluginFileKeys: options.pluginFileKeys } : {}),
+        });
       } catch (error) {
         if (!isSecretsError(error)) throw error;
         firstError ??= error;

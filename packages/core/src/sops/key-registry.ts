@@ -2,7 +2,7 @@
  * The registry of key sources a sops operation uses: age with the caller's identities, PGP through
  * the caller's gpg runner, and whatever sources the caller adds or substitutes (by kind).
  */
-import type { AgeRecipient, PassphraseRequest } from '../age/index.js';
+import type { AgeRecipient, PassphraseRequest, PluginFileKeys } from '../age/index.js';
 import { ageKeySource, type IdentitySupply } from './age-source.js';
 import type { KeySources, KeyTarget } from './key-source.js';
 import { pgpKeySource, type GpgOptions } from './pgp-source.js';
@@ -16,6 +16,8 @@ export interface KeyAccess {
   readonly gpg?: GpgOptions;
   /** Sources by kind, replacing or adding to the ones above. */
   readonly keySources?: KeySources;
+  /** Age plugins' answers for many files at once (`askPluginsForDataKeys`): no plugin run per file. */
+  readonly pluginFileKeys?: PluginFileKeys;
 }
 
 /** An age recipient already parsed, or any key target. */
@@ -39,7 +41,12 @@ export function asKeyTarget(key: RecipientOrTarget): KeyTarget {
 export function keySourcesFor(access: KeyAccess, wanted: readonly RecipientOrTarget[] = []): KeySources {
   const recipients = wanted.filter((k): k is AgeRecipient => !('type' in k));
   return {
-    age: ageKeySource({ ...(access.identities ? { identities: access.identities } : {}), ...(access.passphrase ? { passphrase: access.passphrase } : {}), recipients }),
+    age: ageKeySource({
+      ...(access.identities ? { identities: access.identities } : {}),
+      ...(access.passphrase ? { passphrase: access.passphrase } : {}),
+      ...(access.pluginFileKeys ? { pluginFileKeys: access.pluginFileKeys } : {}),
+      recipients,
+    }),
     ...(access.gpg ? { pgp: pgpKeySource(access.gpg) } : {}),
     ...access.keySources,
   };

@@ -129,12 +129,15 @@ export async function secretstestPlugin(side: FakePluginSide): Promise<void> {
     for (const key of keys) await side.ask(['recipient-stanza', '0', 'secretstest', secretstest.tag(key)], secretstest.seal(key, fileKey));
   } else {
     const keys = commands.filter((c) => c.args[0] === 'add-identity').map((c) => secretstest.keyOf(c.args[1] as string));
+    // Every file offered (its index in the stanza), each answered at most once.
+    const opened = new Set<string>();
     for (const s of commands.filter((c) => c.args[0] === 'recipient-stanza' && c.args[2] === 'secretstest')) {
+      const file = s.args[1] as string;
       const key = keys.find((k) => secretstest.tag(k) === s.args[3]);
-      const fileKey = key ? secretstest.open(key, s.body) : null;
+      const fileKey = key && !opened.has(file) ? secretstest.open(key, s.body) : null;
       if (fileKey) {
-        await side.ask(['file-key', '0'], fileKey);
-        break;
+        await side.ask(['file-key', file], fileKey);
+        opened.add(file);
       }
     }
   }
