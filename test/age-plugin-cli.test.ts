@@ -148,6 +148,21 @@ describe('agenix secrets.nix with a plugin recipient', () => {
   });
 });
 
+describe('agenix rekey with a plugin identity', () => {
+  live('asks the plugin once for every file: one PIN', async () => {
+    const repo = path('agenix-repo-many');
+    mkdirSync(repo);
+    for (const name of ['db', 'wifi']) writeFileSync(join(repo, `${name}.age`), age(['-e', '-r', recipient], `${name} secret\n`));
+    writeFileSync(join(repo, 'secrets.nix'), `{\n  "db.age".publicKeys = [ "${recipient}" "${admin}" ];\n  "wifi.age".publicKeys = [ "${recipient}" "${admin}" ];\n}\n`);
+    const log = join(repo, 'plugin.log');
+    // One answer only: a plugin run per file would ask a second time, unanswered, and fail that file.
+    const r = await runInProcess(['agenix', 'rekey', '-i', ids.plugin], { cwd: repo, env: { PATH, SECRETSTEST_PIN: '1234', SECRETSTEST_LOG: log }, promptAnswers: ['1234'] });
+    expect([r.status, r.stderr.match(/error.*/g)]).toEqual([0, null]);
+    expect(readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('add-identity'))).toHaveLength(1);
+    for (const name of ['db', 'wifi']) expect(age(['-d', '-i', ids.admin], readFileSync(join(repo, `${name}.age`))).toString()).toBe(`${name} secret\n`);
+  });
+});
+
 describe('a plugin asking questions', () => {
   const env = (extra: Record<string, string>): Record<string, string> => ({ PATH, SOPS_AGE_KEY_FILE: ids.plugin, ...extra });
 

@@ -79,6 +79,8 @@ export {
   type AgePluginRunner,
   type AgePluginStateMachine,
   type AgePluginUi,
+  askPluginsForAgeFiles,
+  PluginFileKeys,
 } from './age/index.js';
 export {
   decryptAgeWithPassphrase,

@@ -3,7 +3,7 @@
  * in `secrets.nix`, leaving the others byte-identical.
  */
 import { dirname, relative } from 'node:path';
-import { SecretsError, decryptAge, planAgenixRekey, secretsNixKeyNames } from '@secrets/core';
+import { SecretsError, askPluginsForAgeFiles, decryptAge, planAgenixRekey, secretsNixKeyNames, type PluginFileKeys } from '@secrets/core';
 import type { Context } from '../context.js';
 import { passphrasePrompt } from '../identities.js';
 import { repoView, resolvePath } from '../io.js';
@@ -39,40 +39,55 @@ export async function agenixRekey(ctx: Context, options: AgenixRekeyOptions): Pr
   let rekeyed = 0;
   let current = 0;
   let missing = 0;
-  for (const item of planAgenixRekey(repoView(), rules.path, selected, rules.lock, { force: options.force, names: secretsNixKeyNames(rules.text) })) {
-    const shown = relative(ctx.cwd, item.path) || item.path;
-    const state = item.state;
+  const plan = planAgenixRekey(repoView(), rules.path, selected, rules.lock, { force: options.force, names: secretsNixKeyNames(rules.text) });
+  // Age plugins asked once for every file to re-encrypt (one PIN, not one per file: agenix -r asks each time).
+  let asked: PluginFileKeys | undefined;
+  const stale = plan.flatMap((item) => (item.state.status === 'stale' ? [item.state.bytes] : []));
+  if (!options.dryRun && stale.length > 1) {
     try {
-      if (state.status === 'missing') {
-        printNote(ctx, `secrets: does not exist, skipped: ${shown}`);
-        missing++;
-        continue;
-      }
-      if (state.status === 'unreadable') throw state.error;
-      if (state.status === 'current') {
-        current++;
-        if (!rules.lock.has(item.name)) rules.lock.set(item.name, lockEntry(item.rule.publicKeys, state.bytes));
-        continue;
-      }
-      if (options.dryRun) {
-        ctx.stdout.write(`${escapeControl(`would rekey ${shown}: ${state.reason}`)}\n`);
-        rekeyed++;
-        continue;
-      }
-      const { identities: ids, wrap } = await identities();
-      let plaintext: Uint8Array;
-      try {
-        plaintext = await decryptAge(state.bytes, ids, { passphrase: passphrasePrompt(ctx) });
-      } catch (error) {
-        throw wrap(error);
-      }
-      await writeAgeFile({ path: item.path, bytes: state.bytes }, item.name, plaintext, item.rule.publicKeys, item.rule.armor, rules.lock);
-      printNote(ctx, `secrets: rekeyed ${shown} (${state.reason})`);
-      rekeyed++;
-    } catch (error) {
-      if (error instanceof SecretsError && error.code === 'AGE_NO_IDENTITIES') noKey = error;
-      failures.push(`${shown}: ${message(error)}`);
+      asked = await askPluginsForAgeFiles(stale, (await identities()).identities);
+    } catch {
+      // no identities: each file says so
     }
+  }
+  try {
+    for (const item of plan) {
+      const shown = relative(ctx.cwd, item.path) || item.path;
+      const state = item.state;
+      try {
+        if (state.status === 'missing') {
+          printNote(ctx, `secrets: does not exist, skipped: ${shown}`);
+          missing++;
+          continue;
+        }
+        if (state.status === 'unreadable') throw state.error;
+        if (state.status === 'current') {
+          current++;
+          if (!rules.lock.has(item.name)) rules.lock.set(item.name, lockEntry(item.rule.publicKeys, state.bytes));
+          continue;
+        }
+        if (options.dryRun) {
+          ctx.stdout.write(`${escapeControl(`would rekey ${shown}: ${state.reason}`)}\n`);
+          rekeyed++;
+          continue;
+        }
+        const { identities: ids, wrap } = await identities();
+        let plaintext: Uint8Array;
+        try {
+          plaintext = await decryptAge(state.bytes, ids, { passphrase: passphrasePrompt(ctx), ...(asked ? { pluginFileKeys: asked } : {}) });
+        } catch (error) {
+          throw wrap(error);
+        }
+        await writeAgeFile({ path: item.path, bytes: state.bytes }, item.name, plaintext, item.rule.publicKeys, item.rule.armor, rules.lock);
+        printNote(ctx, `secrets: rekeyed ${shown} (${state.reason})`);
+        rekeyed++;
+      } catch (error) {
+        if (error instanceof SecretsError && error.code === 'AGE_NO_IDENTITIES') noKey = error;
+        failures.push(`${shown}: ${message(error)}`);
+      }
+    }
+  } finally {
+    asked?.dispose();
   }
   if (!options.dryRun) await saveLock(ctx, rules);
   const summary = [`${rekeyed} ${options.dryRun ? 'to rekey' : 'rekeyed'}`, `${current} up to date`, ...(missing ? [`${missing} missing`] : []), ...(failures.length ? [`${failures.length} failed`] : [])];

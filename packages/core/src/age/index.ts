@@ -33,7 +33,7 @@ export {
   type AgePluginUi,
 } from './plugin-host.js';
 export { isValidPluginName, looksLikePluginRecipient, pluginBinaryName } from './plugin-names.js';
-export { PluginFileKeys, askPluginsForFileKeys, plainIdentityOpens, type OfferedHeader, type PluginAnswer } from './plugin-file-keys.js';
+export { PluginFileKeys, askPluginsForAgeFiles, askPluginsForFileKeys, canAskPluginsAhead, plainIdentityOpens, type OfferedHeader, type PluginAnswer } from './plugin-file-keys.js';
 export { decryptAgeStream, type DecryptAgeStreamOptions } from './stream.js';
 export {
   decryptAgeWithPassphrase,

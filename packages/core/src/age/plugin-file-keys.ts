@@ -9,7 +9,7 @@
  */
 import { wipe } from '../bytes.js';
 import { isSecretsError } from '../errors.js';
-import type { ParsedHeader } from './header.js';
+import { parseAgeFile, type ParsedHeader } from './header.js';
 import type { AgeIdentity } from './identities.js';
 import { nativeUnwrapParsed } from './native.js';
 import { resolvePluginHost, type AgePluginHost } from './plugin-host.js';
@@ -108,4 +108,39 @@ export async function askPluginsForFileKeys(headers: readonly OfferedHeader[], i
     for (const [i, h] of headers.entries()) keys.set(plugin, h.bytes, { fileKey: answers.fileKeys[i] ?? null, reasons: answers.reasons });
   }
   return keys;
+}
+
+/**
+ * Whether plugins can be asked ahead for these identities: there is a plugin identity, and the others
+ * are plain X25519 ones, whose decisions {@link plainIdentityOpens} repeats exactly. (An SSH key may
+ * open a file before any plugin, after asking for its passphrase: not decided ahead.)
+ */
+export function canAskPluginsAhead(identities: readonly AgeIdentity[]): boolean {
+  return identities.some((id) => id.kind === 'plugin') && identities.every((id) => id.kind === 'plugin' || id.kind === 'x25519');
+}
+
+/**
+ * {@link askPluginsForFileKeys} for whole age files (agenix rekey): each plugin is asked once for every
+ * file no plain identity opens.
+ *
+ * @param files - the age files, binary or armored (one that does not parse is left to its decryption)
+ * @param identities - the identities the files will be decrypted with
+ * @param options - the plugin host
+ * @returns the answers, to pass as `pluginFileKeys` (and dispose after), or undefined when there is
+ *   nothing to ask ahead ({@link canAskPluginsAhead})
+ */
+export async function askPluginsForAgeFiles(files: readonly Uint8Array[], identities: readonly AgeIdentity[], options: { readonly plugins?: AgePluginHost } = {}): Promise<PluginFileKeys | undefined> {
+  if (!canAskPluginsAhead(identities)) return undefined;
+  const offers: OfferedHeader[] = [];
+  for (const file of files) {
+    let offered: OfferedHeader;
+    try {
+      const { binary, header } = parseAgeFile(file);
+      offered = { header, bytes: binary.subarray(0, header.length) };
+    } catch {
+      continue;
+    }
+    if (!plainIdentityOpens(offered, identities)) offers.push(offered);
+  }
+  return offers.length === 0 ? undefined : askPluginsForFileKeys(offers, identities, options);
 }

@@ -8,7 +8,7 @@
  * plugin identities are handled here; with any other kind (an SSH key may open a file, after asking for
  * its passphrase) nothing is asked ahead, and each file runs its plugins as before.
  */
-import { askPluginsForFileKeys, parseAgeFile, plainIdentityOpens, type AgeIdentity, type OfferedHeader, type PluginFileKeys } from '../age/index.js';
+import { askPluginsForFileKeys, canAskPluginsAhead, parseAgeFile, plainIdentityOpens, type AgeIdentity, type OfferedHeader, type PluginFileKeys } from '../age/index.js';
 import { utf8 } from '../bytes.js';
 import { MAX_SOPS_STANZAS } from './age-source.js';
 import type { KeyAccess } from './key-registry.js';
@@ -65,7 +65,7 @@ export async function askPluginsForDataKeys(files: readonly { readonly metadata:
   } catch {
     return undefined; // no identities: each file reports it
   }
-  if (!identities.some((id) => id.kind === 'plugin') || identities.some((id) => id.kind !== 'plugin' && id.kind !== 'x25519')) return undefined;
+  if (!canAskPluginsAhead(identities)) return undefined;
   const offers = files.flatMap((f) => fileOffers(f.metadata, identities));
   return offers.length === 0 ? undefined : askPluginsForFileKeys(offers, identities);
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encryptAge, generateX25519Identity, identityToRecipient, parseAgeFile, parseIdentities, parseRecipient, setAgePluginHost, type AgeIdentity } from '../../src/age/index.js';
+import { askPluginsForAgeFiles, decryptAge, encryptAge, generateX25519Identity, identityToRecipient, parseAgeFile, parseIdentities, parseRecipient, setAgePluginHost, type AgeIdentity } from '../../src/age/index.js';
 import { pluginUnwrapFiles } from '../../src/age/plugin-session.js';
 import { isSecretsError } from '../../src/errors.js';
 import { createSopsFile, unwrapDataKey } from '../../src/sops/file.js';
@@ -107,6 +107,30 @@ describe('askPluginsForDataKeys', () => {
     const asked = await askPluginsForDataKeys(files, { identities: stranger });
     expect(host.sessions).toHaveLength(1);
     for (const f of files) await expect(unwrapDataKey(f.metadata, { identities: stranger, ...(asked ? { pluginFileKeys: asked } : {}) })).rejects.toThrow(/could not decrypt the data key/);
+    expect(host.sessions).toHaveLength(1);
+  });
+});
+
+describe('askPluginsForAgeFiles', () => {
+  it('asks once for the files no plain identity opens; decryption takes the answers', async () => {
+    const host = fakeHost(secretstestPlugin);
+    const admin = await generateX25519Identity();
+    const toPlugin = parseRecipient(secretstest.recipient(pluginKey));
+    const files = [
+      await encryptAge(new Uint8Array([1]), [toPlugin], { plugins: host }),
+      await encryptAge(new Uint8Array([2]), [toPlugin], { plugins: host }),
+      await encryptAge(new Uint8Array([3]), [toPlugin, parseRecipient(await identityToRecipient(admin))], { plugins: host }),
+    ];
+    host.sessions.length = 0;
+    const identities = [...parseIdentities(admin, 'admin'), ...pluginIds()];
+    const asked = await askPluginsForAgeFiles(files, identities, { plugins: host });
+    expect(host.sessions).toHaveLength(1);
+    const plaintexts = await Promise.all(files.map((f) => decryptAge(f, identities, { plugins: host, ...(asked ? { pluginFileKeys: asked } : {}) })));
+    expect(plaintexts).toEqual([new Uint8Array([1]), new Uint8Array([2]), new Uint8Array([3])]);
+    expect(host.sessions).toHaveLength(1);
+    asked?.dispose();
+    // The third file, which the plain key opens, was not offered: nothing to ask when that is every file.
+    expect(await askPluginsForAgeFiles(files.slice(2), identities, { plugins: host })).toBeUndefined();
     expect(host.sessions).toHaveLength(1);
   });
 });
