@@ -111,6 +111,52 @@ describe('askPluginsForDataKeys', () => {
   });
 });
 
+describe('askPluginsForDataKeys: what is offered', () => {
+  it('with Shamir groups, offers only the groups no plain key opens; decryption needs no other run', async () => {
+    let offeredFiles = 0;
+    const host = fakeHost((side) =>
+      secretstestPlugin({
+        ...side,
+        phase1: async () => {
+          const commands = await side.phase1();
+          offeredFiles = new Set(commands.filter((c) => c.args[0] === 'recipient-stanza').map((c) => c.args[1])).size;
+          return commands;
+        },
+      }),
+    );
+    setAgePluginHost(host);
+    const admin = await generateX25519Identity();
+    const toPlugin = parseRecipient(secretstest.recipient(pluginKey));
+    // Group 1: the admin's key; group 2: the plugin's only. Both needed (threshold 2).
+    const file = loadSopsFile(await createSopsFile(doc, { format: 'yaml', keyGroups: [[parseRecipient(await identityToRecipient(admin))], [toPlugin]], shamirThreshold: 2, now: new Date() }), 'yaml');
+    host.sessions.length = 0;
+    const identities = [...parseIdentities(admin, 'admin'), ...pluginIds()];
+    const asked = await askPluginsForDataKeys([file], { identities });
+    expect(host.sessions).toHaveLength(1);
+    expect(offeredFiles).toBe(1); // group 2's enc only
+    const key = await unwrapDataKey(file.metadata, { identities, ...(asked ? { pluginFileKeys: asked } : {}) });
+    expect(key).toHaveLength(32);
+    expect(host.sessions).toHaveLength(1);
+  });
+
+  it('leaves out a file whose enc does not parse, and offers the rest', async () => {
+    const host = fakeHost(secretstestPlugin);
+    setAgePluginHost(host);
+    const toPlugin = parseRecipient(secretstest.recipient(pluginKey));
+    const good = loadSopsFile(await createSopsFile(doc, { format: 'yaml', keyGroups: [[toPlugin]], now: new Date() }), 'yaml');
+    const broken = { metadata: { ...good.metadata, keyGroups: [[{ ...(good.metadata.keyGroups[0]?.[0] as { type: 'age'; recipient: string; enc: string }), enc: 'not an age file' }]] } };
+    let offered = 0;
+    const counting = fakeHost(async (side) => {
+      const commands = await side.phase1();
+      offered = new Set(commands.filter((c) => c.args[0] === 'recipient-stanza').map((c) => c.args[1])).size;
+      side.send(['done']);
+    });
+    setAgePluginHost(counting);
+    (await askPluginsForDataKeys([broken, good], { identities: pluginIds() }))?.dispose();
+    expect(offered).toBe(1);
+  });
+});
+
 describe('askPluginsForAgeFiles', () => {
   it('asks once for the files no plain identity opens; decryption takes the answers', async () => {
     const host = fakeHost(secretstestPlugin);
