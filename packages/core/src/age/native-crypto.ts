@@ -1,9 +1,8 @@
 /**
  * The primitives of age's native path (`native.ts`, `native-encrypt.ts`) on node:crypto (OpenSSL):
- * HKDF-SHA-256, ChaCha20-Poly1305 with a 16-byte tag, the header MAC and the STREAM nonce (C2SP age), and
- * fresh randomness drawn from a pool.
+ * HKDF-SHA-256, ChaCha20-Poly1305 with a 16-byte tag, the header MAC and the STREAM nonce (C2SP age).
  */
-import { createCipheriv, createDecipheriv, createHmac, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 import { concatBytes } from '../bytes.js';
 
 /** The version line of every binary age file. */
@@ -85,31 +84,4 @@ export function streamNonce(counter: number, last: boolean): Uint8Array {
   for (let i = 10; i >= 0 && c > 0; i--, c = Math.floor(c / 256)) nonce[i] = c % 256;
   nonce[11] = last ? 1 : 0;
   return nonce;
-}
-
-// One `randomFillSync` per 64 small age files instead of two `randomBytes` calls per file (each ~3–4 µs,
-// most of it the call, not the bytes). Bytes handed out are copied and wiped in the pool; bytes not yet
-// handed out are as secret as the DRBG state OpenSSL keeps in the same process.
-const POOL_BYTES = 4096;
-let pool: Buffer | undefined;
-let poolUsed = POOL_BYTES;
-
-/**
- * Fresh random bytes (from a pool filled by `randomFillSync`); the caller wipes them.
- *
- * @param length - at most 256 bytes
- * @internal
- */
-export function freshRandom(length: number): Uint8Array {
-  if (length > 256) throw new RangeError('freshRandom is for keys and nonces');
-  if (pool === undefined || poolUsed + length > POOL_BYTES) {
-    pool ??= Buffer.allocUnsafeSlow(POOL_BYTES);
-    randomFillSync(pool);
-    poolUsed = 0;
-  }
-  const taken = pool.subarray(poolUsed, poolUsed + length);
-  const bytes = new Uint8Array(taken);
-  zero(taken);
-  poolUsed += length;
-  return bytes;
 }

@@ -4,7 +4,6 @@
  * key). Rekey (sops updatekeys) is in `rekey.ts`. Keys of every kind are reached through the key-source
  * registry (`key-registry.ts`): age identities and gpg are what the caller passes in.
  */
-import { randomBytes } from 'node:crypto';
 import { SecretsError } from '../errors.js';
 import { generateDataKey, recoverDataKey, wrapDataKey } from './data-key.js';
 import { decryptDocument, encryptDocument, type IvStash } from './engine.js';
@@ -16,6 +15,7 @@ import { type Metadata } from './metadata.js';
 import { normalizeRules, type CryptRules } from './rules.js';
 import { storeFor, type Format, type StoreOptions } from './stores/store.js';
 import type { Document, MapNode } from './tree.js';
+import { freshRandom } from '../random.js';
 
 /** The sops version whose output layout we write. */
 export const SOPS_VERSION = '3.13.3';
@@ -52,7 +52,8 @@ export interface OpenedFile {
   readonly warnings: readonly string[];
 }
 
-const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
+/** Data keys and IVs: fresh bytes from the pool (`random.ts`). */
+const random = freshRandom;
 
 export { MAX_SOPS_STANZAS } from './age-source.js';
 

@@ -11,13 +11,13 @@
  * decrypts, to our side. `secrets edit` shows the two sides as git-style conflict markers, refuses to
  * save while a marker line is left, and drops the record when it writes the resolution.
  */
-import { randomBytes } from 'node:crypto';
 import { SecretsError } from '../errors.js';
 import { fromBase64, fromUtf8, toBase64, utf8 } from '../bytes.js';
 import type { Metadata } from './metadata.js';
 import type { Entry } from './tree.js';
 import { IV_LENGTH, openEncValue, sealEncValue } from './value-cipher.js';
 import { parseEncValue } from './enc-value.js';
+import { freshRandom } from '../random.js';
 
 /** The metadata key of the conflict record. */
 export const MERGE_CONFLICT_KEY = 'merge_conflict';
@@ -42,7 +42,7 @@ const aadFor = (lastmodified: string): string => `sops_merge_conflict:${lastmodi
  */
 export function sealMergeConflict(conflict: MergeConflict, dataKey: Uint8Array, lastmodified: string): Entry {
   const json = JSON.stringify({ v: 1, paths: conflict.paths, theirs: toBase64(conflict.theirs) });
-  const iv = new Uint8Array(randomBytes(IV_LENGTH));
+  const iv = freshRandom(IV_LENGTH);
   return { kind: 'entry', key: MERGE_CONFLICT_KEY, value: { kind: 'string', value: sealEncValue(utf8(json), 'str', dataKey, aadFor(lastmodified), iv) } };
 }
 

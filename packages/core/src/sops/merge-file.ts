@@ -18,7 +18,6 @@
  *
  * Everything happens in memory: no plaintext is written anywhere.
  */
-import { randomBytes } from 'node:crypto';
 import { SecretsError } from '../errors.js';
 import { equalBytes } from '../bytes.js';
 import { generateDataKey } from './data-key.js';
@@ -33,6 +32,7 @@ import { writeMetadata } from './metadata-write.js';
 import { storeFor, type Format } from './stores/store.js';
 import { formatTreePath } from './tree-path.js';
 import type { Document } from './tree.js';
+import { freshRandom } from '../random.js';
 
 /** The three versions git hands a merge driver. */
 export interface MergeInput {
@@ -57,7 +57,8 @@ export interface MergeResult {
   readonly conflicts: readonly string[];
 }
 
-const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
+/** Data keys and IVs: fresh bytes from the pool (`random.ts`). */
+const random = freshRandom;
 const keyId = (k: MasterKey): string => `${k.type}:${keyName(k)}`;
 const groupsId = (m: Metadata): string => JSON.stringify([m.shamirThreshold, m.keyGroups.map((g) => g.map(keyId))]);
 

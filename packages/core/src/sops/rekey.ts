@@ -11,7 +11,6 @@
  *   ({@link spliceMetadata}), which gives the bytes a full emit gives for any file the store wrote
  *   (property test); a file whose block's place is not known is emitted in full.
  */
-import { randomBytes } from 'node:crypto';
 import { SecretsError } from '../errors.js';
 import { concatBytes } from '../bytes.js';
 import { wrapDataKey } from './data-key.js';
@@ -24,6 +23,7 @@ import { writeMetadata, writeMetadataCurrentLayout } from './metadata-write.js';
 import { type MasterKey, type Metadata } from './metadata.js';
 import { storeFor, type Format, type Store, type StoreOptions } from './stores/store.js';
 import type { Document, MapNode } from './tree.js';
+import { freshRandom } from '../random.js';
 
 /** An encrypted sops file, parsed once: what planning reads and the apply step reuses. */
 export interface LoadedSopsFile {
@@ -90,7 +90,8 @@ export interface RekeyOptions extends KeyAccess {
   readonly now?: Date;
 }
 
-const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
+/** Data keys and IVs: fresh bytes from the pool (`random.ts`). */
+const random = freshRandom;
 
 /** The metadata with the new key groups: kept wrappings where still valid, new ones for the rest. */
 async function rekeyedMetadata(metadata: Metadata, dataKey: Uint8Array, options: RekeyOptions): Promise<Metadata> {
