@@ -15,8 +15,8 @@ import { IvStash } from './iv-stash.js';
 import { MacHasher, encryptMac, macAad } from './mac.js';
 import { compileRules, type CryptRules } from './rules.js';
 import type { Document } from './tree.js';
-import { encodePlaintext } from './plaintext-encoding.js';
-import { encryptValue } from './value-cipher.js';
+import { GcmSealBatch } from './gcm-seal.js';
+import { encodePlaintext, type EncodedPlaintext } from './plaintext-encoding.js';
 import { walkDocument } from './walk.js';
 
 export { IvStash } from './iv-stash.js';
@@ -60,23 +60,42 @@ export function encryptDocument(doc: Document, options: EncryptDocumentOptions):
   const ivFor = (options.ivStash ?? IvStash.EMPTY).ivSource(dataKey, options.random);
   const mac = new MacHasher(rules.macOnlyEncrypted === true);
 
-  const document = walkDocument(doc, selector, {
-    leaf(value, { aad, encrypted }) {
-      mac.add(encodePlaintext(value).bytes, encrypted);
-      if (!encrypted) return value;
-      return { kind: 'string', value: encryptValue(value, dataKey, aad, ivFor) };
-    },
-    comment(comment, { aad, encrypted }) {
-      if (!encrypted) return comment;
-      const text = encryptValue(comment, dataKey, aad, ivFor);
-      // sops.go Tree.Encrypt: such a comment would be taken for plaintext on decryption.
-      if (selector.matchesUnencryptedCommentRegex(text)) {
-        throw new SecretsError('SOPS_RULES_CONFLICT', `an encrypted comment at ${JSON.stringify(aad)} matches unencrypted_comment_regex`, {
-          hints: ['make sure unencrypted_comment_regex cannot match ENC[AES256_GCM,…] text'],
+  // Values are sealed in batches (gcm-seal.ts): a node gets its ENC text when its batch is sealed, at
+  // the latest before this returns. IVs are drawn in file order, as before.
+  const sealer = new GcmSealBatch(dataKey);
+  const seal = (encoded: EncodedPlaintext, aad: string, done: (text: string) => void): void => {
+    // sops never encrypts an empty string or comment (aes/cipher.go): it stays "".
+    if (encoded.bytes.length === 0 && (encoded.type === 'str' || encoded.type === 'comment')) done('');
+    else sealer.add(encoded.bytes, encoded.type, aad, ivFor(aad, encoded.type, encoded.bytes), done);
+  };
+  try {
+    const document = walkDocument(doc, selector, {
+      leaf(value, { aad, encrypted }) {
+        const encoded = encodePlaintext(value);
+        mac.add(encoded.bytes, encrypted);
+        if (!encrypted) return value;
+        const node: { kind: 'string'; value: string } = { kind: 'string', value: '' };
+        seal(encoded, aad, (text) => (node.value = text));
+        return node;
+      },
+      comment(comment, { aad, encrypted }) {
+        if (!encrypted) return comment;
+        const node = { ...comment };
+        seal(encodePlaintext(comment), aad, (text) => {
+          // sops.go Tree.Encrypt: such a comment would be taken for plaintext on decryption.
+          if (selector.matchesUnencryptedCommentRegex(text)) {
+            throw new SecretsError('SOPS_RULES_CONFLICT', `an encrypted comment at ${JSON.stringify(aad)} matches unencrypted_comment_regex`, {
+              hints: ['make sure unencrypted_comment_regex cannot match ENC[AES256_GCM,…] text'],
+            });
+          }
+          node.text = text;
         });
-      }
-      return { ...comment, text };
-    },
-  });
-  return { document, mac: encryptMac(mac.hex(), dataKey, options.lastmodified, ivFor) };
+        return node;
+      },
+    });
+    sealer.seal();
+    return { document, mac: encryptMac(mac.hex(), dataKey, options.lastmodified, ivFor) };
+  } finally {
+    sealer.dispose();
+  }
 }
