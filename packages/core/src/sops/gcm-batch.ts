@@ -12,10 +12,8 @@
  * buffers); anything else, large data and unusual tag lengths go through `parseEncValue` and
  * `createDecipheriv` (`openEncValue`), whose results are the reference.
  */
-import { createCipheriv, type Cipher } from 'node:crypto';
-import { SecretsError } from '../errors.js';
 import { utf8 } from '../bytes.js';
-import { Ghash } from './ghash.js';
+import { GcmKeyedBatch, fillCounterBlocks, growBytes, isAscii, readWord, writeWord } from './gcm-shared.js';
 import { openEncValue } from './value-cipher.js';
 import { parseEncValue, type EncValue } from './enc-value.js';
 
@@ -81,27 +79,12 @@ function typeText(text: string, start: number, end: number): string {
   return text.slice(start, end);
 }
 
-const isAscii = (text: string): boolean => {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
-};
-
-/** A growable byte arena. */
-const grow = (bytes: Uint8Array<ArrayBuffer>, needed: number): Uint8Array<ArrayBuffer> => {
-  if (needed <= bytes.length) return bytes;
-  const grown = new Uint8Array(Math.max(bytes.length * 2, needed));
-  grown.set(bytes);
-  bytes.fill(0);
-  return grown;
-};
-
 /**
  * Opens queued ENC values under one data key: {@link GcmBatch.add} each value (a job number comes back),
  * {@link GcmBatch.open} them all, read each job's result, {@link GcmBatch.clear} for the next batch.
  */
-export class GcmBatch {
+export class GcmBatch extends GcmKeyedBatch {
   /** AES-256-ECB and GHASH under the key, set up when the first value is queued for the batch. */
-  private engine: { readonly ecb: Cipher; readonly ghash: Ghash } | undefined;
   private nativeLeft = NATIVE_FIRST;
   private counters = new Uint8Array(4096);
   private countersUsed = 0;
@@ -118,27 +101,6 @@ export class GcmBatch {
   private native = new Map<number, Uint8Array | null>();
   private readonly words = new Int32Array(4);
   private readonly tag = new Uint8Array(TAG_LENGTH);
-
-  /**
-   * @param key - the 32-byte data key
-   * @param options - `warmUp: false` queues every value for the batch from the start (tests)
-   * @throws SecretsError INTERNAL for a key of the wrong length
-   */
-  constructor(
-    private readonly key: Uint8Array,
-    private readonly options: { readonly warmUp?: boolean } = {},
-  ) {
-    if (key.length !== 32) throw new SecretsError('INTERNAL', `data key must be 32 bytes, got ${key.length}`);
-  }
-
-  private setUp(): { readonly ecb: Cipher; readonly ghash: Ghash } {
-    if (this.engine) return this.engine;
-    const ecb = createCipheriv('aes-256-ecb', this.key, null).setAutoPadding(false);
-    const h = ecb.update(new Uint8Array(16)); // H = E(K, 0^128)
-    this.engine = { ecb, ghash: new Ghash(h) };
-    h.fill(0);
-    return this.engine;
-  }
 
   /** Queued jobs. */
   get size(): number {
@@ -181,7 +143,7 @@ export class GcmBatch {
       let diff = 0;
       for (let k = 0; k < 4; k++) {
         const o = at + 4 * k;
-        diff |= (((stream[o] as number) << 24) | ((stream[o + 1] as number) << 16) | ((stream[o + 2] as number) << 8) | (stream[o + 3] as number)) ^ (expected[job * 4 + k] as number);
+        diff |= readWord(stream, o) ^ (expected[job * 4 + k] as number);
       }
       if (diff !== 0) continue;
       const start = (jobs[job * STRIDE + 1] as number);
@@ -258,7 +220,7 @@ export class GcmBatch {
   /** {@link clear}, and forgets the GHASH key. */
   dispose(): void {
     this.clear();
-    this.engine?.ghash.wipe();
+    this.wipeEngine();
     this.expected.fill(0);
   }
 
@@ -305,7 +267,7 @@ export class GcmBatch {
   private queue(iv: Uint8Array, tag: Uint8Array, dataLength: number, type: string, aad: string): number {
     const job = this.reserveJob();
     const blocks = 1 + Math.ceil(dataLength / 16);
-    this.counters = grow(this.counters, this.countersUsed + blocks * 16);
+    this.counters = growBytes(this.counters, this.countersUsed + blocks * 16);
     const at = this.countersUsed;
     const { counters, words } = this;
     const { ghash } = this.setUp();
@@ -322,12 +284,7 @@ export class GcmBatch {
       for (let k = 0; k < 4; k++) writeWord(counters, at + 4 * k, (words[k] as number));
     }
     // The data's counter blocks: J0 with its low 32 bits incremented (mod 2^32) once per block.
-    const low = ((counters[at + 12] as number) << 24) | ((counters[at + 13] as number) << 16) | ((counters[at + 14] as number) << 8) | (counters[at + 15] as number);
-    for (let i = 1; i < blocks; i++) {
-      const o = at + 16 * i;
-      counters.copyWithin(o, at, at + 12);
-      writeWord(counters, o + 12, (low + i) | 0);
-    }
+    fillCounterBlocks(counters, at, blocks);
     this.countersUsed += blocks * 16;
     // tag = GHASH(A, C) xor E(K, J0): keep GHASH(A, C) xor tag, to compare with E(K, J0).
     ghash.reset();
@@ -350,7 +307,7 @@ export class GcmBatch {
   }
 
   private reserveData(length: number): void {
-    const data = grow(this.data, this.dataUsed + length);
+    const data = growBytes(this.data, this.dataUsed + length);
     if (data === this.data) return;
     this.data = data;
     this.dataBuffer = Buffer.from(data.buffer);
@@ -370,11 +327,4 @@ export class GcmBatch {
     }
     return job;
   }
-}
-
-function writeWord(bytes: Uint8Array, at: number, w: number): void {
-  bytes[at] = w >>> 24;
-  bytes[at + 1] = (w >>> 16) & 0xff;
-  bytes[at + 2] = (w >>> 8) & 0xff;
-  bytes[at + 3] = w & 0xff;
 }

@@ -10,10 +10,8 @@
  * batch, and large values, are sealed by `sealEncValue` itself (the JavaScript GHASH is fast only once
  * the JIT has compiled it; see `gcm-batch.ts`).
  */
-import { createCipheriv, type Cipher } from 'node:crypto';
-import { SecretsError } from '../errors.js';
 import { toBase64, utf8 } from '../bytes.js';
-import { Ghash } from './ghash.js';
+import { GcmKeyedBatch, fillCounterBlocks, growBytes, isAscii, readWord, writeWord } from './gcm-shared.js';
 import { sealEncValue } from './value-cipher.js';
 
 /** Above this many bytes of data, one `createCipheriv` costs little next to the data. */
@@ -23,26 +21,6 @@ let coldValues = 1024;
 const NATIVE_FIRST = 16;
 /** Counter bytes queued before the batch seals what it holds (memory stays bounded for a large file). */
 const SEAL_EVERY = 1 << 20;
-
-const isAscii = (text: string): boolean => {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
-};
-
-const grow = (bytes: Uint8Array<ArrayBuffer>, needed: number): Uint8Array<ArrayBuffer> => {
-  if (needed <= bytes.length) return bytes;
-  const grown = new Uint8Array(Math.max(bytes.length * 2, needed));
-  grown.set(bytes);
-  bytes.fill(0);
-  return grown;
-};
-
-function writeWord(bytes: Uint8Array, at: number, w: number): void {
-  bytes[at] = w >>> 24;
-  bytes[at + 1] = (w >>> 16) & 0xff;
-  bytes[at + 2] = (w >>> 8) & 0xff;
-  bytes[at + 3] = w & 0xff;
-}
 
 /** A queued value: where its blocks and data are, and what its ENC text needs. */
 interface Job {
@@ -60,8 +38,7 @@ interface Job {
  * once or at the next {@link GcmSealBatch.seal}), {@link GcmSealBatch.seal} the rest, then
  * {@link GcmSealBatch.dispose}.
  */
-export class GcmSealBatch {
-  private engine: { readonly ecb: Cipher; readonly ghash: Ghash } | undefined;
+export class GcmSealBatch extends GcmKeyedBatch {
   private nativeLeft = NATIVE_FIRST;
   private counters = new Uint8Array(4096);
   private countersUsed = 0;
@@ -71,27 +48,6 @@ export class GcmSealBatch {
   private jobs: Job[] = [];
   private readonly words = new Int32Array(4);
   private readonly tag = new Uint8Array(16);
-
-  /**
-   * @param key - the 32-byte data key
-   * @param options - `warmUp: false` batches every value from the start (tests)
-   * @throws SecretsError INTERNAL for a key of the wrong length
-   */
-  constructor(
-    private readonly key: Uint8Array,
-    private readonly options: { readonly warmUp?: boolean } = {},
-  ) {
-    if (key.length !== 32) throw new SecretsError('INTERNAL', `data key must be 32 bytes, got ${key.length}`);
-  }
-
-  private setUp(): { readonly ecb: Cipher; readonly ghash: Ghash } {
-    if (this.engine) return this.engine;
-    const ecb = createCipheriv('aes-256-ecb', this.key, null).setAutoPadding(false);
-    const h = ecb.update(new Uint8Array(16)); // H = E(K, 0^128)
-    this.engine = { ecb, ghash: new Ghash(h) };
-    h.fill(0);
-    return this.engine;
-  }
 
   /**
    * Queues one value.
@@ -111,8 +67,8 @@ export class GcmSealBatch {
       return;
     }
     const blocks = 1 + Math.ceil(plaintext.length / 16);
-    this.counters = grow(this.counters, this.countersUsed + blocks * 16);
-    this.data = grow(this.data, this.dataUsed + plaintext.length);
+    this.counters = growBytes(this.counters, this.countersUsed + blocks * 16);
+    this.data = growBytes(this.data, this.dataUsed + plaintext.length);
     const at = this.countersUsed;
     const { counters, words } = this;
     const { ghash } = this.setUp();
@@ -122,13 +78,7 @@ export class GcmSealBatch {
     ghash.lengths(0, iv.length);
     ghash.digestWords(words, 0);
     for (let k = 0; k < 4; k++) writeWord(counters, at + 4 * k, words[k] as number);
-    // The data's counter blocks: J0 with its low 32 bits incremented (mod 2^32) once per block.
-    const low = words[3] as number;
-    for (let i = 1; i < blocks; i++) {
-      const o = at + 16 * i;
-      counters.copyWithin(o, at, at + 12);
-      writeWord(counters, o + 12, (low + i) | 0);
-    }
+    fillCounterBlocks(counters, at, blocks);
     this.countersUsed += blocks * 16;
     this.data.set(plaintext, this.dataUsed);
     this.jobs.push({ counterAt: at, dataAt: this.dataUsed, length: plaintext.length, iv, type, aad, done });
@@ -139,8 +89,8 @@ export class GcmSealBatch {
   /** Seals every queued value and hands each its ENC text. */
   seal(): void {
     if (this.jobs.length === 0) return;
-    const { ghash } = this.setUp();
-    const stream = this.engine?.ecb.update(this.counters.subarray(0, this.countersUsed)) as Buffer;
+    const { ecb, ghash } = this.setUp();
+    const stream = ecb.update(this.counters.subarray(0, this.countersUsed));
     const { data, words, tag } = this;
     const jobs = this.jobs;
     this.jobs = [];
@@ -157,7 +107,7 @@ export class GcmSealBatch {
         ghash.bytes(data, start, start + length);
         ghash.lengths(aadBytes ? aadBytes.length : job.aad.length, length);
         ghash.digestWords(words, 0);
-        for (let k = 0; k < 4; k++) writeWord(tag, 4 * k, (words[k] as number) ^ (((stream[at + 4 * k] as number) << 24) | ((stream[at + 4 * k + 1] as number) << 16) | ((stream[at + 4 * k + 2] as number) << 8) | (stream[at + 4 * k + 3] as number)));
+        for (let k = 0; k < 4; k++) writeWord(tag, 4 * k, (words[k] as number) ^ readWord(stream, at + 4 * k));
         job.done(`ENC[AES256_GCM,data:${toBase64(data.subarray(start, start + length))},iv:${toBase64(job.iv)},tag:${toBase64(tag)},type:${job.type}]`);
       }
     } finally {
@@ -176,6 +126,6 @@ export class GcmSealBatch {
     this.data.fill(0, 0, this.dataUsed);
     this.countersUsed = 0;
     this.dataUsed = 0;
-    this.engine?.ghash.wipe();
+    this.wipeEngine();
   }
 }
