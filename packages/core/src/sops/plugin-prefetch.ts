@@ -58,7 +58,8 @@ function fileOffers(metadata: Metadata, identities: readonly AgeIdentity[]): Off
  */
 export async function askPluginsForDataKeys(files: readonly { readonly metadata: Metadata }[], access: KeyAccess): Promise<PluginFileKeys | undefined> {
   const supply = access.identities;
-  if (supply === undefined) return undefined;
+  // No age key anywhere: the identities are not loaded (loading may run SOPS_AGE_KEY_CMD) for files gpg opens.
+  if (supply === undefined || !files.some((f) => f.metadata.keyGroups.some((g) => g.some((k) => k.type === 'age')))) return undefined;
   let identities: readonly AgeIdentity[];
   try {
     identities = typeof supply === 'function' ? await supply() : supply;

@@ -99,6 +99,17 @@ describe('askPluginsForDataKeys', () => {
     expect(host.sessions).toHaveLength(0);
   });
 
+  it('does not load the identities when no file has an age key (loading may run a command)', async () => {
+    const files = await repository(await identityToRecipient(await generateX25519Identity()));
+    const pgpOnly = files.map((f) => ({ metadata: { ...f.metadata, keyGroups: [[{ type: 'pgp' as const, fp: 'ABCD', enc: 'x', createdAt: '2026-12-06T00:00:00Z' }]] } }));
+    let loads = 0;
+    const supply = async (): Promise<AgeIdentity[]> => (loads++, pluginIds());
+    expect(await askPluginsForDataKeys(pgpOnly as unknown as typeof files, { identities: supply })).toBeUndefined();
+    expect(loads).toBe(0);
+    (await askPluginsForDataKeys(files, { identities: supply }))?.dispose();
+    expect(loads).toBe(1);
+  });
+
   it('keeps a plugin that opened nothing from being run again per file', async () => {
     const files = await repository(await identityToRecipient(await generateX25519Identity()));
     const host = fakeHost(secretstestPlugin);
