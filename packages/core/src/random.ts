@@ -4,6 +4,7 @@
  * ~3–4 µs, most of it the call, not the bytes: a sops file of 100,000 values draws 100,000 IVs).
  */
 import { randomBytes, randomFillSync } from 'node:crypto';
+import { wipe } from './bytes.js';
 
 // Bytes handed out are copied and wiped in the pool; bytes not yet handed out are as secret as the DRBG
 // state OpenSSL keeps in the same process.
@@ -26,8 +27,7 @@ export function freshRandom(length: number): Uint8Array {
   }
   const taken = pool.subarray(poolUsed, poolUsed + length);
   const bytes = new Uint8Array(taken);
-  // Typed-array fill: Buffer's own checks its arguments in JavaScript first.
-  Uint8Array.prototype.fill.call(taken, 0);
+  wipe(taken);
   poolUsed += length;
   return bytes;
 }

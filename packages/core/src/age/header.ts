@@ -13,7 +13,7 @@
  * file; typage parses it again (more leniently) when it unwraps and checks the MAC.
  */
 import { SecretsError } from '../errors.js';
-import { fromBase64 } from '../bytes.js';
+import { bufferOf, fromBase64 } from '../bytes.js';
 import { AGE_MAGIC, toBinaryAgeFile } from './armor.js';
 
 const VERSION_LINE = 'age-encryption.org/v1';
@@ -86,7 +86,7 @@ export function parseAgeHeader(binary: Uint8Array, options: ParseHeaderOptions =
       // The header is printable ASCII with LF line ends; CR included, anything else is a header failure.
       if (b < 0x20 || b > 0x7e) throw invalid('non-printable byte in the header');
     }
-    const line = Buffer.from(binary.buffer, binary.byteOffset + pos, end - pos).toString('latin1');
+    const line = bufferOf(binary.subarray(pos, end)).toString('latin1');
     pos = end + 1;
     return line;
   };

@@ -3,7 +3,7 @@
  * HKDF-SHA-256, ChaCha20-Poly1305 with a 16-byte tag, the header MAC and the STREAM nonce (C2SP age).
  */
 import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
-import { concatBytes } from '../bytes.js';
+import { concatBytes, wipe } from '../bytes.js';
 
 /** The version line of every binary age file. */
 export const VERSION_LINE = 'age-encryption.org/v1';
@@ -32,20 +32,8 @@ export function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Uint8Arra
   const prk = createHmac('sha256', salt).update(ikm).digest();
   const digest = createHmac('sha256', prk).update(info).update(ONE).digest();
   const okm = new Uint8Array(digest);
-  zero(prk);
-  zero(digest);
+  wipe(prk, digest);
   return okm;
-}
-
-/**
- * Overwrites bytes with zeros. Typed-array fill even for a Buffer: Buffer's own `fill` checks its
- * arguments in JavaScript first, which costs more than the fill for 32 bytes in a process that has not
- * warmed up.
- *
- * @internal
- */
-export function zero(bytes: Uint8Array): void {
-  Uint8Array.prototype.fill.call(bytes, 0);
 }
 
 /** @internal ChaCha20-Poly1305 sealing: ciphertext ‖ tag. */

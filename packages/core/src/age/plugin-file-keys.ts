@@ -7,7 +7,7 @@
  * here when the header was offered, and runs the plugin as before when it was not. Either way the file
  * key is checked against the header MAC as any other.
  */
-import { wipe } from '../bytes.js';
+import { bufferOf, wipe } from '../bytes.js';
 import { isSecretsError } from '../errors.js';
 import { parseAgeFile, type ParsedHeader } from './header.js';
 import type { AgeIdentity } from './identities.js';
@@ -21,7 +21,7 @@ export interface PluginAnswer {
   readonly reasons: readonly string[];
 }
 
-const keyOf = (plugin: string, headerBytes: Uint8Array): string => `${plugin}\n${Buffer.from(headerBytes.buffer, headerBytes.byteOffset, headerBytes.byteLength).toString('latin1')}`;
+const keyOf = (plugin: string, headerBytes: Uint8Array): string => `${plugin}\n${bufferOf(headerBytes).toString('latin1')}`;
 
 /** Plugins' answers by plugin and header (the header's bytes up to its MAC line, as read). */
 export class PluginFileKeys {

@@ -15,7 +15,7 @@ import { type Metadata } from './metadata.js';
 import { normalizeRules, type CryptRules } from './rules.js';
 import { storeFor, type Format, type StoreOptions } from './stores/store.js';
 import type { Document, MapNode } from './tree.js';
-import { freshRandom } from '../random.js';
+import { freshRandom as random } from '../random.js';
 
 /** The sops version whose output layout we write. */
 export const SOPS_VERSION = '3.13.3';
@@ -52,8 +52,6 @@ export interface OpenedFile {
   readonly warnings: readonly string[];
 }
 
-/** Data keys and IVs: fresh bytes from the pool (`random.ts`). */
-const random = freshRandom;
 
 export { MAX_SOPS_STANZAS } from './age-source.js';
 

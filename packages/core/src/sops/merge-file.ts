@@ -32,7 +32,7 @@ import { writeMetadata } from './metadata-write.js';
 import { storeFor, type Format } from './stores/store.js';
 import { formatTreePath } from './tree-path.js';
 import type { Document } from './tree.js';
-import { freshRandom } from '../random.js';
+import { freshRandom as random } from '../random.js';
 
 /** The three versions git hands a merge driver. */
 export interface MergeInput {
@@ -57,8 +57,6 @@ export interface MergeResult {
   readonly conflicts: readonly string[];
 }
 
-/** Data keys and IVs: fresh bytes from the pool (`random.ts`). */
-const random = freshRandom;
 const keyId = (k: MasterKey): string => `${k.type}:${keyName(k)}`;
 const groupsId = (m: Metadata): string => JSON.stringify([m.shamirThreshold, m.keyGroups.map((g) => g.map(keyId))]);
 

@@ -23,7 +23,7 @@ import { writeMetadata, writeMetadataCurrentLayout } from './metadata-write.js';
 import { type MasterKey, type Metadata } from './metadata.js';
 import { storeFor, type Format, type Store, type StoreOptions } from './stores/store.js';
 import type { Document, MapNode } from './tree.js';
-import { freshRandom } from '../random.js';
+import { freshRandom as random } from '../random.js';
 
 /** An encrypted sops file, parsed once: what planning reads and the apply step reuses. */
 export interface LoadedSopsFile {
@@ -90,8 +90,6 @@ export interface RekeyOptions extends KeyAccess {
   readonly now?: Date;
 }
 
-/** Data keys and IVs: fresh bytes from the pool (`random.ts`). */
-const random = freshRandom;
 
 /** The metadata with the new key groups: kept wrappings where still valid, new ones for the rest. */
 async function rekeyedMetadata(metadata: Metadata, dataKey: Uint8Array, options: RekeyOptions): Promise<Metadata> {
