@@ -17,6 +17,7 @@ import { compileRules, type CryptRules } from './rules.js';
 import type { Document } from './tree.js';
 import { GcmSealBatch } from './gcm-seal.js';
 import { encodePlaintext, type EncodedPlaintext } from './plaintext-encoding.js';
+import { staysEmpty } from './value-cipher.js';
 import { walkDocument } from './walk.js';
 
 export { IvStash } from './iv-stash.js';
@@ -64,8 +65,7 @@ export function encryptDocument(doc: Document, options: EncryptDocumentOptions):
   // the latest before this returns. IVs are drawn in file order, as before.
   const sealer = new GcmSealBatch(dataKey);
   const seal = (encoded: EncodedPlaintext, aad: string, done: (text: string) => void): void => {
-    // sops never encrypts an empty string or comment (aes/cipher.go): it stays "".
-    if (encoded.bytes.length === 0 && (encoded.type === 'str' || encoded.type === 'comment')) done('');
+    if (staysEmpty(encoded)) done('');
     else sealer.add(encoded.bytes, encoded.type, aad, ivFor(aad, encoded.type, encoded.bytes), done);
   };
   try {

@@ -10,7 +10,7 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { SecretsError } from '../errors.js';
 import { utf8 } from '../bytes.js';
 import { formatEncValue, parseEncValue, type EncValue } from './enc-value.js';
-import { decodePlaintext, encodePlaintext, type EncType, type Plaintext } from './plaintext-encoding.js';
+import { decodePlaintext, encodePlaintext, type EncodedPlaintext, type EncType, type Plaintext } from './plaintext-encoding.js';
 
 /**
  * Where the IV for one encryption comes from: called with the AAD, the type and the plaintext bytes,
@@ -78,6 +78,11 @@ export function openEncValue(value: EncValue, key: Uint8Array, aad: string): Uin
   }
 }
 
+/** sops never encrypts an empty string or comment (`aes/cipher.go`): it is written as `""`. */
+export function staysEmpty(encoded: EncodedPlaintext): boolean {
+  return encoded.bytes.length === 0 && (encoded.type === 'str' || encoded.type === 'comment');
+}
+
 /**
  * Encrypts one value or comment as sops does. An empty string, empty bytes or empty comment is never
  * encrypted: the result is `""`.
@@ -91,7 +96,7 @@ export function openEncValue(value: EncValue, key: Uint8Array, aad: string): Uin
  */
 export function encryptValue(value: Plaintext, key: Uint8Array, aad: string, ivFor: IvSource): string {
   const encoded = encodePlaintext(value);
-  if (encoded.bytes.length === 0 && (encoded.type === 'str' || encoded.type === 'comment')) return '';
+  if (staysEmpty(encoded)) return '';
   return sealEncValue(encoded.bytes, encoded.type, key, aad, ivFor(aad, encoded.type, encoded.bytes));
 }
 

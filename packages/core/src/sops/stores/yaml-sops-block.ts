@@ -39,6 +39,9 @@ const inlineMemo = new Map<string, string | null>();
 const MEMO_MAX_LENGTH = 128;
 const MEMO_MAX_ENTRIES = 4096;
 
+/** `key: |` and the value's lines at `literalAt` (a value that ends in one newline, as LITERAL and ARMOR require). */
+const literalPair = (k: string, v: string, literalAt: string): string => `${k}: |\n${literalAt}${v.slice(0, -1).replaceAll('\n', `\n${literalAt}`)}\n`;
+
 /** A one-line scalar as the general emitter writes it, or null. */
 function inline(s: string): string | null {
   if (s.length > MEMO_MAX_LENGTH) return inlineOnce(s);
@@ -72,12 +75,12 @@ function pair(key: string, value: Value, literalAt: string): string | null {
   const k = key.length <= 64 ? inline(key) : null;
   if (k === null || value.kind !== 'string') return null;
   const v = value.value;
-  if (ARMOR.test(v)) return `${k}: |\n${literalAt}${v.slice(0, -1).replaceAll('\n', `\n${literalAt}`)}\n`;
+  if (ARMOR.test(v)) return literalPair(k, v, literalAt);
   if (ENC_VALUE.test(v)) return `${k}: ${v}\n`;
   if (!isWellFormed(v)) return null;
   if (v.includes('\n')) {
     if (!LITERAL.test(v) || stringStyle(v) !== 'literal') return null;
-    return `${k}: |\n${literalAt}${v.slice(0, -1).replaceAll('\n', `\n${literalAt}`)}\n`;
+    return literalPair(k, v, literalAt);
   }
   const text = inline(v);
   return text === null ? null : `${k}: ${text}\n`;
