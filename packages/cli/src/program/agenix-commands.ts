@@ -74,7 +74,17 @@ export function registerAgenixCommands(program: Command, { ctx, setResult, wante
       .addOption(identityOption())
       .option('-f, --force', 're-encrypt every file, changed or not (as agenix -r does)', false)
       .option('-n, --dry-run', 'list what would be rekeyed and why; needs no key', false)
-      .addHelpText('after', examples(['secrets agenix rekey', 'secrets agenix rekey --dry-run', 'secrets agenix rekey --rules rules.json --dry-run', 'secrets agenix rekey -i ~/.ssh/id_ed25519 secrets/wifi.age']))
+      .addHelpText(
+        'after',
+        examples([
+          'secrets agenix rekey',
+          'secrets agenix rekey --dry-run',
+          'secrets agenix rekey --rules rules.json --dry-run',
+          'secrets agenix rekey -i ~/.ssh/id_ed25519 secrets/wifi.age',
+          '',
+          'An age plugin key (YubiKey…) is asked once for all the files it opens: one PIN, not one per file.',
+        ]),
+      )
       .action((files: string[], opts: { rules?: string; nix?: boolean; identity: string[]; force: boolean; dryRun: boolean }) => {
         setResult(agenixRekey(ctx, { files, identities: opts.identity, force: opts.force, dryRun: opts.dryRun, nix: nixMode(opts.nix), ...pick(opts, ['rules']) }));
       });
