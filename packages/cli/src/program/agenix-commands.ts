@@ -82,7 +82,7 @@ export function registerAgenixCommands(program: Command, { ctx, setResult, wante
           'secrets agenix rekey --rules rules.json --dry-run',
           'secrets agenix rekey -i ~/.ssh/id_ed25519 secrets/wifi.age',
           '',
-          'An age plugin key (YubiKey…) is asked once for all the files it opens: one PIN, not one per file.',
+          'An age plugin key (YubiKey…) is asked once for all the files, not once per file (with age and plugin keys only: docs/keys.md).',
         ]),
       )
       .action((files: string[], opts: { rules?: string; nix?: boolean; identity: string[]; force: boolean; dryRun: boolean }) => {

@@ -109,7 +109,7 @@ export function registerRepoCommands(program: Command, { ctx, setResult, wanted 
           'Values, MAC and lastmodified are untouched (without --rotate): git diffs show only the sops block,',
           'and in it only the recipients added or removed (the entries of those who stay are kept as they are).',
           'Files that cannot be opened are reported at the end; the others are still rekeyed.',
-          'An age plugin key (YubiKey…) is asked once for all the files it opens: one PIN, not one per file.',
+          'An age plugin key (YubiKey…) is asked once for all the files, not once per file (with age and plugin keys only: docs/keys.md).',
         ]),
       )
       .action((files: string[], opts: { yes: boolean; rotate: boolean; json: boolean; dryRun: boolean; config?: string; inputType?: string }) => {
